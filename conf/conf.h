@@ -1,0 +1,72 @@
+/*
+ * conf/conf.h: the daemon's configuration.
+ *
+ * Job: parse a Ganesha-style block config file into struct daxnfs_config,
+ * fill defaults, validate, and report every error as "FILE:LINE: key 'K': why".
+ * With no file, the embedded default config (conf/default_config.c) is parsed
+ * through the same path, so the default is proven by the same code.
+ *
+ *   NFS_CORE_PARAM { Bind_Addr = 127.0.0.1; NFS_Port = 2049; Threads = 8;
+ *                    Max_Record_Size = 1048576; }
+ *   NFSV4 { Lease_Lifetime = 90; Grace_Period = 90; Recovery_Dir = "/var/lib/daxnfs";
+ *           Domain = "localdomain"; }
+ *   LOG { Level = info; Destination = stderr; }
+ *   EXPORT { Export_Id = 1; Path = /srv/pmem; Pseudo = /; Access_Type = RW;
+ *            Squash = none; }
+ *
+ * Calls: libc, conf/log. Called by: server/main.c, tests.
+ */
+#ifndef DAXNFS_CONF_CONF_H
+#define DAXNFS_CONF_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_MAX_EXPORTS 64
+
+enum conf_access { CONF_ACCESS_RW = 0, CONF_ACCESS_RO, CONF_ACCESS_NONE };
+enum conf_squash { CONF_SQUASH_NONE = 0, CONF_SQUASH_ROOT, CONF_SQUASH_ALL };
+
+struct conf_export {
+	uint16_t export_id;
+	char path[4096];      /* local directory */
+	char pseudo[1024];    /* place in the NFSv4 pseudo file system, "/" or "/a/b" */
+	enum conf_access access;
+	enum conf_squash squash;
+	uint32_t anon_uid, anon_gid;
+	unsigned src_line;    /* where it was defined, for later messages */
+};
+
+struct daxnfs_config {
+	char source[4096];            /* file name, or "<embedded default>" */
+	/* NFS_CORE_PARAM */
+	char bind_addr[64];
+	uint16_t nfs_port;
+	unsigned threads;
+	uint32_t max_record_size;     /* largest RPC record accepted, bytes */
+	/* NFSV4 */
+	uint32_t lease_lifetime;      /* seconds */
+	uint32_t grace_period;        /* seconds */
+	char recovery_dir[4096];      /* stable client records; "" = beside the state of the first export? no: required */
+	char domain[256];             /* owner@domain */
+	/* LOG */
+	char log_level[16];
+	char log_destination[16];
+	/* EXPORT blocks */
+	struct conf_export exports[CONF_MAX_EXPORTS];
+	unsigned n_exports;
+};
+
+/*
+ * Parses path (or the embedded default when path is NULL). On error returns
+ * -EINVAL (or -errno for I/O) and writes one line "FILE:LINE: key 'K': reason"
+ * into err. base_dir, when non-NULL, replaces the token @BASE@ in string values
+ * (the embedded default exports @BASE@/export; main passes the build tree).
+ */
+int conf_load(const char *path, const char *base_dir, struct daxnfs_config *cfg,
+	      char *err, size_t errlen);
+/* The embedded default config text. */
+extern const char conf_default_text[];
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * rpc/rpc.h: ONC RPC v2 (RFC 5531) server side, the transport interface under
+ * it, and calls in the reverse direction (NFSv4.1 backchannel).
+ *
+ * Job: turn one received record into a call of a registered program's
+ * dispatch function and send its reply; answer PROG_UNAVAIL, PROG_MISMATCH,
+ * PROC_UNAVAIL, GARBAGE_ARGS, RPC_MISMATCH and AUTH_ERROR itself; route REPLY
+ * messages that arrive on a connection to the backchannel call waiting for them.
+ * A transport (rpc/xprt_tcp.c now, rdma/ later) is a table of operations; nothing
+ * above this header knows which transport a request came on.
+ * Calls: rpc/xdr, conf/log. Called by: transports (records in), server/ (programs,
+ * backchannel calls).
+ */
+#ifndef DAXNFS_RPC_RPC_H
+#define DAXNFS_RPC_RPC_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "rpc/arena.h"
+#include "rpc/xdr.h"
+
+#define RPC_VERSION 2u
+
+enum rpc_msg_type { RPC_CALL = 0, RPC_REPLY = 1 };
+enum rpc_reply_stat { RPC_MSG_ACCEPTED = 0, RPC_MSG_DENIED = 1 };
+enum rpc_accept_stat {
+	RPC_SUCCESS = 0, RPC_PROG_UNAVAIL = 1, RPC_PROG_MISMATCH = 2,
+	RPC_PROC_UNAVAIL = 3, RPC_GARBAGE_ARGS = 4, RPC_SYSTEM_ERR = 5,
+};
+enum rpc_reject_stat { RPC_MISMATCH = 0, RPC_AUTH_ERROR = 1 };
+enum rpc_auth_stat {
+	RPC_AUTH_OK = 0, RPC_AUTH_BADCRED = 1, RPC_AUTH_REJECTEDCRED = 2,
+	RPC_AUTH_BADVERF = 3, RPC_AUTH_REJECTEDVERF = 4, RPC_AUTH_TOOWEAK = 5,
+};
+enum rpc_auth_flavor { RPC_AUTH_NONE = 0, RPC_AUTH_SYS = 1, RPC_AUTH_GSS = 6 };
+
+#define RPC_AUTH_SYS_MAX_GIDS 16
+#define RPC_MAX_AUTH_BYTES 400
+
+/* The caller's identity as the RPC layer decoded it. */
+struct rpc_cred {
+	uint32_t flavor;
+	uint32_t uid, gid;
+	uint32_t ngids;
+	uint32_t gids[RPC_AUTH_SYS_MAX_GIDS];
+	char machinename[256];
+	uint32_t stamp;
+	/* The raw credential body, for comparisons (EXCHANGE_ID principal checks). */
+	uint8_t raw[RPC_MAX_AUTH_BYTES];
+	uint32_t raw_len;
+};
+
+struct rpc_xprt;
+
+/* What a transport provides. All are safe to call from any thread. */
+struct rpc_xprt_ops {
+	const char *netid;   /* "tcp", "rdma" */
+	/* Sends one whole RPC message (the transport adds its own framing:
+	 * record marking on TCP, an RPC-over-RDMA header on RDMA). Serialised per
+	 * connection. Returns 0 or -errno. */
+	int (*send)(struct rpc_xprt *x, const struct iovec *iov, int iovcnt);
+	/* Starts shutting the connection down; in-flight requests finish. */
+	void (*shutdown)(struct rpc_xprt *x);
+	/* Frees the transport once the last reference is gone. */
+	void (*destroy)(struct rpc_xprt *x);
+};
+
+/* Upper-layer hook: told when a connection goes away (sessions unbind it). */
+typedef void (*rpc_xprt_close_fn)(struct rpc_xprt *x, void *ctx);
+
+struct rpc_xprt_pending;   /* backchannel calls awaiting replies (rpc/rpc_clnt.c) */
+
+struct rpc_xprt {
+	const struct rpc_xprt_ops *ops;
+	atomic_int refs;
+	atomic_bool dead;
+	uint64_t id;                        /* unique per process, for logs and tables */
+	struct sockaddr_storage peer, local;
+	socklen_t peer_len, local_len;
+	uint32_t max_record;                /* largest record accepted/sent */
+	struct rpc_xprt_pending *pending;   /* owned by rpc_clnt.c */
+	/* close notifiers, set by the upper layer; called once, from the transport */
+	rpc_xprt_close_fn on_close;
+	void *on_close_ctx;
+};
+
+void rpc_xprt_get(struct rpc_xprt *x);
+void rpc_xprt_put(struct rpc_xprt *x);
+/* Called by a transport once a connection is set up / is gone. */
+void rpc_xprt_init(struct rpc_xprt *x, const struct rpc_xprt_ops *ops);
+void rpc_xprt_closed(struct rpc_xprt *x);
+
+/* One call being served. Lives from record receipt until its reply is sent. */
+struct rpc_request {
+	struct rpc_xprt *xprt;           /* holds a reference */
+	uint32_t xid, prog, vers, proc;
+	struct rpc_cred cred;
+	struct arena arena;              /* freed with the request */
+	struct xdr_stream args;          /* positioned at the procedure's arguments */
+	struct xdr_stream res;           /* positioned after the accepted-reply header */
+	uint8_t *record;                 /* the received record (owned) */
+	size_t record_len;
+	uint8_t *reply_buf;              /* reply body buffer (owned by the worker) */
+	size_t reply_cap;
+	/* Set by a program that wants no reply sent (e.g. a dropped duplicate). */
+	bool drop_reply;
+	/* Extra iovecs a program may append after res (zero-copy payloads); the
+	 * RPC layer sends reply_buf[0..res.pos) then these. */
+	struct iovec tail_iov[4];
+	int tail_iovcnt;
+};
+
+/* A program's dispatch returns an rpc_accept_stat; on RPC_SUCCESS it has
+ * encoded its results into req->res. PROC_UNAVAIL/GARBAGE_ARGS/SYSTEM_ERR
+ * make the RPC layer discard what was encoded and reply with that status. */
+struct rpc_program {
+	uint32_t prog;
+	uint32_t vers_lo, vers_hi;
+	uint32_t nprocs;                 /* procedures 0..nprocs-1 exist */
+	int (*dispatch)(struct rpc_request *req, void *ctx);
+	void *ctx;
+};
+
+int rpc_register_program(const struct rpc_program *p);
+void rpc_unregister_programs(void);
+
+/*
+ * Serves one received record: decodes the header; a CALL is dispatched and its
+ * reply sent on x; a REPLY is handed to the backchannel call that waits for
+ * its xid. Takes ownership of record (malloc'd). reply_buf/reply_cap is the
+ * calling worker's reply buffer. Never fails: bad input gets the reply RFC 5531
+ * says, or is dropped and logged when no reply can be formed.
+ */
+void rpc_serve_record(struct rpc_xprt *x, uint8_t *record, size_t len,
+		      uint8_t *reply_buf, size_t reply_cap);
+
+/* ---- calls in the reverse direction (backchannel), rpc/rpc_clnt.c ---- */
+
+typedef bool (*rpc_encode_fn)(struct xdr_stream *x, const void *args);
+
+struct rpc_reply {
+	int status;                  /* 0, or -ETIMEDOUT, -ECONNRESET, -EPROTO, -ENOMEM */
+	uint32_t accept_stat;        /* valid when status == 0 */
+	uint8_t *body;               /* results (malloc'd; rpc_reply_release frees) */
+	size_t body_len;
+};
+
+/* Sends a CALL on x and waits up to timeout_ms for its reply. cred may be NULL
+ * (AUTH_NONE) or an AUTH_SYS credential. Thread-safe; many calls may wait at once. */
+int rpc_call_sync(struct rpc_xprt *x, uint32_t prog, uint32_t vers, uint32_t proc,
+		  const struct rpc_cred *cred, rpc_encode_fn encode, const void *args,
+		  int timeout_ms, struct rpc_reply *out);
+void rpc_reply_release(struct rpc_reply *r);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * server/nfs4_ops.c: the one COMPOUND operation table (op number -> codec,
+ * handler, flags, reply estimate), in the manner of knfsd's nfsd4_ops[].
+ *
+ * Every ordering rule the compound loop enforces comes from these flags.
+ * An operation with no handler answers NFS4ERR_NOTSUPP without decoding its
+ * arguments (RFC 8881 §15.2: NOTSUPP is allowed for every optional op, and
+ * required for the NFSv4.0-only ops in a v4.1 compound).
+ * Calls: generated codecs, handlers named in nfs4_ops.h. Called by: nfs4_compound.c.
+ */
+#include "server/nfs4_ops.h"
+
+/* Typed codecs to the table's void* shape, one pair per operation type. */
+#define CODEC_ARGS(T) static bool dec_##T(struct xdr_stream *x, void *v) { return xdr_dec_##T(x, v); }
+#define CODEC_RES(T)  static bool enc_##T(struct xdr_stream *x, const void *v) { return xdr_enc_##T(x, v); }
+#define CODEC(OP) CODEC_ARGS(OP##4args) CODEC_RES(OP##4res)
+#define CODEC_NOARGS(OP) CODEC_RES(OP##4res)
+
+CODEC(ACCESS) CODEC(CLOSE) CODEC(COMMIT) CODEC(CREATE) CODEC(DELEGPURGE)
+CODEC(DELEGRETURN) CODEC(GETATTR) CODEC_NOARGS(GETFH) CODEC(LINK) CODEC(LOCK)
+CODEC(LOCKT) CODEC(LOCKU) CODEC(LOOKUP) CODEC_NOARGS(LOOKUPP) CODEC(NVERIFY)
+CODEC(OPEN) CODEC(OPEN_DOWNGRADE) CODEC(PUTFH) CODEC_NOARGS(PUTPUBFH)
+CODEC_NOARGS(PUTROOTFH) CODEC(READ) CODEC(READDIR) CODEC_NOARGS(READLINK)
+CODEC(REMOVE) CODEC(RENAME) CODEC_NOARGS(RESTOREFH) CODEC_NOARGS(SAVEFH)
+CODEC(SECINFO) CODEC(SETATTR) CODEC(VERIFY) CODEC(WRITE) CODEC(BACKCHANNEL_CTL)
+CODEC(BIND_CONN_TO_SESSION) CODEC(EXCHANGE_ID) CODEC(CREATE_SESSION)
+CODEC(DESTROY_SESSION) CODEC(FREE_STATEID) CODEC(SECINFO_NO_NAME) CODEC(SEQUENCE)
+CODEC(TEST_STATEID) CODEC(DESTROY_CLIENTID) CODEC(RECLAIM_COMPLETE)
+CODEC_NOARGS(ILLEGAL)
+
+#define OPD(num, OP, fn, argsz, dec, enc, resz, fl, est) \
+	[num] = { #OP, argsz, resz, dec, enc, fn, fl, est }
+/* An operation with a handler. */
+#define OPH(OP, fn, fl, est) \
+	OPD(OP_##OP, OP, nfs4_op_##fn, sizeof(OP##4args), dec_##OP##4args, \
+	    enc_##OP##4res, sizeof(OP##4res), fl, est)
+/* An operation with a handler and no arguments. */
+#define OPV(OP, fn, fl, est) \
+	OPD(OP_##OP, OP, nfs4_op_##fn, 0, NULL, enc_##OP##4res, sizeof(OP##4res), fl, est)
+/* An operation that exists in the protocol and is not served (yet). */
+#define OPN(OP, fl) [OP_##OP] = { #OP, 0, 0, NULL, NULL, NULL, fl, 8 }
+
+#define FH   OPF_NEEDS_CURFH
+#define M1   OPF_MINOR_1
+#define M2   OPF_MINOR_2
+#define MOD  OPF_MODIFIES_STATE
+
+const struct nfs4_op_desc nfs4_op_table[] = {
+	OPH(ACCESS, access, FH, 16),
+	OPH(CLOSE, close, FH | MOD, 24),
+	OPH(COMMIT, commit, FH, 16),
+	OPH(CREATE, create, FH | MOD, 64),
+	OPH(DELEGPURGE, delegpurge, MOD, 8),
+	OPH(DELEGRETURN, delegreturn, FH | MOD, 8),
+	OPH(GETATTR, getattr, FH, 512),
+	OPV(GETFH, getfh, FH, 8 + NFS4_FHSIZE),
+	OPH(LINK, link, FH | MOD, 32),
+	OPH(LOCK, lock, FH | MOD, 64),
+	OPH(LOCKT, lockt, FH, 64),
+	OPH(LOCKU, locku, FH | MOD, 24),
+	OPH(LOOKUP, lookup, FH, 8),
+	OPV(LOOKUPP, lookupp, FH, 8),
+	OPH(NVERIFY, nverify, FH, 8),
+	OPH(OPEN, open, FH | MOD, 256),
+	OPN(OPENATTR, FH),
+	OPN(OPEN_CONFIRM, 0),
+	OPH(OPEN_DOWNGRADE, open_downgrade, FH | MOD, 24),
+	OPH(PUTFH, putfh, 0, 8),
+	OPV(PUTPUBFH, putpubfh, 0, 8),
+	OPV(PUTROOTFH, putrootfh, 0, 8),
+	OPH(READ, read, FH, 16),
+	OPH(READDIR, readdir, FH, 16),
+	OPV(READLINK, readlink, FH, 16 + 4096),
+	OPH(REMOVE, remove, FH | MOD, 32),
+	OPH(RENAME, rename, FH | MOD, 56),
+	OPN(RENEW, 0),
+	OPV(RESTOREFH, restorefh, 0, 8),
+	OPV(SAVEFH, savefh, FH, 8),
+	OPH(SECINFO, secinfo, FH, 64),
+	OPH(SETATTR, setattr, FH | MOD, 64),
+	OPN(SETCLIENTID, 0),
+	OPN(SETCLIENTID_CONFIRM, 0),
+	OPH(VERIFY, verify, FH, 8),
+	OPH(WRITE, write, FH | MOD, 32),
+	OPN(RELEASE_LOCKOWNER, 0),
+	OPH(BACKCHANNEL_CTL, backchannel_ctl, M1, 8),
+	OPH(BIND_CONN_TO_SESSION, bind_conn_to_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST, 32),
+	OPH(EXCHANGE_ID, exchange_id, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 2048),
+	OPH(CREATE_SESSION, create_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 128),
+	OPH(DESTROY_SESSION, destroy_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 8),
+	OPH(FREE_STATEID, free_stateid, M1 | MOD, 8),
+	OPN(GET_DIR_DELEGATION, M1 | FH),
+	OPN(GETDEVICEINFO, M1),
+	OPN(GETDEVICELIST, M1 | FH),
+	OPN(LAYOUTCOMMIT, M1 | FH),
+	OPN(LAYOUTGET, M1 | FH),
+	OPN(LAYOUTRETURN, M1 | FH),
+	OPH(SECINFO_NO_NAME, secinfo_no_name, M1 | FH, 64),
+	OPH(SEQUENCE, sequence, M1 | OPF_SESSIONLESS | OPF_IS_SEQUENCE, 48),
+	OPN(SET_SSV, M1),
+	OPH(TEST_STATEID, test_stateid, M1, 8),
+	OPN(WANT_DELEGATION, M1 | FH),
+	OPH(DESTROY_CLIENTID, destroy_clientid, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 8),
+	OPH(RECLAIM_COMPLETE, reclaim_complete, M1 | MOD, 8),
+	/* NFSv4.2 (RFC 7862): served by later issues (CLONE/COPY/SEEK). */
+	OPN(ALLOCATE, M2 | FH),
+	OPN(COPY, M2 | FH),
+	OPN(COPY_NOTIFY, M2 | FH),
+	OPN(DEALLOCATE, M2 | FH),
+	OPN(IO_ADVISE, M2 | FH),
+	OPN(LAYOUTERROR, M2 | FH),
+	OPN(LAYOUTSTATS, M2 | FH),
+	OPN(OFFLOAD_CANCEL, M2 | FH),
+	OPN(OFFLOAD_STATUS, M2 | FH),
+	OPN(READ_PLUS, M2 | FH),
+	OPN(SEEK, M2 | FH),
+	OPN(WRITE_SAME, M2 | FH),
+	OPN(CLONE, M2 | FH),
+};
+
+const unsigned nfs4_op_table_len = sizeof(nfs4_op_table) / sizeof(nfs4_op_table[0]);
+
+/* OP_ILLEGAL is outside the table's range; the loop uses this entry for it and
+ * for any number with no name in the table. */
+const struct nfs4_op_desc nfs4_op_illegal_desc = {
+	"ILLEGAL", 0, sizeof(ILLEGAL4res), NULL, enc_ILLEGAL4res, nfs4_op_illegal, 0, 8
+};
+
+NFS4_OP(notsupp)
+{
+	return NFS4ERR_NOTSUPP;
+}
+
+NFS4_OP(illegal)
+{
+	return NFS4ERR_OP_ILLEGAL;
+}

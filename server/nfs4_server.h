@@ -1,0 +1,24 @@
+/*
+ * server/nfs4_server.h: what the daemon's main calls to bring the NFSv4
+ * server up, keep it ticking and bring it down.
+ * Called by: server/main.c. Implemented by: nfs4_server.c (state, grace,
+ * recovery, program registration) and nfs4_export.c (exports, pseudo fs).
+ */
+#ifndef DAXNFS_SERVER_NFS4_SERVER_H
+#define DAXNFS_SERVER_NFS4_SERVER_H
+
+#include "conf/conf.h"
+
+/* Opens every EXPORT of cfg through the backend and builds the pseudo fs.
+ * Returns 0 or -errno after logging which export failed and why. */
+int nfs4_exports_init(const struct daxnfs_config *cfg);
+void nfs4_exports_shutdown(void);
+
+/* Client table, stable client records (cfg->recovery_dir), grace period,
+ * write verifier, and registration of program 100003 v4 with the RPC layer. */
+int nfs4_server_init(const struct daxnfs_config *cfg);
+/* Called about once a second: expires clients, ends grace, retries callbacks. */
+void nfs4_server_tick(void);
+void nfs4_server_shutdown(void);
+
+#endif

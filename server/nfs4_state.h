@@ -1,0 +1,116 @@
+/*
+ * server/nfs4_state.h: NFSv4 state shared between the session core and the
+ * open/lock/delegation (and later layout) code: clients, stateids, grace.
+ *
+ * Job: one generic stateid record (struct nfs4_stid) that every kind of state
+ * embeds first, one table that maps stateid "other" to it, and the rules of
+ * RFC 8881 §8.2 applied in one place (nfs4_stid_lookup). Layouts join by
+ * adding a type, not a table.
+ * Locking: in this first increment all NFSv4 state (clients, sessions,
+ * stateids, opens, locks) is guarded by one mutex, nfs4_state_lock(); handlers
+ * hold it only around table work, never across file I/O.
+ * Calls: server/list.h. Called by: server/ handlers, later layout/.
+ */
+#ifndef DAXNFS_SERVER_NFS4_STATE_H
+#define DAXNFS_SERVER_NFS4_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "server/list.h"
+#include "server/nfs4_compound.h"
+
+void nfs4_state_lock(void);
+void nfs4_state_unlock(void);
+
+/* ---- clients (server/nfs4_client.c, nfs4_session.c) ---- */
+struct nfs4_client {
+	clientid4 clientid;
+	bool confirmed;
+	bool expired;                  /* lease ran out; state released */
+	struct xdr_opaque owner_id;    /* co_ownerid (malloc'd copy in owner_buf) */
+	uint8_t owner_buf[NFS4_OPAQUE_LIMIT];
+	verifier4 verifier;            /* co_verifier */
+	struct rpc_cred principal;     /* who created it */
+	sequenceid4 create_session_seq;
+	time_t last_renew;             /* CLOCK_MONOTONIC seconds */
+	bool reclaim_complete;
+	bool may_reclaim;              /* found in the stable records at start */
+	uint32_t seq4_flags;           /* SEQ4_STATUS_* raised for this client */
+	struct list_node sessions;     /* struct nfs4_session.client_node */
+	struct list_node stids;        /* struct nfs4_stid.client_node */
+	struct list_node openowners;   /* owned by nfs4_open.c */
+	struct list_node lockowners;   /* owned by nfs4_lock.c */
+	struct list_node node;         /* in the client table */
+	int refs;
+};
+
+/* Releases every open, lock and delegation of clp (nfs4_open.c); called with
+ * the state lock held when a client expires or is destroyed. */
+void nfs4_client_release_state(struct nfs4_client *clp);
+/* Marks clp renewed now (SEQUENCE). */
+void nfs4_client_renew(struct nfs4_client *clp);
+
+/* ---- stateids (server/nfs4_stateid.c) ---- */
+enum nfs4_stid_type {
+	NFS4_STID_OPEN = 1u << 0,
+	NFS4_STID_LOCK = 1u << 1,
+	NFS4_STID_DELEG = 1u << 2,
+	NFS4_STID_LAYOUT = 1u << 3,
+};
+
+enum nfs4_stid_state {
+	NFS4_STID_ACTIVE = 0,
+	NFS4_STID_CLOSED,        /* CLOSE/LOCKU-all done; kept until freed (FREE_STATEID or client end) */
+	NFS4_STID_REVOKED,       /* admin or recall revoke: NFS4ERR_ADMIN_REVOKED / DELEG_REVOKED */
+};
+
+struct nfs4_stid {
+	enum nfs4_stid_type type;
+	enum nfs4_stid_state state;
+	stateid4 sid;                  /* current seqid and other */
+	struct nfs4_client *client;
+	struct list_node client_node;
+	struct nfs4_stid *hash_next;
+	void (*release)(struct nfs4_stid *stid);   /* frees the embedding struct */
+};
+
+/* Creates a stateid of the given type for clp, seqid 1, a unique "other";
+ * the embedding struct is size bytes, zeroed, with the nfs4_stid first. */
+struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type type,
+				size_t size, void (*release)(struct nfs4_stid *));
+/* Unhashes and releases. */
+void nfs4_stid_destroy(struct nfs4_stid *stid);
+/* Bumps the seqid (skipping 0 on wrap) after a state-changing operation. */
+void nfs4_stid_bump(struct nfs4_stid *stid);
+
+/*
+ * The stateid rules of RFC 8881 §8.2 in one place: the current-stateid
+ * special value (seqid 1, other 0) is replaced by c->cur_stateid; anonymous
+ * (all 0) and READ-bypass (all 1) stateids return NFS4_OK with *out NULL when
+ * allow_special; otherwise lookup by other within type_mask, owned by
+ * c->client (else NFS4ERR_BAD_STATEID), seqid 0 matches any, a seqid older than
+ * current is NFS4ERR_OLD_STATEID, newer is NFS4ERR_BAD_STATEID; revoked
+ * state answers NFS4ERR_ADMIN_REVOKED (DELEG_REVOKED for delegations),
+ * an expired client NFS4ERR_EXPIRED. Call with the state lock held.
+ */
+nfsstat4 nfs4_stid_lookup(struct nfs4_compound *c, const stateid4 *sid, uint32_t type_mask,
+			  bool allow_special, struct nfs4_stid **out);
+
+/* Records sid as the compound's current stateid (RFC 8881 §16.2.3.1.2). */
+void nfs4_set_current_stateid(struct nfs4_compound *c, const stateid4 *sid);
+
+/* ---- grace and reclaim (server/nfs4_grace.c) ---- */
+bool nfs4_in_grace(void);
+/* NFS4ERR_GRACE for new state during grace, NFS4ERR_NO_GRACE for a reclaim
+ * outside it or after this client's RECLAIM_COMPLETE; NFS4_OK otherwise. */
+nfsstat4 nfs4_grace_check(struct nfs4_client *clp, bool is_reclaim);
+
+/* ---- server instance ---- */
+/* The write verifier: changes at every start of the server. */
+void nfs4_write_verifier(verifier4 out);
+/* Lease time in seconds (config NFSV4.Lease_Lifetime). */
+uint32_t nfs4_lease_time(void);
+
+#endif
