@@ -28,4 +28,38 @@ nfsstat4 nfs4_fattr_to_setattr(struct nfs4_compound *c, const fattr4 *in,
  * (suppattr_exclcreat). */
 void nfs4_suppattr_exclcreat(bitmap4 *out, struct arena *a);
 
+/* ---- additions by the namespace engineer (nfs4_attr.c, nfs4_idmap.c) ---- */
+
+/* Options for encoding one READDIR entry's attributes. */
+struct nfs4_fattr_opts {
+	/* != NFS4_OK: the object could not be reached; only rdattr_error (and
+	 * mounted_on_fileid when have_mounted_on) are encoded. */
+	nfsstat4 rdattr_error;
+	bool have_mounted_on;
+	uint64_t mounted_on_fileid;
+};
+
+/* nfs4_fattr_encode with options (opts may be NULL). */
+nfsstat4 nfs4_fattr_encode_ex(struct nfs4_compound *c, const struct nfs4_fh *fh,
+			      const bitmap4 *want, const struct nfs4_fattr_opts *opts,
+			      fattr4 *out);
+/* XDR size of an encoded fattr4. */
+size_t nfs4_fattr_xdr_size(const fattr4 *f);
+/* Is attribute number n supported (GETATTR-able or settable) at c's minor version? */
+bool nfs4_attr_supported(const struct nfs4_compound *c, unsigned n);
+/* Is n a write-only attribute (time_access_set, time_modify_set)? */
+bool nfs4_attr_write_only(unsigned n);
+/* Is bit n set in b? */
+bool nfs4_bitmap_isset(const bitmap4 *b, unsigned n);
+/* Bits worth looking at in b (words past those the server knows are not). */
+unsigned nfs4_bitmap_nbits(const bitmap4 *b);
+/* Any bit set past the attributes the server knows (all unsupported)? */
+bool nfs4_bitmap_beyond(const bitmap4 *b);
+
+/* Owner strings (nfs4_idmap.c): numeric "1000" or "name@domain" in;
+ * out numeric unless names (then name@domain when the id has a name). */
+nfsstat4 nfs4_owner_decode(const struct xdr_opaque *s, bool group, uint32_t *id);
+bool nfs4_owner_encode(struct arena *a, uint32_t id, bool group, bool names,
+		       struct xdr_opaque *out);
+
 #endif

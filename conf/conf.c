@@ -1,0 +1,595 @@
+/*
+ * conf/conf.c: the Ganesha-style block config parser (see conf.h).
+ *
+ * The text is tokenised (words, "quoted strings", { } = ;, # comments to end of
+ * line) and parsed block by block; every key is described once in a table
+ * (name, type, where it goes, range), so adding a setting is adding a row.
+ * Names of blocks and keys are case-insensitive. After parsing, the rules
+ * that span several keys or blocks (required keys, unique ids and pseudo
+ * paths, Grace_Period >= Lease_Lifetime) are checked. The first error stops
+ * the parse and is reported as "FILE:LINE: key 'K': reason".
+ */
+#include "conf/conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf/log.h"
+
+#define CONF_MAX_FILE (1u << 20)
+
+enum tok_type { TOK_EOF, TOK_WORD, TOK_STRING, TOK_LBRACE, TOK_RBRACE, TOK_EQ, TOK_SEMI };
+
+struct parser {
+	const char *src;          /* file name for messages */
+	const char *p, *end;
+	unsigned line;
+	const char *base_dir;
+	char *err;
+	size_t errlen;
+	/* current token */
+	enum tok_type tt;
+	unsigned tline;
+	char tok[4096 + 64];
+	unsigned nfsv4_line;      /* where the NFSV4 block began, for cross-key errors */
+};
+
+enum key_type {
+	KT_UINT,     /* integer in [min, max], stored in a field of `size` bytes */
+	KT_SIZE,     /* like KT_UINT, with an optional K or M suffix */
+	KT_STR,      /* any string that fits */
+	KT_ADDR,     /* IPv4 or IPv6 literal */
+	KT_ABSPATH,  /* absolute path */
+	KT_PSEUDO,   /* absolute, normalised, no . or .. components */
+	KT_LEVEL, KT_DEST, KT_ACCESS, KT_SQUASH,
+};
+
+struct key_desc {
+	const char *name;
+	enum key_type type;
+	size_t off, size;
+	uint64_t min, max;
+	bool required;
+};
+
+#define CFG(f) offsetof(struct daxnfs_config, f), sizeof(((struct daxnfs_config *)0)->f)
+#define EXP(f) offsetof(struct conf_export, f), sizeof(((struct conf_export *)0)->f)
+
+static const struct key_desc core_keys[] = {
+	{ "Bind_Addr", KT_ADDR, CFG(bind_addr), 0, 0, false },
+	{ "NFS_Port", KT_UINT, CFG(nfs_port), 1, 65535, false },
+	{ "Threads", KT_UINT, CFG(threads), 1, 1024, false },
+	{ "Max_Record_Size", KT_SIZE, CFG(max_record_size), 8192, 64u << 20, false },
+	{ NULL, 0, 0, 0, 0, 0, false },
+};
+static const struct key_desc nfsv4_keys[] = {
+	{ "Lease_Lifetime", KT_UINT, CFG(lease_lifetime), 10, 3600, false },
+	{ "Grace_Period", KT_UINT, CFG(grace_period), 10, 3600, false },
+	{ "Recovery_Dir", KT_ABSPATH, CFG(recovery_dir), 0, 0, true },
+	{ "Domain", KT_STR, CFG(domain), 0, 0, false },
+	{ NULL, 0, 0, 0, 0, 0, false },
+};
+static const struct key_desc log_keys[] = {
+	{ "Level", KT_LEVEL, CFG(log_level), 0, 0, false },
+	{ "Destination", KT_DEST, CFG(log_destination), 0, 0, false },
+	{ NULL, 0, 0, 0, 0, 0, false },
+};
+static const struct key_desc export_keys[] = {
+	{ "Export_Id", KT_UINT, EXP(export_id), 1, 65535, true },
+	{ "Path", KT_ABSPATH, EXP(path), 0, 0, true },
+	{ "Pseudo", KT_PSEUDO, EXP(pseudo), 0, 0, true },
+	{ "Access_Type", KT_ACCESS, EXP(access), 0, 0, false },
+	{ "Squash", KT_SQUASH, EXP(squash), 0, 0, false },
+	{ "Anonymous_Uid", KT_UINT, EXP(anon_uid), 0, UINT32_MAX, false },
+	{ "Anonymous_Gid", KT_UINT, EXP(anon_gid), 0, UINT32_MAX, false },
+	{ NULL, 0, 0, 0, 0, 0, false },
+};
+
+struct block_desc {
+	const char *name;
+	const struct key_desc *keys;
+	bool is_export;
+};
+
+static const struct block_desc blocks[] = {
+	{ "NFS_CORE_PARAM", core_keys, false },
+	{ "NFSV4", nfsv4_keys, false },
+	{ "LOG", log_keys, false },
+	{ "EXPORT", export_keys, true },
+};
+#define N_BLOCKS (sizeof(blocks) / sizeof(blocks[0]))
+
+static int fail(struct parser *ps, unsigned line, const char *what, const char *name,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(struct parser *ps, unsigned line, const char *what, const char *name,
+		const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (what)
+		snprintf(ps->err, ps->errlen, "%s:%u: %s '%s': %s", ps->src, line, what, name, why);
+	else
+		snprintf(ps->err, ps->errlen, "%s:%u: %s", ps->src, line, why);
+	return -EINVAL;
+}
+
+static bool is_word_char(char c)
+{
+	return c > ' ' && c != '{' && c != '}' && c != '=' && c != ';' && c != '#' && c != '"';
+}
+
+/* Reads the next token into ps->tt/tok/tline. */
+static int next_token(struct parser *ps)
+{
+	size_t n = 0;
+
+	for (;;) {
+		while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r' ||
+					   *ps->p == '\n')) {
+			if (*ps->p == '\n')
+				ps->line++;
+			ps->p++;
+		}
+		if (ps->p < ps->end && *ps->p == '#') {
+			while (ps->p < ps->end && *ps->p != '\n')
+				ps->p++;
+			continue;
+		}
+		break;
+	}
+	ps->tline = ps->line;
+	ps->tok[0] = '\0';
+	if (ps->p >= ps->end) {
+		ps->tt = TOK_EOF;
+		return 0;
+	}
+	switch (*ps->p) {
+	case '{': ps->tt = TOK_LBRACE; ps->p++; return 0;
+	case '}': ps->tt = TOK_RBRACE; ps->p++; return 0;
+	case '=': ps->tt = TOK_EQ; ps->p++; return 0;
+	case ';': ps->tt = TOK_SEMI; ps->p++; return 0;
+	case '"':
+		ps->tt = TOK_STRING;
+		ps->p++;
+		while (ps->p < ps->end && *ps->p != '"') {
+			if (*ps->p == '\n')
+				return fail(ps, ps->tline, NULL, NULL, "unterminated string");
+			if (*ps->p == '\\' && ps->p + 1 < ps->end)
+				ps->p++;
+			if (n + 1 >= sizeof(ps->tok))
+				return fail(ps, ps->tline, NULL, NULL, "string too long");
+			ps->tok[n++] = *ps->p++;
+		}
+		if (ps->p >= ps->end)
+			return fail(ps, ps->tline, NULL, NULL, "unterminated string");
+		ps->p++;
+		ps->tok[n] = '\0';
+		return 0;
+	default:
+		if (!is_word_char(*ps->p))
+			return fail(ps, ps->tline, NULL, NULL, "unexpected character 0x%02x",
+				    (unsigned char)*ps->p);
+		ps->tt = TOK_WORD;
+		while (ps->p < ps->end && is_word_char(*ps->p)) {
+			if (n + 1 >= sizeof(ps->tok))
+				return fail(ps, ps->tline, NULL, NULL, "word too long");
+			ps->tok[n++] = *ps->p++;
+		}
+		ps->tok[n] = '\0';
+		return 0;
+	}
+}
+
+/* Replaces @BASE@ in ps->tok with the base directory. */
+static int expand_base(struct parser *ps, const char *key, char *out, size_t outlen)
+{
+	const char *s = ps->tok, *hit;
+	size_t n = 0, l;
+
+	while ((hit = strstr(s, "@BASE@")) != NULL) {
+		if (!ps->base_dir)
+			return fail(ps, ps->tline, "key", key, "uses @BASE@ but no base directory was given");
+		l = (size_t)(hit - s);
+		if (n + l + strlen(ps->base_dir) >= outlen)
+			return fail(ps, ps->tline, "key", key, "value too long");
+		memcpy(out + n, s, l);
+		n += l;
+		memcpy(out + n, ps->base_dir, strlen(ps->base_dir));
+		n += strlen(ps->base_dir);
+		s = hit + 6;
+	}
+	if (n + strlen(s) >= outlen)
+		return fail(ps, ps->tline, "key", key, "value too long");
+	memcpy(out + n, s, strlen(s) + 1);
+	return 0;
+}
+
+static int parse_uint(struct parser *ps, const struct key_desc *k, const char *v, uint64_t *out)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!*v || *v == '-' || *v == '+')
+		return fail(ps, ps->tline, "key", k->name, "'%s' is not a number", v);
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno)
+		return fail(ps, ps->tline, "key", k->name, "'%s' is out of range %llu-%llu", v,
+			    (unsigned long long)k->min, (unsigned long long)k->max);
+	if (k->type == KT_SIZE && (*end == 'k' || *end == 'K') && end[1] == '\0') {
+		n = n > (ULLONG_MAX >> 10) ? ULLONG_MAX : n << 10;
+		end++;
+	} else if (k->type == KT_SIZE && (*end == 'm' || *end == 'M') && end[1] == '\0') {
+		n = n > (ULLONG_MAX >> 20) ? ULLONG_MAX : n << 20;
+		end++;
+	}
+	if (*end)
+		return fail(ps, ps->tline, "key", k->name, "'%s' is not a number", v);
+	if (n < k->min || n > k->max)
+		return fail(ps, ps->tline, "key", k->name, "%s is out of range %llu-%llu", v,
+			    (unsigned long long)k->min, (unsigned long long)k->max);
+	*out = n;
+	return 0;
+}
+
+/* Normalises a pseudo path in place: one leading '/', no trailing '/', no empty,
+ * '.' or '..' components. */
+static int normalise_pseudo(struct parser *ps, const struct key_desc *k, char *v)
+{
+	char out[1024];
+	size_t n = 0;
+	const char *s = v, *e;
+	size_t l;
+
+	if (v[0] != '/')
+		return fail(ps, ps->tline, "key", k->name, "'%s' must be an absolute path", v);
+	while (*s) {
+		while (*s == '/')
+			s++;
+		if (!*s)
+			break;
+		e = strchr(s, '/');
+		l = e ? (size_t)(e - s) : strlen(s);
+		if ((l == 1 && s[0] == '.') || (l == 2 && s[0] == '.' && s[1] == '.'))
+			return fail(ps, ps->tline, "key", k->name,
+				    "'%s' must not contain '.' or '..' components", v);
+		if (n + 1 + l >= sizeof(out))
+			return fail(ps, ps->tline, "key", k->name, "value too long");
+		out[n++] = '/';
+		memcpy(out + n, s, l);
+		n += l;
+		s += l;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	strcpy(v, out);
+	return 0;
+}
+
+static int set_value(struct parser *ps, const struct key_desc *k, void *base)
+{
+	char v[4096 + 64];
+	uint8_t *field = (uint8_t *)base + k->off;
+	enum log_level lvl;
+	uint64_t n;
+	uint8_t addr[16];
+	int rc;
+
+	rc = expand_base(ps, k->name, v, sizeof(v));
+	if (rc < 0)
+		return rc;
+	switch (k->type) {
+	case KT_UINT:
+	case KT_SIZE:
+		rc = parse_uint(ps, k, v, &n);
+		if (rc < 0)
+			return rc;
+		if (k->size == 2)
+			*(uint16_t *)field = (uint16_t)n;
+		else if (k->size == 4)
+			*(uint32_t *)field = (uint32_t)n;
+		else
+			*(uint64_t *)field = n;
+		return 0;
+	case KT_ADDR:
+		if (inet_pton(AF_INET, v, addr) != 1 && inet_pton(AF_INET6, v, addr) != 1)
+			return fail(ps, ps->tline, "key", k->name,
+				    "'%s' is not an IPv4 or IPv6 address", v);
+		break;
+	case KT_ABSPATH:
+		if (v[0] != '/')
+			return fail(ps, ps->tline, "key", k->name, "'%s' must be an absolute path", v);
+		break;
+	case KT_PSEUDO:
+		if (strlen(v) >= k->size)
+			break;   /* reported below */
+		rc = normalise_pseudo(ps, k, v);
+		if (rc < 0)
+			return rc;
+		break;
+	case KT_STR:
+		if (!*v)
+			return fail(ps, ps->tline, "key", k->name, "must not be empty");
+		break;
+	case KT_LEVEL:
+		if (log_level_parse(v, &lvl) < 0)
+			return fail(ps, ps->tline, "key", k->name,
+				    "'%s' is not one of error, warn, info, debug, trace", v);
+		break;
+	case KT_DEST:
+		if (strcasecmp(v, "stderr") && strcasecmp(v, "syslog"))
+			return fail(ps, ps->tline, "key", k->name, "'%s' is not stderr or syslog", v);
+		break;
+	case KT_ACCESS:
+		if (!strcasecmp(v, "RW"))
+			*(enum conf_access *)field = CONF_ACCESS_RW;
+		else if (!strcasecmp(v, "RO"))
+			*(enum conf_access *)field = CONF_ACCESS_RO;
+		else if (!strcasecmp(v, "None"))
+			*(enum conf_access *)field = CONF_ACCESS_NONE;
+		else
+			return fail(ps, ps->tline, "key", k->name, "'%s' is not RW, RO or None", v);
+		return 0;
+	case KT_SQUASH:
+		if (!strcasecmp(v, "none") || !strcasecmp(v, "no_root_squash"))
+			*(enum conf_squash *)field = CONF_SQUASH_NONE;
+		else if (!strcasecmp(v, "root") || !strcasecmp(v, "root_squash"))
+			*(enum conf_squash *)field = CONF_SQUASH_ROOT;
+		else if (!strcasecmp(v, "all") || !strcasecmp(v, "all_squash"))
+			*(enum conf_squash *)field = CONF_SQUASH_ALL;
+		else
+			return fail(ps, ps->tline, "key", k->name, "'%s' is not none, root or all", v);
+		return 0;
+	}
+	if (strlen(v) >= k->size)
+		return fail(ps, ps->tline, "key", k->name, "value longer than %zu bytes", k->size - 1);
+	memcpy(field, v, strlen(v) + 1);
+	return 0;
+}
+
+/* Parses the body of one block after its '{' up to and including '}'. */
+static int parse_block(struct parser *ps, const struct block_desc *b, void *base,
+		       unsigned block_line)
+{
+	bool seen[16] = { false };
+	const struct key_desc *k;
+	char key[128];
+	unsigned i, kline;
+	int rc;
+
+	for (;;) {
+		rc = next_token(ps);
+		if (rc < 0)
+			return rc;
+		if (ps->tt == TOK_RBRACE)
+			break;
+		if (ps->tt == TOK_SEMI)
+			continue;
+		if (ps->tt == TOK_EOF)
+			return fail(ps, block_line, "block", b->name, "missing '}'");
+		if (ps->tt != TOK_WORD)
+			return fail(ps, ps->tline, "block", b->name, "expected a key");
+		snprintf(key, sizeof(key), "%.127s", ps->tok);
+		kline = ps->tline;
+		for (i = 0, k = b->keys; k->name; k++, i++)
+			if (strcasecmp(k->name, key) == 0)
+				break;
+		if (!k->name)
+			return fail(ps, kline, "key", key, "unknown in block %s", b->name);
+		if (seen[i])
+			return fail(ps, kline, "key", k->name, "given twice in block %s", b->name);
+		seen[i] = true;
+		rc = next_token(ps);
+		if (rc < 0)
+			return rc;
+		if (ps->tt != TOK_EQ)
+			return fail(ps, kline, "key", k->name, "expected '=' after the key");
+		rc = next_token(ps);
+		if (rc < 0)
+			return rc;
+		if (ps->tt != TOK_WORD && ps->tt != TOK_STRING)
+			return fail(ps, kline, "key", k->name, "expected a value");
+		rc = set_value(ps, k, base);
+		if (rc < 0)
+			return rc;
+		rc = next_token(ps);
+		if (rc < 0)
+			return rc;
+		if (ps->tt == TOK_RBRACE)
+			break;   /* a last key may omit its ';' */
+		if (ps->tt != TOK_SEMI)
+			return fail(ps, kline, "key", k->name, "expected ';' after the value");
+	}
+	for (i = 0, k = b->keys; k->name; k++, i++)
+		if (k->required && !seen[i])
+			return fail(ps, block_line, "key", k->name, "required in block %s", b->name);
+	return 0;
+}
+
+static void set_defaults(struct daxnfs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->bind_addr, "0.0.0.0");
+	cfg->nfs_port = 2049;
+	cfg->threads = 8;
+	cfg->max_record_size = 1u << 20;
+	cfg->lease_lifetime = 90;
+	cfg->grace_period = 90;
+	strcpy(cfg->domain, "localdomain");
+	strcpy(cfg->log_level, "info");
+	strcpy(cfg->log_destination, "stderr");
+}
+
+static int check_whole(struct parser *ps, struct daxnfs_config *cfg, bool have_nfsv4)
+{
+	unsigned i, j;
+
+	if (!have_nfsv4 || !cfg->recovery_dir[0])
+		return fail(ps, 1, "key", "Recovery_Dir", "required (block NFSV4)");
+	if (cfg->grace_period < cfg->lease_lifetime)
+		return fail(ps, ps->nfsv4_line, "key", "Grace_Period",
+			    "%u is shorter than Lease_Lifetime %u (clients need a whole lease to reclaim)",
+			    cfg->grace_period, cfg->lease_lifetime);
+	if (cfg->n_exports == 0)
+		return fail(ps, 1, "block", "EXPORT", "at least one EXPORT block is required");
+	for (i = 0; i < cfg->n_exports; i++) {
+		for (j = 0; j < i; j++) {
+			if (cfg->exports[i].export_id == cfg->exports[j].export_id)
+				return fail(ps, cfg->exports[i].src_line, "key", "Export_Id",
+					    "%u already used by the export at line %u",
+					    cfg->exports[i].export_id, cfg->exports[j].src_line);
+			if (strcmp(cfg->exports[i].pseudo, cfg->exports[j].pseudo) == 0)
+				return fail(ps, cfg->exports[i].src_line, "key", "Pseudo",
+					    "'%s' already used by the export at line %u",
+					    cfg->exports[i].pseudo, cfg->exports[j].src_line);
+		}
+	}
+	return 0;
+}
+
+static int parse_text(struct parser *ps, struct daxnfs_config *cfg)
+{
+	bool have[N_BLOCKS] = { false };
+	const struct block_desc *b;
+	struct conf_export *e;
+	char name[128];
+	unsigned i, bline;
+	void *base;
+	int rc;
+
+	for (;;) {
+		rc = next_token(ps);
+		if (rc < 0)
+			return rc;
+		if (ps->tt == TOK_EOF)
+			break;
+		if (ps->tt == TOK_SEMI)
+			continue;
+		if (ps->tt != TOK_WORD)
+			return fail(ps, ps->tline, NULL, NULL, "expected a block name");
+		snprintf(name, sizeof(name), "%.127s", ps->tok);
+		bline = ps->tline;
+		for (i = 0; i < N_BLOCKS; i++)
+			if (strcasecmp(blocks[i].name, name) == 0)
+				break;
+		if (i == N_BLOCKS)
+			return fail(ps, bline, "block", name,
+				    "unknown (expected NFS_CORE_PARAM, NFSV4, LOG or EXPORT)");
+		b = &blocks[i];
+		if (have[i] && !b->is_export)
+			return fail(ps, bline, "block", b->name, "given twice");
+		have[i] = true;
+		if (i == 1)
+			ps->nfsv4_line = bline;
+		rc = next_token(ps);
+		if (rc < 0)
+			return rc;
+		if (ps->tt != TOK_LBRACE)
+			return fail(ps, bline, "block", b->name, "expected '{' after the block name");
+		if (b->is_export) {
+			if (cfg->n_exports == CONF_MAX_EXPORTS)
+				return fail(ps, bline, "block", b->name, "more than %d exports",
+					    CONF_MAX_EXPORTS);
+			e = &cfg->exports[cfg->n_exports++];
+			e->src_line = bline;
+			e->anon_uid = 65534;
+			e->anon_gid = 65534;
+			base = e;
+		} else {
+			base = cfg;
+		}
+		rc = parse_block(ps, b, base, bline);
+		if (rc < 0)
+			return rc;
+	}
+	return check_whole(ps, cfg, have[1]);
+}
+
+static int read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t n;
+	int rc = 0;
+
+	f = fopen(path, "r");
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rc));
+		return rc;
+	}
+	buf = malloc(CONF_MAX_FILE + 1);
+	if (!buf) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	n = fread(buf, 1, CONF_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	if (n > CONF_MAX_FILE) {
+		rc = -EFBIG;
+		snprintf(err, errlen, "%s: larger than %u bytes", path, CONF_MAX_FILE);
+		goto out;
+	}
+	*text = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+int conf_load(const char *path, const char *base_dir, struct daxnfs_config *cfg,
+	      char *err, size_t errlen)
+{
+	struct parser *ps = NULL;
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	set_defaults(cfg);
+	if (path) {
+		rc = read_file(path, &text, &len, err, errlen);
+		if (rc < 0)
+			return rc;
+		snprintf(cfg->source, sizeof(cfg->source), "%s", path);
+	} else {
+		len = strlen(conf_default_text);
+		snprintf(cfg->source, sizeof(cfg->source), "<embedded default>");
+	}
+	ps = calloc(1, sizeof(*ps));
+	if (!ps) {
+		snprintf(err, errlen, "%s: out of memory", cfg->source);
+		rc = -ENOMEM;
+		goto out;
+	}
+	ps->src = cfg->source;
+	ps->p = text ? text : conf_default_text;
+	ps->end = ps->p + len;
+	ps->line = 1;
+	ps->base_dir = base_dir;
+	ps->err = err;
+	ps->errlen = errlen;
+	rc = parse_text(ps, cfg);
+out:
+	free(ps);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,176 @@
+/*
+ * pmem/posix_priv.h: private structures of the POSIX backend (pmem/posix_*.c).
+ *
+ * Job: the export and object structs that embed the public pmem_export /
+ * pmem_obj, and the functions the posix_*.c files call in each other.
+ * Calls: nothing. Called by: pmem/posix_*.c, tests/bench/pmem_bench.c.
+ *
+ * Descriptor rules (why they are as they are):
+ *  - Each object keeps one O_PATH descriptor for namespace operations and
+ *    attributes. O_PATH opens never break leases and never count as opens
+ *    for the lease checks, so they may exist freely.
+ *  - Each regular file object opens at most one data descriptor, lazily, and
+ *    every read, write, mapping and lease of the server goes through it:
+ *    a second open by the server would break the server's own lease.
+ *  - A read lease needs a read-only data descriptor and no writable open of
+ *    the inode anywhere (mappings keep their struct file open), so taking a
+ *    read lease drops the mappings and reopens the data descriptor read-only.
+ */
+#ifndef DAXNFS_PMEM_POSIX_PRIV_H
+#define DAXNFS_PMEM_POSIX_PRIV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pmem/backend.h"
+
+#define POSIX_HASH_BUCKETS 1024
+#define POSIX_MAP_CHUNK    (2u << 20)         /* mapping cache window */
+#define POSIX_MAP_LIMIT    (1ull << 30)       /* default bound on mapped bytes */
+/* POSIX_IO_AUTO maps requests of at least this size (docs/benchmarks.md). */
+#define POSIX_MAP_MIN      (1u << 20)
+
+/* How read and write move data: pread/pwrite, the mapping cache, or by size
+ * (the default: the mapping for large requests inside EOF). */
+enum posix_io_path { POSIX_IO_PREAD = 0, POSIX_IO_MAP = 1, POSIX_IO_AUTO = 2 };
+
+struct posix_map;
+
+struct posix_export {
+	struct pmem_export pub;
+	int root_fd;                 /* O_RDONLY|O_DIRECTORY; mount_fd for open_by_handle_at */
+	dev_t dev;
+	ino_t root_ino;
+	bool root_is_mount_root;     /* export = whole fs: no subtree check needed */
+	char *path;
+	enum posix_io_path io_path;
+
+	pthread_mutex_t lock;        /* the object cache */
+	struct posix_obj *buckets[POSIX_HASH_BUCKETS];
+
+	pthread_mutex_t map_lock;    /* the mapping cache (all objects) */
+	uint64_t mapped_bytes, map_limit;
+	struct posix_map *map_lru;   /* least recently used first */
+	struct posix_map *map_mru;
+};
+
+struct posix_obj {
+	struct pmem_obj pub;
+	struct posix_obj *hnext;
+	bool hashed;                 /* under exp->lock */
+	uint32_t hash;
+	uint8_t handle[PMEM_HANDLE_MAX];
+	size_t hlen;
+	int path_fd;                 /* O_PATH|O_NOFOLLOW */
+	dev_t dev;
+	ino_t ino;
+
+	/* The data descriptor; fd_lock held shared for I/O, exclusive to change it. */
+	pthread_rwlock_t fd_lock;
+	int data_fd;                 /* -1 until needed */
+	int data_flags;              /* O_RDWR or O_RDONLY */
+	enum pmem_lease_kind lease;  /* 0 when none */
+	bool dax;                    /* from statx when data_fd was opened */
+
+	struct posix_map *maps;      /* this object's cached windows, under exp->map_lock */
+};
+
+static inline struct posix_export *posix_exp(struct pmem_export *e)
+{
+	return (struct posix_export *)e;
+}
+static inline struct posix_obj *posix_obj(struct pmem_obj *o)
+{
+	return (struct posix_obj *)o;
+}
+
+/* posix_cred.c: run the calling thread, and only it, as cred. */
+struct posix_cred_save {
+	int fsuid, fsgid;
+	int ngroups;
+	gid_t groups[PMEM_MAX_GROUPS + 1];
+	bool active;
+};
+int posix_cred_enter(const struct pmem_cred *cred, struct posix_cred_save *save);
+void posix_cred_leave(struct posix_cred_save *save);
+
+/* posix_export.c */
+extern const struct pmem_obj_ops posix_obj_ops;
+/* Object for an O_PATH descriptor (consumed on every path); cached by handle. */
+int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out);
+bool posix_name_ok(const char *name);
+enum pmem_obj_type posix_mode_type(mode_t mode);
+/* "/proc/self/fd/N" for fd. */
+void posix_fd_path(int fd, char buf[64]);
+
+/* posix_obj.c */
+int posix_getattr(struct pmem_obj *obj, struct pmem_attr *attr);
+int posix_setattr(struct pmem_obj *obj, const struct pmem_cred *cred, const struct pmem_setattr *sa);
+int posix_access(struct pmem_obj *obj, const struct pmem_cred *cred, uint32_t want, uint32_t *granted);
+
+/* posix_dir.c */
+int posix_lookup(struct pmem_obj *dir, const struct pmem_cred *cred, const char *name, struct pmem_obj **out);
+int posix_lookup_parent(struct pmem_obj *dir, const struct pmem_cred *cred, struct pmem_obj **out);
+int posix_create_file(struct pmem_obj *dir, const struct pmem_cred *cred, const char *name,
+		      uint32_t mode, bool exclusive, struct pmem_obj **out);
+int posix_mknode(struct pmem_obj *dir, const struct pmem_cred *cred, const char *name,
+		 enum pmem_obj_type type, uint32_t mode, uint32_t rdev_major,
+		 uint32_t rdev_minor, struct pmem_obj **out);
+int posix_symlink(struct pmem_obj *dir, const struct pmem_cred *cred, const char *name,
+		  const char *target, struct pmem_obj **out);
+int posix_readlink(struct pmem_obj *obj, char *buf, size_t cap, size_t *len);
+int posix_link(struct pmem_obj *obj, struct pmem_obj *dir, const struct pmem_cred *cred, const char *name);
+int posix_remove(struct pmem_obj *dir, const struct pmem_cred *cred, const char *name);
+int posix_rename(struct pmem_obj *sdir, const char *sname, struct pmem_obj *ddir,
+		 const char *dname, const struct pmem_cred *cred);
+int posix_readdir(struct pmem_obj *dir, const struct pmem_cred *cred, uint64_t cookie,
+		  pmem_readdir_cb cb, void *ctx, bool *eof);
+
+/* posix_io.c */
+/* Takes fd_lock shared and returns the data descriptor, writable if asked;
+ * posix_data_put drops the lock. */
+int posix_data_get(struct posix_obj *o, bool writable, int *fd);
+void posix_data_put(struct posix_obj *o);
+void posix_data_close(struct posix_obj *o);
+int posix_read(struct pmem_obj *obj, uint64_t off, void *buf, size_t len, size_t *n, bool *eof);
+int posix_write(struct pmem_obj *obj, uint64_t off, const void *buf, size_t len,
+		enum pmem_stable stable, size_t *n, enum pmem_stable *committed);
+int posix_commit(struct pmem_obj *obj, uint64_t off, uint64_t len);
+int posix_lease_acquire(struct pmem_obj *obj, enum pmem_lease_kind kind, void *cookie);
+int posix_lease_release(struct pmem_obj *obj);
+/* Selects pread/pwrite or the mapping for read and write (benchmark, config). */
+void posix_export_set_io_path(struct pmem_export *exp, enum posix_io_path path);
+
+/* posix_map.c */
+int posix_map(struct pmem_obj *obj, uint64_t off, size_t len, bool writable, void **addr);
+void posix_unmap(struct pmem_obj *obj, void *addr, size_t len);
+/* Copy through the cached mapping windows; -ERANGE when the range is past EOF
+ * (the caller falls back to pread/pwrite). fd_lock is held shared by the caller.
+ * posix_map_write returns 1 when flush was asked and every byte went to a
+ * MAP_SYNC window and was flushed (durable), 0 when written only. */
+int posix_map_read(struct posix_obj *o, int fd, uint64_t off, void *buf, size_t len);
+int posix_map_write(struct posix_obj *o, int fd, uint64_t off, const void *buf, size_t len,
+		    bool flush);
+/* memcpy that returns -EFAULT instead of dying when src or dst is a file
+ * mapping whose page went away (SIGBUS: the file was truncated under us). */
+int posix_copy_guarded(void *dst, const void *src, size_t n);
+/* Drops the object's cached windows; -EBUSY when one is in use by map(). */
+int posix_map_drop(struct posix_obj *o);
+/* Unmaps every window, map() ones included: the object is going away. */
+void posix_map_drop_all(struct posix_obj *o);
+/* Flushes CPU caches over [addr, addr+len) to the persistence domain;
+ * false when this CPU has no way to (the caller then uses fdatasync). */
+bool posix_flush_range(const void *addr, size_t len);
+const char *posix_flush_name(void);
+
+/* posix_reflink.c */
+int posix_clone(struct pmem_obj *src, uint64_t src_off, struct pmem_obj *dst,
+		uint64_t dst_off, uint64_t len);
+int posix_allocate(struct pmem_obj *obj, uint64_t off, uint64_t len);
+int posix_deallocate(struct pmem_obj *obj, uint64_t off, uint64_t len);
+int posix_seek(struct pmem_obj *obj, uint64_t off, enum pmem_seek_what what, uint64_t *result);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * rpc/record.c: RPC record marking reassembly (see record.h).
+ */
+#include "rpc/record.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rpc_rec_init(struct rpc_recbuf *r, uint32_t max_record)
+{
+	memset(r, 0, sizeof(*r));
+	r->max_record = max_record;
+}
+
+bool rpc_rec_partial(const struct rpc_recbuf *r)
+{
+	return r->hdr_have > 0 || r->in_frag || r->len > 0;
+}
+
+void rpc_rec_release(struct rpc_recbuf *r)
+{
+	free(r->rec);
+	r->rec = NULL;
+	r->len = 0;
+	r->hdr_have = 0;
+	r->in_frag = false;
+}
+
+int rpc_rec_feed(struct rpc_recbuf *r, const uint8_t *data, size_t n,
+		 rpc_rec_emit_fn emit, void *ctx)
+{
+	uint32_t mark, flen;
+	uint8_t *nrec;
+	size_t take;
+
+	while (n > 0 || (r->in_frag && r->frag_left == 0)) {
+		if (!r->in_frag) {
+			take = 4 - r->hdr_have;
+			if (take > n)
+				take = n;
+			memcpy(r->hdr + r->hdr_have, data, take);
+			r->hdr_have += (unsigned)take;
+			data += take;
+			n -= take;
+			if (r->hdr_have < 4)
+				return 0;
+			r->hdr_have = 0;
+			mark = (uint32_t)r->hdr[0] << 24 | (uint32_t)r->hdr[1] << 16 |
+			       (uint32_t)r->hdr[2] << 8 | r->hdr[3];
+			flen = mark & ~RPC_REC_LAST_FRAG;
+			/* refuse before allocating: the size is only the peer's claim */
+			if (flen > r->max_record || r->len > r->max_record - flen)
+				return -EMSGSIZE;
+			if (flen > 0) {
+				nrec = realloc(r->rec, r->len + flen);
+				if (!nrec)
+					return -ENOMEM;
+				r->rec = nrec;
+			}
+			r->frag_left = flen;
+			r->last = (mark & RPC_REC_LAST_FRAG) != 0;
+			r->in_frag = true;
+		}
+		take = r->frag_left < n ? r->frag_left : n;
+		if (take) {
+			memcpy(r->rec + r->len, data, take);
+			r->len += take;
+			r->frag_left -= (uint32_t)take;
+			data += take;
+			n -= take;
+		}
+		if (r->frag_left > 0)
+			return 0;
+		r->in_frag = false;
+		if (!r->last)
+			continue;
+		if (r->len > 0)
+			emit(ctx, r->rec, r->len);
+		else
+			free(r->rec);
+		r->rec = NULL;
+		r->len = 0;
+	}
+	return 0;
+}

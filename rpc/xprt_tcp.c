@@ -1,0 +1,465 @@
+/*
+ * rpc/xprt_tcp.c: ONC RPC over TCP (see xprt_tcp.h).
+ *
+ * Threads: the loop thread accepts, reads and closes; worker threads serve
+ * calls and send replies. A connection holds one reference for the loop
+ * (dropped when the loop closes it) and one per queued or running request,
+ * and its descriptor is closed only in destroy, after the last reference:
+ * the fd number cannot be reused while a worker may still send on it.
+ */
+#include "rpc/xprt_tcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conf/log.h"
+#include "rpc/record.h"
+#include "rpc/rpc.h"
+
+#define TCP_SEND_TIMEOUT_MS 30000
+#define TCP_READ_CHUNK (64u * 1024)
+#define TCP_READS_PER_EVENT 16       /* then let other connections have a turn */
+#define TCP_MAX_IOV 16
+/* Requests queued or running per connection before we stop reading from it:
+ * a client that pipelines without bound must not fill our memory. Reading
+ * resumes when half of them are done. */
+#define TCP_MAX_INFLIGHT 128
+#define TCP_EVENTS (EPOLLIN | EPOLLRDHUP)
+
+struct rpc_tcp_listener;
+
+struct tcp_conn {
+	struct rpc_xprt xprt;            /* first: the rpc layer sees only this */
+	int fd;
+	struct rpc_svc *svc;
+	struct rpc_tcp_listener *l;
+	pthread_mutex_t send_lock;
+	pthread_mutex_t flow_lock;       /* inflight, paused and their epoll changes */
+	unsigned inflight;
+	bool paused;
+	struct rpc_recbuf rb;            /* loop thread only */
+	bool closed;                     /* loop thread only */
+	char peer_str[64];
+	struct tcp_conn *prev, *next;    /* listener's list, under l->lock */
+};
+
+struct rpc_tcp_listener {
+	struct rpc_svc *svc;
+	int fd;
+	uint16_t port;
+	uint32_t max_record;
+	pthread_mutex_t lock;
+	struct tcp_conn *conns;
+	unsigned nconns;
+};
+
+struct tcp_job {
+	struct tcp_conn *c;
+	uint8_t *rec;
+	size_t len;
+};
+
+static int tcp_send(struct rpc_xprt *x, const struct iovec *iov, int iovcnt);
+static void tcp_shutdown(struct rpc_xprt *x);
+static void tcp_destroy(struct rpc_xprt *x);
+
+static const struct rpc_xprt_ops tcp_ops = {
+	.netid = "tcp",
+	.send = tcp_send,
+	.shutdown = tcp_shutdown,
+	.destroy = tcp_destroy,
+};
+
+static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof(a));
+		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+		snprintf(buf, len, "%s:%u", a, port);
+	} else {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof(a));
+		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+		snprintf(buf, len, "[%s]:%u", a, port);
+	}
+}
+
+/* ---- sending (any thread) ---- */
+
+static int tcp_send(struct rpc_xprt *x, const struct iovec *iov, int iovcnt)
+{
+	struct tcp_conn *c = (struct tcp_conn *)x;
+	struct iovec v[TCP_MAX_IOV + 1], *p = v;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+	struct msghdr mh;
+	uint64_t total = 0;
+	uint32_t mark;
+	ssize_t w;
+	int n, i, rc = 0;
+
+	if (iovcnt < 0 || iovcnt > TCP_MAX_IOV)
+		return -EINVAL;
+	for (i = 0; i < iovcnt; i++) {
+		v[i + 1] = iov[i];
+		total += iov[i].iov_len;
+	}
+	if (total > x->max_record || total > ~RPC_REC_LAST_FRAG)
+		return -EMSGSIZE;
+	mark = htonl((uint32_t)total | RPC_REC_LAST_FRAG);
+	v[0].iov_base = &mark;
+	v[0].iov_len = 4;
+	n = iovcnt + 1;
+	pthread_mutex_lock(&c->send_lock);
+	while (n > 0) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = p;
+		mh.msg_iovlen = (size_t)n;
+		w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN) {
+				rc = (errno == EPIPE || errno == ENOTCONN) ? -ECONNRESET : -errno;
+				break;
+			}
+			/* the peer reads slowly: wait, but not forever */
+			rc = poll(&pfd, 1, TCP_SEND_TIMEOUT_MS);
+			if (rc == 0) {
+				log_warn("tcp", "%s: peer not reading for %d ms, closing",
+					 c->peer_str, TCP_SEND_TIMEOUT_MS);
+				shutdown(c->fd, SHUT_RDWR);
+				rc = -ETIMEDOUT;
+				break;
+			}
+			rc = 0;
+			continue;
+		}
+		while (n > 0 && (size_t)w >= p->iov_len) {
+			w -= (ssize_t)p->iov_len;
+			p++;
+			n--;
+		}
+		if (n > 0) {
+			p->iov_base = (uint8_t *)p->iov_base + w;
+			p->iov_len -= (size_t)w;
+		}
+	}
+	pthread_mutex_unlock(&c->send_lock);
+	return rc;
+}
+
+static void tcp_shutdown(struct rpc_xprt *x)
+{
+	struct tcp_conn *c = (struct tcp_conn *)x;
+
+	/* the loop sees the end of the stream and closes the connection there */
+	shutdown(c->fd, SHUT_RDWR);
+}
+
+static void tcp_destroy(struct rpc_xprt *x)
+{
+	struct tcp_conn *c = (struct tcp_conn *)x;
+
+	log_trace("tcp", "%s: freed", c->peer_str);
+	close(c->fd);
+	rpc_rec_release(&c->rb);
+	pthread_mutex_destroy(&c->send_lock);
+	pthread_mutex_destroy(&c->flow_lock);
+	free(c);
+}
+
+/* ---- the loop side ---- */
+
+static void conn_close(struct tcp_conn *c, const char *why)
+{
+	struct rpc_tcp_listener *l = c->l;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	rpc_svc_del_fd(c->svc, c->fd);
+	shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_lock(&l->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	l->nconns--;
+	pthread_mutex_unlock(&l->lock);
+	if (rpc_rec_partial(&c->rb))
+		log_debug("tcp", "%s: closed in the middle of a record", c->peer_str);
+	rpc_rec_release(&c->rb);
+	log_debug("tcp", "%s: connection closed (%s)", c->peer_str, why);
+	rpc_xprt_closed(&c->xprt);
+	rpc_xprt_put(&c->xprt);   /* the loop's reference */
+}
+
+static void serve_job(void *arg, uint8_t *reply_buf, size_t reply_cap)
+{
+	struct tcp_job *j = arg;
+	struct tcp_conn *c = j->c;
+
+	rpc_serve_record(&c->xprt, j->rec, j->len, reply_buf, reply_cap);
+	pthread_mutex_lock(&c->flow_lock);
+	c->inflight--;
+	if (c->paused && c->inflight <= TCP_MAX_INFLIGHT / 2) {
+		c->paused = false;
+		rpc_svc_mod_fd(c->svc, c->fd, TCP_EVENTS);   /* -ENOENT once closed: fine */
+	}
+	pthread_mutex_unlock(&c->flow_lock);
+	rpc_xprt_put(&c->xprt);
+	free(j);
+}
+
+static void on_record(void *ctx, uint8_t *rec, size_t len)
+{
+	struct tcp_conn *c = ctx;
+	struct tcp_job *j;
+
+	/* replies to our backchannel calls are served here: the workers may all be
+	 * blocked waiting for exactly these */
+	if (len >= 8 && rec[4] == 0 && rec[5] == 0 && rec[6] == 0 && rec[7] == RPC_REPLY) {
+		rpc_serve_record(&c->xprt, rec, len, NULL, 0);
+		return;
+	}
+	j = malloc(sizeof(*j));
+	if (!j) {
+		log_warn("tcp", "%s: out of memory, record dropped", c->peer_str);
+		free(rec);
+		return;
+	}
+	j->c = c;
+	j->rec = rec;
+	j->len = len;
+	rpc_xprt_get(&c->xprt);
+	pthread_mutex_lock(&c->flow_lock);
+	c->inflight++;
+	if (c->inflight >= TCP_MAX_INFLIGHT && !c->paused) {
+		c->paused = true;
+		rpc_svc_mod_fd(c->svc, c->fd, 0);
+		log_debug("tcp", "%s: %u requests in flight, reading paused", c->peer_str,
+			  c->inflight);
+	}
+	pthread_mutex_unlock(&c->flow_lock);
+	if (rpc_svc_submit(c->svc, serve_job, j) < 0) {
+		pthread_mutex_lock(&c->flow_lock);
+		c->inflight--;
+		pthread_mutex_unlock(&c->flow_lock);
+		rpc_xprt_put(&c->xprt);
+		free(rec);
+		free(j);
+	}
+}
+
+static bool conn_paused(struct tcp_conn *c)
+{
+	bool p;
+
+	pthread_mutex_lock(&c->flow_lock);
+	p = c->paused;
+	pthread_mutex_unlock(&c->flow_lock);
+	return p;
+}
+
+static void on_readable(void *ctx, int fd, uint32_t events)
+{
+	struct tcp_conn *c = ctx;
+	uint8_t buf[TCP_READ_CHUNK];
+	ssize_t r;
+	int i, rc;
+
+	for (i = 0; i < TCP_READS_PER_EVENT; i++) {
+		r = recv(fd, buf, sizeof(buf), 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			conn_close(c, strerror(errno));
+			return;
+		}
+		if (r == 0) {
+			conn_close(c, "peer closed");
+			return;
+		}
+		rc = rpc_rec_feed(&c->rb, buf, (size_t)r, on_record, c);
+		if (rc == -EMSGSIZE) {
+			log_warn("tcp", "%s: record larger than Max_Record_Size %u, closing",
+				 c->peer_str, c->xprt.max_record);
+			conn_close(c, "record too large");
+			return;
+		}
+		if (rc < 0) {
+			log_warn("tcp", "%s: %s, closing", c->peer_str, strerror(-rc));
+			conn_close(c, "out of memory");
+			return;
+		}
+		if (conn_paused(c))
+			return;
+	}
+}
+
+static void accept_one(struct rpc_tcp_listener *l, int fd)
+{
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	int one = 1;
+
+	if (!c) {
+		log_warn("tcp", "out of memory, connection refused");
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->svc = l->svc;
+	c->l = l;
+	pthread_mutex_init(&c->send_lock, NULL);
+	pthread_mutex_init(&c->flow_lock, NULL);
+	rpc_rec_init(&c->rb, l->max_record);
+	rpc_xprt_init(&c->xprt, &tcp_ops);
+	c->xprt.max_record = l->max_record;
+	c->xprt.peer_len = sizeof(c->xprt.peer);
+	getpeername(fd, (struct sockaddr *)&c->xprt.peer, &c->xprt.peer_len);
+	c->xprt.local_len = sizeof(c->xprt.local);
+	getsockname(fd, (struct sockaddr *)&c->xprt.local, &c->xprt.local_len);
+	addr_str(&c->xprt.peer, c->peer_str, sizeof(c->peer_str));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	pthread_mutex_lock(&l->lock);
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
+	l->nconns++;
+	pthread_mutex_unlock(&l->lock);
+	if (rpc_svc_add_fd(l->svc, fd, TCP_EVENTS, on_readable, c) < 0) {
+		log_warn("tcp", "%s: cannot watch the connection", c->peer_str);
+		conn_close(c, "not watched");
+		return;
+	}
+	log_debug("tcp", "%s: connection accepted (xprt %llu)", c->peer_str,
+		  (unsigned long long)c->xprt.id);
+}
+
+static void on_accept(void *ctx, int lfd, uint32_t events)
+{
+	struct rpc_tcp_listener *l = ctx;
+	int fd, i;
+
+	for (i = 0; i < 64; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("tcp", "accept: %s", strerror(errno));
+			return;
+		}
+		accept_one(l, fd);
+	}
+}
+
+int rpc_tcp_listen(struct rpc_svc *s, const char *addr, uint16_t port, uint32_t max_record,
+		   struct rpc_tcp_listener **out)
+{
+	struct rpc_tcp_listener *l;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, rc;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		sl = sizeof(struct sockaddr_in6);
+	} else {
+		log_err("tcp", "'%s' is not an IPv4 or IPv6 address", addr);
+		return -EINVAL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	pthread_mutex_init(&l->lock, NULL);
+	l->svc = s;
+	l->max_record = max_record;
+	l->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	/* a restarted server must get its port back while old connections linger */
+	setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l->fd, (struct sockaddr *)&ss, sl) < 0 || listen(l->fd, 128) < 0) {
+		rc = -errno;
+		log_err("tcp", "cannot listen on %s port %u: %s", addr, port, strerror(-rc));
+		goto fail;
+	}
+	sl = sizeof(ss);
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	l->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	rc = rpc_svc_add_fd(s, l->fd, EPOLLIN, on_accept, l);
+	if (rc < 0)
+		goto fail;
+	*out = l;
+	return 0;
+fail:
+	if (l->fd >= 0)
+		close(l->fd);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+	return rc;
+}
+
+uint16_t rpc_tcp_listener_port(const struct rpc_tcp_listener *l)
+{
+	return l->port;
+}
+
+unsigned rpc_tcp_listener_nconns(struct rpc_tcp_listener *l)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->nconns;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+void rpc_tcp_listener_close(struct rpc_tcp_listener *l)
+{
+	struct tcp_conn *c;
+
+	if (!l)
+		return;
+	rpc_svc_del_fd(l->svc, l->fd);
+	close(l->fd);
+	for (;;) {
+		pthread_mutex_lock(&l->lock);
+		c = l->conns;
+		pthread_mutex_unlock(&l->lock);
+		if (!c)
+			break;
+		conn_close(c, "server shutting down");
+	}
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}

@@ -1,0 +1,34 @@
+/*
+ * rpc/xprt_tcp.h: ONC RPC over TCP.
+ *
+ * Job: listen on an address and port (IPv4 or IPv6 literal), accept
+ * connections, read them without blocking from the event loop, reassemble
+ * records (rpc/record.h, with the configured size limit: a record that would
+ * pass it closes the connection), hand CALLs to the worker pool and REPLYs
+ * (backchannel) straight to rpc_serve_record, and send whole replies with
+ * record marking under a per-connection lock. Connections are rpc_xprt
+ * objects: reference counted, freed after the last request on them finished.
+ * Calls: rpc/rpc, rpc/svc, rpc/record, conf/log. Called by: server/main.c.
+ */
+#ifndef DAXNFS_RPC_XPRT_TCP_H
+#define DAXNFS_RPC_XPRT_TCP_H
+
+#include <stdint.h>
+
+#include "rpc/svc.h"
+
+struct rpc_tcp_listener;
+
+/* Starts listening on addr:port (port 0 = any free port) and accepting on s. */
+int rpc_tcp_listen(struct rpc_svc *s, const char *addr, uint16_t port, uint32_t max_record,
+		   struct rpc_tcp_listener **out);
+/* The port actually bound. */
+uint16_t rpc_tcp_listener_port(const struct rpc_tcp_listener *l);
+/* Number of connections currently open (for logs and tests). */
+unsigned rpc_tcp_listener_nconns(struct rpc_tcp_listener *l);
+/* Stops accepting, closes every connection (their on_close hooks run) and
+ * frees the listener. Connections still referenced by requests are freed
+ * when those finish. Call from the loop thread or after the loop stopped. */
+void rpc_tcp_listener_close(struct rpc_tcp_listener *l);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * server/main.c: the daxnfsd daemon.
+ *
+ *   daxnfsd [-f config] [-b base_dir] [-l level] [-p port] [-h]
+ *
+ * Job: read the config (errors: message, exit 2), set up logging, block the
+ * signals that are read through descriptors (the lease signal; SIGINT and
+ * SIGTERM through a signalfd in the event loop, never a handler), bring up
+ * exports, the NFSv4 server, the worker pool and the TCP transport, run the
+ * loop, and on SIGINT/SIGTERM take everything down in reverse order so that
+ * nothing is left allocated. The base directory (the @BASE@ of the embedded
+ * default config) is -b, else the directory above the one holding the
+ * binary: build/ for build/server/daxnfsd, so scripts/run.sh serves
+ * build/export.
+ * Calls: conf/, rpc/, pmem/lease, server/nfs4_server. Called by: the admin.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "conf/log.h"
+#include "pmem/lease.h"
+#include "rpc/rpc.h"
+#include "rpc/svc.h"
+#include "rpc/xprt_tcp.h"
+#include "server/nfs4_server.h"
+
+#define DAXNFS_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: daxnfsd [-f config] [-b base_dir] [-l level] [-p port] [-h]\n"
+		"  -f config    configuration file (default: the embedded default config)\n"
+		"  -b base_dir  replaces @BASE@ in the config (default: the directory above\n"
+		"               the one holding this binary, e.g. build/ for build/server/daxnfsd)\n"
+		"  -l level     log level: error, warn, info, debug, trace (overrides LOG.Level)\n"
+		"  -p port      TCP port (overrides NFS_CORE_PARAM.NFS_Port; 0 = any free port)\n"
+		"  -h           this help\n");
+}
+
+/* The directory above the one holding /proc/self/exe. */
+static int default_base_dir(char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	int i;
+
+	if (n <= 0)
+		return -errno;
+	exe[n] = '\0';
+	for (i = 0; i < 2; i++) {
+		slash = strrchr(exe, '/');
+		if (!slash)
+			return -ENOENT;
+		*slash = '\0';
+	}
+	if (!exe[0])
+		strcpy(exe, "/");
+	if (strlen(exe) >= len)
+		return -ENAMETOOLONG;
+	strcpy(out, exe);
+	return 0;
+}
+
+struct main_ctx {
+	struct rpc_svc *svc;
+	int sigfd;
+};
+
+static void on_signal(void *ctx, int fd, uint32_t events)
+{
+	struct main_ctx *m = ctx;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		log_info("main", "signal %u (%s): shutting down", si.ssi_signo,
+			 strsignal((int)si.ssi_signo));
+		rpc_svc_stop(m->svc);
+	}
+}
+
+static void on_lease_event(void *ctx, int fd, uint32_t events)
+{
+	int rc = pmem_lease_dispatch();
+
+	if (rc < 0)
+		log_warn("main", "lease events: %s", strerror(-rc));
+}
+
+static void on_tick(void *ctx)
+{
+	nfs4_server_tick();
+}
+
+static void log_start(const struct daxnfs_config *cfg, uint16_t port)
+{
+	char exports[1024];
+	size_t n = 0;
+	unsigned i;
+
+	exports[0] = '\0';
+	for (i = 0; i < cfg->n_exports && n < sizeof(exports) - 1; i++)
+		n += (size_t)snprintf(exports + n, sizeof(exports) - n, "%s%u:%s=%s",
+				      i ? ", " : "", cfg->exports[i].export_id,
+				      cfg->exports[i].pseudo, cfg->exports[i].path);
+	log_info("main", "daxnfsd %s serving NFSv4.1/4.2 on tcp %s port %u; exports: %s; "
+		 "lease %u s, grace %u s; %u threads, max record %u bytes; config %s",
+		 DAXNFS_VERSION, cfg->bind_addr, port, exports, cfg->lease_lifetime,
+		 cfg->grace_period, cfg->threads, cfg->max_record_size, cfg->source);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daxnfs_config cfg;   /* large: keep it off the stack */
+	const char *conf_path = NULL, *level = NULL;
+	char base[PATH_MAX], err[1024];
+	struct rpc_tcp_listener *tcp = NULL;
+	struct main_ctx m = { .svc = NULL, .sigfd = -1 };
+	bool exports_up = false, server_up = false, have_base = false;
+	enum log_level lvl;
+	long port = -1;
+	char *end;
+	sigset_t sigs;
+	int opt, rc, status = 1, lfd;
+
+	while ((opt = getopt(argc, argv, "f:b:l:p:h")) != -1) {
+		switch (opt) {
+		case 'f': conf_path = optarg; break;
+		case 'b':
+			if (snprintf(base, sizeof(base), "%s", optarg) >= (int)sizeof(base)) {
+				fprintf(stderr, "daxnfsd: -b: path too long\n");
+				return 2;
+			}
+			have_base = true;
+			break;
+		case 'l': level = optarg; break;
+		case 'p':
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno || *end || port < 0 || port > 65535) {
+				fprintf(stderr, "daxnfsd: -p: '%s' is not a port (0-65535)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!have_base && default_base_dir(base, sizeof(base)) < 0) {
+		fprintf(stderr, "daxnfsd: cannot find the binary's directory; use -b\n");
+		return 2;
+	}
+	rc = conf_load(conf_path, base, &cfg, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "daxnfsd: %s\n", err);
+		return 2;
+	}
+	if (port >= 0)
+		cfg.nfs_port = (uint16_t)port;
+	if (level && log_level_parse(level, &lvl) < 0) {
+		fprintf(stderr, "daxnfsd: -l: '%s' is not one of error, warn, info, debug, trace\n",
+			level);
+		return 2;
+	}
+	if (!level)
+		log_level_parse(cfg.log_level, &lvl);
+	log_set_level(lvl);
+	log_set_destination(cfg.log_destination);
+
+	/* before any thread starts, so that every thread inherits the mask */
+	rc = pmem_lease_block_signal();
+	if (rc < 0) {
+		log_err("main", "cannot block the lease signal: %s", strerror(-rc));
+		return 1;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
+	    (m.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		log_err("main", "cannot set up signal handling: %s", strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (mkdir(cfg.recovery_dir, 0700) < 0 && errno != EEXIST)
+		log_warn("main", "Recovery_Dir %s: %s", cfg.recovery_dir, strerror(errno));
+
+	rc = nfs4_exports_init(&cfg);
+	if (rc < 0) {
+		log_err("main", "exports: %s", strerror(-rc));
+		goto out;
+	}
+	exports_up = true;
+	rc = nfs4_server_init(&cfg);
+	if (rc < 0) {
+		log_err("main", "NFSv4 server: %s", strerror(-rc));
+		goto out;
+	}
+	server_up = true;
+	rc = rpc_svc_create(cfg.threads, cfg.max_record_size, &m.svc);
+	if (rc < 0)
+		goto out;
+	rc = rpc_svc_add_fd(m.svc, m.sigfd, EPOLLIN, on_signal, &m);
+	if (rc < 0)
+		goto out;
+	lfd = pmem_lease_event_fd();
+	if (lfd >= 0 && (rc = rpc_svc_add_fd(m.svc, lfd, EPOLLIN, on_lease_event, NULL)) < 0)
+		goto out;
+	rpc_svc_set_tick(m.svc, on_tick, NULL);
+	rc = rpc_tcp_listen(m.svc, cfg.bind_addr, cfg.nfs_port, cfg.max_record_size, &tcp);
+	if (rc < 0)
+		goto out;
+	log_start(&cfg, rpc_tcp_listener_port(tcp));
+	rc = rpc_svc_run(m.svc);
+	if (rc == 0)
+		status = 0;
+out:
+	/* reverse order: connections (their close hooks reach the server), then
+	 * the workers (in-flight requests finish), then the server and exports */
+	rpc_tcp_listener_close(tcp);
+	if (m.svc)
+		rpc_svc_destroy(m.svc);
+	if (server_up)
+		nfs4_server_shutdown();
+	rpc_unregister_programs();
+	if (exports_up)
+		nfs4_exports_shutdown();
+	if (m.sigfd >= 0)
+		close(m.sigfd);
+	log_info("main", "daxnfsd stopped%s", status ? " after an error" : "");
+	return status;
+}

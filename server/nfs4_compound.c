@@ -1,0 +1,329 @@
+/*
+ * server/nfs4_compound.c: program 100003 version 4 (NULL and COMPOUND) and
+ * the COMPOUND loop (RFC 8881 §16.2, §2.10.6 for the reply cache).
+ *
+ * For each operation: read its number, find it in the one table
+ * (nfs4_ops.c), apply the order rules the table's flags name, decode its
+ * arguments, call the handler, encode the result, stop at the first error.
+ * The reply size is checked against the session's limits before an
+ * operation runs (from the table's estimate) and after it is encoded.
+ * SEQUENCE decides whether the compound is a replay; a replay sends the
+ * slot's cached bytes instead of executing anything; a new request's reply is
+ * kept in the slot when the client asked for it (sa_cachethis).
+ * Calls: the op table and handlers, nfs4_session.c (slots, sessions),
+ * nfs4_fh.c. Called by: the RPC layer (dispatch).
+ */
+#include "server/nfs4_session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/log.h"
+
+#define NFS4_PROGRAM 100003u
+#define NFS4_VERSION 4u
+#define RPC_REPLY_HDR 24u       /* accepted reply, AUTH_NONE verifier */
+#define MAX_TAG 1024u
+
+static const struct nfs4_op_desc *op_desc(uint32_t opnum, uint32_t minor)
+{
+	const struct nfs4_op_desc *d;
+
+	if (opnum >= nfs4_op_table_len)
+		return NULL;
+	d = &nfs4_op_table[opnum];
+	if (!d->name)
+		return NULL;
+	if ((d->flags & OPF_MINOR_2) && minor < 2)
+		return NULL;   /* RFC 7862 ops do not exist in minor version 1 */
+	return d;
+}
+
+/* Payload a result may carry beyond the table's fixed estimate. */
+static uint32_t payload_estimate(uint32_t opnum, const void *args)
+{
+	switch (opnum) {
+	case OP_READ:
+		return ((const READ4args *)args)->count;
+	case OP_READDIR:
+		return ((const READDIR4args *)args)->maxcount;
+	default:
+		return 0;
+	}
+}
+
+static void cred_from_rpc(struct pmem_cred *pc, const struct rpc_cred *rc)
+{
+	uint32_t i;
+
+	memset(pc, 0, sizeof(*pc));
+	if (rc->flavor != RPC_AUTH_SYS) {
+		pc->uid = 65534;   /* AUTH_NONE is nobody until the export squashes */
+		pc->gid = 65534;
+		return;
+	}
+	pc->uid = rc->uid;
+	pc->gid = rc->gid;
+	for (i = 0; i < rc->ngids && i < PMEM_MAX_GROUPS; i++)
+		pc->groups[i] = rc->gids[i];
+	pc->ngroups = i;
+}
+
+static size_t tail_len(const struct rpc_request *req)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < req->tail_iovcnt; i++)
+		n += req->tail_iov[i].iov_len;
+	return n;
+}
+
+/* Bytes of COMPOUND4res so far (with zero-copy tails) plus the RPC header. */
+static size_t reply_size(const struct nfs4_compound_run *run)
+{
+	const struct rpc_request *req = run->c.req;
+
+	return RPC_REPLY_HDR + (req->res.pos - run->res_start) + tail_len(req);
+}
+
+static nfsstat4 size_check(const struct nfs4_compound_run *run, size_t extra)
+{
+	const struct nfs4_compound *c = &run->c;
+	size_t need = reply_size(run) + extra;
+
+	if (need > c->resp_limit)
+		return NFS4ERR_REP_TOO_BIG;
+	if (c->cachethis && c->session &&
+	    need > c->session->fore.ca_maxresponsesize_cached)
+		return NFS4ERR_REP_TOO_BIG_TO_CACHE;
+	return NFS4_OK;
+}
+
+/* Encodes opnum and its result; on overflow (buffer or session limit) the
+ * result is replaced by a bare error. Returns the status actually sent. */
+static nfsstat4 encode_result(struct nfs4_compound_run *run, uint32_t opnum,
+			      const struct nfs4_op_desc *d, void *res, nfsstat4 st)
+{
+	struct xdr_stream *x = &run->c.req->res;
+	size_t start = x->pos;
+	nfsstat4 over;
+
+	*(nfsstat4 *)res = st;
+	xdr_put_u32(x, opnum);
+	d->enc_res(x, res);
+	over = xdr_ok(x) ? size_check(run, 0) : NFS4ERR_REP_TOO_BIG;
+	if (over == NFS4_OK)
+		return st;
+	/* Give back what did not fit and say why, as the RFC asks. */
+	x->failed = false;
+	x->pos = start;
+	run->c.req->tail_iovcnt = 0;
+	memset(res, 0, d->res_size);
+	*(nfsstat4 *)res = over;
+	xdr_put_u32(x, opnum);
+	d->enc_res(x, res);
+	return over;
+}
+
+/* Encodes an error result for an op whose own result we must not use. */
+static nfsstat4 encode_error(struct nfs4_compound_run *run, uint32_t opnum,
+			     const struct nfs4_op_desc *d, nfsstat4 st)
+{
+	void *res = d->enc_res ? arena_alloc(run->c.arena, d->res_size) : NULL;
+
+	/* Ops without codecs (not served) and out-of-memory: bare status. */
+	if (!res) {
+		/* Every result's error form is its status alone. */
+		xdr_put_u32(&run->c.req->res, opnum);
+		xdr_put_u32(&run->c.req->res, st);
+		return st;
+	}
+	return encode_result(run, opnum, d, res, st);
+}
+
+/* Runs one operation; returns its status. */
+static nfsstat4 run_op(struct nfs4_compound_run *run, struct xdr_stream *args)
+{
+	struct nfs4_compound *c = &run->c;
+	const struct nfs4_op_desc *d;
+	uint32_t opnum;
+	void *a = NULL, *res;
+	nfsstat4 st;
+
+	if (!xdr_get_u32(args, &opnum))
+		return encode_error(run, OP_ILLEGAL, &nfs4_op_illegal_desc, NFS4ERR_BADXDR);
+	d = op_desc(opnum, c->minorversion);
+	if (!d)
+		return encode_error(run, OP_ILLEGAL, &nfs4_op_illegal_desc, NFS4ERR_OP_ILLEGAL);
+	if (c->opindex == 0 && !(d->flags & OPF_SESSIONLESS))
+		return encode_error(run, opnum, d, NFS4ERR_OP_NOT_IN_SESSION);
+	if (c->opindex > 0 && (d->flags & OPF_IS_SEQUENCE))
+		return encode_error(run, opnum, d, NFS4ERR_SEQUENCE_POS);
+	if (c->opindex == 0 && (d->flags & OPF_SOLE_IF_FIRST) && c->numops > 1)
+		return encode_error(run, opnum, d, NFS4ERR_NOT_ONLY_OP);
+	if (!d->handler)
+		return encode_error(run, opnum, d, NFS4ERR_NOTSUPP);
+	if (d->dec_args) {
+		a = arena_alloc(c->arena, d->args_size);
+		if (!a)
+			return encode_error(run, opnum, d, NFS4ERR_RESOURCE);
+		if (!d->dec_args(args, a))
+			return encode_error(run, opnum, d, NFS4ERR_BADXDR);
+	}
+	if ((d->flags & OPF_NEEDS_CURFH) && c->cur.len == 0)
+		return encode_error(run, opnum, d, NFS4ERR_NOFILEHANDLE);
+	st = size_check(run, 4 + d->reply_estimate + (a ? payload_estimate(opnum, a) : 0));
+	if (st != NFS4_OK)
+		return encode_error(run, opnum, d, st);
+	res = arena_alloc(c->arena, d->res_size);
+	if (!res)
+		return encode_error(run, opnum, d, NFS4ERR_RESOURCE);
+	st = d->handler(c, a, res);
+	if (run->replay)
+		return NFS4_OK;   /* the caller sends the cached reply instead */
+	if (st != NFS4_OK && (d->flags & OPF_CLEARS_CURFH))
+		nfs4_fh_clear(&c->cur);
+	return encode_result(run, opnum, d, res, st);
+}
+
+/* Copies the slot's cached reply over whatever was encoded. */
+static int send_replay(struct nfs4_compound_run *run)
+{
+	struct rpc_request *req = run->c.req;
+	struct nfs4_slot *s = run->c.slot;
+	int rc = RPC_SUCCESS;
+
+	nfs4_state_lock();
+	if (s->reply_len > req->res.len - run->res_start) {
+		rc = RPC_SYSTEM_ERR;
+	} else {
+		memcpy(req->res.buf + run->res_start, s->reply, s->reply_len);
+		req->res.pos = run->res_start + s->reply_len;
+		req->res.failed = false;
+	}
+	req->tail_iovcnt = 0;
+	nfs4_state_unlock();
+	return rc;
+}
+
+/* Keeps the reply in the slot (when asked) and releases it. */
+static void finish_slot(struct nfs4_compound_run *run)
+{
+	struct nfs4_compound *c = &run->c;
+	struct rpc_request *req = c->req;
+	const uint8_t *bytes = req->res.buf + run->res_start;
+	size_t len = req->res.pos - run->res_start, tl = tail_len(req);
+	uint8_t *joined = NULL;
+	int i;
+
+	if (c->cachethis && tl) {
+		/* zero-copy payloads live outside res: the cache needs them too */
+		joined = malloc(len + tl);
+		if (joined) {
+			memcpy(joined, bytes, len);
+			for (i = 0; i < req->tail_iovcnt; i++) {
+				memcpy(joined + len, req->tail_iov[i].iov_base, req->tail_iov[i].iov_len);
+				len += req->tail_iov[i].iov_len;
+			}
+			bytes = joined;
+		}
+	}
+	/* A SEQUENCE-only compound is always kept (a few dozen bytes), as
+	 * knfsd does: a client's lease-renewal retry then needs no special case. */
+	nfs4_state_lock();
+	nfs4_slot_done(c->slot, bytes, len,
+		       (c->cachethis && (!tl || joined)) || (c->numops == 1 && !tl));
+	nfs4_state_unlock();
+	free(joined);
+}
+
+static int compound(struct rpc_request *req)
+{
+	struct nfs4_compound_run run;
+	struct nfs4_compound *c = &run.c;
+	struct xdr_stream *args = &req->args, *res = &req->res;
+	struct xdr_opaque tag;
+	size_t count_off, args_start = args->pos;
+	nfsstat4 st = NFS4_OK;
+	uint32_t i, n = 0;
+	int rc = RPC_SUCCESS;
+
+	memset(&run, 0, sizeof(run));
+	if (!xdr_get_opaque(args, MAX_TAG, &tag) || !xdr_get_u32(args, &c->minorversion) ||
+	    !xdr_get_u32(args, &c->numops))
+		return RPC_GARBAGE_ARGS;
+	run.req_hash = nfs4_hash_bytes(args->buf + args_start, args->len - args_start);
+	run.res_start = res->pos;
+	c->req = req;
+	c->arena = &req->arena;
+	c->resp_limit = (uint32_t)req->reply_cap;
+	if (req->xprt && req->xprt->max_record && req->xprt->max_record < c->resp_limit)
+		c->resp_limit = req->xprt->max_record;
+	cred_from_rpc(&c->cred, &req->cred);
+
+	xdr_put_u32(res, NFS4_OK);
+	xdr_put_opaque(res, tag.val, tag.len);
+	count_off = res->pos;
+	xdr_put_u32(res, 0);
+	if (c->minorversion < 1 || c->minorversion > 2) {
+		st = NFS4ERR_MINOR_VERS_MISMATCH;
+		goto patch;
+	}
+	for (i = 0; i < c->numops; i++) {
+		c->opindex = i;
+		st = run_op(&run, args);
+		if (run.replay) {
+			rc = send_replay(&run);
+			goto out;
+		}
+		n++;
+		if (st != NFS4_OK)
+			break;
+	}
+patch:
+	xdr_patch_u32(res, run.res_start, st);
+	xdr_patch_u32(res, count_off, n);
+	if (!xdr_ok(res))
+		rc = RPC_SYSTEM_ERR;
+	if (c->slot)
+		finish_slot(&run);
+out:
+	nfs4_fh_clear(&c->cur);
+	nfs4_fh_clear(&c->saved);
+	if (c->session) {
+		nfs4_state_lock();
+		if (run.replay)
+			nfs4_slot_done(c->slot, NULL, 0, false);
+		nfs4_session_put(c->session);
+		nfs4_state_unlock();
+	}
+	return rc;
+}
+
+static int nfs4_dispatch(struct rpc_request *req, void *ctx)
+{
+	(void)ctx;
+	switch (req->proc) {
+	case 0:
+		return RPC_SUCCESS;
+	case 1:
+		return compound(req);
+	default:
+		return RPC_PROC_UNAVAIL;
+	}
+}
+
+int nfs4_program_register(void)
+{
+	static const struct rpc_program prog = {
+		.prog = NFS4_PROGRAM,
+		.vers_lo = NFS4_VERSION,
+		.vers_hi = NFS4_VERSION,
+		.nprocs = 2,
+		.dispatch = nfs4_dispatch,
+		.ctx = NULL,
+	};
+
+	return rpc_register_program(&prog);
+}

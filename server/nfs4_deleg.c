@@ -1,0 +1,35 @@
+/*
+ * server/nfs4_deleg.c: DELEGRETURN and DELEGPURGE (RFC 8881 §18.6, §18.5).
+ *
+ * Job: the server grants no delegations yet, so DELEGRETURN can only meet
+ * stateids that are not delegations: nfs4_stid_lookup with the delegation
+ * type answers them (NFS4ERR_BAD_STATEID for an open or lock stateid or a
+ * special one, OLD/ EXPIRED/ ADMIN_REVOKED as §8.2 says). DELEGPURGE exists
+ * for CLAIM_DELEGATE_PREV, which is not supported: NFS4ERR_NOTSUPP, as the
+ * RFC asks of such servers.
+ * Calls: nfs4_state.h. Called by: the compound loop.
+ */
+#include "server/nfs4_fh.h"
+#include "server/nfs4_ops.h"
+#include "server/nfs4_state.h"
+
+NFS4_OP(delegreturn)
+{
+	DELEGRETURN4args *a = args;
+	struct nfs4_stid *stid = NULL;
+	nfsstat4 st;
+
+	nfs4_state_lock();
+	st = nfs4_stid_lookup(c, &a->deleg_stateid, NFS4_STID_DELEG, false, &stid);
+	if (st == NFS4_OK && (!stid || stid->type != NFS4_STID_DELEG))
+		st = NFS4ERR_BAD_STATEID;
+	if (st == NFS4_OK)
+		nfs4_stid_destroy(stid);
+	nfs4_state_unlock();
+	return st;
+}
+
+NFS4_OP(delegpurge)
+{
+	return NFS4ERR_NOTSUPP;
+}

@@ -1,0 +1,188 @@
+/*
+ * server/nfs4_getattr.c: GETATTR, SETATTR, VERIFY, NVERIFY and ACCESS
+ * (RFC 8881 §18.7, §18.30, §18.31, §18.15, §18.1).
+ *
+ * VERIFY/NVERIFY compare the client's attr_vals byte for byte with the
+ * server's encoding of the same mask, which is what "the same value" means
+ * for every attribute we encode (owners are compared as strings).
+ * Calls: nfs4_attr.h, nfs4_fh.h, nfs4_state.h, the backend.
+ * Called by: the COMPOUND loop through the op table.
+ */
+#include <string.h>
+
+#include "server/nfs4_attr.h"
+#include "server/nfs4_fh.h"
+#include "server/nfs4_ops.h"
+#include "server/nfs4_state.h"
+
+#pragma weak nfs4_open_check_setattr_size
+
+static nfsstat4 check_no_write_only(const bitmap4 *m)
+{
+	for (unsigned n = 0; n < nfs4_bitmap_nbits(m); n++)
+		if (nfs4_bitmap_isset(m, n) && nfs4_attr_write_only(n))
+			return NFS4ERR_INVAL;
+	return NFS4_OK;
+}
+
+NFS4_OP(getattr)
+{
+	GETATTR4args *a = args;
+	GETATTR4res *r = res;
+	nfsstat4 st;
+
+	st = check_no_write_only(&a->attr_request);
+	if (st != NFS4_OK)
+		return st;
+	return nfs4_fattr_encode(c, &c->cur, &a->attr_request, &r->u.resok4.obj_attributes);
+}
+
+static nfsstat4 setattr_size_check(struct nfs4_compound *c, const stateid4 *sid)
+{
+	struct nfs4_stid *stid = NULL;
+	nfsstat4 st;
+
+	switch (c->cur.obj->type) {
+	case PMEM_TYPE_REG:
+		break;
+	case PMEM_TYPE_DIR:
+		return NFS4ERR_ISDIR;
+	default:
+		return NFS4ERR_INVAL;
+	}
+	if (nfs4_open_check_setattr_size)
+		return nfs4_open_check_setattr_size(c, sid, c->cur.obj);
+	nfs4_state_lock();
+	st = nfs4_stid_lookup(c, sid, NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG, true,
+			      &stid);
+	nfs4_state_unlock();
+	return st;
+}
+
+NFS4_OP(setattr)
+{
+	SETATTR4args *a = args;
+	SETATTR4res *r = res;
+	struct pmem_setattr sa;
+	bitmap4 set;
+	nfsstat4 st;
+	int err;
+
+	r->attrsset.len = 0;
+	r->attrsset.val = NULL;
+	st = nfs4_fh_check_writable(c, &c->cur);
+	if (st != NFS4_OK)
+		return st;
+	st = nfs4_fattr_to_setattr(c, &a->obj_attributes, &sa, &set);
+	if (st != NFS4_OK)
+		return st;
+	if (sa.valid & PMEM_SET_SIZE) {
+		st = setattr_size_check(c, &a->stateid);
+		if (st != NFS4_OK)
+			return st;
+	}
+	if (sa.valid) {
+		err = c->cur.obj->ops->setattr(c->cur.obj, &c->cred, &sa);
+		if (err)
+			return nfs4_errno_to_status(err);
+	}
+	r->attrsset = set;
+	return NFS4_OK;
+}
+
+/* NFS4_OK when equal, NFS4ERR_NOT_SAME when not, or an error. */
+static nfsstat4 compare_attrs(struct nfs4_compound *c, const fattr4 *in)
+{
+	const bitmap4 *m = &in->attrmask;
+	fattr4 ours;
+	unsigned ours_words, in_words;
+	nfsstat4 st;
+
+	if (nfs4_bitmap_beyond(m))
+		return NFS4ERR_ATTRNOTSUPP;
+	for (unsigned n = 0; n < nfs4_bitmap_nbits(m); n++) {
+		if (!nfs4_bitmap_isset(m, n))
+			continue;
+		if (!nfs4_attr_supported(c, n))
+			return NFS4ERR_ATTRNOTSUPP;
+		if (n == FATTR4_RDATTR_ERROR || nfs4_attr_write_only(n))
+			return NFS4ERR_INVAL;
+	}
+	st = nfs4_fattr_encode(c, &c->cur, m, &ours);
+	if (st != NFS4_OK)
+		return st;
+	/* Every requested attribute was encoded (all are supported), so the
+	 * masks agree up to trailing zero words. */
+	ours_words = ours.attrmask.len;
+	in_words = m->len;
+	while (in_words > 0 && m->val[in_words - 1] == 0)
+		in_words--;
+	if (ours_words != in_words ||
+	    (in_words && memcmp(ours.attrmask.val, m->val, in_words * sizeof(uint32_t)) != 0))
+		return NFS4ERR_ATTRNOTSUPP;
+	if (ours.attr_vals.len != in->attr_vals.len)
+		return NFS4ERR_NOT_SAME;
+	if (ours.attr_vals.len &&
+	    memcmp(ours.attr_vals.val, in->attr_vals.val, ours.attr_vals.len) != 0)
+		return NFS4ERR_NOT_SAME;
+	return NFS4_OK;
+}
+
+NFS4_OP(verify)
+{
+	VERIFY4args *a = args;
+
+	(void)res;
+	return compare_attrs(c, &a->obj_attributes);
+}
+
+NFS4_OP(nverify)
+{
+	NVERIFY4args *a = args;
+	nfsstat4 st;
+
+	(void)res;
+	st = compare_attrs(c, &a->obj_attributes);
+	if (st == NFS4_OK)
+		return NFS4ERR_SAME;
+	return st == NFS4ERR_NOT_SAME ? NFS4_OK : st;
+}
+
+#define ACCESS_ALL (ACCESS4_READ | ACCESS4_LOOKUP | ACCESS4_MODIFY | ACCESS4_EXTEND | \
+		    ACCESS4_DELETE | ACCESS4_EXECUTE)
+#define ACCESS_WRITES (ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_DELETE)
+
+NFS4_OP(access)
+{
+	ACCESS4args *a = args;
+	ACCESS4res *r = res;
+	uint32_t want = a->access & ACCESS_ALL;
+	uint32_t granted = 0, pm_want = 0, pm_got = 0;
+	bool dir = nfs4_fh_type(&c->cur) == PMEM_TYPE_DIR;
+	int err;
+
+	r->u.resok4.supported = want;
+	if (c->cur.pseudo) {
+		r->u.resok4.access = want & (ACCESS4_READ | ACCESS4_LOOKUP | ACCESS4_EXECUTE);
+		return NFS4_OK;
+	}
+	if (want & ACCESS4_READ)
+		pm_want |= PMEM_ACC_READ;
+	if (want & (ACCESS4_LOOKUP | ACCESS4_EXECUTE))
+		pm_want |= PMEM_ACC_EXEC;
+	if (want & ACCESS_WRITES)
+		pm_want |= PMEM_ACC_WRITE;
+	err = c->cur.obj->ops->access(c->cur.obj, &c->cred, pm_want, &pm_got);
+	if (err)
+		return nfs4_errno_to_status(err);
+	if (pm_got & PMEM_ACC_READ)
+		granted |= ACCESS4_READ;
+	if (pm_got & PMEM_ACC_EXEC)
+		granted |= dir ? ACCESS4_LOOKUP : ACCESS4_EXECUTE;
+	if (pm_got & PMEM_ACC_WRITE)
+		granted |= dir ? ACCESS_WRITES : (ACCESS4_MODIFY | ACCESS4_EXTEND);
+	if (nfs4_fh_check_writable(c, &c->cur) != NFS4_OK)
+		granted &= ~ACCESS_WRITES;
+	r->u.resok4.access = granted & want;
+	return NFS4_OK;
+}

@@ -1,0 +1,361 @@
+/*
+ * server/nfs4_open_state.c: open owners and open stateids; OPEN_DOWNGRADE,
+ * CLOSE (RFC 8881 §18.18, §18.2) and the release of a client's state.
+ *
+ * Job: the records behind an open: find or make the owner, find the open of
+ * an (owner, file), open or upgrade it against the file's share reservations,
+ * downgrade, close. OPEN's name resolution and creation live in nfs4_open.c.
+ * Locking: everything here runs under nfs4_state_lock().
+ * Calls: nfs4_state.h (stateids), nfs4_file.h (shares), nfs4_lock.c (lock
+ * stateids of an open). Called by: nfs4_open.c, nfs4_lock.c, the compound loop.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/nfs4_fh.h"
+#include "server/nfs4_open.h"
+#include "server/nfs4_open_priv.h"
+#include "server/nfs4_ops.h"
+
+static struct nfs4_openowner *openowner_find(struct nfs4_client *clp, const struct xdr_opaque *o)
+{
+	struct list_node *n;
+
+	for (n = clp->openowners.next; n != &clp->openowners; n = n->next) {
+		struct nfs4_openowner *oo = container_of(n, struct nfs4_openowner, client_node);
+
+		if (oo->len == o->len && memcmp(oo->owner, o->val, o->len) == 0)
+			return oo;
+	}
+	return NULL;
+}
+
+static struct nfs4_openowner *openowner_get(struct nfs4_client *clp, const struct xdr_opaque *o)
+{
+	struct nfs4_openowner *oo = openowner_find(clp, o);
+
+	if (oo || o->len > NFS4_OPAQUE_LIMIT)
+		return oo;
+	oo = calloc(1, sizeof(*oo));
+	if (!oo)
+		return NULL;
+	oo->client = clp;
+	oo->len = o->len;
+	if (o->len)
+		memcpy(oo->owner, o->val, o->len);
+	list_init(&oo->opens);
+	list_add_tail(&oo->client_node, &clp->openowners);
+	return oo;
+}
+
+static void openowner_put_if_unused(struct nfs4_openowner *oo)
+{
+	if (!list_empty(&oo->opens))
+		return;
+	list_del(&oo->client_node);
+	free(oo);
+}
+
+/* The stateid's release: leaves the file's shares, detaches its lock
+ * stateids (they are destroyed by CLOSE, or on their own by client teardown,
+ * which walks the client's stateid list and must not see others vanish). */
+static void open_state_release(struct nfs4_stid *stid)
+{
+	struct nfs4_open_state *os = (struct nfs4_open_state *)stid;
+	struct list_node *n, *tmp;
+
+	list_for_each_safe(n, tmp, &os->locks) {
+		struct nfs4_lock_state *ls = container_of(n, struct nfs4_lock_state, open_node);
+
+		list_del(&ls->open_node);
+		ls->open = NULL;
+	}
+	if (os->fp) {
+		nfs4_share_del(&os->share);
+		nfs4_file_put(os->fp);
+	}
+	if (os->oo) {
+		list_del(&os->owner_node);
+		openowner_put_if_unused(os->oo);
+	}
+	free(os);
+}
+
+static struct nfs4_open_state *open_state_find(struct nfs4_openowner *oo, struct nfs4_file *fp)
+{
+	struct list_node *n;
+
+	for (n = oo->opens.next; n != &oo->opens; n = n->next) {
+		struct nfs4_open_state *os = container_of(n, struct nfs4_open_state, owner_node);
+
+		if (os->fp == fp)
+			return os;
+	}
+	return NULL;
+}
+
+nfsstat4 nfs4_open_state_get(struct nfs4_compound *c, const struct xdr_opaque *owner,
+			     struct pmem_obj *obj, uint32_t access, uint32_t deny,
+			     struct nfs4_open_undo *undo, struct nfs4_open_state **out)
+{
+	struct nfs4_openowner *oo = NULL;
+	struct nfs4_file *fp = NULL;
+	struct nfs4_open_state *os = NULL;
+	uint32_t new_access, new_deny;
+	nfsstat4 st = NFS4_OK;
+
+	memset(undo, 0, sizeof(*undo));
+	oo = openowner_get(c->client, owner);
+	fp = nfs4_file_get(obj);
+	if (!oo || !fp) {
+		st = NFS4ERR_DELAY;
+		goto out;
+	}
+	os = open_state_find(oo, fp);
+	if (os) {
+		/* Upgrade (RFC 8881 §18.16.3): the union of old and new, same
+		 * "other", seqid bumped. Never in conflict with itself. */
+		new_access = os->share.access | access;
+		new_deny = os->share.deny | deny;
+		if (nfs4_share_conflicts(fp, new_access, new_deny, &os->share)) {
+			st = NFS4ERR_SHARE_DENIED;
+			goto out;
+		}
+		undo->os = os;
+		undo->access = os->share.access;
+		undo->deny = os->share.deny;
+		undo->access_bmap = os->access_bmap;
+		undo->deny_bmap = os->deny_bmap;
+		undo->seqid = os->stid.sid.seqid;
+		os->share.access = new_access;
+		os->share.deny = new_deny;
+		os->access_bmap |= 1u << access;
+		os->deny_bmap |= 1u << deny;
+		nfs4_stid_bump(&os->stid);
+		undo->sid = os->stid.sid;
+		goto out;
+	}
+	if (nfs4_share_conflicts(fp, access, deny, NULL)) {
+		st = NFS4ERR_SHARE_DENIED;
+		goto out;
+	}
+	os = (struct nfs4_open_state *)nfs4_stid_new(c->client, NFS4_STID_OPEN, sizeof(*os),
+						     open_state_release);
+	if (!os) {
+		st = NFS4ERR_DELAY;
+		goto out;
+	}
+	undo->os = os;
+	undo->created = true;
+	undo->sid = os->stid.sid;
+	os->oo = oo;
+	list_add_tail(&os->owner_node, &oo->opens);
+	list_init(&os->locks);
+	os->fp = fp;
+	fp = NULL;   /* the open keeps this reference */
+	nfs4_share_add(os->fp, &os->share, access, deny);
+	os->access_bmap = 1u << access;
+	os->deny_bmap = 1u << deny;
+out:
+	if (st != NFS4_OK)
+		os = NULL;
+	*out = os;
+	nfs4_file_put(fp);
+	if (oo)
+		openowner_put_if_unused(oo);
+	return st;
+}
+
+void nfs4_open_state_undo(struct nfs4_compound *c, struct nfs4_open_undo *undo)
+{
+	stateid4 any = undo->sid;
+	struct nfs4_stid *stid = NULL;
+	struct nfs4_open_state *os;
+
+	/* The state lock was dropped since nfs4_open_state_get: find the open
+	 * again rather than trust the pointer (a CLOSE may have raced). */
+	any.seqid = 0;
+	if (!undo->os || nfs4_stid_lookup(c, &any, NFS4_STID_OPEN, false, &stid) != NFS4_OK ||
+	    stid != &undo->os->stid)
+		return;
+	os = undo->os;
+	if (undo->created) {
+		nfs4_stid_destroy(&os->stid);
+		return;
+	}
+	os->share.access = undo->access;
+	os->share.deny = undo->deny;
+	os->access_bmap = undo->access_bmap;
+	os->deny_bmap = undo->deny_bmap;
+	os->stid.sid.seqid = undo->seqid;
+}
+
+uint32_t nfs4_stid_share_access(const struct nfs4_stid *stid)
+{
+	if (stid->type == NFS4_STID_OPEN)
+		return ((const struct nfs4_open_state *)stid)->share.access;
+	if (stid->type == NFS4_STID_LOCK) {
+		const struct nfs4_lock_state *ls = (const struct nfs4_lock_state *)stid;
+
+		return ls->open ? ls->open->share.access : 0;
+	}
+	return 0;
+}
+
+struct nfs4_file *nfs4_stid_file(const struct nfs4_stid *stid)
+{
+	if (stid->type == NFS4_STID_OPEN)
+		return ((const struct nfs4_open_state *)stid)->fp;
+	if (stid->type == NFS4_STID_LOCK)
+		return ((const struct nfs4_lock_state *)stid)->fp;
+	return NULL;
+}
+
+bool nfs4_stid_holds_locks(const struct nfs4_stid *stid)
+{
+	const struct nfs4_open_state *os;
+	const struct list_node *n;
+
+	if (stid->type == NFS4_STID_LOCK) {
+		const struct nfs4_lock_state *ls = (const struct nfs4_lock_state *)stid;
+
+		return nfs4_range_owner_holds(&ls->fp->locks, ls->lo);
+	}
+	if (stid->type != NFS4_STID_OPEN)
+		return false;
+	os = (const struct nfs4_open_state *)stid;
+	for (n = os->locks.next; n != &os->locks; n = n->next) {
+		const struct nfs4_lock_state *ls = container_of(n, struct nfs4_lock_state, open_node);
+
+		if (nfs4_range_owner_holds(&ls->fp->locks, ls->lo))
+			return true;
+	}
+	return false;
+}
+
+void nfs4_open_state_close(struct nfs4_open_state *os)
+{
+	struct list_node *n, *tmp;
+
+	list_for_each_safe(n, tmp, &os->locks)
+		nfs4_stid_destroy(&container_of(n, struct nfs4_lock_state, open_node)->stid);
+	nfs4_stid_destroy(&os->stid);
+}
+
+/* The open stateid named by sid, for the current file. */
+static nfsstat4 open_state_lookup(struct nfs4_compound *c, const stateid4 *sid,
+				  struct nfs4_open_state **out)
+{
+	struct nfs4_stid *stid = NULL;
+	nfsstat4 st;
+
+	st = nfs4_stid_lookup(c, sid, NFS4_STID_OPEN, false, &stid);
+	if (st != NFS4_OK)
+		return st;
+	if (!stid || stid->type != NFS4_STID_OPEN)
+		return NFS4ERR_BAD_STATEID;
+	*out = (struct nfs4_open_state *)stid;
+	/* A stateid of another file (RFC 8881 §8.2.4). */
+	if ((*out)->fp->obj != c->cur.obj)
+		return NFS4ERR_BAD_STATEID;
+	return NFS4_OK;
+}
+
+NFS4_OP(open_downgrade)
+{
+	OPEN_DOWNGRADE4args *a = args;
+	OPEN_DOWNGRADE4res *r = res;
+	struct nfs4_open_state *os = NULL;
+	/* The WANT bits mean nothing in a downgrade (no delegations). */
+	uint32_t access = a->share_access & NFS4_OPEN_ACCESS_MASK;
+	uint32_t deny = a->share_deny;
+	nfsstat4 st;
+	unsigned v;
+
+	st = nfs4_fh_check_reg(&c->cur);
+	if (st != NFS4_OK)
+		return st;
+	if (access == 0 || access > NFS4_SHARE_BOTH || deny > NFS4_SHARE_BOTH)
+		return NFS4ERR_INVAL;
+	nfs4_state_lock();
+	st = open_state_lookup(c, &a->open_stateid, &os);
+	if (st != NFS4_OK)
+		goto out;
+	/* Only to values this stateid was opened with (§18.18.3); knfsd's rule. */
+	if (!(os->access_bmap & (1u << access)) || !(os->deny_bmap & (1u << deny))) {
+		st = NFS4ERR_INVAL;
+		goto out;
+	}
+	/* Forget the opens that the new mode no longer covers. */
+	for (v = 0; v <= NFS4_SHARE_BOTH; v++) {
+		if (v & ~access)
+			os->access_bmap &= ~(1u << v);
+		if (v & ~deny)
+			os->deny_bmap &= ~(1u << v);
+	}
+	os->share.access = access;
+	os->share.deny = deny;
+	nfs4_stid_bump(&os->stid);
+	r->u.resok4.open_stateid = os->stid.sid;
+	nfs4_set_current_stateid(c, &os->stid.sid);
+out:
+	nfs4_state_unlock();
+	return st;
+}
+
+NFS4_OP(close)
+{
+	CLOSE4args *a = args;
+	CLOSE4res *r = res;
+	struct nfs4_open_state *os = NULL;
+	nfsstat4 st;
+
+	nfs4_state_lock();
+	st = open_state_lookup(c, &a->open_stateid, &os);
+	if (st != NFS4_OK)
+		goto out;
+	if (nfs4_stid_holds_locks(&os->stid)) {
+		st = NFS4ERR_LOCKS_HELD;
+		goto out;
+	}
+	nfs4_open_state_close(os);
+	/* RFC 8881 §18.2.4: the returned stateid is useless; a 4.1 server SHOULD
+	 * return the invalid special stateid (other 0, seqid all ones). */
+	memset(&r->u.open_stateid, 0, sizeof(r->u.open_stateid));
+	r->u.open_stateid.seqid = UINT32_MAX;
+	nfs4_set_current_stateid(c, &r->u.open_stateid);
+out:
+	nfs4_state_unlock();
+	return st;
+}
+
+void nfs4_client_release_state(struct nfs4_client *clp)
+{
+	struct list_node *n, *tmp, *m, *mtmp;
+
+	/* Lock stateids first: their ranges go, then the opens they hang on. */
+	list_for_each_safe(n, tmp, &clp->lockowners) {
+		struct nfs4_lockowner *lo = container_of(n, struct nfs4_lockowner, client_node);
+
+		/* The last state frees lo, so fetch the next owner first (done by
+		 * list_for_each_safe) and never touch lo after its list empties. */
+		list_for_each_safe(m, mtmp, &lo->states) {
+			bool last = mtmp == &lo->states;
+
+			nfs4_stid_destroy(&container_of(m, struct nfs4_lock_state, owner_node)->stid);
+			if (last)
+				break;
+		}
+	}
+	list_for_each_safe(n, tmp, &clp->openowners) {
+		struct nfs4_openowner *oo = container_of(n, struct nfs4_openowner, client_node);
+
+		list_for_each_safe(m, mtmp, &oo->opens) {
+			bool last = mtmp == &oo->opens;
+
+			nfs4_stid_destroy(&container_of(m, struct nfs4_open_state, owner_node)->stid);
+			if (last)
+				break;
+		}
+	}
+}

@@ -1,0 +1,176 @@
+/*
+ * server/nfs4_pseudo.c: the pseudo file system tree (see nfs4_pseudo.h).
+ *
+ * The tree is built once from the exports' Pseudo paths; every prefix of a
+ * Pseudo path is a node. Nodes are few (a handful per export), so lookups
+ * walk lists.
+ * Calls: libc. Called by: nfs4_export.c, nfs4_fh.c, namespace handlers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/nfs4_export.h"
+#include "server/nfs4_pseudo.h"
+
+static struct nfs4_pseudo_node *g_root;
+
+/* FNV-1a: stable across runs, so pseudo handles survive a restart. */
+static uint64_t path_hash(const char *p)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *p; p++) {
+		h ^= (uint8_t)*p;
+		h *= 1099511628211ull;
+	}
+	return h ? h : 1;
+}
+
+static struct nfs4_pseudo_node *node_new(struct nfs4_pseudo_node *parent, const char *name,
+					 size_t len)
+{
+	struct nfs4_pseudo_node *n = calloc(1, sizeof(*n));
+	size_t plen;
+
+	if (!n)
+		return NULL;
+	n->name = strndup(name, len);
+	plen = parent ? strlen(parent->path) + 1 + len : 1;
+	n->path = malloc(plen + 1);
+	if (!n->name || !n->path) {
+		free(n->name);
+		free(n->path);
+		free(n);
+		return NULL;
+	}
+	if (!parent)
+		strcpy(n->path, "/");
+	else if (!parent->parent)
+		snprintf(n->path, plen + 1, "/%s", n->name);
+	else
+		snprintf(n->path, plen + 1, "%s/%s", parent->path, n->name);
+	n->id = path_hash(n->path);
+	n->parent = parent;
+	if (parent) {
+		/* keep siblings sorted so READDIR order is stable */
+		struct nfs4_pseudo_node **pp = &parent->children;
+
+		while (*pp && strcmp((*pp)->name, n->name) < 0)
+			pp = &(*pp)->next;
+		n->next = *pp;
+		*pp = n;
+		parent->nchildren++;
+	}
+	return n;
+}
+
+static void node_free(struct nfs4_pseudo_node *n)
+{
+	while (n) {
+		struct nfs4_pseudo_node *next = n->next;
+
+		node_free(n->children);
+		free(n->name);
+		free(n->path);
+		free(n);
+		n = next;
+	}
+}
+
+struct nfs4_pseudo_node *nfs4_pseudo_child(const struct nfs4_pseudo_node *n,
+					   const char *name, size_t len)
+{
+	for (struct nfs4_pseudo_node *ch = n ? n->children : NULL; ch; ch = ch->next)
+		if (strlen(ch->name) == len && memcmp(ch->name, name, len) == 0)
+			return ch;
+	return NULL;
+}
+
+struct nfs4_pseudo_node *nfs4_pseudo_child_at(const struct nfs4_pseudo_node *n, unsigned i)
+{
+	struct nfs4_pseudo_node *ch = n ? n->children : NULL;
+
+	while (ch && i--)
+		ch = ch->next;
+	return ch;
+}
+
+static int add_export(struct nfs4_export *e)
+{
+	const char *p = e->conf.pseudo;
+	struct nfs4_pseudo_node *n = g_root;
+
+	if (p[0] != '/')
+		return -EINVAL;
+	while (*p) {
+		const char *s, *end;
+		struct nfs4_pseudo_node *ch;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		s = p;
+		end = strchr(s, '/');
+		if (!end)
+			end = s + strlen(s);
+		if ((end - s == 1 && s[0] == '.') || (end - s == 2 && s[0] == '.' && s[1] == '.'))
+			return -EINVAL;
+		ch = nfs4_pseudo_child(n, s, (size_t)(end - s));
+		if (!ch)
+			ch = node_new(n, s, (size_t)(end - s));
+		if (!ch)
+			return -ENOMEM;
+		n = ch;
+		p = end;
+	}
+	if (n->exp)
+		return -EINVAL;
+	n->exp = e;
+	e->node = n;
+	return 0;
+}
+
+static struct nfs4_pseudo_node *find_id(struct nfs4_pseudo_node *n, uint64_t id)
+{
+	for (; n; n = n->next) {
+		struct nfs4_pseudo_node *r;
+
+		if (n->id == id)
+			return n;
+		r = find_id(n->children, id);
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+struct nfs4_pseudo_node *nfs4_pseudo_by_id(uint64_t id)
+{
+	return find_id(g_root, id);
+}
+
+struct nfs4_pseudo_node *nfs4_pseudo_root(void) { return g_root; }
+
+int nfs4_pseudo_build(struct nfs4_export *exps, unsigned n)
+{
+	int err = 0;
+
+	nfs4_pseudo_free();
+	g_root = node_new(NULL, "", 0);
+	if (!g_root)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n && !err; i++)
+		err = add_export(&exps[i]);
+	if (err)
+		nfs4_pseudo_free();
+	return err;
+}
+
+void nfs4_pseudo_free(void)
+{
+	node_free(g_root);
+	g_root = NULL;
+}

@@ -1,0 +1,173 @@
+/*
+ * server/nfs4_session.h: private interfaces of the session core (clients,
+ * sessions, slot tables and reply cache, grace, stable records, the
+ * backchannel) shared between nfs4_compound.c, nfs4_session.c,
+ * nfs4_client.c, nfs4_slot.c, nfs4_grace.c, nfs4_recovery.c,
+ * nfs4_callback.c and nfs4_server.c. Everything here is called with the
+ * state lock held unless said otherwise.
+ * Calls: server/nfs4_state.h. Called by: the files above (and unit tests).
+ */
+#ifndef DAXNFS_SERVER_NFS4_SESSION_H
+#define DAXNFS_SERVER_NFS4_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/nfs4_state.h"
+
+/* Server limits offered in CREATE_SESSION (RFC 8881 §18.36.3). */
+#define NFS4_MAX_SLOTS 64u
+#define NFS4_MAX_OPS 32u
+#define NFS4_MIN_OPS 8u
+#define NFS4_MAX_REQ (1024u * 1024u + 16u * 1024u)     /* a 1 MiB WRITE + headers */
+#define NFS4_MAX_RESP (1024u * 1024u + 16u * 1024u)    /* a 1 MiB READ + headers */
+#define NFS4_MAX_RESP_CACHED (64u * 1024u)
+#define NFS4_MIN_REQ 1024u                             /* below this: NFS4ERR_TOOSMALL */
+#define NFS4_BACK_MAX_SLOTS 1u
+
+/* ---- slot table and reply cache (nfs4_slot.c) ---- */
+struct nfs4_slot {
+	sequenceid4 seqid;       /* of the last request executed on this slot */
+	bool used;               /* a request has been executed (seqid is meaningful) */
+	bool busy;               /* a compound is executing on it now */
+	bool cached;             /* reply holds the whole reply of seqid */
+	bool replay;             /* the current compound replays the cached reply */
+	uint64_t req_hash;       /* of the request bytes of seqid (false-retry check) */
+	uint8_t *reply;          /* malloc'd COMPOUND4res bytes when cached */
+	size_t reply_len;
+};
+
+struct nfs4_slot_table {
+	uint32_t nslots;
+	struct nfs4_slot *slots;
+};
+
+enum nfs4_slot_verdict {
+	NFS4_SLOT_NEW,           /* a new request: execute it */
+	NFS4_SLOT_REPLAY,        /* send the cached reply */
+};
+
+int nfs4_slot_table_init(struct nfs4_slot_table *t, uint32_t nslots);
+void nfs4_slot_table_free(struct nfs4_slot_table *t);
+/*
+ * The slot rules of RFC 8881 §2.10.6.1 for one SEQUENCE: NFS4ERR_BADSLOT,
+ * NFS4ERR_DELAY (busy), NFS4ERR_SEQ_MISORDERED, NFS4ERR_SEQ_FALSE_RETRY (a
+ * retry whose bytes differ), NFS4ERR_RETRY_UNCACHED_REP (a retry whose reply
+ * was not kept). On NFS4_OK *verdict says what to do and the slot is busy.
+ */
+nfsstat4 nfs4_slot_check(struct nfs4_slot_table *t, slotid4 slotid, sequenceid4 seqid,
+			 uint64_t req_hash, enum nfs4_slot_verdict *verdict,
+			 struct nfs4_slot **out);
+/* Ends the slot's request: keeps reply (copied) when cache, frees the old one. */
+void nfs4_slot_done(struct nfs4_slot *s, const void *reply, size_t len, bool cache);
+/* FNV-1a over the request bytes. */
+uint64_t nfs4_hash_bytes(const void *p, size_t n);
+
+/* ---- sessions ---- */
+enum nfs4_cb_state {
+	NFS4_CB_NONE = 0,        /* no back channel connection */
+	NFS4_CB_PROBING,
+	NFS4_CB_UP,
+	NFS4_CB_DOWN,
+};
+
+struct nfs4_session {
+	sessionid4 id;
+	struct nfs4_client *client;       /* referenced */
+	struct list_node client_node;     /* in client->sessions */
+	struct list_node node;            /* in the session table */
+	channel_attrs4 fore, back;        /* as negotiated (ca_rdma_ird empty) */
+	uint32_t flags;                   /* csr_flags */
+	struct nfs4_slot_table slots;
+	/* back channel */
+	uint32_t cb_program;
+	bool cb_auth_sys;
+	struct rpc_cred cb_cred;
+	struct rpc_xprt *back_xprt;       /* referenced; NULL = none */
+	enum nfs4_cb_state cb_state;
+	sequenceid4 cb_seq;               /* back channel slot 0 */
+	bool cb_busy;
+	/* connections bound for the fore channel (for BIND_CONN_TO_SESSION) */
+	uint64_t fore_xprt_ids[8];
+	unsigned n_fore;
+	int refs;
+	bool dead;                        /* destroyed; freed at the last put */
+};
+
+struct nfs4_session *nfs4_session_find(const sessionid4 id);   /* takes a ref */
+void nfs4_session_get(struct nfs4_session *s);
+void nfs4_session_put(struct nfs4_session *s);
+/* Unhashes s, unbinds its connections, drops the table's reference. */
+void nfs4_session_destroy(struct nfs4_session *s);
+
+/* The compound context with what only the session core needs. */
+struct nfs4_compound_run {
+	struct nfs4_compound c;
+	uint64_t req_hash;                /* of the whole COMPOUND arguments */
+	size_t res_start;                 /* offset of COMPOUND4res in req->res */
+	bool replay;                      /* SEQUENCE found a cached reply */
+};
+
+/* ---- clients (nfs4_client.c) ---- */
+struct nfs4_client *nfs4_client_new(const struct xdr_opaque *owner, const verifier4 verf,
+				    const struct rpc_cred *principal);
+/* Finds the confirmed (confirmed = true) or unconfirmed record of owner. */
+struct nfs4_client *nfs4_client_find_owner(const struct xdr_opaque *owner, bool confirmed);
+struct nfs4_client *nfs4_client_find_id(clientid4 id);
+void nfs4_client_get(struct nfs4_client *clp);
+void nfs4_client_put(struct nfs4_client *clp);
+/* Releases clp's state and sessions and unhashes it (keeps its stable record
+ * unless remove_record). */
+void nfs4_client_destroy(struct nfs4_client *clp, bool remove_record);
+bool nfs4_client_has_state(const struct nfs4_client *clp);
+bool nfs4_same_principal(const struct rpc_cred *a, const struct rpc_cred *b);
+/* Expires clients whose lease ran out (tick). */
+void nfs4_clients_expire(time_t now);
+void nfs4_clients_shutdown(void);
+time_t nfs4_now(void);                /* CLOCK_MONOTONIC seconds */
+/* SEQ4_STATUS_* flags for a SEQUENCE on s. */
+uint32_t nfs4_client_seq_flags(struct nfs4_client *clp, struct nfs4_session *s);
+/* The session table (nfs4_client.c). */
+void nfs4_session_hash(struct nfs4_session *s);
+void nfs4_session_unhash(struct nfs4_session *s);
+/* Connection x is gone: sessions using it as back channel lose it. */
+void nfs4_sessions_xprt_gone(struct rpc_xprt *x);
+
+/* ---- stable records (nfs4_recovery.c) ---- */
+int nfs4_recovery_init(const char *dir);      /* loads the records of the last run */
+void nfs4_recovery_shutdown(void);
+/* Writes and syncs the record of clp (before CREATE_SESSION's reply). 0 or -errno. */
+int nfs4_recovery_add(const struct nfs4_client *clp);
+void nfs4_recovery_remove(const struct nfs4_client *clp);
+/* True when owner was recorded by the previous run (may reclaim). */
+bool nfs4_recovery_was_known(const struct xdr_opaque *owner);
+/* Marks owner as done reclaiming; returns how many previous-run owners remain. */
+unsigned nfs4_recovery_reclaimed(const struct xdr_opaque *owner);
+unsigned nfs4_recovery_previous_count(void);
+/* Forgets the previous run's owners that did not come back (grace ended). */
+void nfs4_recovery_end_grace(void);
+/* The server owner/scope, stable across restarts. */
+const char *nfs4_server_owner(void);
+
+/* ---- grace (nfs4_grace.c) ---- */
+void nfs4_grace_start(uint32_t seconds, unsigned known_clients);
+void nfs4_grace_tick(time_t now);
+void nfs4_grace_client_done(struct nfs4_client *clp);
+
+/* ---- backchannel (nfs4_callback.c) ---- */
+int nfs4_cb_init(void);
+void nfs4_cb_shutdown(void);
+/* Queues a probe (CB_NULL + CB_COMPOUND{CB_SEQUENCE}) of s's back channel. */
+void nfs4_cb_probe(struct nfs4_session *s);
+/* Connection bookkeeping: x is now a back channel of s (takes a ref on x). */
+void nfs4_session_bind_back(struct nfs4_session *s, struct rpc_xprt *x);
+void nfs4_conn_watch(struct rpc_xprt *x);
+
+/* ---- stateids (nfs4_stateid.c) ---- */
+void nfs4_stids_shutdown(void);
+
+/* ---- server (nfs4_server.c) ---- */
+uint32_t nfs4_grace_time(void);
+uint32_t nfs4_boot_epoch(void);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * server/nfs4_stateid.c: the generic stateid record and the stateid rules of
+ * RFC 8881 §8.2 (special stateids, seqid checks, current stateid §16.2.3.1.2),
+ * TEST_STATEID (§18.48) and FREE_STATEID (§18.38).
+ *
+ * "other" is 12 bytes: the server's boot epoch (4) and a 64-bit counter (8),
+ * so a stateid from an earlier server instance can never match. The table is
+ * a fixed array of hash chains on the counter.
+ * All table functions are called with the state lock held.
+ * Calls: nfs4_session.h. Called by: open/lock/deleg/layout code, the op table.
+ */
+#include "server/nfs4_session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/nfs4_ops.h"
+
+#define STID_HASH_SIZE 4096u
+
+static struct nfs4_stid *stid_hash[STID_HASH_SIZE];
+static uint64_t stid_counter;
+
+static uint64_t other_counter(const uint8_t other[12])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 4; i < 12; i++)
+		v = v << 8 | other[i];
+	return v;
+}
+
+static struct nfs4_stid **bucket(const uint8_t other[12])
+{
+	return &stid_hash[other_counter(other) % STID_HASH_SIZE];
+}
+
+struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type type,
+				size_t size, void (*release)(struct nfs4_stid *))
+{
+	struct nfs4_stid *st, **b;
+	uint32_t epoch = nfs4_boot_epoch();
+	uint64_t n = ++stid_counter;
+	int i;
+
+	if (size < sizeof(*st))
+		size = sizeof(*st);
+	st = calloc(1, size);
+	if (!st)
+		return NULL;
+	st->type = type;
+	st->state = NFS4_STID_ACTIVE;
+	st->sid.seqid = 1;
+	for (i = 0; i < 4; i++)
+		st->sid.other[i] = (uint8_t)(epoch >> (24 - 8 * i));
+	for (i = 0; i < 8; i++)
+		st->sid.other[4 + i] = (uint8_t)(n >> (56 - 8 * i));
+	st->client = clp;
+	st->release = release;
+	list_add_tail(&st->client_node, &clp->stids);
+	b = bucket(st->sid.other);
+	st->hash_next = *b;
+	*b = st;
+	return st;
+}
+
+void nfs4_stid_destroy(struct nfs4_stid *stid)
+{
+	struct nfs4_stid **p = bucket(stid->sid.other);
+
+	while (*p && *p != stid)
+		p = &(*p)->hash_next;
+	if (*p)
+		*p = stid->hash_next;
+	list_del(&stid->client_node);
+	if (stid->release)
+		stid->release(stid);
+	else
+		free(stid);
+}
+
+void nfs4_stid_bump(struct nfs4_stid *stid)
+{
+	if (++stid->sid.seqid == 0)
+		stid->sid.seqid = 1;
+}
+
+static struct nfs4_stid *stid_find(const uint8_t other[12])
+{
+	struct nfs4_stid *st;
+
+	for (st = *bucket(other); st; st = st->hash_next)
+		if (memcmp(st->sid.other, other, 12) == 0)
+			return st;
+	return NULL;
+}
+
+static bool other_is(const stateid4 *sid, uint8_t byte)
+{
+	int i;
+
+	for (i = 0; i < 12; i++)
+		if (sid->other[i] != byte)
+			return false;
+	return true;
+}
+
+/* The checks shared by every use of a real (non-special) stateid. */
+static nfsstat4 stid_check(struct nfs4_client *clp, const stateid4 *sid, uint32_t type_mask,
+			   struct nfs4_stid **out)
+{
+	struct nfs4_stid *st = stid_find(sid->other);
+
+	if (!st || !(st->type & type_mask) || (clp && st->client != clp))
+		return NFS4ERR_BAD_STATEID;
+	if (st->client->expired)
+		return NFS4ERR_EXPIRED;
+	if (st->state == NFS4_STID_REVOKED)
+		return st->type == NFS4_STID_DELEG ? NFS4ERR_DELEG_REVOKED : NFS4ERR_ADMIN_REVOKED;
+	if (sid->seqid != 0 && sid->seqid != st->sid.seqid)
+		return (int32_t)(sid->seqid - st->sid.seqid) < 0 ? NFS4ERR_OLD_STATEID
+								 : NFS4ERR_BAD_STATEID;
+	if (st->state == NFS4_STID_CLOSED)
+		return NFS4ERR_BAD_STATEID;
+	*out = st;
+	return NFS4_OK;
+}
+
+nfsstat4 nfs4_stid_lookup(struct nfs4_compound *c, const stateid4 *sid, uint32_t type_mask,
+			  bool allow_special, struct nfs4_stid **out)
+{
+	stateid4 s = *sid;
+
+	*out = NULL;
+	if (other_is(&s, 0) && s.seqid == 1) {
+		/* the current stateid */
+		if (!c->cur_stateid_valid)
+			return NFS4ERR_BAD_STATEID;
+		s = c->cur_stateid;
+		if (other_is(&s, 0) || other_is(&s, 0xff))
+			return allow_special ? NFS4_OK : NFS4ERR_BAD_STATEID;
+	}
+	if ((other_is(&s, 0) && s.seqid == 0) || (other_is(&s, 0xff) && s.seqid == 0xffffffffu))
+		return allow_special ? NFS4_OK : NFS4ERR_BAD_STATEID;
+	if (other_is(&s, 0) || other_is(&s, 0xff))
+		return NFS4ERR_BAD_STATEID;
+	return stid_check(c->client, &s, type_mask, out);
+}
+
+void nfs4_set_current_stateid(struct nfs4_compound *c, const stateid4 *sid)
+{
+	c->cur_stateid = *sid;
+	c->cur_stateid_valid = true;
+}
+
+#define ALL_TYPES (NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG | NFS4_STID_LAYOUT)
+
+NFS4_OP(test_stateid)
+{
+	TEST_STATEID4args *a = args;
+	TEST_STATEID4res *r = res;
+	nfsstat4 *codes;
+	uint32_t i;
+
+	codes = arena_alloc(c->arena, (a->ts_stateids.len + 1) * sizeof(*codes));
+	if (!codes)
+		return NFS4ERR_RESOURCE;
+	nfs4_state_lock();
+	for (i = 0; i < a->ts_stateids.len; i++) {
+		const stateid4 *sid = &a->ts_stateids.val[i];
+		struct nfs4_stid *st;
+
+		/* Special stateids (current included) are not tested (§18.48.3). */
+		if (other_is(sid, 0) || other_is(sid, 0xff))
+			codes[i] = NFS4ERR_BAD_STATEID;
+		else
+			codes[i] = stid_check(c->client, sid, ALL_TYPES, &st);
+	}
+	nfs4_state_unlock();
+	r->u.tsr_resok4.tsr_status_codes.len = a->ts_stateids.len;
+	r->u.tsr_resok4.tsr_status_codes.val = codes;
+	return NFS4_OK;
+}
+
+NFS4_OP(free_stateid)
+{
+	FREE_STATEID4args *a = args;
+	stateid4 sid = a->fsa_stateid;
+	struct nfs4_stid *st;
+	nfsstat4 status;
+
+	if (other_is(&sid, 0) && sid.seqid == 1) {
+		if (!c->cur_stateid_valid)
+			return NFS4ERR_BAD_STATEID;
+		sid = c->cur_stateid;
+	}
+	if (other_is(&sid, 0) || other_is(&sid, 0xff))
+		return NFS4ERR_BAD_STATEID;
+	nfs4_state_lock();
+	st = stid_find(sid.other);
+	if (!st || st->client != c->client) {
+		status = NFS4ERR_BAD_STATEID;
+	} else if (sid.seqid != 0 && sid.seqid != st->sid.seqid) {
+		status = (int32_t)(sid.seqid - st->sid.seqid) < 0 ? NFS4ERR_OLD_STATEID
+								  : NFS4ERR_BAD_STATEID;
+	} else if (st->state == NFS4_STID_ACTIVE) {
+		status = NFS4ERR_LOCKS_HELD;   /* opens/locks/delegations still held */
+	} else {
+		nfs4_stid_destroy(st);
+		status = NFS4_OK;
+	}
+	nfs4_state_unlock();
+	return status;
+}
+
+/* Frees every stateid (server shutdown; clients already released theirs). */
+void nfs4_stids_shutdown(void)
+{
+	unsigned i;
+
+	for (i = 0; i < STID_HASH_SIZE; i++)
+		while (stid_hash[i])
+			nfs4_stid_destroy(stid_hash[i]);
+}

@@ -1,0 +1,61 @@
+/*
+ * tests/proto/lib/proto_server.h: run a real daxnfsd for one protocol test.
+ *
+ * Job: make a scratch directory $DAXNFS_TEST_TMP/<name>-<pid>-<n> holding
+ * export/, state/, daxnfsd.conf and daxnfsd.log; pick a free loopback port;
+ * spawn $DAXNFSD -f daxnfsd.conf (stderr to daxnfsd.log); wait until it
+ * accepts connections; stop it with SIGTERM and report how it ended (a crash or
+ * a sanitizer error is a non-zero status); kill it with SIGKILL and start it
+ * again on the same directories and port (restart and recovery tests).
+ * Calls: libc. Called by: protocol tests, tests/proto/lib/nfs4_client.c users.
+ */
+#ifndef DAXNFS_TESTS_PROTO_SERVER_H
+#define DAXNFS_TESTS_PROTO_SERVER_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Settings written into the config; 0/NULL = the test default in brackets. */
+struct proto_server_opts {
+	unsigned lease_lifetime;      /* [10] seconds */
+	unsigned grace_period;        /* [10] seconds */
+	unsigned threads;             /* [4] */
+	uint32_t max_record_size;     /* [1048576] */
+	const char *log_level;        /* ["info"] */
+	const char *bind_addr;        /* ["127.0.0.1"]; an IPv6 literal such as "::1" works too */
+	/* Appended verbatim after the generated blocks (e.g. more EXPORT blocks). */
+	const char *extra_conf;
+	/* Replaces the default EXPORT block (Export_Id 1, Path = export/, Pseudo /). */
+	const char *exports_conf;
+};
+
+struct proto_server {
+	pid_t pid;                    /* 0 when not running */
+	uint16_t port;
+	char host[64];                /* the bind address, "127.0.0.1" unless opts said otherwise */
+	char dir[PATH_MAX];           /* the scratch directory */
+	char export_dir[PATH_MAX];    /* dir/export */
+	char state_dir[PATH_MAX];     /* dir/state */
+	char conf_path[PATH_MAX];
+	char log_path[PATH_MAX];
+};
+
+/* Creates the scratch dir and config and starts the daemon; 0 or -errno
+ * (the log's tail goes to stderr when the daemon does not come up in 10 s). */
+int proto_server_start(struct proto_server *s, const char *name,
+		       const struct proto_server_opts *opts);
+/* SIGTERM and wait (up to 30 s, then SIGKILL). Returns the exit status
+ * (0 = clean), 128+signal when killed by a signal, or -errno. */
+int proto_server_stop(struct proto_server *s);
+/* SIGKILL and reap (a crash as far as the server's state is concerned). */
+int proto_server_kill(struct proto_server *s);
+/* Starts the daemon again with the same config, directories and port. */
+int proto_server_restart(struct proto_server *s);
+/* Removes the scratch directory (call after a clean stop; failed tests keep
+ * theirs for inspection). Does nothing when DAXNFS_TEST_KEEP is set. */
+void proto_server_cleanup(struct proto_server *s);
+/* Prints the last lines of the daemon's log to stderr (for failing tests). */
+void proto_server_dump_log(const struct proto_server *s);
+
+#endif

@@ -1,0 +1,87 @@
+# tests/vm/guest/lib.sh: check helpers for the guest scripts (sourced by dash).
+#
+# Job: run one named check at a time, print "RUN: name" before it (so a hung
+# guest shows where it hung) and "ok: name" or "FAIL: name: detail" after it,
+# count failures, and end the script with the right exit code (init prints it
+# as "DONE rc=N"). Called by: the other guest/*.sh scripts.
+. /host/env.sh
+PATH=/host/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+NFAIL=0
+FAILED=
+
+# A guest-side watchdog a little shorter than the host's timeout: a check hung
+# in the kernel (a hard NFS mount whose server stopped answering) is named, the
+# blocked tasks are shown, and the guest ends with rc=124 instead of being
+# killed silently from outside.
+if [ -n "${GUEST_BUDGET:-}" ]; then
+	(
+		sleep "$GUEST_BUDGET"
+		echo "FAIL: watchdog: the guest script ran out of its $GUEST_BUDGET s; blocked tasks:"
+		for p in /proc/[0-9]*; do
+			[ "$(awk '/^State:/ {print $2}' $p/status 2>/dev/null)" = D ] || continue
+			echo "  $(cat $p/comm 2>/dev/null) (pid ${p#/proc/}): $(tr '\n' ' ' < $p/stack 2>/dev/null | cut -c1-300)"
+		done
+		echo "DONE rc=124"
+		sync
+		/bin/busybox poweroff -f
+	) &
+fi
+
+# ck NAME CMD...: a check; its failure is counted and the script goes on.
+ck() {
+	name=$1
+	shift
+	echo "RUN: $name"
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "ok: $name"
+		return 0
+	fi
+	echo "FAIL: $name: rc=$rc $(echo "$out" | tail -3 | tr '\n' ' ')"
+	NFAIL=$((NFAIL + 1))
+	FAILED="$FAILED
+  $name"
+	return 1
+}
+
+# must NAME CMD...: a check the rest of the script depends on.
+must() {
+	ck "$@" || finish
+}
+
+# eq WHAT GOT WANT: compare two strings (used inside ck).
+eq() {
+	[ "$2" = "$3" ] && return 0
+	echo "$1: got '$2', want '$3'"
+	return 1
+}
+
+finish() {
+	if [ $NFAIL -eq 0 ]; then
+		echo "ALL CHECKS PASSED"
+		exit 0
+	fi
+	echo "$NFAIL CHECKS FAILED:$FAILED"
+	exit 1
+}
+
+# Mount stats of mount point $1: the /proc/mounts line and the mountstats block.
+log_mount() {
+	echo "--- /proc/mounts: $(grep " $1 " /proc/mounts)"
+	awk -v m="$1" '$1 == "device" { show = ($5 == m) } show' /proc/self/mountstats | head -40 | sed 's/^/--- mountstats: /'
+}
+
+# Waits until something listens on TCP port $1 (hex in /proc/net/tcp), $2 s at most.
+wait_listen() {
+	hex=$(printf '%04X' "$1")
+	i=0
+	while [ $i -lt $(($2 * 5)) ]; do
+		grep -q ":$hex 00000000:0000 0A" /proc/net/tcp && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "nothing listens on port $1 after $2 s"
+	return 1
+}

@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# tests/vm/run-vm.sh: runs one VM test bed scenario and turns it into an exit code.
+#
+# Usage: run-vm.sh --build DIR [--daxnfsd PATH] [--vmtool PATH] [--timeout SECS] SCENARIO
+#   SCENARIO  rxe      soft-RoCE smoke: rxe0 up, rping, ibv_rc_pingpong (no daxnfsd)
+#             tcp41    kernel client, vers=4.1 over TCP, daxnfsd on the host
+#             tcp42    the same with vers=4.2
+#             pmem     daxnfsd in the guest exporting a DAX XFS on /dev/pmem0
+#             restart  SIGKILL of the host daxnfsd during fsync'd writes, restart, recovery
+#             knfsd    the workload against the guest kernel's own nfsd (checks the
+#                      workload itself; not a ctest)
+#
+# Job: build or reuse the guest image (build-image.sh, cached in DIR/vm-cache),
+# fill a 9p share (binaries, guest scripts, env.sh, out/), start daxnfsd on the
+# host on a free port when the scenario wants it, boot QEMU under `timeout`,
+# serve the guest's kill/restart requests (restart), parse the guest's
+# "DONE rc=N" console line, stop daxnfsd with SIGTERM (it must exit 0), and
+# exit with: 0 pass, 1 fail (with the failing checks listed), 77 skipped (no
+# usable QEMU on this machine). Everything is logged to stdout (the ctest log)
+# and kept in DIR/vm-work/SCENARIO/.
+#
+# Calls: build-image.sh, qemu-system-x86_64, timeout, daxnfsd. Called by: ctest
+# (tests/vm/CMakeLists.txt) or by hand.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build= daxnfsd= vmtool= tmo=600
+while [ $# -gt 1 ]; do
+  case "$1" in
+    --build) build=$2; shift 2 ;;
+    --daxnfsd) daxnfsd=$2; shift 2 ;;
+    --vmtool) vmtool=$2; shift 2 ;;
+    --timeout) tmo=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
+scenario=${1:-}
+[ -n "$build" ] && [ -n "$scenario" ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+
+say() { echo "run-vm[$scenario]: $*"; }
+fail() { say "FAIL: $*"; cleanup; exit 1; }
+skip() { say "SKIPPED: $*"; cleanup; exit 77; }
+
+srv_pid= qemu_pid=
+cleanup() {
+  [ -n "$qemu_pid" ] && kill -9 "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+  qemu_pid=
+  [ -n "$srv_pid" ] && kill -9 "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
+  srv_pid=
+}
+trap 'cleanup; exit 1' INT TERM
+
+case "$scenario" in
+  rxe) script=guest/rxe.sh; host_server=0; pmem=0 ;;
+  tcp41|tcp42) script=guest/workload-host.sh; host_server=1; pmem=0 ;;
+  pmem) script=guest/pmem.sh; host_server=0; pmem=1 ;;
+  restart) script=guest/restart.sh; host_server=1; pmem=0 ;;
+  knfsd) script=guest/knfsd.sh; host_server=0; pmem=0 ;;
+  *) say "unknown scenario '$scenario'"; exit 2 ;;
+esac
+
+# --- Can this machine run QEMU at all? ---
+qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 is not installed (scripts/install-deps.sh all installs it)"
+if ! probe=$(echo quit | timeout 30 "$qemu" -machine none -accel tcg -nodefaults -display none \
+     -monitor stdio 2>&1); then
+  skip "qemu-system-x86_64 does not start: $(echo "$probe" | tail -3 | tr '\n' ' ')"
+fi
+
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+cache="$build/vm-cache"
+work="$build/vm-work/$scenario"
+share="$work/share"
+rm -rf "$work"
+mkdir -p "$share/bin" "$share/guest" "$share/out" "$share/ctl" "$cache"
+
+bins=()
+[ -n "$daxnfsd" ] && bins+=("$daxnfsd")
+[ -n "$vmtool" ] && bins+=("$vmtool")
+
+# --- Image (one builder at a time: ctest may run scenarios in parallel). ---
+t0=$(date +%s)
+img=$(flock "$cache/.lock" "$here/build-image.sh" "$cache" ${bins[@]+"${bins[@]}"} | tail -1) \
+  || fail "building the guest image failed (log above)"
+[ -f "$img/initrd.img" ] || fail "image builder gave no initrd ($img)"
+say "image $img (ready in $(( $(date +%s) - t0 )) s)"
+sed 's/^/  /' "$img/versions.txt"
+say "host: $(uname -r), $(qemu-system-x86_64 --version | head -1)"
+
+# --- The share ---
+cp "$here"/guest/*.sh "$share/guest/"
+[ -n "$daxnfsd" ] && cp "$daxnfsd" "$share/bin/daxnfsd"
+[ -n "$vmtool" ] && cp "$vmtool" "$share/bin/vmtool"
+case "$scenario" in tcp41) vers=4.1 ;; tcp42) vers=4.2 ;; *) vers=4.1 ;; esac
+
+port=
+srv_log="$work/daxnfsd.log"
+srv_conf="$work/daxnfsd.conf"
+start_server() {
+  "$daxnfsd" -f "$srv_conf" >>"$srv_log" 2>&1 &
+  srv_pid=$!
+  local i
+  for i in $(seq 1 100); do
+    kill -0 "$srv_pid" 2>/dev/null || { wait "$srv_pid"; local rc=$?; srv_pid=
+      say "daxnfsd exited at start (rc=$rc); its log:"; tail -30 "$srv_log" | sed 's/^/  daxnfsd: /'
+      return 1; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.2
+  done
+  say "daxnfsd is not listening on 127.0.0.1:$port after 20 s"
+  return 1
+}
+stop_server() {   # SIGTERM; the daemon must exit 0 within 20 s
+  local pid=$srv_pid i
+  srv_pid=
+  kill -TERM "$pid" 2>/dev/null || { wait "$pid"; say "daxnfsd died before SIGTERM (rc=$?)"; return 1; }
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid"; wait "$pid" 2>/dev/null
+    say "daxnfsd did not exit within 20 s of SIGTERM"
+    return 1
+  fi
+  wait "$pid"
+  local rc=$?
+  [ $rc -eq 0 ] || { say "daxnfsd exited with rc=$rc after SIGTERM"; return 1; }
+  return 0
+}
+
+if [ "$host_server" = 1 ]; then
+  [ -x "$daxnfsd" ] || fail "scenario needs --daxnfsd"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$work/export" "$work/state"
+  cat >"$srv_conf" <<EOF
+NFS_CORE_PARAM { Bind_Addr = 127.0.0.1; NFS_Port = $port; }
+NFSV4 { Lease_Lifetime = 15; Grace_Period = 15; Recovery_Dir = "$work/state"; }
+LOG { Level = info; Destination = stderr; }
+EXPORT { Export_Id = 1; Path = $work/export; Pseudo = /; Access_Type = RW; Squash = none; }
+EOF
+  say "starting host daxnfsd on 127.0.0.1:$port exporting $work/export"
+  start_server || fail "daxnfsd did not start"
+fi
+
+cat >"$share/env.sh" <<EOF
+SCENARIO=$scenario
+VERS=$vers
+PORT=${port:-2049}
+HOST_SERVER=$host_server
+GUEST_BUDGET=$((tmo - 25))
+EOF
+
+# --- Boot ---
+# KVM only where it is found working: one short probe boot per build dir
+# (on a host that is itself a VM, KVM may hang or fail; then TCG it is).
+if [ -z "${DAXNFS_VM_ACCEL:-}" ] && [ -w /dev/kvm ] && [ ! -f "$cache/kvm-probed" ]; then
+  say "probing KVM (30 s at most, once per build dir)"
+  if timeout -k 2 30 "$qemu" -accel kvm -cpu host -smp 1 -m 512M -nodefaults -display none \
+       -monitor none -serial stdio -no-reboot -kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
+       -append "console=ttyS0 panic=-1 quiet daxnfs.script=guest/probe.sh" \
+       -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
+       -virtfs "local,path=$share,mount_tag=host,security_model=none" </dev/null 2>&1 \
+       | grep -q -a 'DONE rc=0'; then
+    touch "$cache/kvm-ok"; say "KVM works: using it"
+  else
+    rm -f "$cache/kvm-ok"; say "KVM does not work here: using TCG"
+  fi
+  touch "$cache/kvm-probed"
+fi
+accel=tcg
+if [ -n "${DAXNFS_VM_ACCEL:-}" ]; then
+  accel=$DAXNFS_VM_ACCEL
+elif [ -w /dev/kvm ] && [ -f "$cache/kvm-ok" ]; then
+  accel=kvm   # only after tests/vm/kvm-probe found it working (see docs/vm-testbed.md)
+fi
+case "$accel" in
+  kvm) accel_opts=(-accel kvm -cpu host) ;;
+  *) accel_opts=(-accel tcg,thread=multi -cpu max) ;;
+esac
+mem_opts=(-machine pc -m 2G)
+if [ "$pmem" = 1 ]; then
+  truncate -s 1G "$work/pmem.img"
+  mem_opts=(-machine pc,nvdimm=on -m 2G,slots=2,maxmem=8G
+    -object "memory-backend-file,id=mem1,share=on,mem-path=$work/pmem.img,size=1G"
+    -device nvdimm,id=nv1,memdev=mem1)
+fi
+console="$work/console.log"
+say "booting ($accel, timeout ${tmo} s), console in $console"
+t_boot=$(date +%s)
+timeout -k 5 "$tmo" "$qemu" "${accel_opts[@]}" -smp 2 "${mem_opts[@]}" \
+  -nodefaults -display none -monitor none -serial stdio -no-reboot \
+  -kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
+  -append "console=ttyS0 panic=-1 quiet loglevel=4 daxnfs.script=$script" \
+  -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
+  -virtfs "local,path=$share,mount_tag=host,security_model=none" \
+  </dev/null >"$console" 2>&1 &
+qemu_pid=$!
+
+# The restart scenario: the guest asks for a SIGKILL of daxnfsd, then a restart.
+while kill -0 "$qemu_pid" 2>/dev/null; do
+  if [ -f "$share/ctl/kill" ] && [ ! -f "$share/ctl/killed" ]; then
+    say "guest asked: SIGKILL daxnfsd (pid $srv_pid)"
+    kill -9 "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=
+    date +%s > "$share/ctl/killed"
+  fi
+  if [ -f "$share/ctl/restart" ] && [ ! -f "$share/ctl/restarted" ]; then
+    say "guest asked: restart daxnfsd on the same state"
+    if start_server; then date +%s > "$share/ctl/restarted"; else echo fail > "$share/ctl/restarted"; fi
+  fi
+  sleep 0.3
+done
+wait "$qemu_pid"
+qrc=$?
+qemu_pid=
+sed 's/^/  guest: /' "$console"
+say "guest ran $(( $(date +%s) - t_boot )) s"
+
+result=1
+if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+  last=$(grep -a '^RUN: ' "$console" | tail -1)
+  say "FAIL: the guest hung: killed by the ${tmo} s timeout${last:+; last check started: ${last#RUN: }}"
+elif ! done_line=$(grep -a -o 'DONE rc=[0-9]*' "$console" | tail -1) || [ -z "$done_line" ]; then
+  say "FAIL: the guest ended without a DONE line (qemu rc=$qrc); last console lines:"
+  tail -15 "$console" | sed 's/^/  /'
+else
+  grc=${done_line#DONE rc=}
+  if [ "$grc" = 0 ]; then
+    result=0
+  else
+    say "FAIL: guest script rc=$grc; failed checks:"
+    grep -a '^FAIL: ' "$console" | sed 's/^/  /'
+  fi
+fi
+
+# Cross-check from the host: the files the guest says it left on the server
+# have those contents in the exported directory itself.
+if [ "$host_server" = 1 ] && [ -s "$share/out/export.sha256" ]; then
+  if (cd "$work/export" && sha256sum --quiet -c "$share/out/export.sha256") >"$work/hostcheck.log" 2>&1; then
+    say "host check: $(wc -l <"$share/out/export.sha256") files in the export match the guest's checksums"
+  else
+    say "FAIL: host check: the export's files differ from what the guest wrote:"
+    head -20 "$work/hostcheck.log" | sed 's/^/  /'
+    result=1
+  fi
+fi
+
+if [ -n "$srv_pid" ]; then
+  stop_server || result=1
+fi
+if [ -s "$srv_log" ] && { [ $result != 0 ] || grep -q -E 'ERROR|Sanitizer|runtime error' "$srv_log"; }; then
+  say "daxnfsd log (last 40 lines):"
+  tail -40 "$srv_log" | sed 's/^/  daxnfsd: /'
+  grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error' "$srv_log" && { say "FAIL: sanitizer report in the daxnfsd log"; result=1; }
+fi
+[ $result = 0 ] && say "PASS" || say "FAIL"
+exit $result
