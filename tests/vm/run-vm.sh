@@ -59,6 +59,10 @@ case "$scenario" in
   *) say "unknown scenario '$scenario'"; exit 2 ;;
 esac
 
+# By hand: DAXNFS_VM_SCRIPT=NAME.sh runs tests/vm/guest/NAME.sh in the
+# scenario's setting instead (debugging a server against one small script).
+[ -n "${DAXNFS_VM_SCRIPT:-}" ] && script=guest/$DAXNFS_VM_SCRIPT
+
 # --- Can this machine run QEMU at all? ---
 qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 is not installed (scripts/install-deps.sh all installs it)"
 if ! probe=$(echo quit | timeout 30 "$qemu" -machine none -accel tcg -nodefaults -display none \
