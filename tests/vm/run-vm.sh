@@ -195,7 +195,7 @@ t_boot=$(date +%s)
 timeout -k 5 "$tmo" "$qemu" "${accel_opts[@]}" -smp 2 "${mem_opts[@]}" \
   -nodefaults -display none -monitor none -serial stdio -no-reboot \
   -kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
-  -append "console=ttyS0 panic=-1 quiet loglevel=4 daxnfs.script=$script" \
+  -append "console=ttyS0 panic=-1 no_timer_check quiet loglevel=4 daxnfs.script=$script" \
   -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
   -virtfs "local,path=$share,mount_tag=host,security_model=none" \
   </dev/null >"$console" 2>&1 &
