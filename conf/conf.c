@@ -424,7 +424,7 @@ static void set_defaults(struct daxnfs_config *cfg)
 	strcpy(cfg->bind_addr, "0.0.0.0");
 	cfg->nfs_port = 2049;
 	cfg->threads = 8;
-	cfg->max_record_size = 1u << 20;
+	cfg->max_record_size = (1u << 20) + (64u << 10);  /* 1 MiB payloads plus headers */
 	cfg->lease_lifetime = 90;
 	cfg->grace_period = 90;
 	strcpy(cfg->domain, "localdomain");

@@ -11,7 +11,7 @@ const char conf_default_text[] =
 	"\tBind_Addr = 127.0.0.1;\n"
 	"\tNFS_Port = 2049;\n"
 	"\tThreads = 8;\n"
-	"\tMax_Record_Size = 1048576;\n"
+	"\tMax_Record_Size = 1114112;\n"
 	"}\n"
 	"NFSV4 {\n"
 	"\tLease_Lifetime = 90;\n"

@@ -132,7 +132,7 @@ static void test_conf_defaults(void **state)
 	assert_string_equal(cfg.bind_addr, "0.0.0.0");
 	assert_int_equal(cfg.nfs_port, 2049);
 	assert_int_equal(cfg.threads, 8);
-	assert_int_equal(cfg.max_record_size, 1u << 20);
+	assert_int_equal(cfg.max_record_size, (1u << 20) + (64u << 10));
 	assert_int_equal(cfg.lease_lifetime, 90);
 	assert_int_equal(cfg.grace_period, 90);
 	assert_string_equal(cfg.domain, "localdomain");
