@@ -10,6 +10,7 @@
  * Calls: nfs4_session.h. Called by: open/lock/deleg/layout code, the op table.
  */
 #include "server/nfs4_session.h"
+#include "server/nfs4_open.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -204,8 +205,11 @@ NFS4_OP(free_stateid)
 	} else if (sid.seqid != 0 && sid.seqid != st->sid.seqid) {
 		status = (int32_t)(sid.seqid - st->sid.seqid) < 0 ? NFS4ERR_OLD_STATEID
 								  : NFS4ERR_BAD_STATEID;
-	} else if (st->state == NFS4_STID_ACTIVE) {
-		status = NFS4ERR_LOCKS_HELD;   /* opens/locks/delegations still held */
+	} else if (st->state == NFS4_STID_ACTIVE &&
+		   (st->type != NFS4_STID_LOCK || nfs4_stid_holds_locks(st))) {
+		/* An open, a delegation, or a lock stateid that still holds locks
+		 * (RFC 8881 §18.38.3); a lock stateid with no locks left may go. */
+		status = NFS4ERR_LOCKS_HELD;
 	} else {
 		nfs4_stid_destroy(st);
 		status = NFS4_OK;

@@ -197,6 +197,41 @@ static void test_client_end_releases_locks(void **st)
 	nfs4_cl_close(b, true);
 }
 
+static nfsstat4 free_stateid(struct nfs4_cl *cl, const stateid4 *sid)
+{
+	struct nfs4_cl_compound cp;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	nfs4_cl_add(&cp, OP_FREE_STATEID)->u.opfree_stateid.fsa_stateid = *sid;
+	st = nfs4_cl_send(&cp) < 0 ? NFS4ERR_SERVERFAULT : cp.status;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
+/* FREE_STATEID (RFC 8881 §18.38): a lock stateid holding locks, and an open
+ * stateid, answer LOCKS_HELD; once its locks are gone the lock stateid can be
+ * freed, after which it is unknown and the open can still be closed. */
+static void test_free_stateid_of_lock(void **st)
+{
+	struct nfs4_cl *a = ot_client(&srv, "free-a");
+	struct ot_open_res ra;
+	stateid4 la;
+
+	(void)st;
+	assert_int_equal(ot_open_simple(a, "freeme", true, OPEN4_SHARE_ACCESS_BOTH,
+					OPEN4_SHARE_DENY_NONE, &ra), NFS4_OK);
+	assert_int_equal(ot_lock(a, &ra.fh, WRITE_LT, 0, 10, &ra.sid, "fa", &la, NULL), NFS4_OK);
+	assert_int_equal(free_stateid(a, &la), NFS4ERR_LOCKS_HELD);
+	assert_int_equal(free_stateid(a, &ra.sid), NFS4ERR_LOCKS_HELD);
+	assert_int_equal(ot_locku(a, &ra.fh, 0, UINT64_MAX, &la), NFS4_OK);
+	assert_int_equal(free_stateid(a, &la), NFS4_OK);
+	assert_int_equal(ot_locku(a, &ra.fh, 0, 1, &la), NFS4ERR_BAD_STATEID);
+	assert_int_equal(ot_close(a, &ra.fh, &ra.sid, NULL), NFS4_OK);
+	ot_fh_free(&ra.fh);
+	nfs4_cl_close(a, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_unlock_splits_and_upgrade),
 		cmocka_unit_test(test_bad_ranges_and_modes),
 		cmocka_unit_test(test_client_end_releases_locks),
+		cmocka_unit_test(test_free_stateid_of_lock),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
