@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds with AddressSanitizer
 # and UndefinedBehaviorSanitizer and -Werror, and runs every test through ctest
-# (unit, protocol, storage and VM tests). Needs root for loop devices, XFS
-# and leases; tests that cannot run here say SKIPPED with the reason.
+# (unit, protocol, storage and VM tests); then builds without sanitizers and
+# runs the protocol tests again with the daemon under valgrind (no leaks, no
+# memory errors). Needs root for loop devices, XFS and leases; tests that
+# cannot run here say SKIPPED with the reason. Extra arguments go to the first
+# ctest run (e.g. -LE vm for a quick run without the VM tests).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-build="$top/build-test"
+jobs=$(nproc)
+
 "$top/scripts/install-deps.sh" all
-cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DDAXNFS_SANITIZE=ON -DDAXNFS_WERROR=ON >/dev/null
-cmake --build "$build" -j"$(nproc)"
-cd "$build"
-ctest --output-on-failure --timeout 1500 "$@"
+
+echo "== sanitizer build and the whole suite"
+cmake -S "$top" -B "$top/build-test" -DCMAKE_BUILD_TYPE=Debug \
+      -DDAXNFS_SANITIZE=ON -DDAXNFS_WERROR=ON >/dev/null
+cmake --build "$top/build-test" -j"$jobs"
+(cd "$top/build-test" && ctest --output-on-failure --timeout 1500 "$@")
+
+echo "== valgrind build and the protocol tests with daxnfsd under valgrind"
+cmake -S "$top" -B "$top/build-valgrind" -DCMAKE_BUILD_TYPE=Debug \
+      -DDAXNFS_VALGRIND_TESTS=ON -DDAXNFS_WERROR=ON >/dev/null
+cmake --build "$top/build-valgrind" -j"$jobs"
+(cd "$top/build-valgrind" && ctest --output-on-failure --timeout 1500 -L valgrind)

@@ -114,6 +114,8 @@ nfsstat4 nfs4_fh_from_wire(const void *data, uint32_t len, struct nfs4_fh *out)
 		exp = nfs4_export_by_id(id);
 		if (!exp)
 			return NFS4ERR_STALE;
+		if (exp->conf.access == CONF_ACCESS_NONE)
+			return NFS4ERR_ACCESS;
 		err = exp->pexp->ops->from_handle(exp->pexp, d + NFS4_FH_HDR, len - NFS4_FH_HDR, &obj);
 		if (err)
 			return err == -EBADF || err == -EINVAL ? NFS4ERR_BADHANDLE

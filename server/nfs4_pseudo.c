@@ -162,8 +162,10 @@ int nfs4_pseudo_build(struct nfs4_export *exps, unsigned n)
 	g_root = node_new(NULL, "", 0);
 	if (!g_root)
 		return -ENOMEM;
+	/* Access_Type = None: opened (its config is valid) but not reachable */
 	for (unsigned i = 0; i < n && !err; i++)
-		err = add_export(&exps[i]);
+		if (exps[i].conf.access != CONF_ACCESS_NONE)
+			err = add_export(&exps[i]);
 	if (err)
 		nfs4_pseudo_free();
 	return err;

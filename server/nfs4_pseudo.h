@@ -5,7 +5,8 @@
  * (RFC 8881 §7.3). A node on which an export is mounted stands for that
  * export's root: a single export at "/" makes PUTROOTFH land in it. Node ids
  * are a hash of the node's path, so pseudo handles stay valid across a
- * restart with the same config. Immutable after nfs4_pseudo_build.
+ * restart with the same config. Exports with Access_Type = None are left
+ * out. Immutable after nfs4_pseudo_build.
  * Calls: server/nfs4_export.h. Called by: nfs4_export.c, nfs4_fh.c, lookup,
  * readdir and attribute code.
  */

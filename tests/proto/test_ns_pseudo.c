@@ -11,7 +11,7 @@ static char g_dir[PATH_MAX];
 
 static int setup(void **state)
 {
-	static char conf[2 * PATH_MAX + 512];
+	static char conf[3 * PATH_MAX + 512];
 	struct proto_server_opts o = { 0 };
 	const char *tmp = getenv("DAXNFS_TEST_TMP");
 	char p[PATH_MAX + 16];
@@ -23,10 +23,13 @@ static int setup(void **state)
 	mkdir(p, 0755);
 	snprintf(p, sizeof(p), "%s/ebc", g_dir);
 	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/enone", g_dir);
+	mkdir(p, 0755);
 	snprintf(conf, sizeof(conf),
 		 "EXPORT { Export_Id = 1; Path = \"%s/ea\"; Pseudo = \"/a\"; Access_Type = RW; }\n"
-		 "EXPORT { Export_Id = 2; Path = \"%s/ebc\"; Pseudo = \"/b/c\"; Access_Type = RO; }\n",
-		 g_dir, g_dir);
+		 "EXPORT { Export_Id = 2; Path = \"%s/ebc\"; Pseudo = \"/b/c\"; Access_Type = RO; }\n"
+		 "EXPORT { Export_Id = 3; Path = \"%s/enone\"; Pseudo = \"/hidden\"; Access_Type = None; }\n",
+		 g_dir, g_dir, g_dir);
 	o.exports_conf = conf;
 	return ns_setup_opts(state, "ns_pseudo", &o);
 }
@@ -170,6 +173,12 @@ static void test_lookupp_climbs_to_root_and_stops(void **state)
 
 	nfs4_cl_compound_init(&cp, f->cl);
 	nfs4_cl_add_path(&cp, "zzz");
+	assert_int_equal(ns_send(&cp), NFS4ERR_NOENT);
+	nfs4_cl_compound_free(&cp);
+
+	/* an Access_Type = None export is not in the pseudo fs */
+	nfs4_cl_compound_init(&cp, f->cl);
+	nfs4_cl_add_path(&cp, "hidden");
 	assert_int_equal(ns_send(&cp), NFS4ERR_NOENT);
 	nfs4_cl_compound_free(&cp);
 	ns_fh_free(&root);

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define START_TIMEOUT_MS 10000
+#define START_TIMEOUT_MS 30000   /* valgrind-wrapped daemons start slowly */
 #define STOP_TIMEOUT_MS 30000
 
 static int64_t now_ms(void)
@@ -194,6 +194,7 @@ static int reap(struct proto_server *s, int timeout_ms)
 static int spawn(struct proto_server *s)
 {
 	const char *bin = getenv("DAXNFSD");
+	const char *valgrind = getenv("DAXNFS_TEST_VALGRIND");
 	int64_t deadline;
 	pid_t pid;
 	int fd, rc;
@@ -214,7 +215,14 @@ static int spawn(struct proto_server *s)
 	if (pid == 0) {
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
-		execl(bin, bin, "-f", s->conf_path, (char *)NULL);
+		if (valgrind && *valgrind)
+			/* Leak and memory-error check of the real daemon: any error
+			 * makes it exit 99, which proto_server_stop reports. */
+			execlp("valgrind", "valgrind", "-q", "--leak-check=full",
+			       "--errors-for-leak-kinds=definite,indirect",
+			       "--error-exitcode=99", bin, "-f", s->conf_path, (char *)NULL);
+		else
+			execl(bin, bin, "-f", s->conf_path, (char *)NULL);
 		fprintf(stderr, "proto_server: exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
