@@ -15,6 +15,7 @@
  */
 #include "server/nfs4_session.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,8 @@
 #define NFS4_VERSION 4u
 #define RPC_REPLY_HDR 24u       /* accepted reply, AUTH_NONE verifier */
 #define MAX_TAG 1024u
+/* opnum, sessionid, sequenceid, slotid, highest_slotid, cachethis */
+#define SEQUENCE_ARGS_LEN (4u + 16u + 4u + 4u + 4u + 4u)
 
 static const struct nfs4_op_desc *op_desc(uint32_t opnum, uint32_t minor)
 {
@@ -187,6 +190,32 @@ static nfsstat4 run_op(struct nfs4_compound_run *run, struct xdr_stream *args)
 	return encode_result(run, opnum, d, res, st);
 }
 
+/*
+ * What a retry must repeat for the reply cache to answer it: the operations
+ * after SEQUENCE (with minor version and count). The tag and SEQUENCE's own
+ * arguments (sa_cachethis, sa_highest_slotid) may differ in a genuine retry,
+ * so they are left out; a different request on the same slot and seqid is
+ * still told apart (NFS4ERR_SEQ_FALSE_RETRY). args is at the first op.
+ */
+static uint64_t request_hash(const struct xdr_stream *args)
+{
+	const uint8_t *p = args->buf + args->pos;
+	size_t n = args->len - args->pos;
+	uint32_t op;
+	uint64_t h;
+
+	if (n >= SEQUENCE_ARGS_LEN) {
+		memcpy(&op, p, 4);
+		if (ntohl(op) == OP_SEQUENCE) {
+			p += SEQUENCE_ARGS_LEN;
+			n -= SEQUENCE_ARGS_LEN;
+		}
+	}
+	h = nfs4_hash_bytes(p, n);
+	/* minor version and op count sit just before the first op */
+	return h ^ nfs4_hash_bytes(args->buf + args->pos - 8, 8) * 31u;
+}
+
 /* Copies the slot's cached reply over whatever was encoded. */
 static int send_replay(struct nfs4_compound_run *run)
 {
@@ -244,7 +273,7 @@ static int compound(struct rpc_request *req)
 	struct nfs4_compound *c = &run.c;
 	struct xdr_stream *args = &req->args, *res = &req->res;
 	struct xdr_opaque tag;
-	size_t count_off, args_start = args->pos;
+	size_t count_off;
 	nfsstat4 st = NFS4_OK;
 	uint32_t i, n = 0;
 	int rc = RPC_SUCCESS;
@@ -253,7 +282,7 @@ static int compound(struct rpc_request *req)
 	if (!xdr_get_opaque(args, MAX_TAG, &tag) || !xdr_get_u32(args, &c->minorversion) ||
 	    !xdr_get_u32(args, &c->numops))
 		return RPC_GARBAGE_ARGS;
-	run.req_hash = nfs4_hash_bytes(args->buf + args_start, args->len - args_start);
+	run.req_hash = request_hash(args);
 	run.res_start = res->pos;
 	c->req = req;
 	c->arena = &req->arena;

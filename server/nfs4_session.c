@@ -26,6 +26,8 @@
 			  EXCHGID4_FLAG_BIND_PRINC_STATEID | EXCHGID4_FLAG_USE_NON_PNFS | \
 			  EXCHGID4_FLAG_USE_PNFS_MDS | EXCHGID4_FLAG_USE_PNFS_DS | \
 			  EXCHGID4_FLAG_UPD_CONFIRMED_REC_A)
+#define CS_VALID_FLAGS (CREATE_SESSION4_FLAG_PERSIST | CREATE_SESSION4_FLAG_CONN_BACK_CHAN | \
+			CREATE_SESSION4_FLAG_CONN_RDMA)
 #define CB_AUTH_NONE 0u
 #define CB_AUTH_SYS 1u
 
@@ -87,6 +89,38 @@ void nfs4_session_bind_back(struct nfs4_session *s, struct rpc_xprt *x)
 	s->back_xprt = x;
 	s->cb_state = NFS4_CB_PROBING;
 	nfs4_conn_watch(x);
+}
+
+/* Associates connection x with s (CREATE_SESSION, SEQUENCE's implicit
+ * binding under SP4_NONE, BIND_CONN_TO_SESSION); the oldest of more than
+ * the table holds is forgotten. Ids are never reused within a process. */
+static void conn_bind(struct nfs4_session *s, const struct rpc_xprt *x)
+{
+	const unsigned cap = sizeof(s->fore_xprt_ids) / sizeof(s->fore_xprt_ids[0]);
+	unsigned i;
+
+	if (!x)
+		return;
+	for (i = 0; i < s->n_fore; i++)
+		if (s->fore_xprt_ids[i] == x->id)
+			return;
+	if (s->n_fore == cap) {
+		memmove(s->fore_xprt_ids, s->fore_xprt_ids + 1, (cap - 1) * sizeof(uint64_t));
+		s->n_fore--;
+	}
+	s->fore_xprt_ids[s->n_fore++] = x->id;
+}
+
+static bool conn_bound(const struct nfs4_session *s, const struct rpc_xprt *x)
+{
+	unsigned i;
+
+	if (!x)
+		return true;   /* no transport (in-process caller) */
+	for (i = 0; i < s->n_fore; i++)
+		if (s->fore_xprt_ids[i] == x->id)
+			return true;
+	return false;
 }
 
 /* ---- EXCHANGE_ID ---- */
@@ -161,6 +195,9 @@ NFS4_OP(exchange_id)
 				st = NFS4ERR_CLID_INUSE;
 				goto done;
 			}
+			/* ... or abandoned: the new principal takes the owner
+			 * over and the old clientid is gone at once. */
+			nfs4_client_destroy(conf, true);
 		} else if (!memcmp(conf->verifier, a->eia_clientowner.co_verifier,
 				   sizeof(verifier4))) {
 			clp = conf;     /* case 2: a retry, nothing changes */
@@ -169,14 +206,10 @@ NFS4_OP(exchange_id)
 		/* case 5: the client restarted; the old record goes when the
 		 * new one is confirmed by CREATE_SESSION. */
 	}
-	if (unconf) {
-		if (nfs4_same_principal(&unconf->principal, cred) &&
-		    !memcmp(unconf->verifier, a->eia_clientowner.co_verifier, sizeof(verifier4))) {
-			clp = unconf;   /* a retry of an unconfirmed EXCHANGE_ID */
-			goto done;
-		}
-		nfs4_client_destroy(unconf, false);   /* case 4 */
-	}
+	/* case 4: an unconfirmed record is always replaced, even by an
+	 * identical request; the client gets a new clientid (§18.35.5). */
+	if (unconf)
+		nfs4_client_destroy(unconf, false);
 	clp = nfs4_client_new(owner, a->eia_clientowner.co_verifier, cred);  /* case 1 */
 	if (!clp)
 		st = NFS4ERR_SERVERFAULT;
@@ -207,14 +240,18 @@ static nfsstat4 negotiate(const CREATE_SESSION4args *a, uint32_t record_max,
 	if (record_max && record_max < max_resp)
 		max_resp = record_max;
 
-	if (f->ca_maxrequestsize < NFS4_MIN_REQ || f->ca_maxresponsesize < NFS4_MIN_REQ)
+	if (f->ca_maxrequestsize < NFS4_MIN_REQ || f->ca_maxresponsesize < NFS4_MIN_RESP)
 		return NFS4ERR_TOOSMALL;
 	if (f->ca_maxrequests == 0 || f->ca_maxoperations == 0)
 		return NFS4ERR_INVAL;
+	/* The back channel must carry at least CB_SEQUENCE + a recall. */
+	if (b->ca_maxrequestsize < NFS4_CB_MIN_REQ || b->ca_maxresponsesize < NFS4_CB_MIN_RESP ||
+	    b->ca_maxoperations < 2)
+		return NFS4ERR_TOOSMALL;
 	memset(fore, 0, sizeof(*fore));
 	fore->ca_headerpadsize = 0;
 	fore->ca_maxrequestsize = clamp(f->ca_maxrequestsize, NFS4_MIN_REQ, max_req);
-	fore->ca_maxresponsesize = clamp(f->ca_maxresponsesize, NFS4_MIN_REQ, max_resp);
+	fore->ca_maxresponsesize = clamp(f->ca_maxresponsesize, NFS4_MIN_RESP, max_resp);
 	fore->ca_maxresponsesize_cached = clamp(f->ca_maxresponsesize_cached, 0,
 						fore->ca_maxresponsesize < NFS4_MAX_RESP_CACHED ?
 						fore->ca_maxresponsesize : NFS4_MAX_RESP_CACHED);
@@ -348,6 +385,8 @@ NFS4_OP(create_session)
 	bool need_record;
 	nfsstat4 st;
 
+	if (a->csa_flags & ~(uint32_t)CS_VALID_FLAGS)
+		return NFS4ERR_INVAL;
 	st = negotiate(a, c->req->xprt ? c->req->xprt->max_record : 0, &fore, &back);
 	if (st != NFS4_OK)
 		return st;
@@ -398,6 +437,7 @@ NFS4_OP(create_session)
 	st = session_new(clp, a, &fore, &back, &s);
 	if (st != NFS4_OK)
 		goto out;
+	conn_bind(s, c->req->xprt);
 	clp->create_session_seq++;
 	nfs4_client_renew(clp);
 	if (s->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN) {
@@ -428,6 +468,8 @@ NFS4_OP(destroy_session)
 		st = NFS4ERR_PERM;
 	} else if (c->session == s && c->opindex + 1 != c->numops) {
 		st = NFS4ERR_NOT_ONLY_OP;   /* must be the last op of its own session */
+	} else if (!conn_bound(s, c->req->xprt)) {
+		st = NFS4ERR_CONN_NOT_BOUND_TO_SESSION;   /* §18.37.3 */
 	} else {
 		nfs4_client_renew(s->client);
 		nfs4_session_destroy(s);
@@ -468,6 +510,7 @@ NFS4_OP(sequence)
 	if (st != NFS4_OK)
 		goto put;
 	run->replay = verdict == NFS4_SLOT_REPLAY;
+	conn_bind(s, c->req->xprt);   /* SP4_NONE: any connection may join */
 	c->session = s;             /* the compound keeps find's reference */
 	c->slot = slot;
 	c->client = s->client;
@@ -530,6 +573,7 @@ NFS4_OP(bind_conn_to_session)
 	}
 	memcpy(ok->bctsr_sessid, s->id, sizeof(sessionid4));
 	ok->bctsr_use_conn_in_rdma_mode = false;
+	conn_bind(s, c->req->xprt);
 	nfs4_client_renew(s->client);
 	if (back) {
 		s->flags |= CREATE_SESSION4_FLAG_CONN_BACK_CHAN;

@@ -22,7 +22,14 @@
 #define NFS4_MAX_REQ (1024u * 1024u + 16u * 1024u)     /* a 1 MiB WRITE + headers */
 #define NFS4_MAX_RESP (1024u * 1024u + 16u * 1024u)    /* a 1 MiB READ + headers */
 #define NFS4_MAX_RESP_CACHED (64u * 1024u)
-#define NFS4_MIN_REQ 1024u                             /* below this: NFS4ERR_TOOSMALL */
+/* Below these: NFS4ERR_TOOSMALL. An RPC call with an AUTH_SYS credential
+ * and a SEQUENCE-only compound needs about 120 bytes, its reply about 80. */
+#define NFS4_MIN_REQ 128u
+#define NFS4_MIN_RESP 96u
+/* The back channel must take CB_SEQUENCE + CB_RECALL with a 128-byte
+ * handle (about 330 bytes with credentials) and their short replies. */
+#define NFS4_CB_MIN_REQ 384u
+#define NFS4_CB_MIN_RESP 96u
 #define NFS4_BACK_MAX_SLOTS 1u
 
 /* ---- slot table and reply cache (nfs4_slot.c) ---- */
