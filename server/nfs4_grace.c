@@ -7,7 +7,8 @@
  * anything by it. Grace ends when NFSV4.Grace_Period seconds are up or when
  * every recorded client has sent RECLAIM_COMPLETE, whichever comes first.
  * During grace only recorded clients may reclaim (CLAIM_PREVIOUS) and new
- * state is refused with NFS4ERR_GRACE.
+ * state is refused with NFS4ERR_GRACE; so is new state for any client before
+ * its RECLAIM_COMPLETE (as knfsd does; pynfs RECC3).
  * Called with the state lock held. Calls: nfs4_recovery.c.
  * Called by: nfs4_server.c (start, tick), nfs4_session.c, OPEN/LOCK handlers.
  */
@@ -64,8 +65,10 @@ nfsstat4 nfs4_grace_check(struct nfs4_client *clp, bool is_reclaim)
 {
 	bool grace = atomic_load(&grace_active);
 
+	/* A client that has not sent RECLAIM_COMPLETE may still reclaim, so
+	 * it gets no new state yet, grace period or not (RFC 8881 §18.51.3). */
 	if (!is_reclaim)
-		return grace ? NFS4ERR_GRACE : NFS4_OK;
+		return grace || (clp && !clp->reclaim_complete) ? NFS4ERR_GRACE : NFS4_OK;
 	if (!grace || !clp || clp->reclaim_complete || !clp->may_reclaim)
 		return NFS4ERR_NO_GRACE;
 	return NFS4_OK;

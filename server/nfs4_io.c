@@ -13,8 +13,12 @@
  *  - Byte-range locks are advisory: READ/WRITE do not check them (as knfsd).
  *  - I/O with the anonymous stateid is refused with NFS4ERR_LOCKED when an
  *    open denies that access; the READ-bypass stateid skips that for READ.
- *  - READ data goes into request-arena memory and the encoder copies it into
- *    the reply; a count larger than the reply can hold is shortened.
+ *  - READ data goes into request-arena memory. When READ is the compound's
+ *    last op that memory is sent as it is, through req->tail_iov (the
+ *    encoder in nfs4_ops.c writes only eof and the length); otherwise the
+ *    encoder copies it into the reply. A count larger than the reply can
+ *    hold is shortened either way (the compound counts the tail in its size
+ *    checks and drops it when the reply must become an error).
  * Calls: nfs4_state.h, nfs4_open.h, nfs4_fh.h, backend read/write/commit.
  * Called by: the compound loop.
  */
@@ -102,6 +106,26 @@ out:
 	return st;
 }
 
+/* Nothing is encoded after the last op, so its data can follow the reply
+ * buffer as iovecs (padding from a static zero word) instead of being copied
+ * into it; data.val NULL with data.len set tells the encoder. */
+static void read_data_to_tail(struct nfs4_compound *c, READ4res *r)
+{
+	static const uint8_t pad[4];
+	struct rpc_request *req = c->req;
+	uint32_t len = r->u.resok4.data.len;
+
+	if (!req || c->opindex + 1 != c->numops || req->tail_iovcnt > 2)
+		return;
+	req->tail_iov[req->tail_iovcnt].iov_base = r->u.resok4.data.val;
+	req->tail_iov[req->tail_iovcnt++].iov_len = len;
+	if (len & 3) {
+		req->tail_iov[req->tail_iovcnt].iov_base = (void *)pad;
+		req->tail_iov[req->tail_iovcnt++].iov_len = 4 - (len & 3);
+	}
+	r->u.resok4.data.val = NULL;
+}
+
 NFS4_OP(read)
 {
 	READ4args *a = args;
@@ -164,6 +188,8 @@ done:
 	r->u.resok4.eof = eof;
 	r->u.resok4.data.len = (uint32_t)n;
 	r->u.resok4.data.val = buf;
+	if (n)
+		read_data_to_tail(c, r);
 	return NFS4_OK;
 }
 

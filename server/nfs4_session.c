@@ -28,6 +28,8 @@
 			  EXCHGID4_FLAG_UPD_CONFIRMED_REC_A)
 #define CS_VALID_FLAGS (CREATE_SESSION4_FLAG_PERSIST | CREATE_SESSION4_FLAG_CONN_BACK_CHAN | \
 			CREATE_SESSION4_FLAG_CONN_RDMA)
+/* RPC reply header, COMPOUND4res with an empty tag, SEQUENCE4resok */
+#define SEQUENCE_REPLY_MIN (24u + 12u + 8u + 16u + 5u * 4u)
 #define CB_AUTH_NONE 0u
 #define CB_AUTH_SYS 1u
 
@@ -480,6 +482,18 @@ out:
 	return st;
 }
 
+/* The request as ca_maxrequestsize counts it: RPC header with credential
+ * and verifier, without the record mark (RFC 8881 §18.36.3). */
+static size_t request_size(const struct rpc_request *req)
+{
+	/* xid, msg type, rpcvers, prog, vers, proc, two flavors, two lengths */
+	const size_t fixed = 10 * 4;
+
+	if (req->record_len)
+		return req->record_len;
+	return fixed + ((req->cred.raw_len + 3u) & ~3u) + req->args.len;
+}
+
 NFS4_OP(sequence)
 {
 	SEQUENCE4args *a = args;
@@ -501,8 +515,12 @@ NFS4_OP(sequence)
 		st = NFS4ERR_TOO_MANY_OPS;
 		goto put;
 	}
-	if (c->req->record_len > s->fore.ca_maxrequestsize) {
+	if (request_size(c->req) > s->fore.ca_maxrequestsize) {
 		st = NFS4ERR_REQ_TOO_BIG;
+		goto put;
+	}
+	if (a->sa_cachethis && s->fore.ca_maxresponsesize_cached < SEQUENCE_REPLY_MIN) {
+		st = NFS4ERR_REP_TOO_BIG_TO_CACHE;   /* before the slot moves on */
 		goto put;
 	}
 	st = nfs4_slot_check(&s->slots, a->sa_slotid, a->sa_sequenceid, run->req_hash,

@@ -208,6 +208,53 @@ static void test_csid4_lock_write_locku(void **st)
 	nfs4_cl_close(cl, true);
 }
 
+/* RFC 8881 §16.2.3.1.2: the current stateid stands for any stateid
+ * argument, LOCK's open_stateid included: OPEN, LOCK(open_stateid =
+ * current), WRITE(current = the lock stateid), LOCKU(current). */
+static void test_lock_from_current_open_stateid(void **st)
+{
+	struct nfs4_cl *cl = ot_client(&srv, "csid-lock-open");
+	struct nfs4_cl_compound cp;
+	struct ot_open_res r;
+	LOCK4args *l;
+	LOCKU4args *u;
+	nfs_resop4 *g;
+	stateid4 lsid;
+
+	(void)st;
+	nfs4_cl_compound_init(&cp, cl);
+	add_create(&cp, "csid-lock-open", NO_DELEG);
+	l = &nfs4_cl_add(&cp, OP_LOCK)->u.oplock;
+	l->locktype = WRITE_LT;
+	l->length = UINT64_MAX;
+	l->locker.new_lock_owner = true;
+	l->locker.u.open_owner.open_stateid = cur_sid;
+	l->locker.u.open_owner.lock_owner.clientid = cl->clientid;
+	l->locker.u.open_owner.lock_owner.owner = ot_str(&cp, "lock-cur", 8);
+	nfs4_cl_add_write(&cp, &cur_sid, 0, "abc", 3, FILE_SYNC4);
+	u = &nfs4_cl_add(&cp, OP_LOCKU)->u.oplocku;
+	u->locktype = WRITE_LT;
+	u->lock_stateid = cur_sid;
+	u->length = UINT64_MAX;
+	assert_int_equal(nfs4_cl_send(&cp), 0);
+	assert_int_equal(cp.status, NFS4_OK);
+	memset(&r, 0, sizeof(r));
+	r.sid = res_of(&cp, OP_OPEN)->u.opopen.u.resok4.stateid;
+	lsid = res_of(&cp, OP_LOCK)->u.oplock.u.resok4.lock_stateid;
+	assert_memory_not_equal(lsid.other, r.sid.other, NFS4_OTHER_SIZE);
+	assert_int_equal(res_of(&cp, OP_LOCKU)->u.oplocku.u.lock_stateid.seqid, lsid.seqid + 1);
+	g = res_of(&cp, OP_GETFH);
+	r.fh.len = g->u.opgetfh.u.resok4.object.len;
+	r.fh.val = malloc(r.fh.len);
+	assert_non_null(r.fh.val);
+	memcpy(r.fh.val, g->u.opgetfh.u.resok4.object.val, r.fh.len);
+	nfs4_cl_compound_free(&cp);
+	/* the lock is gone, so the open closes */
+	assert_int_equal(ot_close(cl, &r.fh, &r.sid, NULL), NFS4_OK);
+	ot_fh_free(&r.fh);
+	nfs4_cl_close(cl, true);
+}
+
 /* CSID5: a LOOKUP after OPEN leaves no current stateid: CLOSE(current) is
  * BAD_STATEID, and the open is still there. */
 static void test_csid5_open_lookup_close(void **st)
@@ -484,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_csid2_lock_locku),
 		cmocka_unit_test(test_csid3_open_write_close),
 		cmocka_unit_test(test_csid4_lock_write_locku),
+		cmocka_unit_test(test_lock_from_current_open_stateid),
 		cmocka_unit_test(test_csid5_open_lookup_close),
 		cmocka_unit_test(test_csid6_close_no_stateid),
 		cmocka_unit_test(test_csid9_open_free_stateid),

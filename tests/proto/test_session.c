@@ -63,7 +63,7 @@ static struct nfs4_cl *connect_only(const char *owner, uint64_t verf)
 
 /* ---- EXCHANGE_ID ---- */
 
-static void test_exchange_id_new_then_retry_same_verifier(void **state)
+static void test_exchange_id_retry_unconfirmed_replaced(void **state)
 {
 	struct nfs4_cl *cl = connect_only("eid-retry", 7);
 	clientid4 first;
@@ -73,9 +73,18 @@ static void test_exchange_id_new_then_retry_same_verifier(void **state)
 	first = cl->clientid;
 	assert_false(cl->eir_flags & EXCHGID4_FLAG_CONFIRMED_R);
 	assert_true(cl->eir_flags & EXCHGID4_FLAG_USE_NON_PNFS);
-	/* unconfirmed retry: same record */
+	/* an unconfirmed record is replaced even by an identical request
+	 * (RFC 8881 §18.35.5 case 4; pynfs EID5d): new clientid, old one gone */
 	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
-	assert_true(cl->clientid == first);
+	assert_true(cl->clientid != first);
+	{
+		clientid4 second = cl->clientid;
+
+		cl->clientid = first;
+		assert_int_equal(nfs4_cl_create_session(cl, false), NFS4ERR_STALE_CLIENTID);
+		cl->clientid = second;
+	}
+	first = cl->clientid;
 	assert_int_equal(nfs4_cl_create_session(cl, false), NFS4_OK);
 	/* confirmed retry: same clientid, now flagged confirmed */
 	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
@@ -416,7 +425,7 @@ static void test_reclaim_complete_twice(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exchange_id_new_then_retry_same_verifier),
+		cmocka_unit_test(test_exchange_id_retry_unconfirmed_replaced),
 		cmocka_unit_test(test_exchange_id_new_verifier_is_client_restart),
 		cmocka_unit_test(test_exchange_id_other_principal_gets_clid_inuse),
 		cmocka_unit_test(test_exchange_id_bad_flags_and_ssv),

@@ -26,6 +26,8 @@ cache=$(cd "$cache" && pwd)
 
 log() { echo "build-image: $*" >&2; }
 die() { echo "build-image: ERROR: $*" >&2; exit 1; }
+# set -e alone would end the builder without a word.
+trap 'echo "build-image: ERROR: command failed (rc=$?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 for t in apt-get apt-cache dpkg dpkg-deb depmod cpio zstd python3; do
   command -v "$t" >/dev/null || die "$t not found (scripts/install-deps.sh all installs it)"
@@ -50,7 +52,7 @@ modules=(virtio_pci virtio_net virtio_blk 9p 9pnet_virtio
 # Fast path: the same apt lists, builder and host binaries' libraries as a
 # previous run give the same image; skip the package resolution (~6 s).
 quick=$( (ls -l --time-style=full-iso /var/lib/apt/lists/ 2>/dev/null; cat "$0" "$here/pkg-closure.py" "$here/init"
-  for b in "$@"; do ldd "$b" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p'; done) | sha256sum | cut -c1-16)
+  for b in "$@"; do { ldd "$b" 2>/dev/null || true; } | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p'; done) | sha256sum | cut -c1-16)
 if [ -f "$cache/quick-$quick" ]; then
   img=$(cat "$cache/quick-$quick")
   if [ -f "$img/initrd.img" ] && [ -f "$img/vmlinuz" ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/vm/run-vm.sh: runs one VM test bed scenario and turns it into an exit code.
 #
-# Usage: run-vm.sh --build DIR [--daxnfsd PATH] [--vmtool PATH] [--timeout SECS] SCENARIO
+# Usage: run-vm.sh --build DIR [--daxnfsd PATH] [--vmtool PATH] [--daxtest PATH]
+#                  [--timeout SECS] SCENARIO
 #   SCENARIO  rxe      soft-RoCE smoke: rxe0 up, rping, ibv_rc_pingpong (no daxnfsd)
 #             tcp41    kernel client, vers=4.1 over TCP, daxnfsd on the host
 #             tcp42    the same with vers=4.2
@@ -24,12 +25,13 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-build= daxnfsd= vmtool= tmo=600
+build= daxnfsd= vmtool= daxtest= tmo=600
 while [ $# -gt 1 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
     --daxnfsd) daxnfsd=$2; shift 2 ;;
     --vmtool) vmtool=$2; shift 2 ;;
+    --daxtest) daxtest=$2; shift 2 ;;   # tests/unit/test_pmem_dax, run by guest/pmem.sh
     --timeout) tmo=$2; shift 2 ;;
     *) break ;;
   esac
@@ -81,6 +83,7 @@ mkdir -p "$share/bin" "$share/guest" "$share/out" "$share/ctl" "$cache"
 bins=()
 [ -n "$daxnfsd" ] && bins+=("$daxnfsd")
 [ -n "$vmtool" ] && bins+=("$vmtool")
+[ -n "$daxtest" ] && bins+=("$daxtest")
 
 # --- Image (one builder at a time: ctest may run scenarios in parallel). ---
 t0=$(date +%s)
@@ -95,6 +98,7 @@ say "host: $(uname -r), $(qemu-system-x86_64 --version | head -1)"
 cp "$here"/guest/*.sh "$share/guest/"
 [ -n "$daxnfsd" ] && cp "$daxnfsd" "$share/bin/daxnfsd"
 [ -n "$vmtool" ] && cp "$vmtool" "$share/bin/vmtool"
+[ -n "$daxtest" ] && cp "$daxtest" "$share/bin/test_pmem_dax"
 case "$scenario" in tcp41) vers=4.1 ;; tcp42) vers=4.2 ;; *) vers=4.1 ;; esac
 
 port=

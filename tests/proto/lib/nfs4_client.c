@@ -606,12 +606,17 @@ nfsstat4 nfs4_cl_create_session(struct nfs4_cl *cl, bool back)
 	cs = &a->u.opcreate_session;
 	cs->csa_clientid = cl->clientid;
 	cs->csa_sequence = cl->create_seq;
-	cs->csa_flags = back ? CREATE_SESSION4_FLAG_CONN_BACK_CHAN : 0;
+	cs->csa_flags = (back ? CREATE_SESSION4_FLAG_CONN_BACK_CHAN : 0) | cl->csa_flags_extra;
 	cs->csa_fore_chan_attrs = cl->want_fore;
 	cs->csa_back_chan_attrs = cl->want_back;
 	cs->csa_cb_program = cl->cb_program;
-	cs->csa_sec_parms.val = arena_alloc(&cp.arena, sizeof(callback_sec_parms4));
-	if (cs->csa_sec_parms.val) {
+	if (cl->cb_sec) {
+		cs->csa_sec_parms.val = (callback_sec_parms4 *)cl->cb_sec;
+		cs->csa_sec_parms.len = cl->n_cb_sec;
+	} else {
+		cs->csa_sec_parms.val = arena_alloc(&cp.arena, sizeof(callback_sec_parms4));
+	}
+	if (!cl->cb_sec && cs->csa_sec_parms.val) {
 		cs->csa_sec_parms.len = 1;
 		cs->csa_sec_parms.val[0].cb_secflavor = CL_AUTH_NONE;
 	}

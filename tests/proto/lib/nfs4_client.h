@@ -79,6 +79,9 @@ struct nfs4_cl {
 	/* CREATE_SESSION arguments (defaults set by nfs4_cl_connect; tests may change) */
 	channel_attrs4 want_fore, want_back;
 	uint32_t cb_program;
+	uint32_t csa_flags_extra;         /* ORed into csa_flags (default 0) */
+	const callback_sec_parms4 *cb_sec;   /* csa_sec_parms; NULL = one AUTH_NONE */
+	uint32_t n_cb_sec;
 	/* CREATE_SESSION results */
 	bool have_session;
 	sessionid4 sessionid;

@@ -28,18 +28,55 @@ if [ -n "${GUEST_BUDGET:-}" ]; then
 	) &
 fi
 
+# Centiseconds since boot, without starting a process (a process start costs
+# ~0.1 s under TCG): each check's time is logged, for the time budget.
+now_cs() {
+	read -r _ck_up _ck_x < /proc/uptime
+	_ck_x=${_ck_up#*.}
+	T=$(( ${_ck_up%.*} * 100 + ${_ck_x#0} ))   # "08" would be bad octal
+}
+since() {       # "[S.CC s]" since the T saved in $1
+	now_cs
+	_ck_d=$((T - $1))
+	printf '[%d.%02d s]' $((_ck_d / 100)) $((_ck_d % 100))
+}
+
 # ck NAME CMD...: a check; its failure is counted and the script goes on.
 ck() {
 	name=$1
 	shift
 	echo "RUN: $name"
+	now_cs
+	_ck_t0=$T
 	out=$("$@" 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ]; then
-		echo "ok: $name"
+		echo "ok: $name $(since $_ck_t0)"
 		return 0
 	fi
 	echo "FAIL: $name: rc=$rc $(echo "$out" | tail -3 | tr '\n' ' ')"
+	NFAIL=$((NFAIL + 1))
+	FAILED="$FAILED
+  $name"
+	return 1
+}
+
+# ckv NAME CMD...: ck that also logs the check's output when it passes (a
+# check whose evidence belongs in the test log, e.g. statx attributes).
+ckv() {
+	name=$1
+	shift
+	echo "RUN: $name"
+	now_cs
+	_ck_t0=$T
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && echo "$out" | sed 's/^/  /'
+	if [ $rc -eq 0 ]; then
+		echo "ok: $name $(since $_ck_t0)"
+		return 0
+	fi
+	echo "FAIL: $name: rc=$rc $(echo "$out" | tail -1)"
 	NFAIL=$((NFAIL + 1))
 	FAILED="$FAILED
   $name"
