@@ -256,6 +256,25 @@ static int subtree_check(struct posix_export *exp, int fd)
 	return rc;
 }
 
+/* The cached object for handle bytes h, if one is alive; -ESTALE otherwise. */
+static int posix_obj_cached(struct posix_export *exp, const uint8_t *h, size_t hlen,
+			    struct pmem_obj **out)
+{
+	struct posix_obj *p;
+	int rc = -ESTALE;
+
+	pthread_mutex_lock(&exp->lock);
+	for (p = exp->buckets[handle_hash(h, hlen) % POSIX_HASH_BUCKETS]; p; p = p->hnext) {
+		if (p->hlen == hlen && !memcmp(p->handle, h, hlen) && obj_tryget(p)) {
+			*out = &p->pub;
+			rc = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&exp->lock);
+	return rc;
+}
+
 static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, struct pmem_obj **out)
 {
 	struct posix_export *exp = posix_exp(e);
@@ -285,10 +304,16 @@ static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, s
 		rc = -errno;
 		goto out;
 	}
-	/* A handle made on another filesystem must not open a file here; and
-	 * an unlinked file (still open somewhere) is stale for NFS. */
-	if (st.st_dev != exp->dev || st.st_nlink == 0) {
+	/* A handle made on another filesystem must not open a file here. */
+	if (st.st_dev != exp->dev) {
 		rc = -ESTALE;
+		goto out;
+	}
+	/* An unlinked file stays reachable while the server itself still holds
+	 * it (an NFS open of a file renamed over or removed, as knfsd keeps it);
+	 * otherwise its handle is stale. */
+	if (st.st_nlink == 0) {
+		rc = posix_obj_cached(exp, b, len, out);
 		goto out;
 	}
 	if (!exp->root_is_mount_root && S_ISDIR(st.st_mode)) {

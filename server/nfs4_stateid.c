@@ -138,9 +138,10 @@ nfsstat4 nfs4_stid_lookup(struct nfs4_compound *c, const stateid4 *sid, uint32_t
 		/* the current stateid */
 		if (!c->cur_stateid_valid)
 			return NFS4ERR_BAD_STATEID;
+		/* The substituted value goes through the same checks: after CLOSE
+		 * it is the invalid special stateid, which is BAD_STATEID for any
+		 * use (RFC 8881 §8.2.3), not anonymous access. */
 		s = c->cur_stateid;
-		if (other_is(&s, 0) || other_is(&s, 0xff))
-			return allow_special ? NFS4_OK : NFS4ERR_BAD_STATEID;
 	}
 	if ((other_is(&s, 0) && s.seqid == 0) || (other_is(&s, 0xff) && s.seqid == 0xffffffffu))
 		return allow_special ? NFS4_OK : NFS4ERR_BAD_STATEID;

@@ -256,6 +256,12 @@ fi
 if [ -n "$srv_pid" ]; then
   stop_server || result=1
 fi
+# The restart's evidence from the server's side: the client record it found
+# and the grace period (logged, not checked: the guest's checks decide).
+if [ "$scenario" = restart ] && [ -s "$srv_log" ]; then
+  say "daxnfsd's recovery log lines:"
+  grep -a -i -E 'client record|grace|reclaim' "$srv_log" | sed 's/^/  daxnfsd: /'
+fi
 if [ -s "$srv_log" ] && { [ $result != 0 ] || grep -q -E 'ERROR|Sanitizer|runtime error' "$srv_log"; }; then
   say "daxnfsd log (last 40 lines):"
   tail -40 "$srv_log" | sed 's/^/  daxnfsd: /'
