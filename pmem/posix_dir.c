@@ -43,14 +43,21 @@ static int dir_check(struct pmem_obj *dir, const char *name)
 	return 0;
 }
 
+/* dir_check, then act as the caller; on success the caller must
+ * posix_cred_leave(save). */
+static int dir_enter(struct pmem_obj *dir, const char *name, const struct pmem_cred *cred,
+		     struct posix_cred_save *save)
+{
+	int rc = dir_check(dir, name);
+
+	return rc ? rc : posix_cred_enter(cred, save);
+}
+
 int posix_lookup(struct pmem_obj *dir, const struct pmem_cred *cred, const char *name, struct pmem_obj **out)
 {
 	struct posix_cred_save save;
-	int rc = dir_check(dir, name);
+	int rc = dir_enter(dir, name, cred, &save);
 
-	if (rc)
-		return rc;
-	rc = posix_cred_enter(cred, &save);
 	if (rc)
 		return rc;
 	rc = open_child(posix_obj(dir), name, out);
@@ -78,13 +85,15 @@ int posix_lookup_parent(struct pmem_obj *dir, const struct pmem_cred *cred, stru
 	return rc;
 }
 
-/* mknodat/mkdirat apply the process umask; the NFS caller already applied
- * its own, so the mode asked for is set exactly (as the new owner). */
-static int fix_mode(struct posix_obj *d, const char *name, uint32_t mode)
+/* After mknodat/mkdirat made name: set its mode and open it. Those calls
+ * apply the process umask; the NFS caller already applied its own, so the
+ * mode asked for is set exactly (as the new owner). */
+static int finish_create(struct posix_obj *d, const char *name, uint32_t mode,
+			 struct pmem_obj **out)
 {
 	if (fchmodat(d->path_fd, name, mode & 07777, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
 		return -errno;
-	return 0;
+	return open_child(d, name, out);
 }
 
 int posix_create_file(struct pmem_obj *dir, const struct pmem_cred *cred, const char *name,
@@ -92,11 +101,8 @@ int posix_create_file(struct pmem_obj *dir, const struct pmem_cred *cred, const 
 {
 	struct posix_obj *d = posix_obj(dir);
 	struct posix_cred_save save;
-	int rc = dir_check(dir, name);
+	int rc = dir_enter(dir, name, cred, &save);
 
-	if (rc)
-		return rc;
-	rc = posix_cred_enter(cred, &save);
 	if (rc)
 		return rc;
 	/* mknodat, not open(O_CREAT): an open would break leases on an
@@ -113,9 +119,7 @@ int posix_create_file(struct pmem_obj *dir, const struct pmem_cred *cred, const 
 		}
 		goto out;
 	}
-	rc = fix_mode(d, name, mode);
-	if (rc == 0)
-		rc = open_child(d, name, out);
+	rc = finish_create(d, name, mode, out);
 out:
 	posix_cred_leave(&save);
 	return rc;
@@ -152,9 +156,7 @@ int posix_mknode(struct pmem_obj *dir, const struct pmem_cred *cred, const char 
 		rc = -errno;
 		goto out;
 	}
-	rc = fix_mode(d, name, mode);
-	if (rc == 0)
-		rc = open_child(d, name, out);
+	rc = finish_create(d, name, mode, out);
 out:
 	posix_cred_leave(&save);
 	return rc;
@@ -225,11 +227,8 @@ int posix_remove(struct pmem_obj *dir, const struct pmem_cred *cred, const char 
 {
 	struct posix_obj *d = posix_obj(dir);
 	struct posix_cred_save save;
-	int rc = dir_check(dir, name);
+	int rc = dir_enter(dir, name, cred, &save);
 
-	if (rc)
-		return rc;
-	rc = posix_cred_enter(cred, &save);
 	if (rc)
 		return rc;
 	if (unlinkat(d->path_fd, name, 0) < 0) {

@@ -73,3 +73,14 @@ nfsstat4 nfs4_grace_check(struct nfs4_client *clp, bool is_reclaim)
 		return NFS4ERR_NO_GRACE;
 	return NFS4_OK;
 }
+
+nfsstat4 nfs4_grace_check_unlocked(struct nfs4_client *clp, bool is_reclaim)
+{
+	nfsstat4 st;
+
+	/* clp's reclaim flags change under the state lock */
+	nfs4_state_lock();
+	st = nfs4_grace_check(clp, is_reclaim);
+	nfs4_state_unlock();
+	return st;
+}

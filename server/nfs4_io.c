@@ -45,27 +45,6 @@ bool nfs4_stateid_is_bypass(const stateid4 *sid)
 	return sid->seqid == UINT32_MAX && memcmp(sid->other, ones, sizeof(ones)) == 0;
 }
 
-/* Permission for I/O that no OPEN vouched for (special stateids). */
-static nfsstat4 io_permission(struct nfs4_compound *c, struct pmem_obj *obj, bool write)
-{
-	struct pmem_attr at;
-	uint32_t granted = 0;
-	int ret;
-
-	ret = obj->ops->getattr(obj, &at);
-	if (ret < 0)
-		return nfs4_errno_to_status(ret);
-	if (at.uid == c->cred.uid)
-		return NFS4_OK;
-	ret = obj->ops->access(obj, &c->cred,
-			       write ? PMEM_ACC_WRITE : PMEM_ACC_READ | PMEM_ACC_EXEC, &granted);
-	if (ret < 0)
-		return nfs4_errno_to_status(ret);
-	if (write ? !(granted & PMEM_ACC_WRITE) : !(granted & (PMEM_ACC_READ | PMEM_ACC_EXEC)))
-		return NFS4ERR_ACCESS;
-	return NFS4_OK;
-}
-
 /* The stateid rules for I/O on the current file. */
 static nfsstat4 io_check_stateid(struct nfs4_compound *c, const stateid4 *sid, bool write)
 {
@@ -102,7 +81,8 @@ static nfsstat4 io_check_stateid(struct nfs4_compound *c, const stateid4 *sid, b
 out:
 	nfs4_state_unlock();
 	if (st == NFS4_OK && special)
-		st = io_permission(c, obj, write);
+		/* no OPEN vouched for this I/O: check as OPEN would */
+		st = nfs4_open_permission(c, obj, write ? NFS4_SHARE_WRITE : NFS4_SHARE_READ);
 	return st;
 }
 

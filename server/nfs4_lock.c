@@ -27,17 +27,6 @@
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
 
-/* nfs4_grace_check wants the state lock. */
-static nfsstat4 grace_check(struct nfs4_client *clp, bool reclaim)
-{
-	nfsstat4 st;
-
-	nfs4_state_lock();
-	st = nfs4_grace_check(clp, reclaim);
-	nfs4_state_unlock();
-	return st;
-}
-
 struct nfs4_lockowner *nfs4_lockowner_find(struct nfs4_client *clp, const struct xdr_opaque *o)
 {
 	struct list_node *n;
@@ -192,6 +181,32 @@ static nfsstat4 lock_state_lookup(struct nfs4_compound *c, const stateid4 *sid,
 	return NFS4_OK;
 }
 
+/* The argument checks LOCK, LOCKT and LOCKU share, in this order: a regular
+ * current file, a known lock type, a range that fits in 64 bits. */
+static nfsstat4 lock_check_args(struct nfs4_compound *c, nfs_lock_type4 locktype,
+				offset4 offset, length4 length, enum nfs4_range_type *type,
+				uint64_t *start, uint64_t *end)
+{
+	nfsstat4 st = nfs4_fh_check_reg(&c->cur);
+
+	if (st != NFS4_OK)
+		return st;
+	st = lock_type(locktype, type);
+	if (st != NFS4_OK)
+		return st;
+	if (!nfs4_range_from_wire(offset, length, start, end))
+		return NFS4ERR_INVAL;
+	return NFS4_OK;
+}
+
+/* LOCK and LOCKT also need a session's client, past its grace rules. */
+static nfsstat4 lock_check_client(struct nfs4_compound *c, bool reclaim)
+{
+	if (!c->client)
+		return NFS4ERR_OP_NOT_IN_SESSION;
+	return nfs4_grace_check_unlocked(c->client, reclaim);
+}
+
 NFS4_OP(lock)
 {
 	LOCK4args *a = args;
@@ -203,17 +218,9 @@ NFS4_OP(lock)
 	bool created = false;
 	nfsstat4 st;
 
-	st = nfs4_fh_check_reg(&c->cur);
-	if (st != NFS4_OK)
-		return st;
-	st = lock_type(a->locktype, &type);
-	if (st != NFS4_OK)
-		return st;
-	if (!nfs4_range_from_wire(a->offset, a->length, &start, &end))
-		return NFS4ERR_INVAL;
-	if (!c->client)
-		return NFS4ERR_OP_NOT_IN_SESSION;
-	st = grace_check(c->client, a->reclaim);
+	st = lock_check_args(c, a->locktype, a->offset, a->length, &type, &start, &end);
+	if (st == NFS4_OK)
+		st = lock_check_client(c, a->reclaim);
 	if (st != NFS4_OK)
 		return st;
 
@@ -276,17 +283,9 @@ NFS4_OP(lockt)
 	uint64_t start, end;
 	nfsstat4 st;
 
-	st = nfs4_fh_check_reg(&c->cur);
-	if (st != NFS4_OK)
-		return st;
-	st = lock_type(a->locktype, &type);
-	if (st != NFS4_OK)
-		return st;
-	if (!nfs4_range_from_wire(a->offset, a->length, &start, &end))
-		return NFS4ERR_INVAL;
-	if (!c->client)
-		return NFS4ERR_OP_NOT_IN_SESSION;
-	st = grace_check(c->client, false);
+	st = lock_check_args(c, a->locktype, a->offset, a->length, &type, &start, &end);
+	if (st == NFS4_OK)
+		st = lock_check_client(c, false);
 	if (st != NFS4_OK)
 		return st;
 
@@ -315,14 +314,9 @@ NFS4_OP(locku)
 	uint64_t start, end;
 	nfsstat4 st;
 
-	st = nfs4_fh_check_reg(&c->cur);
+	st = lock_check_args(c, a->locktype, a->offset, a->length, &type, &start, &end);
 	if (st != NFS4_OK)
 		return st;
-	st = lock_type(a->locktype, &type);
-	if (st != NFS4_OK)
-		return st;
-	if (!nfs4_range_from_wire(a->offset, a->length, &start, &end))
-		return NFS4ERR_INVAL;
 
 	nfs4_state_lock();
 	st = lock_state_lookup(c, &a->lock_stateid, &ls);

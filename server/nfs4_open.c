@@ -29,17 +29,6 @@
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
 
-/* nfs4_grace_check wants the state lock. */
-static nfsstat4 grace_check(struct nfs4_client *clp, bool reclaim)
-{
-	nfsstat4 st;
-
-	nfs4_state_lock();
-	st = nfs4_grace_check(clp, reclaim);
-	nfs4_state_unlock();
-	return st;
-}
-
 #define WANT_MASK OPEN4_SHARE_ACCESS_WANT_DELEG_MASK
 #define WANT_FLAGS (OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL | \
 		    OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED)
@@ -264,8 +253,7 @@ static nfsstat4 open_by_name(struct nfs4_compound *c, const OPEN4args *a, struct
 	return nfs4_fh_from_obj(c->cur.exp, obj, &t->fh);
 }
 
-/* May the caller open obj with access (NFS4_SHARE_* bits)? */
-static nfsstat4 open_permission(struct nfs4_compound *c, struct pmem_obj *obj, uint32_t access)
+nfsstat4 nfs4_open_permission(struct nfs4_compound *c, struct pmem_obj *obj, uint32_t access)
 {
 	struct pmem_attr at;
 	uint32_t want = 0, granted = 0;
@@ -354,17 +342,17 @@ NFS4_OP(open)
 	}
 	switch (a->claim.claim) {
 	case CLAIM_NULL:
-		st = grace_check(c->client, false);
+		st = nfs4_grace_check_unlocked(c->client, false);
 		if (st == NFS4_OK)
 			st = open_by_name(c, a, &t);
 		break;
 	case CLAIM_FH:
-		st = grace_check(c->client, false);
+		st = nfs4_grace_check_unlocked(c->client, false);
 		if (st == NFS4_OK)
 			st = open_by_fh(c, a, &t);
 		break;
 	case CLAIM_PREVIOUS:
-		st = grace_check(c->client, true);
+		st = nfs4_grace_check_unlocked(c->client, true);
 		/* We never granted a delegation, so none can be reclaimed. */
 		if (st == NFS4_OK && a->claim.u.delegate_type != OPEN_DELEGATE_NONE)
 			st = NFS4ERR_RECLAIM_BAD;
@@ -401,7 +389,7 @@ NFS4_OP(open)
 			goto out;
 	}
 	if (!t.created) {
-		st = open_permission(c, obj, access);
+		st = nfs4_open_permission(c, obj, access);
 		if (st != NFS4_OK)
 			goto out;
 	}

@@ -27,6 +27,11 @@ nfsstat4 nfs4_open_state_get(struct nfs4_compound *c, const struct xdr_opaque *o
 			     struct nfs4_open_undo *undo, struct nfs4_open_state **out);
 void nfs4_open_state_undo(struct nfs4_compound *c, struct nfs4_open_undo *undo);
 
+/* May the caller use obj with access (NFS4_SHARE_* bits)? The owner always
+ * may; others need read (or execute) and/or write permission. Used by OPEN
+ * and by I/O under a special stateid. */
+nfsstat4 nfs4_open_permission(struct nfs4_compound *c, struct pmem_obj *obj, uint32_t access);
+
 /* True when sid is the READ-bypass special stateid (all ones). */
 bool nfs4_stateid_is_bypass(const stateid4 *sid);
 

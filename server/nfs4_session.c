@@ -113,6 +113,19 @@ static void conn_bind(struct nfs4_session *s, const struct rpc_xprt *x)
 	s->fore_xprt_ids[s->n_fore++] = x->id;
 }
 
+/* CREATE_SESSION and BIND_CONN_TO_SESSION: connection x joins s's fore
+ * channel and, with back, its backchannel too, whose path is then probed. */
+static void conn_attach(struct nfs4_session *s, struct rpc_xprt *x, bool back)
+{
+	conn_bind(s, x);
+	nfs4_client_renew(s->client);
+	if (back) {
+		s->flags |= CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
+		nfs4_session_bind_back(s, x);
+		nfs4_cb_probe(s);
+	}
+}
+
 static bool conn_bound(const struct nfs4_session *s, const struct rpc_xprt *x)
 {
 	unsigned i;
@@ -439,13 +452,8 @@ NFS4_OP(create_session)
 	st = session_new(clp, a, &fore, &back, &s);
 	if (st != NFS4_OK)
 		goto out;
-	conn_bind(s, c->req->xprt);
 	clp->create_session_seq++;
-	nfs4_client_renew(clp);
-	if (s->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN) {
-		nfs4_session_bind_back(s, c->req->xprt);
-		nfs4_cb_probe(s);
-	}
+	conn_attach(s, c->req->xprt, s->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
 	cs_fill(s, a->csa_sequence, &r->u.csr_resok4);
 out:
 	nfs4_state_unlock();
@@ -591,13 +599,7 @@ NFS4_OP(bind_conn_to_session)
 	}
 	memcpy(ok->bctsr_sessid, s->id, sizeof(sessionid4));
 	ok->bctsr_use_conn_in_rdma_mode = false;
-	conn_bind(s, c->req->xprt);
-	nfs4_client_renew(s->client);
-	if (back) {
-		s->flags |= CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
-		nfs4_session_bind_back(s, c->req->xprt);
-		nfs4_cb_probe(s);
-	}
+	conn_attach(s, c->req->xprt, back);
 put:
 	nfs4_session_put(s);
 out:

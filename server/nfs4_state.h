@@ -106,6 +106,8 @@ bool nfs4_in_grace(void);
 /* NFS4ERR_GRACE for new state during grace, NFS4ERR_NO_GRACE for a reclaim
  * outside it or after this client's RECLAIM_COMPLETE; NFS4_OK otherwise. */
 nfsstat4 nfs4_grace_check(struct nfs4_client *clp, bool is_reclaim);
+/* The same for a caller that does not hold the state lock (takes it). */
+nfsstat4 nfs4_grace_check_unlocked(struct nfs4_client *clp, bool is_reclaim);
 
 /* ---- server instance ---- */
 /* The write verifier: changes at every start of the server. */
