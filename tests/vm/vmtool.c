@@ -9,7 +9,8 @@
  *   vmtool mmap-write FILE OFFSET LEN BYTE   file must be >= OFFSET+LEN bytes
  *   vmtool lock-hold FILE SECONDS            F_SETLKW write lock, "held" on stdout
  *   vmtool lock-try FILE                     exit 0 locked, 1 conflict, 2 error
- *   vmtool mktree DIR SEED                   10 dirs x (50 files + sub/ with 50 files)
+ *   vmtool mktree DIR SEED [N]               10 dirs x (N/2 files + sub/ with N/2
+ *                                            files); N = 100 (1,000 files) by default
  *
  * mktree exists because a process start costs ~0.1 s in a TCG guest: 1,000
  * files made by 1,000 shell commands would take longer than copying them.
@@ -129,7 +130,7 @@ out:
 	return rc;
 }
 
-static int vmtool_mktree(const char *dir, uint64_t seed)
+static int vmtool_mktree(const char *dir, uint64_t seed, int per_dir)
 {
 	char path[4096];
 	uint64_t state = seed | 1;
@@ -143,8 +144,9 @@ static int vmtool_mktree(const char *dir, uint64_t seed)
 			fprintf(stderr, "vmtool: mkdir %s: %s\n", path, strerror(errno));
 			return 2;
 		}
-		for (j = 0; j < 100; j++) {
-			snprintf(path, sizeof(path), "%s/d%d/%sfile%d", dir, i, j < 50 ? "" : "sub/", j);
+		for (j = 0; j < per_dir; j++) {
+			snprintf(path, sizeof(path), "%s/d%d/%sfile%d", dir, i,
+				 j < per_dir / 2 ? "" : "sub/", j);
 			if (vmtool_write_file(path, (size_t)((i * 100 + j) % 4000 + 1), &state) != 0)
 				return 2;
 		}
@@ -154,14 +156,21 @@ static int vmtool_mktree(const char *dir, uint64_t seed)
 
 int main(int argc, char **argv)
 {
-	if (argc == 4 && strcmp(argv[1], "mktree") == 0)
-		return vmtool_mktree(argv[2], strtoull(argv[3], NULL, 0));
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "mktree") == 0) {
+		int n = argc == 5 ? atoi(argv[4]) : 100;
+
+		if (n < 2 || n > 10000) {
+			fprintf(stderr, "vmtool: mktree: N must be 2..10000\n");
+			return 2;
+		}
+		return vmtool_mktree(argv[2], strtoull(argv[3], NULL, 0), n);
+	}
 	if (argc == 6 && strcmp(argv[1], "mmap-write") == 0)
 		return vmtool_mmap_write(argv[2], atol(argv[3]), atol(argv[4]), atoi(argv[5]));
 	if (argc == 4 && strcmp(argv[1], "lock-hold") == 0)
 		return vmtool_lock(argv[2], 1, atoi(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "lock-try") == 0)
 		return vmtool_lock(argv[2], 0, 0);
-	fprintf(stderr, "usage: vmtool mmap-write FILE OFF LEN BYTE | lock-hold FILE SECS | lock-try FILE | mktree DIR SEED\n");
+	fprintf(stderr, "usage: vmtool mmap-write FILE OFF LEN BYTE | lock-hold FILE SECS | lock-try FILE | mktree DIR SEED [N]\n");
 	return 2;
 }

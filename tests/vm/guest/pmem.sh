@@ -72,7 +72,7 @@ grep -i -E 'dax|export' /host/out/daxnfsd.log | head -5
 workload 127.0.0.1 2049 4.2
 
 ckv "the server's 256 MiB file is DAX (statx)" is_dax /pmem/export/wl/big
-ckv "a server file of the tree is DAX (statx)" is_dax /pmem/export/wl/small/f1
+ckv "a small file on the server is DAX (statx)" is_dax /pmem/export/wl/small/f1
 ck "the export's files match the client's checksums" eval "cd /pmem/export && sha256sum --quiet -c /host/out/export.sha256"
 
 kill -TERM $srv
