@@ -62,8 +62,11 @@ if [ -f "$cache/quick-$quick" ]; then
   fi
 fi
 
-if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
-  log "apt lists are empty: apt-get update"
+# Lists older than a day may name .debs the mirror no longer has (a kernel
+# security update supersedes the old one): refresh them before resolving.
+if ! apt-cache show linux-image-amd64 >/dev/null 2>&1 ||
+   [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+  log "apt lists are empty or older than a day: apt-get update"
   apt-get update -qq || die "apt-get update failed"
 fi
 kpkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^  Depends: \(linux-image-[0-9].*\)$/\1/p' | head -1)
