@@ -1,0 +1,638 @@
+/*
+ * tests/bench/nfs_bench.c: NFSv4.1 load generator and benchmark (not a test).
+ *
+ * Job: against any NFSv4.1 server at host:port (AUTH_SYS root), in a
+ * directory nfs_bench.<pid> it creates under the export root and removes at
+ * the end, measure and print one line per workload and run, then the median
+ * run (by ops/s):
+ *   seq_write     UNSTABLE writes of io-size over a new file, then one COMMIT
+ *   seq_read      the same file read sequentially in io-size requests
+ *   rand_read_qd1 4 KiB random reads, one session, one request in flight
+ *   rand_read_xN  the same from N threads, one connection and session each
+ *   getattr_qd1 / getattr_xN  PUTFH+GETATTR of the file (a client's usual attributes)
+ *   small_create  per file: OPEN(create)+GETFH, WRITE 4 KiB FILE_SYNC, CLOSE
+ *   small_remove  REMOVE of those files
+ * Latency is per request (per file for small_create), measured around the
+ * round trip. Read data is checked (each 4 KiB block starts with its offset).
+ * Calls: tests/bench/nfs_bench_cl, libc, pthreads. Called by: scripts/bench.sh, a person.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/bench/nfs_bench_cl.h"
+
+#define NB_MAX_RUNS 9
+#define NB_MAX_THREADS 64
+#define NB_SMALL_IO 4096u
+
+struct nb_opts {
+	const char *host;
+	uint16_t port;
+	unsigned file_mib, io_kib, threads, secs, nfiles, runs;
+	const char *only;          /* comma-separated workload names, NULL = all */
+};
+
+struct nb_lat {
+	uint64_t *ns;
+	size_t n, cap;
+};
+
+struct nb_result {
+	double secs;
+	uint64_t ops, bytes;
+	struct nb_lat lat;
+};
+
+struct nb_ctx {
+	struct nb_opts o;
+	struct nb_conn c;
+	nfs_fh4 root, dir;
+	char dirname[64];
+	uint8_t *data;             /* io-size write buffer */
+	bool have_seq;             /* the "seq" file exists */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int lat_push(struct nb_lat *l, uint64_t ns)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4096;
+		uint64_t *p = realloc(l->ns, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		l->ns = p;
+		l->cap = cap;
+	}
+	l->ns[l->n++] = ns;
+	return 0;
+}
+
+static int lat_append(struct nb_lat *dst, const struct nb_lat *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++)
+		if (lat_push(dst, src->ns[i]) != 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Percentile p (0-100) in microseconds; the array gets sorted. */
+static double lat_pct(struct nb_lat *l, double p)
+{
+	size_t i;
+
+	if (!l->n)
+		return 0;
+	qsort(l->ns, l->n, sizeof(uint64_t), cmp_u64);
+	i = (size_t)(p / 100.0 * (double)(l->n - 1) + 0.5);
+	return (double)l->ns[i] / 1000.0;
+}
+
+static void result_free(struct nb_result *r)
+{
+	free(r->lat.ns);
+	memset(r, 0, sizeof(*r));
+}
+
+static void print_result(const char *label, const char *name, struct nb_result *r)
+{
+	double ops = r->secs > 0 ? (double)r->ops / r->secs : 0;
+	double mib = r->secs > 0 ? (double)r->bytes / r->secs / (1024.0 * 1024.0) : 0;
+
+	printf("%-7s %-16s %10.0f ops/s %9.1f MiB/s  p50 %9.1f us  p99 %9.1f us  (%llu ops, %.2f s)\n",
+	       label, name, ops, mib, lat_pct(&r->lat, 50), lat_pct(&r->lat, 99),
+	       (unsigned long long)r->ops, r->secs);
+	fflush(stdout);
+}
+
+/* Each 4 KiB block of the test file starts with its own offset. */
+static void fill_pattern(uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 4096) {
+		uint64_t v = off + i;
+
+		memcpy(buf + i, &v, 8);
+	}
+}
+
+static bool check_pattern(const uint8_t *buf, size_t len, uint64_t off)
+{
+	uint64_t v;
+
+	if (len < 8)
+		return true;
+	memcpy(&v, buf, 8);
+	return v == off;
+}
+
+/* ---- seq_write, seq_read (main session) ---- */
+
+static int wl_seq_write(struct nb_ctx *x, struct nb_result *r)
+{
+	uint64_t size = (uint64_t)x->o.file_mib << 20, io = (uint64_t)x->o.io_kib << 10, off, t0, t;
+	nfs_fh4 fh = { 0, NULL };
+	stateid4 sid;
+	int rc;
+
+	if (x->have_seq)
+		(void)nb_remove(&x->c, &x->dir, "seq");
+	x->have_seq = false;
+	rc = nb_open(&x->c, &x->dir, "seq", true, OPEN4_SHARE_ACCESS_BOTH, &sid, &fh);
+	if (rc != 0)
+		goto out;
+	x->have_seq = true;
+	t0 = now_ns();
+	for (off = 0; off < size && rc == 0; off += io) {
+		struct nfs4_cl_compound cp;
+		nfs_resop4 *w;
+
+		fill_pattern(x->data, io, off);
+		nfs4_cl_compound_init(&cp, x->c.cl);
+		nb_add_putfh(&cp, &fh);
+		nb_add_write(&cp, &sid, off, x->data, (uint32_t)io, UNSTABLE4);
+		t = now_ns();
+		rc = nb_call(&x->c, &cp);
+		if (rc == 0)
+			rc = lat_push(&r->lat, now_ns() - t);
+		w = nfs4_cl_res(&cp, OP_WRITE);
+		if (rc == 0 && (!w || w->u.opwrite.u.resok4.count != io)) {
+			fprintf(stderr, "nfs_bench: short WRITE at %llu\n", (unsigned long long)off);
+			rc = -EIO;
+		}
+		nfs4_cl_compound_free(&cp);
+		r->ops++;
+	}
+	if (rc == 0)
+		rc = nb_commit(&x->c, &fh);
+	r->secs = (double)(now_ns() - t0) / 1e9;
+	r->bytes = size;
+	if (rc == 0)
+		rc = nb_close(&x->c, &fh, &sid);
+out:
+	free(fh.val);
+	return rc;
+}
+
+static int wl_seq_read(struct nb_ctx *x, struct nb_result *r)
+{
+	uint64_t size = (uint64_t)x->o.file_mib << 20, io = (uint64_t)x->o.io_kib << 10, off, t0, t;
+	nfs_fh4 fh = { 0, NULL };
+	stateid4 sid;
+	int rc;
+
+	rc = nb_open(&x->c, &x->dir, "seq", false, OPEN4_SHARE_ACCESS_READ, &sid, &fh);
+	if (rc != 0)
+		goto out;
+	t0 = now_ns();
+	for (off = 0; off < size && rc == 0; off += io) {
+		struct nfs4_cl_compound cp;
+		nfs_resop4 *rd;
+
+		nfs4_cl_compound_init(&cp, x->c.cl);
+		nb_add_putfh(&cp, &fh);
+		nfs4_cl_add_read(&cp, &sid, off, (uint32_t)io);
+		t = now_ns();
+		rc = nb_call(&x->c, &cp);
+		if (rc == 0)
+			rc = lat_push(&r->lat, now_ns() - t);
+		rd = nfs4_cl_res(&cp, OP_READ);
+		if (rc == 0 && (!rd || rd->u.opread.u.resok4.data.len != io ||
+				!check_pattern(rd->u.opread.u.resok4.data.val, io, off))) {
+			fprintf(stderr, "nfs_bench: bad READ at %llu\n", (unsigned long long)off);
+			rc = -EIO;
+		}
+		nfs4_cl_compound_free(&cp);
+		r->ops++;
+		r->bytes += io;
+	}
+	r->secs = (double)(now_ns() - t0) / 1e9;
+	if (rc == 0)
+		rc = nb_close(&x->c, &fh, &sid);
+out:
+	free(fh.val);
+	return rc;
+}
+
+/* ---- timed workloads from N threads, one session each ---- */
+
+enum nb_kind { NB_RAND_READ, NB_GETATTR };
+
+struct nb_thread {
+	struct nb_ctx *x;
+	enum nb_kind kind;
+	unsigned idx;
+	pthread_barrier_t *bar;
+	struct nb_result r;
+	int rc;
+};
+
+static int thread_loop(struct nb_thread *th, struct nb_conn *c, const nfs_fh4 *fh,
+		       const stateid4 *sid)
+{
+	struct nb_ctx *x = th->x;
+	uint64_t blocks = ((uint64_t)x->o.file_mib << 20) / NB_SMALL_IO;
+	uint64_t rnd = 0x9e3779b97f4a7c15ull * (th->idx + 1) ^ (uint64_t)getpid();
+	uint64_t t0, ts, t, end;
+	int rc = 0;
+
+	t0 = now_ns();
+	end = t0 + (uint64_t)x->o.secs * 1000000000u;
+	for (t = t0; t < end && rc == 0; ) {
+		struct nfs4_cl_compound cp;
+		uint64_t off;
+
+		nfs4_cl_compound_init(&cp, c->cl);
+		nb_add_putfh(&cp, fh);
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		off = (rnd % blocks) * NB_SMALL_IO;
+		if (th->kind == NB_RAND_READ)
+			nfs4_cl_add_read(&cp, sid, off, NB_SMALL_IO);
+		else
+			nfs4_cl_add_getattr(&cp,
+				(1u << FATTR4_TYPE) | (1u << FATTR4_CHANGE) | (1u << FATTR4_SIZE) |
+				(1u << FATTR4_FSID) | (1u << FATTR4_FILEID),
+				(1u << (FATTR4_MODE - 32)) | (1u << (FATTR4_NUMLINKS - 32)) |
+				(1u << (FATTR4_OWNER - 32)) | (1u << (FATTR4_OWNER_GROUP - 32)) |
+				(1u << (FATTR4_SPACE_USED - 32)) | (1u << (FATTR4_TIME_ACCESS - 32)) |
+				(1u << (FATTR4_TIME_METADATA - 32)) | (1u << (FATTR4_TIME_MODIFY - 32)));
+		ts = now_ns();
+		rc = nb_call(c, &cp);
+		t = now_ns();
+		if (rc == 0 && th->kind == NB_RAND_READ) {
+			nfs_resop4 *rd = nfs4_cl_res(&cp, OP_READ);
+
+			if (!rd || rd->u.opread.u.resok4.data.len != NB_SMALL_IO ||
+			    !check_pattern(rd->u.opread.u.resok4.data.val, NB_SMALL_IO, off)) {
+				fprintf(stderr, "nfs_bench: bad random READ at %llu\n",
+					(unsigned long long)off);
+				rc = -EIO;
+			}
+			th->r.bytes += NB_SMALL_IO;
+		}
+		nfs4_cl_compound_free(&cp);
+		if (rc == 0)
+			rc = lat_push(&th->r.lat, t - ts);
+		th->r.ops++;
+	}
+	th->r.secs = (double)(now_ns() - t0) / 1e9;
+	return rc;
+}
+
+static void *thread_main(void *arg)
+{
+	struct nb_thread *th = arg;
+	struct nb_ctx *x = th->x;
+	struct nb_conn c;
+	nfs_fh4 fh = { 0, NULL };
+	stateid4 sid;
+	char owner[96];
+	int rc;
+
+	snprintf(owner, sizeof(owner), "nfs_bench-%d-%s-t%u", (int)getpid(),
+		 th->kind == NB_RAND_READ ? "r" : "g", th->idx);
+	rc = nb_conn_open(&c, x->o.host, x->o.port, owner);
+	if (rc == 0) {
+		rc = nb_open(&c, &x->dir, "seq", false, OPEN4_SHARE_ACCESS_READ, &sid, &fh);
+		if (rc != 0)
+			nb_conn_close(&c);
+	}
+	/* Everyone waits at the barrier, also after a failure, so nobody hangs. */
+	pthread_barrier_wait(th->bar);
+	if (rc != 0)
+		goto out;
+	rc = thread_loop(th, &c, &fh, &sid);
+	if (rc == 0)
+		rc = nb_close(&c, &fh, &sid);
+	nb_conn_close(&c);
+out:
+	free(fh.val);
+	th->rc = rc;
+	return NULL;
+}
+
+static int wl_threads(struct nb_ctx *x, enum nb_kind kind, unsigned n, struct nb_result *r)
+{
+	struct nb_thread th[NB_MAX_THREADS];
+	pthread_t tid[NB_MAX_THREADS];
+	pthread_barrier_t bar;
+	unsigned i, started = 0;
+	int rc = 0;
+
+	if (pthread_barrier_init(&bar, NULL, n) != 0)
+		return -ENOMEM;
+	memset(th, 0, sizeof(th));
+	for (i = 0; i < n; i++) {
+		th[i].x = x;
+		th[i].kind = kind;
+		th[i].idx = i;
+		th[i].bar = &bar;
+	}
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&tid[i], NULL, thread_main, &th[i]) != 0) {
+			rc = -EAGAIN;
+			break;
+		}
+		started++;
+	}
+	if (started < n) {
+		/* The barrier would never open: a benchmark without its threads is
+		 * worthless, so give up loudly. */
+		fprintf(stderr, "nfs_bench: cannot start %u threads\n", n);
+		exit(1);
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(tid[i], NULL);
+		if (th[i].rc != 0 && rc == 0)
+			rc = th[i].rc;
+		r->ops += th[i].r.ops;
+		r->bytes += th[i].r.bytes;
+		if (th[i].r.secs > r->secs)
+			r->secs = th[i].r.secs;
+		if (rc == 0)
+			rc = lat_append(&r->lat, &th[i].r.lat);
+		result_free(&th[i].r);
+	}
+	pthread_barrier_destroy(&bar);
+	return rc;
+}
+
+/* ---- small files ---- */
+
+static int small_one(struct nb_ctx *x, const char *name)
+{
+	struct nfs4_cl_compound cp;
+	nfs_fh4 fh = { 0, NULL };
+	stateid4 sid;
+	nfs_resop4 *w;
+	int rc;
+
+	rc = nb_open(&x->c, &x->dir, name, true, OPEN4_SHARE_ACCESS_BOTH, &sid, &fh);
+	if (rc != 0)
+		goto out;
+	nfs4_cl_compound_init(&cp, x->c.cl);
+	nb_add_putfh(&cp, &fh);
+	nb_add_write(&cp, &sid, 0, x->data, NB_SMALL_IO, FILE_SYNC4);
+	rc = nb_call(&x->c, &cp);
+	w = nfs4_cl_res(&cp, OP_WRITE);
+	if (rc == 0 && (!w || w->u.opwrite.u.resok4.count != NB_SMALL_IO))
+		rc = -EIO;
+	nfs4_cl_compound_free(&cp);
+	if (rc == 0)
+		rc = nb_close(&x->c, &fh, &sid);
+out:
+	free(fh.val);
+	return rc;
+}
+
+static int wl_small(struct nb_ctx *x, unsigned run, struct nb_result *cr, struct nb_result *rr)
+{
+	char name[64];
+	uint64_t t0, t;
+	unsigned i, made = 0;
+	int rc = 0;
+
+	fill_pattern(x->data, NB_SMALL_IO, 0);
+	t0 = now_ns();
+	for (i = 0; i < x->o.nfiles && rc == 0; i++) {
+		snprintf(name, sizeof(name), "s%u.%u", run, i);
+		t = now_ns();
+		rc = small_one(x, name);
+		if (rc == 0) {
+			made++;
+			rc = lat_push(&cr->lat, now_ns() - t);
+		}
+		cr->ops++;
+		cr->bytes += NB_SMALL_IO;
+	}
+	cr->secs = (double)(now_ns() - t0) / 1e9;
+	t0 = now_ns();
+	/* Remove what was made even after a failure, so that cleanup works. */
+	for (i = 0; i < made; i++) {
+		int rrc;
+
+		snprintf(name, sizeof(name), "s%u.%u", run, i);
+		t = now_ns();
+		rrc = nb_remove(&x->c, &x->dir, name);
+		if (rrc == 0)
+			rrc = lat_push(&rr->lat, now_ns() - t);
+		if (rrc != 0 && rc == 0)
+			rc = rrc;
+		rr->ops++;
+	}
+	rr->secs = (double)(now_ns() - t0) / 1e9;
+	return rc;
+}
+
+/* ---- driver ---- */
+
+static bool wanted(const struct nb_opts *o, const char *name)
+{
+	const char *p = o->only;
+	size_t n = strlen(name);
+
+	if (!p)
+		return true;
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == o->only || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static int cmp_result(const void *a, const void *b)
+{
+	const struct nb_result *x = a, *y = b;
+	double rx = x->secs > 0 ? (double)x->ops / x->secs : 0;
+	double ry = y->secs > 0 ? (double)y->ops / y->secs : 0;
+
+	return rx < ry ? -1 : rx > ry;
+}
+
+/* Runs workload wl (result index 0 or 1 of a two-result workload) o.runs times;
+ * prints each run and the median run. */
+static int run_workload(struct nb_ctx *x, const char *name, const char *name2, int wl, unsigned n)
+{
+	struct nb_result r[NB_MAX_RUNS], r2[NB_MAX_RUNS];
+	unsigned run, k, done = 0;
+	char label[16];
+	int rc = 0;
+
+	memset(r, 0, sizeof(r));
+	memset(r2, 0, sizeof(r2));
+	for (run = 0; run < x->o.runs && rc == 0; run++) {
+		switch (wl) {
+		case 0: rc = wl_seq_write(x, &r[run]); break;
+		case 1: rc = wl_seq_read(x, &r[run]); break;
+		case 2: rc = wl_threads(x, NB_RAND_READ, n, &r[run]); break;
+		case 3: rc = wl_threads(x, NB_GETATTR, n, &r[run]); break;
+		default: rc = wl_small(x, run, &r[run], &r2[run]); break;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "nfs_bench: %s run %u failed: %d%s\n", name, run + 1, rc,
+				rc > 0 ? " (nfsstat4)" : "");
+			break;
+		}
+		snprintf(label, sizeof(label), "run%u", run + 1);
+		print_result(label, name, &r[run]);
+		if (name2)
+			print_result(label, name2, &r2[run]);
+		done++;
+	}
+	if (rc == 0 && done > 1) {
+		qsort(r, done, sizeof(r[0]), cmp_result);
+		print_result("median", name, &r[done / 2]);
+		if (name2) {
+			qsort(r2, done, sizeof(r2[0]), cmp_result);
+			print_result("median", name2, &r2[done / 2]);
+		}
+	}
+	for (k = 0; k < NB_MAX_RUNS; k++) {
+		result_free(&r[k]);
+		result_free(&r2[k]);
+	}
+	return rc;
+}
+
+static int bench(struct nb_ctx *x)
+{
+	char qd[32], qd2[32];
+	int rc = 0;
+
+	if (wanted(&x->o, "seq_write") || !x->have_seq)
+		rc = run_workload(x, "seq_write", NULL, 0, 1);
+	if (rc == 0 && wanted(&x->o, "seq_read"))
+		rc = run_workload(x, "seq_read", NULL, 1, 1);
+	if (rc == 0 && wanted(&x->o, "rand_read"))
+		rc = run_workload(x, "rand_read_qd1", NULL, 2, 1);
+	snprintf(qd, sizeof(qd), "rand_read_x%u", x->o.threads);
+	if (rc == 0 && wanted(&x->o, "rand_read") && x->o.threads > 1)
+		rc = run_workload(x, qd, NULL, 2, x->o.threads);
+	if (rc == 0 && wanted(&x->o, "getattr"))
+		rc = run_workload(x, "getattr_qd1", NULL, 3, 1);
+	snprintf(qd2, sizeof(qd2), "getattr_x%u", x->o.threads);
+	if (rc == 0 && wanted(&x->o, "getattr") && x->o.threads > 1)
+		rc = run_workload(x, qd2, NULL, 3, x->o.threads);
+	if (rc == 0 && wanted(&x->o, "small"))
+		rc = run_workload(x, "small_create", "small_remove", 4, 1);
+	return rc;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: nfs_bench [options] HOST PORT\n"
+		"  -s MiB      size of the sequential file (256)\n"
+		"  -b KiB      sequential request size (1024)\n"
+		"  -t N        threads (sessions) for the parallel workloads (4)\n"
+		"  -d SECONDS  duration of each timed workload (5)\n"
+		"  -n N        number of small files (2000)\n"
+		"  -r N        runs of each workload, median printed (1, at most %d)\n"
+		"  -w LIST     only these workloads: seq_write,seq_read,rand_read,getattr,small\n"
+		"HOST is an IP literal; the server must export a writable root (PUTROOTFH).\n",
+		NB_MAX_RUNS);
+}
+
+static int parse(int argc, char **argv, struct nb_opts *o)
+{
+	int ch;
+
+	o->file_mib = 256;
+	o->io_kib = 1024;
+	o->threads = 4;
+	o->secs = 5;
+	o->nfiles = 2000;
+	o->runs = 1;
+	while ((ch = getopt(argc, argv, "s:b:t:d:n:r:w:h")) != -1) {
+		switch (ch) {
+		case 's': o->file_mib = (unsigned)atoi(optarg); break;
+		case 'b': o->io_kib = (unsigned)atoi(optarg); break;
+		case 't': o->threads = (unsigned)atoi(optarg); break;
+		case 'd': o->secs = (unsigned)atoi(optarg); break;
+		case 'n': o->nfiles = (unsigned)atoi(optarg); break;
+		case 'r': o->runs = (unsigned)atoi(optarg); break;
+		case 'w': o->only = optarg; break;
+		default: return -1;
+		}
+	}
+	if (argc - optind != 2)
+		return -1;
+	o->host = argv[optind];
+	o->port = (uint16_t)atoi(argv[optind + 1]);
+	if (!o->port || !o->file_mib || o->io_kib < 4 || o->io_kib > 1024 || o->io_kib % 4 ||
+	    !o->threads || o->threads > NB_MAX_THREADS || !o->secs || !o->runs ||
+	    o->runs > NB_MAX_RUNS || ((uint64_t)o->file_mib << 10) % o->io_kib)
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct nb_ctx x;
+	char owner[64];
+	int rc, crc;
+
+	memset(&x, 0, sizeof(x));
+	if (parse(argc, argv, &x.o) != 0) {
+		usage();
+		return 2;
+	}
+	x.data = malloc((size_t)x.o.io_kib << 10);
+	if (!x.data)
+		return 1;
+	snprintf(owner, sizeof(owner), "nfs_bench-%d-main", (int)getpid());
+	rc = nb_conn_open(&x.c, x.o.host, x.o.port, owner);
+	if (rc != 0) {
+		fprintf(stderr, "nfs_bench: no session with %s:%u: %d\n", x.o.host, x.o.port, rc);
+		free(x.data);
+		return 1;
+	}
+	snprintf(x.dirname, sizeof(x.dirname), "nfs_bench.%d", (int)getpid());
+	rc = nb_root_fh(&x.c, &x.root);
+	if (rc == 0)
+		rc = nb_mkdir(&x.c, &x.root, x.dirname, &x.dir);
+	if (rc != 0) {
+		fprintf(stderr, "nfs_bench: cannot create %s in the export root: %d\n", x.dirname, rc);
+		goto out;
+	}
+	printf("# nfs_bench %s:%u file %u MiB, io %u KiB, %u threads, %u s, %u small files, %u runs\n",
+	       x.o.host, x.o.port, x.o.file_mib, x.o.io_kib, x.o.threads, x.o.secs, x.o.nfiles,
+	       x.o.runs);
+	rc = bench(&x);
+	if (x.have_seq && (crc = nb_remove(&x.c, &x.dir, "seq")) != 0)
+		fprintf(stderr, "nfs_bench: removing seq: %d\n", crc);
+	if ((crc = nb_remove(&x.c, &x.root, x.dirname)) != 0)
+		fprintf(stderr, "nfs_bench: removing %s: %d\n", x.dirname, crc);
+out:
+	free(x.root.val);
+	free(x.dir.val);
+	nb_conn_close(&x.c);
+	free(x.data);
+	return rc == 0 ? 0 : 1;
+}
