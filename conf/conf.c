@@ -283,7 +283,7 @@ static int set_value(struct parser *ps, const struct key_desc *k, void *base)
 	char v[4096 + 64];
 	uint8_t *field = (uint8_t *)base + k->off;
 	enum log_level lvl;
-	uint64_t n;
+	uint64_t n = 0;
 	uint8_t addr[16];
 	int rc;
 
@@ -561,7 +561,7 @@ int conf_load(const char *path, const char *base_dir, struct daxnfs_config *cfg,
 {
 	struct parser *ps = NULL;
 	char *text = NULL;
-	size_t len;
+	size_t len = 0;
 	int rc;
 
 	set_defaults(cfg);

@@ -303,7 +303,7 @@ int rpc_svc_run(struct rpc_svc *s)
 				continue;
 			}
 			pthread_mutex_lock(&s->watch_lock);
-			w.fd = -1;
+			w = (struct svc_watch){ .fd = -1 };
 			if ((size_t)fd < s->n_watches)
 				w = s->watches[fd];
 			pthread_mutex_unlock(&s->watch_lock);

@@ -2,8 +2,8 @@
 # The whole test suite: installs what is missing, builds with AddressSanitizer
 # and UndefinedBehaviorSanitizer and -Werror, and runs every test through ctest
 # (unit, protocol, storage and VM tests); then builds without sanitizers and
-# runs the protocol tests again with the daemon under valgrind (no leaks, no
-# memory errors). Needs root for loop devices, XFS and leases; tests that
+# runs the protocol tests again with an optimised (-O2, -Werror) daemon under
+# valgrind (no leaks, no memory errors). Needs root for loop devices, XFS and leases; tests that
 # cannot run here say SKIPPED with the reason. Extra arguments go to the first
 # ctest run (e.g. -LE vm for a quick run without the VM tests).
 set -euo pipefail
@@ -19,7 +19,7 @@ cmake --build "$top/build-test" -j"$jobs"
 (cd "$top/build-test" && ctest --output-on-failure --timeout 1500 "$@")
 
 echo "== valgrind build and the protocol tests with daxnfsd under valgrind"
-cmake -S "$top" -B "$top/build-valgrind" -DCMAKE_BUILD_TYPE=Debug \
+cmake -S "$top" -B "$top/build-valgrind" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DDAXNFS_VALGRIND_TESTS=ON -DDAXNFS_WERROR=ON >/dev/null
 cmake --build "$top/build-valgrind" -j"$jobs"
 (cd "$top/build-valgrind" && ctest --output-on-failure --timeout 1500 -L valgrind)
