@@ -29,15 +29,8 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	int rc = proto_server_stop(&srv);
-
 	(void)state;
-	if (rc != 0) {
-		print_error("daxnfsd exited with status %d after SIGTERM\n", rc);
-		proto_server_dump_log(&srv);
-		return -1;
-	}
-	return 0;
+	return proto_server_stop_checked(&srv);
 }
 
 static struct nfs4_cl *session_with(const char *owner, uint32_t maxops, uint32_t maxresp,

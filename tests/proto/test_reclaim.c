@@ -42,15 +42,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	int rc = proto_server_stop(&srv);
-
 	(void)state;
-	if (rc != 0) {
-		print_error("daxnfsd exited with status %d after SIGTERM\n", rc);
-		proto_server_dump_log(&srv);
-		return -1;
-	}
-	return 0;
+	return proto_server_stop_checked(&srv);
 }
 
 static double now_s(void)

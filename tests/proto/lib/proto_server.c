@@ -301,6 +301,17 @@ int proto_server_stop(struct proto_server *s)
 	return rc;
 }
 
+int proto_server_stop_checked(struct proto_server *s)
+{
+	int rc = proto_server_stop(s);
+
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "daxnfsd exited with status %d after SIGTERM\n", rc);
+	proto_server_dump_log(s);
+	return -1;
+}
+
 int proto_server_kill(struct proto_server *s)
 {
 	int rc;

@@ -48,6 +48,9 @@ int proto_server_start(struct proto_server *s, const char *name,
 /* SIGTERM and wait (up to 30 s, then SIGKILL). Returns the exit status
  * (0 = clean), 128+signal when killed by a signal, or -errno. */
 int proto_server_stop(struct proto_server *s);
+/* proto_server_stop for a test group's teardown: 0 on a clean exit; otherwise
+ * prints the status and the log's tail and returns -1 (fails the group). */
+int proto_server_stop_checked(struct proto_server *s);
 /* SIGKILL and reap (a crash as far as the server's state is concerned). */
 int proto_server_kill(struct proto_server *s);
 /* Starts the daemon again with the same config, directories and port. */
