@@ -71,7 +71,7 @@ static void test_create_dir_symlink_fifo_socket_dev(void **state)
 	struct stat st;
 	change_info4 ci;
 	struct ns_attrs a;
-	nfs_fh4 fh;
+	nfs_fh4 fh = { 0 };
 	ssize_t n;
 
 	assert_int_equal(create_obj(f->cl, "", "d", NF4DIR, NULL, 0750, &ci, &fh), NFS4_OK);
@@ -179,7 +179,7 @@ static void test_remove(void **state)
 	char p[PATH_MAX + 64];
 	change_info4 ci;
 	struct ns_attrs a;
-	nfs_fh4 root;
+	nfs_fh4 root = { 0 };
 
 	ns_mkfile(f->srv.export_dir, "victim", 5);
 	local_path(f, "full", p, sizeof(p));
@@ -231,7 +231,7 @@ static void test_rename(void **state)
 	char p[PATH_MAX + 64];
 	RENAME4resok ok;
 	struct stat st;
-	nfs_fh4 fh;
+	nfs_fh4 fh = { 0 };
 	struct ns_attrs a;
 
 	local_path(f, "d1", p, sizeof(p));
@@ -301,7 +301,7 @@ static void test_link_counts_links(void **state)
 	struct ns_attrs a;
 	struct stat st;
 	char p[PATH_MAX + 64];
-	nfs_fh4 fh;
+	nfs_fh4 fh = { 0 };
 	change_info4 ci;
 
 	ns_mkfile(f->srv.export_dir, "orig", 3);

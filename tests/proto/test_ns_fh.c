@@ -74,7 +74,7 @@ static void test_putpubfh_is_the_root(void **state)
 {
 	struct ns_fix *f = *state;
 	struct nfs4_cl_compound cp;
-	nfs_fh4 root;
+	nfs_fh4 root = { 0 };
 
 	assert_int_equal(ns_path_fh(f->cl, "", &root), NFS4_OK);
 	nfs4_cl_compound_init(&cp, f->cl);
@@ -106,7 +106,7 @@ static void test_garbled_handles_are_badhandle(void **state)
 {
 	struct ns_fix *f = *state;
 	uint8_t junk[32];
-	nfs_fh4 root;
+	nfs_fh4 root = { 0 };
 	uint8_t copy[NFS4_FHSIZE];
 
 	memset(junk, 0xa5, sizeof(junk));
@@ -133,7 +133,7 @@ static void test_removed_file_is_stale(void **state)
 {
 	struct ns_fix *f = *state;
 	char path[PATH_MAX + 64];
-	nfs_fh4 fh;
+	nfs_fh4 fh = { 0 };
 
 	ns_mkfile(f->srv.export_dir, "doomed", 10);
 	assert_int_equal(ns_path_fh(f->cl, "doomed", &fh), NFS4_OK);
@@ -148,7 +148,7 @@ static void test_savefh_restorefh(void **state)
 {
 	struct ns_fix *f = *state;
 	struct nfs4_cl_compound cp;
-	nfs_fh4 root, sub;
+	nfs_fh4 root = { 0 }, sub = { 0 };
 
 	{
 		char p[PATH_MAX + 64];
@@ -194,7 +194,7 @@ static void test_handles_survive_restart(void **state)
 {
 	struct ns_fix *f = *state;
 	struct ns_attrs before, after;
-	nfs_fh4 fh, root;
+	nfs_fh4 fh = { 0 }, root = { 0 };
 
 	ns_mkfile(f->srv.export_dir, "keeper", 1234);
 	assert_int_equal(ns_path_fh(f->cl, "keeper", &fh), NFS4_OK);

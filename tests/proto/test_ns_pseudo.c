@@ -47,7 +47,7 @@ static int teardown(void **state)
 
 static nfsstat4 path_attrs(struct nfs4_cl *cl, const char *path, struct ns_attrs *a)
 {
-	nfs_fh4 fh;
+	nfs_fh4 fh = { 0 };
 	nfsstat4 st = ns_path_fh(cl, path, &fh);
 
 	if (st == NFS4_OK) {
@@ -133,7 +133,7 @@ static void test_lookupp_climbs_to_root_and_stops(void **state)
 {
 	struct ns_fix *f = *state;
 	struct nfs4_cl_compound cp;
-	nfs_fh4 root, b;
+	nfs_fh4 root = { 0 }, b = { 0 };
 
 	assert_int_equal(ns_path_fh(f->cl, "", &root), NFS4_OK);
 	assert_int_equal(ns_path_fh(f->cl, "b", &b), NFS4_OK);
@@ -253,7 +253,7 @@ static void test_pseudo_handles_survive_restart(void **state)
 {
 	struct ns_fix *f = *state;
 	struct ns_attrs a;
-	nfs_fh4 b, c;
+	nfs_fh4 b = { 0 }, c = { 0 };
 
 	assert_int_equal(ns_path_fh(f->cl, "b", &b), NFS4_OK);
 	assert_int_equal(ns_path_fh(f->cl, "b/c", &c), NFS4_OK);
@@ -371,7 +371,7 @@ static void test_junctions_in_an_export_root(void **state)
 	/* and back: b/c -> b -> the export root */
 	{
 		struct nfs4_cl_compound cp;
-		nfs_fh4 rootfh;
+		nfs_fh4 rootfh = { 0 };
 
 		assert_int_equal(ns_path_fh(f->cl, "", &rootfh), NFS4_OK);
 		nfs4_cl_compound_init(&cp, f->cl);

@@ -47,7 +47,7 @@ static void test_depth_guard(void **state)
 	struct arena a;
 	st_node root;
 	const st_node *p;
-	size_t len;
+	size_t len = 0;
 	unsigned n = 0;
 
 	(void)state;
@@ -124,7 +124,7 @@ static void test_mixed_roundtrip(void **state)
 	struct xdr_stream x;
 	struct arena a;
 	st_mix m, d;
-	size_t len;
+	size_t len = 0;
 
 	(void)state;
 	memset(&m, 0, sizeof(m));

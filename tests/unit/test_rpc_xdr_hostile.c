@@ -88,8 +88,8 @@ static void test_truncation(void **state)
 {
 	(void)state;
 	for (unsigned i = 0; i < NSAMPLES; i++) {
-		uint8_t *buf;
-		size_t len;
+		uint8_t *buf = NULL;
+		size_t len = 0;
 
 		assert_true(xdrs_encode(samples[i].enc, sample_value(i), &buf, &len));
 		assert_true(decode_copy(samples[i].dec, buf, len, samples[i].size, NULL));
@@ -107,8 +107,8 @@ static void test_encode_too_small(void **state)
 {
 	(void)state;
 	for (unsigned i = 0; i < NSAMPLES; i++) {
-		uint8_t *want;
-		size_t len;
+		uint8_t *want = NULL;
+		size_t len = 0;
 
 		assert_true(xdrs_encode(samples[i].enc, sample_value(i), &want, &len));
 		for (size_t cap = 0; cap < len; cap++) {

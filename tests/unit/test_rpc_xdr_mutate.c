@@ -212,8 +212,8 @@ static void test_mutation_replay(void **state)
 	xdrs_cb_compound_args(&cbargs);
 	xdrs_cb_compound_res(&cbres);
 	for (unsigned i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
-		uint8_t *seed;
-		size_t len;
+		uint8_t *seed = NULL;
+		size_t len = 0;
 
 		assert_true(xdrs_encode(seeds[i].enc, seeds[i].val, &seed, &len));
 		replay(seed, len);

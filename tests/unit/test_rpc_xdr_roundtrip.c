@@ -24,7 +24,7 @@ static void decode_reencode(xdrs_dec_fn dec, xdrs_enc_fn enc, const uint8_t *buf
 			    void *v, struct arena *a)
 {
 	struct xdr_stream x;
-	uint8_t *again;
+	uint8_t *again = NULL;
 	size_t again_len;
 
 	xdr_init_decode(&x, buf, len, a);
@@ -41,8 +41,8 @@ static void test_compound_args(void **state)
 {
 	COMPOUND4args c, d;
 	struct arena a;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 
 	(void)state;
 	xdrs_compound_args(&c);
@@ -99,8 +99,8 @@ static void test_compound_args_op_by_op(void **state)
 	struct xdr_opaque tag;
 	uint32_t minor, n;
 	struct arena a;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 
 	(void)state;
 	xdrs_compound_args(&c);
@@ -126,8 +126,8 @@ static void test_compound_res(void **state)
 {
 	COMPOUND4res c, d;
 	struct arena a;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 
 	(void)state;
 	xdrs_compound_res(&c);
@@ -148,8 +148,8 @@ static void test_exchange_id_res(void **state)
 {
 	EXCHANGE_ID4res r, d;
 	struct arena a;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 
 	(void)state;
 	xdrs_exchange_id_res(&r);
@@ -174,8 +174,8 @@ static void test_readdir_res(void **state)
 	READDIR4res r, d;
 	const entry4 *e;
 	struct arena a;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	unsigned n = 0;
 
 	(void)state;
@@ -198,8 +198,8 @@ static void test_create_session_args(void **state)
 {
 	CREATE_SESSION4args s, d;
 	struct arena a;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 
 	(void)state;
 	xdrs_create_session_args(&s);
@@ -224,8 +224,8 @@ static void test_cb_compound(void **state)
 	CB_COMPOUND4args c, d;
 	CB_COMPOUND4res r, dr;
 	struct arena a;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 
 	(void)state;
 	xdrs_cb_compound_args(&c);
@@ -262,8 +262,8 @@ static void test_fattr4(void **state)
 	};
 	fattr4 f, d;
 	struct arena a;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 
 	(void)state;
 	xdrs_fattr(&f);
