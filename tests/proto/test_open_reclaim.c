@@ -19,29 +19,12 @@ static struct nfs4_cl *client_with_verf(struct proto_server *s, const char *owne
 	return cl;
 }
 
+/* A write lock on [0, 100) for a new lock owner, reclaimed or not. */
 static nfsstat4 lock_reclaim(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *open_sid,
 			     bool reclaim, stateid4 *lock_sid)
 {
-	struct nfs4_cl_compound cp;
-	LOCK4args *a;
-	nfsstat4 st;
-
-	nfs4_cl_compound_init(&cp, cl);
-	ot_putfh(&cp, fh);
-	a = &nfs4_cl_add(&cp, OP_LOCK)->u.oplock;
-	a->locktype = WRITE_LT;
-	a->reclaim = reclaim;
-	a->offset = 0;
-	a->length = 100;
-	a->locker.new_lock_owner = true;
-	a->locker.u.open_owner.open_stateid = *open_sid;
-	a->locker.u.open_owner.lock_owner.clientid = cl->clientid;
-	a->locker.u.open_owner.lock_owner.owner = ot_str(&cp, "reclaim-lock", 12);
-	st = nfs4_cl_send(&cp) < 0 ? NFS4ERR_SERVERFAULT : cp.status;
-	if (st == NFS4_OK)
-		*lock_sid = nfs4_cl_res(&cp, OP_LOCK)->u.oplock.u.resok4.lock_stateid;
-	nfs4_cl_compound_free(&cp);
-	return st;
+	return ot_lock_reclaim(cl, fh, WRITE_LT, 0, 100, reclaim, open_sid, "reclaim-lock",
+			       lock_sid, NULL);
 }
 
 static void test_reclaim_after_restart(void **st)

@@ -267,12 +267,14 @@ static inline nfsstat4 ot_commit(struct nfs4_cl *cl, const nfs_fh4 *fh, uint64_t
 	return st;
 }
 
-/* LOCK: with open_sid set, a new lock owner named lock_owner; else the
- * existing lock stateid *lock_sid. On OK *lock_sid is the new stateid; on
+/* LOCK (reclaim sets LOCK4args.reclaim): with open_sid set, a new lock owner
+ * named lock_owner; else the existing lock stateid *lock_sid. On OK *lock_sid is the new stateid; on
  * DENIED *denied is filled (owner bytes not kept). */
-static inline nfsstat4 ot_lock(struct nfs4_cl *cl, const nfs_fh4 *fh, nfs_lock_type4 type,
-			       uint64_t off, uint64_t len, const stateid4 *open_sid,
-			       const char *lock_owner, stateid4 *lock_sid, LOCK4denied *denied)
+static inline nfsstat4 ot_lock_reclaim(struct nfs4_cl *cl, const nfs_fh4 *fh,
+				       nfs_lock_type4 type, uint64_t off, uint64_t len,
+				       bool reclaim, const stateid4 *open_sid,
+				       const char *lock_owner, stateid4 *lock_sid,
+				       LOCK4denied *denied)
 {
 	struct nfs4_cl_compound cp;
 	LOCK4args *a;
@@ -282,6 +284,7 @@ static inline nfsstat4 ot_lock(struct nfs4_cl *cl, const nfs_fh4 *fh, nfs_lock_t
 	ot_putfh(&cp, fh);
 	a = &nfs4_cl_add(&cp, OP_LOCK)->u.oplock;
 	a->locktype = type;
+	a->reclaim = reclaim;
 	a->offset = off;
 	a->length = len;
 	if (open_sid) {
@@ -302,6 +305,14 @@ static inline nfsstat4 ot_lock(struct nfs4_cl *cl, const nfs_fh4 *fh, nfs_lock_t
 	}
 	nfs4_cl_compound_free(&cp);
 	return st;
+}
+
+static inline nfsstat4 ot_lock(struct nfs4_cl *cl, const nfs_fh4 *fh, nfs_lock_type4 type,
+			       uint64_t off, uint64_t len, const stateid4 *open_sid,
+			       const char *lock_owner, stateid4 *lock_sid, LOCK4denied *denied)
+{
+	return ot_lock_reclaim(cl, fh, type, off, len, false, open_sid, lock_owner,
+			       lock_sid, denied);
 }
 
 static inline nfsstat4 ot_lockt(struct nfs4_cl *cl, const nfs_fh4 *fh, nfs_lock_type4 type,
