@@ -51,6 +51,17 @@ static nfs_resop4 *res_of(struct nfs4_cl_compound *cp, nfs_opnum4 op)
 	return r;
 }
 
+/* A malloc'd copy of the compound's GETFH result into out (ot_fh_free). */
+static void take_getfh(struct nfs4_cl_compound *cp, nfs_fh4 *out)
+{
+	const nfs_fh4 *fh = &res_of(cp, OP_GETFH)->u.opgetfh.u.resok4.object;
+
+	out->len = fh->len;
+	out->val = malloc(fh->len);
+	assert_non_null(out->val);
+	memcpy(out->val, fh->val, fh->len);
+}
+
 /* A file created and left open (BOTH, WANT_NO_DELEG) by cl. */
 static void create_open(struct nfs4_cl *cl, const char *name, struct ot_open_res *out)
 {
@@ -142,7 +153,6 @@ static void test_csid3_open_write_close(void **st)
 	struct nfs4_cl *cl = ot_client(&srv, "csid3");
 	struct nfs4_cl_compound cp;
 	struct ot_open_res r;
-	nfs_resop4 *g;
 	char buf[64];
 	uint32_t n = 0;
 	bool eof = false;
@@ -155,12 +165,8 @@ static void test_csid3_open_write_close(void **st)
 	assert_int_equal(nfs4_cl_send(&cp), 0);
 	assert_int_equal(cp.status, NFS4_OK);
 	assert_int_equal(res_of(&cp, OP_WRITE)->u.opwrite.u.resok4.count, sizeof(data) - 1);
-	g = res_of(&cp, OP_GETFH);
 	memset(&r, 0, sizeof(r));
-	r.fh.len = g->u.opgetfh.u.resok4.object.len;
-	r.fh.val = malloc(r.fh.len);
-	assert_non_null(r.fh.val);
-	memcpy(r.fh.val, g->u.opgetfh.u.resok4.object.val, r.fh.len);
+	take_getfh(&cp, &r.fh);
 	nfs4_cl_compound_free(&cp);
 	assert_int_equal(ot_read(cl, &r.fh, &(stateid4){ 0 }, 0, sizeof(buf), buf, &n, &eof),
 			 NFS4_OK);
@@ -218,7 +224,6 @@ static void test_lock_from_current_open_stateid(void **st)
 	struct ot_open_res r;
 	LOCK4args *l;
 	LOCKU4args *u;
-	nfs_resop4 *g;
 	stateid4 lsid;
 
 	(void)st;
@@ -243,11 +248,7 @@ static void test_lock_from_current_open_stateid(void **st)
 	lsid = res_of(&cp, OP_LOCK)->u.oplock.u.resok4.lock_stateid;
 	assert_memory_not_equal(lsid.other, r.sid.other, NFS4_OTHER_SIZE);
 	assert_int_equal(res_of(&cp, OP_LOCKU)->u.oplocku.u.lock_stateid.seqid, lsid.seqid + 1);
-	g = res_of(&cp, OP_GETFH);
-	r.fh.len = g->u.opgetfh.u.resok4.object.len;
-	r.fh.val = malloc(r.fh.len);
-	assert_non_null(r.fh.val);
-	memcpy(r.fh.val, g->u.opgetfh.u.resok4.object.val, r.fh.len);
+	take_getfh(&cp, &r.fh);
 	nfs4_cl_compound_free(&cp);
 	/* the lock is gone, so the open closes */
 	assert_int_equal(ot_close(cl, &r.fh, &r.sid, NULL), NFS4_OK);
@@ -262,7 +263,6 @@ static void test_csid5_open_lookup_close(void **st)
 	struct nfs4_cl *cl = ot_client(&srv, "csid5");
 	struct nfs4_cl_compound cp;
 	struct ot_open_res r;
-	nfs_resop4 *g;
 
 	(void)st;
 	nfs4_cl_compound_init(&cp, cl);
@@ -274,11 +274,7 @@ static void test_csid5_open_lookup_close(void **st)
 	assert_int_equal(nfs4_cl_last_op(&cp), OP_CLOSE);
 	memset(&r, 0, sizeof(r));
 	r.sid = res_of(&cp, OP_OPEN)->u.opopen.u.resok4.stateid;
-	g = res_of(&cp, OP_GETFH);
-	r.fh.len = g->u.opgetfh.u.resok4.object.len;
-	r.fh.val = malloc(r.fh.len);
-	assert_non_null(r.fh.val);
-	memcpy(r.fh.val, g->u.opgetfh.u.resok4.object.val, r.fh.len);
+	take_getfh(&cp, &r.fh);
 	nfs4_cl_compound_free(&cp);
 	assert_int_equal(ot_close(cl, &r.fh, &r.sid, NULL), NFS4_OK);
 	ot_fh_free(&r.fh);
@@ -324,7 +320,6 @@ static void test_csid10_savefh_restorefh(void **st)
 	struct nfs4_cl *cl = ot_client(&srv, "csid10");
 	struct nfs4_cl_compound cp;
 	nfs_fh4 root;
-	nfs_resop4 *g;
 
 	(void)st;
 	nfs4_cl_compound_init(&cp, cl);
@@ -332,11 +327,7 @@ static void test_csid10_savefh_restorefh(void **st)
 	nfs4_cl_add(&cp, OP_GETFH);
 	assert_int_equal(nfs4_cl_send(&cp), 0);
 	assert_int_equal(cp.status, NFS4_OK);
-	g = res_of(&cp, OP_GETFH);
-	root.len = g->u.opgetfh.u.resok4.object.len;
-	root.val = malloc(root.len);
-	assert_non_null(root.val);
-	memcpy(root.val, g->u.opgetfh.u.resok4.object.val, root.len);
+	take_getfh(&cp, &root);
 	nfs4_cl_compound_free(&cp);
 
 	nfs4_cl_compound_init(&cp, cl);
