@@ -73,12 +73,48 @@ static void test_non_regular_files(void **st)
 	nfs4_cl_close(cl, true);
 }
 
+/* DELEGRETURN of sid on fh; the status. */
+static nfsstat4 delegreturn(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *sid)
+{
+	struct nfs4_cl_compound cp;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	ot_putfh(&cp, fh);
+	nfs4_cl_add(&cp, OP_DELEGRETURN)->u.opdelegreturn.deleg_stateid = *sid;
+	st = nfs4_cl_send(&cp) < 0 ? NFS4ERR_SERVERFAULT : cp.status;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
+/* OPEN of fh for reading with a delegation claim (deleg_sid for the _CUR_
+ * claims); the status. */
+static nfsstat4 open_deleg_claim(struct nfs4_cl *cl, const nfs_fh4 *fh, open_claim_type4 claim,
+				 const stateid4 *deleg_sid)
+{
+	struct nfs4_cl_compound cp;
+	OPEN4args *o;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	ot_putfh(&cp, fh);
+	o = &nfs4_cl_add(&cp, OP_OPEN)->u.opopen;
+	o->share_access = OPEN4_SHARE_ACCESS_READ;
+	o->owner.owner = ot_str(&cp, "d", 1);
+	o->openhow.opentype = OPEN4_NOCREATE;
+	o->claim.claim = claim;
+	if (deleg_sid)
+		o->claim.u.oc_delegate_stateid = *deleg_sid;
+	st = nfs4_cl_send(&cp) < 0 ? NFS4ERR_SERVERFAULT : cp.status;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
 static void test_no_delegations(void **st)
 {
 	struct nfs4_cl *cl = ot_client(&srv, "delegs");
 	struct ot_open_res r;
 	struct nfs4_cl_compound cp;
-	OPEN4args *o;
 	stateid4 anon;
 
 	(void)st;
@@ -86,18 +122,8 @@ static void test_no_delegations(void **st)
 	assert_int_equal(ot_open_simple(cl, "deleg", true, OPEN4_SHARE_ACCESS_BOTH, 0, &r),
 			 NFS4_OK);
 	/* DELEGRETURN of an open stateid, of a special one */
-	nfs4_cl_compound_init(&cp, cl);
-	ot_putfh(&cp, &r.fh);
-	nfs4_cl_add(&cp, OP_DELEGRETURN)->u.opdelegreturn.deleg_stateid = r.sid;
-	assert_int_equal(nfs4_cl_send(&cp), 0);
-	assert_int_equal(cp.status, NFS4ERR_BAD_STATEID);
-	nfs4_cl_compound_free(&cp);
-	nfs4_cl_compound_init(&cp, cl);
-	ot_putfh(&cp, &r.fh);
-	nfs4_cl_add(&cp, OP_DELEGRETURN)->u.opdelegreturn.deleg_stateid = anon;
-	assert_int_equal(nfs4_cl_send(&cp), 0);
-	assert_int_equal(cp.status, NFS4ERR_BAD_STATEID);
-	nfs4_cl_compound_free(&cp);
+	assert_int_equal(delegreturn(cl, &r.fh, &r.sid), NFS4ERR_BAD_STATEID);
+	assert_int_equal(delegreturn(cl, &r.fh, &anon), NFS4ERR_BAD_STATEID);
 	/* DELEGPURGE: CLAIM_DELEGATE_PREV is not supported */
 	nfs4_cl_compound_init(&cp, cl);
 	nfs4_cl_add(&cp, OP_DELEGPURGE)->u.opdelegpurge.clientid = cl->clientid;
@@ -105,27 +131,9 @@ static void test_no_delegations(void **st)
 	assert_int_equal(cp.status, NFS4ERR_NOTSUPP);
 	nfs4_cl_compound_free(&cp);
 	/* delegation claims */
-	nfs4_cl_compound_init(&cp, cl);
-	ot_putfh(&cp, &r.fh);
-	o = &nfs4_cl_add(&cp, OP_OPEN)->u.opopen;
-	o->share_access = OPEN4_SHARE_ACCESS_READ;
-	o->owner.owner = ot_str(&cp, "d", 1);
-	o->openhow.opentype = OPEN4_NOCREATE;
-	o->claim.claim = CLAIM_DELEG_CUR_FH;
-	o->claim.u.oc_delegate_stateid = r.sid;
-	assert_int_equal(nfs4_cl_send(&cp), 0);
-	assert_int_equal(cp.status, NFS4ERR_BAD_STATEID);
-	nfs4_cl_compound_free(&cp);
-	nfs4_cl_compound_init(&cp, cl);
-	ot_putfh(&cp, &r.fh);
-	o = &nfs4_cl_add(&cp, OP_OPEN)->u.opopen;
-	o->share_access = OPEN4_SHARE_ACCESS_READ;
-	o->owner.owner = ot_str(&cp, "d", 1);
-	o->openhow.opentype = OPEN4_NOCREATE;
-	o->claim.claim = CLAIM_DELEG_PREV_FH;
-	assert_int_equal(nfs4_cl_send(&cp), 0);
-	assert_int_equal(cp.status, NFS4ERR_NOTSUPP);
-	nfs4_cl_compound_free(&cp);
+	assert_int_equal(open_deleg_claim(cl, &r.fh, CLAIM_DELEG_CUR_FH, &r.sid),
+			 NFS4ERR_BAD_STATEID);
+	assert_int_equal(open_deleg_claim(cl, &r.fh, CLAIM_DELEG_PREV_FH, NULL), NFS4ERR_NOTSUPP);
 	assert_int_equal(ot_close(cl, &r.fh, &r.sid, NULL), NFS4_OK);
 	ot_fh_free(&r.fh);
 	nfs4_cl_close(cl, true);
