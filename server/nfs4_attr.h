@@ -11,6 +11,9 @@
 
 /* The one errno -> status translation (negative or positive errno accepted). */
 nfsstat4 nfs4_errno_to_status(int err);
+/* "NFS4ERR_BADSESSION" and the like, for log lines; buf (16 bytes or more)
+ * holds "NFS4ERR_#n" for codes without a name here. */
+const char *nfs4_status_name(nfsstat4 st, char *buf, size_t cap);
 
 /* Encodes the attributes in want that fh supports as a fattr4 (attrmask of
  * what was encoded + attr_vals) allocated from c->arena. */

@@ -173,17 +173,16 @@ uint32_t nfs4_client_seq_flags(struct nfs4_client *clp, struct nfs4_session *s)
 {
 	uint32_t flags = clp->seq4_flags;
 	struct list_node *pos, *tmp;
-	bool any_up = false, any_probing = false;
+	bool any_usable = false;
 
 	list_for_each_safe(pos, tmp, &clp->sessions) {
 		struct nfs4_session *o = container_of(pos, struct nfs4_session, client_node);
 
-		any_up |= o->cb_state == NFS4_CB_UP;
-		any_probing |= o->cb_state == NFS4_CB_PROBING;
+		any_usable |= nfs4_cb_path_usable(o);
 	}
-	if (s->cb_state == NFS4_CB_NONE || s->cb_state == NFS4_CB_DOWN)
+	if (!nfs4_cb_path_usable(s))
 		flags |= SEQ4_STATUS_CB_PATH_DOWN_SESSION;
-	if (!any_up && !any_probing)
+	if (!any_usable)
 		flags |= SEQ4_STATUS_CB_PATH_DOWN;
 	return flags;
 }

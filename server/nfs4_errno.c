@@ -7,6 +7,7 @@
  * Calls: nothing. Called by: server/ handlers.
  */
 #include <errno.h>
+#include <stdio.h>
 
 #include "server/nfs4_attr.h"
 
@@ -55,5 +56,31 @@ nfsstat4 nfs4_errno_to_status(int err)
 	case ERANGE:       return NFS4ERR_INVAL;
 	case E2BIG:        return NFS4ERR_TOOSMALL;
 	default:           return NFS4ERR_SERVERFAULT;   /* ENOMEM and anything unexpected */
+	}
+}
+
+const char *nfs4_status_name(nfsstat4 st, char *buf, size_t cap)
+{
+	switch (st) {
+	case NFS4_OK:                    return "NFS4_OK";
+	case NFS4ERR_DELAY:              return "NFS4ERR_DELAY";
+	case NFS4ERR_BADSESSION:         return "NFS4ERR_BADSESSION";
+	case NFS4ERR_BADSLOT:            return "NFS4ERR_BADSLOT";
+	case NFS4ERR_SEQ_MISORDERED:     return "NFS4ERR_SEQ_MISORDERED";
+	case NFS4ERR_RETRY_UNCACHED_REP: return "NFS4ERR_RETRY_UNCACHED_REP";
+	case NFS4ERR_SEQ_FALSE_RETRY:    return "NFS4ERR_SEQ_FALSE_RETRY";
+	case NFS4ERR_MINOR_VERS_MISMATCH: return "NFS4ERR_MINOR_VERS_MISMATCH";
+	case NFS4ERR_SERVERFAULT:        return "NFS4ERR_SERVERFAULT";
+	case NFS4ERR_NOTSUPP:            return "NFS4ERR_NOTSUPP";
+	case NFS4ERR_OP_ILLEGAL:         return "NFS4ERR_OP_ILLEGAL";
+	case NFS4ERR_BADXDR:             return "NFS4ERR_BADXDR";
+	case NFS4ERR_RESOURCE:           return "NFS4ERR_RESOURCE";
+	case NFS4ERR_REP_TOO_BIG:        return "NFS4ERR_REP_TOO_BIG";
+	case NFS4ERR_TOO_MANY_OPS:       return "NFS4ERR_TOO_MANY_OPS";
+	case NFS4ERR_BAD_STATEID:        return "NFS4ERR_BAD_STATEID";
+	case NFS4ERR_NOMATCHING_LAYOUT:  return "NFS4ERR_NOMATCHING_LAYOUT";
+	default:
+		snprintf(buf, cap, "NFS4ERR_#%u", (unsigned)st);
+		return buf;
 	}
 }

@@ -345,8 +345,8 @@ static struct nfs4_session *cs_replay(struct nfs4_client *clp, sequenceid4 seq)
 }
 
 static nfsstat4 session_new(struct nfs4_client *clp, const CREATE_SESSION4args *a,
-			    const channel_attrs4 *fore, const channel_attrs4 *back,
-			    struct nfs4_session **out)
+			    uint32_t minorversion, const channel_attrs4 *fore,
+			    const channel_attrs4 *back, struct nfs4_session **out)
 {
 	struct nfs4_session_priv *p = calloc(1, sizeof(*p));
 	struct nfs4_session *s;
@@ -368,6 +368,9 @@ static nfsstat4 session_new(struct nfs4_client *clp, const CREATE_SESSION4args *
 	s->fore = *fore;
 	s->back = *back;
 	s->cb_program = a->csa_cb_program;
+	/* The client matches a callback to its session by minor version too
+	 * (the Linux client answers BADSESSION to a CB_COMPOUND of another). */
+	s->cb_minorversion = minorversion;
 	cb_sec_take(s, a->csa_sec_parms.val, a->csa_sec_parms.len);
 	s->flags = a->csa_flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
 	s->refs = 1;   /* the table's */
@@ -452,7 +455,7 @@ NFS4_OP(create_session)
 		if (!clp->confirmed)
 			cs_confirm(clp);
 	}
-	st = session_new(clp, a, &fore, &back, &s);
+	st = session_new(clp, a, c->minorversion, &fore, &back, &s);
 	if (st != NFS4_OK)
 		goto out;
 	clp->create_session_seq++;

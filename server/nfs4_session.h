@@ -71,8 +71,17 @@ void nfs4_slot_done(struct nfs4_slot *s, const void *reply, size_t len, bool cac
 uint64_t nfs4_hash_bytes(const void *p, size_t n);
 
 /* ---- sessions ---- */
+/*
+ * The back channel path of a session (RFC 8881 §2.10.3.1, §18.46.3):
+ *   NONE    no connection bound for the back channel
+ *   PROBING a probe is queued or running (cb_path_down says whether the
+ *           path failed before it: a re-probe keeps CB_PATH_DOWN raised)
+ *   UP      the last probe or callback got a CB_SEQUENCE answer
+ *   DOWN    the last probe or callback failed; the next probe waits for
+ *           cb_next_probe_ms (back-off), whatever the client asks
+ */
 enum nfs4_cb_state {
-	NFS4_CB_NONE = 0,        /* no back channel connection */
+	NFS4_CB_NONE = 0,
 	NFS4_CB_PROBING,
 	NFS4_CB_UP,
 	NFS4_CB_DOWN,
@@ -92,8 +101,15 @@ struct nfs4_session {
 	struct rpc_cred cb_cred;
 	struct rpc_xprt *back_xprt;       /* referenced; NULL = none */
 	enum nfs4_cb_state cb_state;
-	sequenceid4 cb_seq;               /* back channel slot 0 */
-	bool cb_busy;
+	uint32_t cb_minorversion;         /* of CREATE_SESSION; every CB_COMPOUND carries it */
+	sequenceid4 cb_seq;               /* last sequence id the client's slot 0 used */
+	bool cb_path_down;                /* raised at a failure, cleared by a good probe */
+	bool cb_probe_queued;             /* one probe at a time per session */
+	int64_t cb_next_probe_ms;         /* back-off: no probe before (monotonic ms) */
+	uint32_t cb_backoff_ms;
+	unsigned cb_probes;               /* probes sent since the path was last up */
+	unsigned cb_failures_unlogged;    /* failures since the last "down" log line */
+	int64_t cb_last_log_ms;           /* of that line; 0 = never */
 	/* connections bound for the fore channel (for BIND_CONN_TO_SESSION) */
 	uint64_t fore_xprt_ids[8];
 	unsigned n_fore;
@@ -164,8 +180,13 @@ void nfs4_grace_client_done(struct nfs4_client *clp);
 /* ---- backchannel (nfs4_callback.c) ---- */
 int nfs4_cb_init(void);
 void nfs4_cb_shutdown(void);
-/* Queues a probe (CB_NULL + CB_COMPOUND{CB_SEQUENCE}) of s's back channel. */
+/* Queues a probe (CB_NULL + CB_COMPOUND{CB_SEQUENCE}) of s's back channel,
+ * unless one is queued already; it goes out after the back-off of earlier
+ * failures and within the client's probe budget (nfs4_cb_probe.c). */
 void nfs4_cb_probe(struct nfs4_session *s);
+/* True when s's back channel can be used or is being probed for the first
+ * time since it last worked (no CB_PATH_DOWN*_SESSION for it). */
+bool nfs4_cb_path_usable(const struct nfs4_session *s);
 /* Connection bookkeeping: x is now a back channel of s (takes a ref on x). */
 void nfs4_session_bind_back(struct nfs4_session *s, struct rpc_xprt *x);
 void nfs4_conn_watch(struct rpc_xprt *x);

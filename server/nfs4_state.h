@@ -38,6 +38,10 @@ struct nfs4_client {
 	bool reclaim_complete;
 	bool may_reclaim;              /* found in the stable records at start */
 	uint32_t seq4_flags;           /* SEQ4_STATUS_* raised for this client */
+	/* back channel probes of all its sessions (nfs4_cb_probe.c) */
+	int64_t cb_window_start_ms;    /* start of the current one-minute window */
+	unsigned cb_window_probes;     /* probes sent in it */
+	uint64_t cb_probes_total, cb_probe_failures_total;
 	struct list_node sessions;     /* struct nfs4_session.client_node */
 	struct list_node stids;        /* struct nfs4_stid.client_node */
 	struct list_node openowners;   /* owned by nfs4_open.c */

@@ -29,6 +29,33 @@ static void cb_reply(struct nfs4_cl *cl, uint32_t xid, uint32_t accept, const vo
 	(void)proto_rpc_send_reply(&cl->conn, xid, accept, b, n);
 }
 
+/* What the client's slot 0 says to a CB_SEQUENCE (see nfs4_client.h). */
+static nfsstat4 cb_slot_verdict(struct nfs4_cl *cl, uint32_t minorversion,
+				const CB_SEQUENCE4args *s)
+{
+	/* (A connection bound to another client's session, or a probe that
+	 * overtakes the CREATE_SESSION reply, has no session id to match.) */
+	if (minorversion != cl->minorversion ||
+	    (cl->have_session && memcmp(s->csa_sessionid, cl->sessionid, sizeof(sessionid4))))
+		return NFS4ERR_BADSESSION;
+	if (cl->cb_seq_script_pos < cl->cb_seq_script_len) {
+		nfsstat4 st = cl->cb_seq_script[cl->cb_seq_script_pos++];
+
+		if (st != NFS4_OK)
+			return st;
+	} else if (cl->cb_seq_force != NFS4_OK) {
+		return cl->cb_seq_force;
+	}
+	if (s->csa_slotid != 0)
+		return NFS4ERR_BADSLOT;
+	if (s->csa_sequenceid == cl->cb_slot_seq && cl->cb_slot_seq != 0)
+		return NFS4ERR_RETRY_UNCACHED_REP;
+	if (s->csa_sequenceid != cl->cb_slot_seq + 1)
+		return NFS4ERR_SEQ_MISORDERED;
+	cl->cb_slot_seq = s->csa_sequenceid;
+	return NFS4_OK;
+}
+
 static void cb_compound(struct nfs4_cl *cl, const struct proto_call *call)
 {
 	struct arena a;
@@ -47,6 +74,14 @@ static void cb_compound(struct nfs4_cl *cl, const struct proto_call *call)
 	}
 	cl->cb_compound_count++;
 	cl->cb_last_nops = 0;
+	cl->cb_last_minorversion = args.minorversion;
+	if (cl->cb_drop_calls > 0) {
+		cl->cb_drop_calls--;
+		if (args.argarray.len > 0 && args.argarray.val[0].argop == OP_CB_SEQUENCE &&
+		    cl->cb_nseqs < sizeof(cl->cb_seqs) / sizeof(cl->cb_seqs[0]))
+			cl->cb_seqs[cl->cb_nseqs++] = args.argarray.val[0].u.opcbsequence.csa_sequenceid;
+		goto out;
+	}
 	res.tag = args.tag;
 	res.resarray.val = arena_alloc(&a, (args.argarray.len + 1) * sizeof(nfs_cb_resop4));
 	if (!res.resarray.val)
@@ -63,11 +98,18 @@ static void cb_compound(struct nfs4_cl *cl, const struct proto_call *call)
 		if (op->argop == OP_CB_SEQUENCE) {
 			const CB_SEQUENCE4args *s = &op->u.opcbsequence;
 			CB_SEQUENCE4resok *ok = &r->u.opcbsequence.u.csr_resok4;
+			nfsstat4 st = cb_slot_verdict(cl, args.minorversion, s);
 
 			cl->cb_sequence_count++;
 			memcpy(cl->cb_last_sessionid, s->csa_sessionid, sizeof(sessionid4));
 			cl->cb_last_seq = s->csa_sequenceid;
-			r->u.opcbsequence.csr_status = NFS4_OK;
+			if (cl->cb_nseqs < sizeof(cl->cb_seqs) / sizeof(cl->cb_seqs[0]))
+				cl->cb_seqs[cl->cb_nseqs++] = s->csa_sequenceid;
+			r->u.opcbsequence.csr_status = st;
+			if (st != NFS4_OK) {
+				res.status = st;
+				break;
+			}
 			memcpy(ok->csr_sessionid, s->csa_sessionid, sizeof(sessionid4));
 			ok->csr_sequenceid = s->csa_sequenceid;
 			ok->csr_slotid = s->csa_slotid;
@@ -93,6 +135,10 @@ static void cb_compound(struct nfs4_cl *cl, const struct proto_call *call)
 	xdr_init_encode(&x, out, 64 * 1024);
 	if (!xdr_enc_CB_COMPOUND4res(&x, &res))
 		goto out;
+	if (cl->cb_drop_replies > 0) {
+		cl->cb_drop_replies--;
+		goto out;
+	}
 	cb_reply(cl, call->xid, RPC_SUCCESS, out, x.pos);
 out:
 	free(out);

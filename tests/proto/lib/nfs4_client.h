@@ -100,6 +100,26 @@ struct nfs4_cl {
 	uint32_t cb_last_nops;
 	nfs4_cl_cb_op_fn cb_op;
 	void *cb_op_ctx;
+	/* The back channel slot 0 as a Linux client keeps it: a CB_SEQUENCE
+	 * with the next sequence id is new, the same id again is answered
+	 * RETRY_UNCACHED_REP, any other SEQ_MISORDERED; a CB_COMPOUND of
+	 * another minor version than the session's is answered BADSESSION
+	 * (the Linux client finds the session by id and minor version). */
+	sequenceid4 cb_slot_seq;          /* last sequence id executed on slot 0 */
+	uint32_t cb_last_minorversion;    /* of the last CB_COMPOUND */
+	/* Answers for the next CB_SEQUENCEs, one each in turn (then normal),
+	 * and an answer for all of them (0 = normal). An error answer leaves
+	 * the slot unused, as RFC 8881 §2.10.6.1 says. */
+	nfsstat4 cb_seq_script[8];
+	unsigned cb_seq_script_len, cb_seq_script_pos;
+	nfsstat4 cb_seq_force;
+	/* Lost messages: the next cb_drop_calls CB_COMPOUNDs are read and
+	 * dropped unexecuted; the next cb_drop_replies are executed but their
+	 * replies never sent. */
+	unsigned cb_drop_calls, cb_drop_replies;
+	/* every csa_sequenceid received, in order (the first 64) */
+	sequenceid4 cb_seqs[64];
+	unsigned cb_nseqs;
 };
 
 /* ---- clients, sessions ---- */
