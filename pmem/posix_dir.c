@@ -28,10 +28,14 @@
 static int open_child(struct posix_obj *d, const char *name, struct pmem_obj **out)
 {
 	int fd = openat(d->path_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int rc;
 
 	if (fd < 0)
 		return -errno;
-	return posix_obj_from_fd(posix_exp(d->pub.exp), fd, out);
+	rc = posix_obj_from_fd(posix_exp(d->pub.exp), fd, out);
+	if (rc == 0)
+		posix_subtree_reached(posix_obj(*out), d);
+	return rc;
 }
 
 static int dir_check(struct pmem_obj *dir, const char *name)

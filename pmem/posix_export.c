@@ -6,7 +6,11 @@
  * a restart and go stale when the inode is deleted or reused), and keep one
  * struct posix_obj per inode (hash on the handle bytes) so that the object
  * can own the inode's one data descriptor. Also the object operation table.
- * Handle bytes: 4 bytes handle_type (little endian) + the kernel's f_handle.
+ * Handle bytes: a length byte n, the object's kernel handle (n bytes: 4 bytes
+ * handle_type, little endian, + the kernel's f_handle), then, for a
+ * non-directory in a sub-directory export, its parent directory's kernel
+ * handle (posix_subtree.c). The server authenticates the whole (MAC), so the
+ * bytes here are always ones this backend produced.
  * Calls: libc, Linux syscalls, conf/log. Called by: server/, layout/ via the
  * backend tables; pmem/posix_*.c (posix_obj_from_fd).
  */
@@ -25,7 +29,6 @@
 #include "pmem/posix_priv.h"
 
 #define MOD "pmem"
-#define SUBTREE_MAX_DEPTH 4096
 
 void posix_fd_path(int fd, char buf[64])
 {
@@ -67,8 +70,15 @@ static uint32_t handle_hash(const uint8_t *h, size_t len)
 	return x;
 }
 
-/* Encodes the kernel handle of fd into out (PMEM_HANDLE_MAX bytes). */
-static int fd_handle(int fd, uint8_t *out, size_t *outlen)
+int64_t posix_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int posix_fd_khandle(int fd, uint8_t *out, size_t *outlen)
 {
 	union {
 		struct file_handle fh;
@@ -80,7 +90,7 @@ static int fd_handle(int fd, uint8_t *out, size_t *outlen)
 	u.fh.handle_bytes = MAX_HANDLE_SZ;
 	if (name_to_handle_at(fd, "", &u.fh, &mount_id, AT_EMPTY_PATH) < 0)
 		return -errno;
-	if (u.fh.handle_bytes + 4 > PMEM_HANDLE_MAX)
+	if (u.fh.handle_bytes + 4 > POSIX_KHANDLE_MAX)
 		return -EOVERFLOW;
 	t = (uint32_t)u.fh.handle_type;
 	out[0] = t & 0xff;
@@ -106,7 +116,7 @@ static bool obj_tryget(struct posix_obj *o)
 int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out)
 {
 	struct posix_obj *o = NULL, *p, **pp;
-	uint8_t h[PMEM_HANDLE_MAX];
+	uint8_t h[POSIX_KHANDLE_MAX];
 	struct stat st;
 	size_t hlen = 0;
 	uint32_t hash;
@@ -122,7 +132,7 @@ int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out)
 		rc = -EXDEV;
 		goto out;
 	}
-	rc = fd_handle(fd, h, &hlen);
+	rc = posix_fd_khandle(fd, h, &hlen);
 	if (rc)
 		goto out;
 	hash = handle_hash(h, hlen);
@@ -203,12 +213,24 @@ static void posix_obj_release(struct pmem_obj *obj)
 static int posix_to_handle(struct pmem_obj *obj, void *buf, size_t *len)
 {
 	struct posix_obj *o = posix_obj(obj);
+	struct posix_export *exp = posix_exp(obj->exp);
+	uint8_t *b = buf;
+	size_t plen = 0;
+	int rc = 0;
 
-	if (*len < o->hlen)
-		return -EOVERFLOW;
-	memcpy(buf, o->handle, o->hlen);
-	*len = o->hlen;
-	return 0;
+	pthread_mutex_lock(&exp->lock);
+	if (!exp->root_is_mount_root && obj->type != PMEM_TYPE_DIR)
+		plen = o->plen;
+	if (*len < 1 + o->hlen + plen) {
+		rc = -EOVERFLOW;
+	} else {
+		b[0] = (uint8_t)o->hlen;
+		memcpy(b + 1, o->handle, o->hlen);
+		memcpy(b + 1 + o->hlen, o->parent, plen);
+		*len = 1 + o->hlen + plen;
+	}
+	pthread_mutex_unlock(&exp->lock);
+	return rc;
 }
 
 static int posix_root(struct pmem_export *e, struct pmem_obj **out)
@@ -219,41 +241,6 @@ static int posix_root(struct pmem_export *e, struct pmem_obj **out)
 	if (fd < 0)
 		return -errno;
 	return posix_obj_from_fd(exp, fd, out);
-}
-
-/* Is directory fd inside the export? Walks ".." up to the export root or the
- * filesystem root. Only directories can be walked up; see docs/storage-backend.md. */
-static int subtree_check(struct posix_export *exp, int fd)
-{
-	struct stat st, pst;
-	int cur, up, depth, rc = -ESTALE;
-
-	cur = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (cur < 0)
-		return -errno;
-	for (depth = 0; depth < SUBTREE_MAX_DEPTH; depth++) {
-		if (fstat(cur, &st) < 0) {
-			rc = -errno;
-			break;
-		}
-		if (st.st_ino == exp->root_ino && st.st_dev == exp->dev) {
-			rc = 0;
-			break;
-		}
-		up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (up < 0) {
-			rc = -errno;
-			break;
-		}
-		if (fstat(up, &pst) < 0 || (pst.st_ino == st.st_ino && pst.st_dev == st.st_dev)) {
-			close(up);
-			break;   /* reached the filesystem root: outside */
-		}
-		close(cur);
-		cur = up;
-	}
-	close(cur);
-	return rc;
 }
 
 /* The cached object for handle bytes h, if one is alive; -ESTALE otherwise. */
@@ -280,18 +267,28 @@ static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, s
 	struct posix_export *exp = posix_exp(e);
 	union {
 		struct file_handle fh;
-		uint8_t raw[sizeof(struct file_handle) + PMEM_HANDLE_MAX];
+		uint8_t raw[sizeof(struct file_handle) + POSIX_KHANDLE_MAX];
 	} u;
-	const uint8_t *b = h;
+	const uint8_t *b = h, *k, *parent;
+	struct pmem_obj *obj = NULL;
+	size_t klen, plen;
 	struct stat st;
 	int fd = -1, rc;
 
-	if (!h || len <= 4 || len > PMEM_HANDLE_MAX)
+	if (!h || len < 2 || len > PMEM_HANDLE_MAX)
 		return -EBADF;
-	u.fh.handle_type = (int)((uint32_t)b[0] | (uint32_t)b[1] << 8 |
-				 (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
-	u.fh.handle_bytes = (unsigned)(len - 4);
-	memcpy(u.fh.f_handle, b + 4, len - 4);
+	klen = b[0];
+	if (klen <= 4 || klen > POSIX_KHANDLE_MAX || 1 + klen > len)
+		return -EBADF;
+	k = b + 1;
+	parent = k + klen;
+	plen = len - 1 - klen;
+	if (plen > POSIX_KHANDLE_MAX)
+		return -EBADF;
+	u.fh.handle_type = (int)((uint32_t)k[0] | (uint32_t)k[1] << 8 |
+				 (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24);
+	u.fh.handle_bytes = (unsigned)(klen - 4);
+	memcpy(u.fh.f_handle, k + 4, klen - 4);
 	fd = open_by_handle_at(exp->root_fd, &u.fh, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
@@ -313,18 +310,29 @@ static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, s
 	 * it (an NFS open of a file renamed over or removed, as knfsd keeps it);
 	 * otherwise its handle is stale. */
 	if (st.st_nlink == 0) {
-		rc = posix_obj_cached(exp, b, len, out);
+		rc = posix_obj_cached(exp, k, klen, out);
 		goto out;
 	}
-	if (!exp->root_is_mount_root && S_ISDIR(st.st_mode)) {
-		rc = subtree_check(exp, fd);
-		if (rc)
-			goto out;
-	}
-	rc = posix_obj_from_fd(exp, fd, out);
+	rc = posix_obj_from_fd(exp, fd, &obj);   /* consumes fd */
 	fd = -1;
 	if (rc == -EXDEV)
 		rc = -ESTALE;
+	if (rc)
+		goto out;
+	if (posix_obj(obj)->plen == 0 && plen > 0 && obj->type != PMEM_TYPE_DIR) {
+		pthread_mutex_lock(&exp->lock);
+		if (posix_obj(obj)->plen == 0) {
+			memcpy(posix_obj(obj)->parent, parent, plen);
+			posix_obj(obj)->plen = plen;
+		}
+		pthread_mutex_unlock(&exp->lock);
+	}
+	rc = posix_subtree_check(exp, posix_obj(obj), posix_obj(obj)->path_fd, &st, parent, plen);
+	if (rc) {
+		pmem_obj_put(obj);
+		goto out;
+	}
+	*out = obj;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -358,6 +366,7 @@ static void posix_export_release(struct pmem_export *e)
 	close(exp->root_fd);
 	pthread_mutex_destroy(&exp->lock);
 	pthread_mutex_destroy(&exp->map_lock);
+	free(exp->real_path);
 	free(exp->path);
 	free(exp);
 }
@@ -401,7 +410,7 @@ const struct pmem_obj_ops posix_obj_ops = {
 int pmem_posix_export_open(const char *path, uint16_t export_id, struct pmem_export **out)
 {
 	struct posix_export *exp = NULL;
-	uint8_t h[PMEM_HANDLE_MAX];
+	uint8_t h[POSIX_KHANDLE_MAX];
 	struct statx stx;
 	size_t hlen = 0;
 	int rc;
@@ -433,7 +442,13 @@ int pmem_posix_export_open(const char *path, uint16_t export_id, struct pmem_exp
 	exp->root_ino = stx.stx_ino;
 	exp->root_is_mount_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
 				  (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-	rc = fd_handle(exp->root_fd, h, &hlen);
+	exp->real_path = realpath(path, NULL);
+	if (!exp->real_path) {
+		rc = -errno;
+		goto fail;
+	}
+	exp->real_len = strlen(exp->real_path);
+	rc = posix_fd_khandle(exp->root_fd, h, &hlen);
 	if (rc) {
 		if (rc == -ENOTSUP)
 			rc = -EOPNOTSUPP;
@@ -453,6 +468,7 @@ fail:
 		close(exp->root_fd);
 	pthread_mutex_destroy(&exp->lock);
 	pthread_mutex_destroy(&exp->map_lock);
+	free(exp->real_path);
 	free(exp->path);
 	free(exp);
 	return rc;

@@ -23,11 +23,16 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "pmem/backend.h"
 
 #define POSIX_HASH_BUCKETS 1024
+/* A kernel handle as we keep it: 4 bytes of handle_type + f_handle. Two of
+ * them (object and parent) and a length byte fit PMEM_HANDLE_MAX. */
+#define POSIX_KHANDLE_MAX 44
 #define POSIX_MAP_CHUNK    (2u << 20)         /* mapping cache window */
 #define POSIX_MAP_LIMIT    (1ull << 30)       /* default bound on mapped bytes */
 /* POSIX_IO_AUTO maps requests of at least this size (docs/benchmarks.md). */
@@ -46,6 +51,8 @@ struct posix_export {
 	ino_t root_ino;
 	bool root_is_mount_root;     /* export = whole fs: no subtree check needed */
 	char *path;
+	char *real_path;             /* the root's canonical path, for posix_subtree.c */
+	size_t real_len;
 	enum posix_io_path io_path;
 
 	pthread_mutex_t lock;        /* the object cache */
@@ -62,8 +69,17 @@ struct posix_obj {
 	struct posix_obj *hnext;
 	bool hashed;                 /* under exp->lock */
 	uint32_t hash;
-	uint8_t handle[PMEM_HANDLE_MAX];
+	uint8_t handle[POSIX_KHANDLE_MAX];   /* the kernel handle (the cache key) */
 	size_t hlen;
+	/* The directory a non-directory was first reached through; its handle
+	 * rides in the object's handle in a sub-directory export, set once so
+	 * that the object's handle never changes (posix_subtree.c). */
+	uint8_t parent[POSIX_KHANDLE_MAX];
+	size_t plen;
+	/* The last "inside the export" verdict: good until inside_until_ms
+	 * while the inode's ctime is still inside_ctime. All under exp->lock. */
+	int64_t inside_until_ms;
+	struct timespec inside_ctime;
 	int path_fd;                 /* O_PATH|O_NOFOLLOW */
 	dev_t dev;
 	ino_t ino;
@@ -105,6 +121,19 @@ bool posix_name_ok(const char *name);
 enum pmem_obj_type posix_mode_type(mode_t mode);
 /* "/proc/self/fd/N" for fd. */
 void posix_fd_path(int fd, char buf[64]);
+/* The kernel handle of fd (POSIX_KHANDLE_MAX bytes at most). */
+int posix_fd_khandle(int fd, uint8_t *out, size_t *outlen);
+int64_t posix_now_ms(void);
+
+/* posix_subtree.c: is an object inside its export (sub-directory exports) */
+/* o was reached through directory dir (lookup, create): inside by
+ * construction; remembers dir as o's parent if it has none. */
+void posix_subtree_reached(struct posix_obj *o, struct posix_obj *dir);
+/* o, opened by handle as fd (stat st), with the parent handle bytes the
+ * handle carried (plen may be 0): 0 when inside the export, -ESTALE when
+ * not, -errno. Cached per object. */
+int posix_subtree_check(struct posix_export *exp, struct posix_obj *o, int fd,
+			const struct stat *st, const uint8_t *parent, size_t plen);
 
 /* posix_obj.c */
 int posix_getattr(struct pmem_obj *obj, struct pmem_attr *attr);

@@ -3,7 +3,7 @@
 # only missing packages are installed. Debian 12 (bookworm) or later.
 set -euo pipefail
 
-build_pkgs=(build-essential cmake python3 pkg-config libcmocka-dev)
+build_pkgs=(build-essential cmake python3 pkg-config libcmocka-dev libsodium-dev)
 test_pkgs=(xfsprogs util-linux attr valgrind)
 vm_pkgs=(qemu-system-x86 cpio zstd kmod busybox-static)
 

@@ -12,6 +12,7 @@
 
 #include "server/nfs4_attr.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_fh_mac.h"
 #include "server/nfs4_ops.h"
 
 void nfs4_fh_clear(struct nfs4_fh *fh)
@@ -47,9 +48,16 @@ static void put_hdr(struct nfs4_fh *fh, uint8_t kind, uint16_t id)
 	fh->data[3] = (uint8_t)id;
 }
 
+/* Seals a handle whose first len bytes are filled: appends the MAC. */
+static void fh_seal(struct nfs4_fh *fh, size_t len)
+{
+	nfs4_fh_mac_compute(fh->data, len, fh->data + len);
+	fh->len = (uint32_t)(len + NFS4_FH_MAC_LEN);
+}
+
 nfsstat4 nfs4_fh_from_obj(struct nfs4_export *exp, struct pmem_obj *obj, struct nfs4_fh *out)
 {
-	size_t hlen = NFS4_FHSIZE - NFS4_FH_HDR;
+	size_t hlen = NFS4_FHSIZE - NFS4_FH_HDR - NFS4_FH_MAC_LEN;
 	int err;
 
 	nfs4_fh_clear(out);
@@ -59,7 +67,7 @@ nfsstat4 nfs4_fh_from_obj(struct nfs4_export *exp, struct pmem_obj *obj, struct 
 		return nfs4_errno_to_status(err);
 	}
 	put_hdr(out, NFS4_FH_OBJ, exp->conf.export_id);
-	out->len = (uint32_t)(NFS4_FH_HDR + hlen);
+	fh_seal(out, NFS4_FH_HDR + hlen);
 	out->exp = exp;
 	out->obj = obj;
 	return NFS4_OK;
@@ -75,7 +83,7 @@ nfsstat4 nfs4_fh_from_node(struct nfs4_pseudo_node *n, struct nfs4_fh *out)
 	put_hdr(out, NFS4_FH_PSEUDO, 0);
 	for (int i = 0; i < 8; i++)
 		out->data[NFS4_FH_HDR + i] = (uint8_t)(n->id >> (56 - 8 * i));
-	out->len = NFS4_FH_HDR + 8;
+	fh_seal(out, NFS4_FH_HDR + 8);
 	out->pseudo = n;
 	return NFS4_OK;
 }
@@ -85,19 +93,23 @@ nfsstat4 nfs4_fh_from_wire(const void *data, uint32_t len, struct nfs4_fh *out)
 	const uint8_t *d = data;
 	struct nfs4_export *exp;
 	struct pmem_obj *obj = NULL;
+	uint32_t body;
 	uint16_t id;
 	int err;
 
 	nfs4_fh_clear(out);
-	if (len < NFS4_FH_HDR || len > NFS4_FHSIZE || d[0] != NFS4_FH_VERSION)
+	if (len < NFS4_FH_HDR + NFS4_FH_MAC_LEN || len > NFS4_FHSIZE || d[0] != NFS4_FH_VERSION)
 		return NFS4ERR_BADHANDLE;
+	if (!nfs4_fh_mac_check(d, len - NFS4_FH_MAC_LEN, d + len - NFS4_FH_MAC_LEN))
+		return NFS4ERR_BADHANDLE;
+	body = len - NFS4_FH_MAC_LEN;   /* what the MAC covers */
 	id = (uint16_t)(d[2] << 8 | d[3]);
 	switch (d[1]) {
 	case NFS4_FH_PSEUDO: {
 		struct nfs4_pseudo_node *n;
 		uint64_t nid = 0;
 
-		if (len != NFS4_FH_HDR + 8 || id != 0)
+		if (body != NFS4_FH_HDR + 8 || id != 0)
 			return NFS4ERR_BADHANDLE;
 		for (int i = 0; i < 8; i++)
 			nid = nid << 8 | d[NFS4_FH_HDR + i];
@@ -109,14 +121,14 @@ nfsstat4 nfs4_fh_from_wire(const void *data, uint32_t len, struct nfs4_fh *out)
 		return nfs4_fh_from_node(n, out);
 	}
 	case NFS4_FH_OBJ:
-		if (len == NFS4_FH_HDR || len - NFS4_FH_HDR > PMEM_HANDLE_MAX)
+		if (body == NFS4_FH_HDR || body - NFS4_FH_HDR > PMEM_HANDLE_MAX)
 			return NFS4ERR_BADHANDLE;
 		exp = nfs4_export_by_id(id);
 		if (!exp)
 			return NFS4ERR_STALE;
 		if (exp->conf.access == CONF_ACCESS_NONE)
 			return NFS4ERR_ACCESS;
-		err = exp->pexp->ops->from_handle(exp->pexp, d + NFS4_FH_HDR, len - NFS4_FH_HDR, &obj);
+		err = exp->pexp->ops->from_handle(exp->pexp, d + NFS4_FH_HDR, body - NFS4_FH_HDR, &obj);
 		if (err)
 			return err == -EBADF || err == -EINVAL ? NFS4ERR_BADHANDLE
 							      : nfs4_errno_to_status(err);

@@ -2,14 +2,18 @@
  * server/nfs4_fh.h: NFSv4 file handles and the namespace helpers other
  * handlers share.
  *
- * Wire format (at most 4 + PMEM_HANDLE_MAX bytes, well under NFS4_FHSIZE):
+ * Wire format (at most 4 + PMEM_HANDLE_MAX + 16 bytes, under NFS4_FHSIZE):
  *   byte 0      NFS4_FH_VERSION
  *   byte 1      kind: NFS4_FH_PSEUDO or NFS4_FH_OBJ
  *   bytes 2..3  export id, big endian (0 for pseudo nodes)
  *   bytes 4..   pseudo: the node id (8 bytes, big endian);
  *               obj: the backend's handle bytes (persistent: name_to_handle_at)
- * Handles do not expire (FH4_PERSISTENT). Garbled handles -> NFS4ERR_BADHANDLE;
- * an unknown export or pseudo node, or a removed file -> NFS4ERR_STALE.
+ *   last 16     MAC over everything before it (nfs4_fh_mac.h)
+ * Handles do not expire (FH4_PERSISTENT). A handle whose MAC does not verify
+ * (forged, relabelled, re-encoded, or from another server) or that is
+ * garbled -> NFS4ERR_BADHANDLE, checked before the kernel sees any of it; an
+ * unknown export or pseudo node, a removed file, or one that left its
+ * export -> NFS4ERR_STALE.
  *
  * Calls: nfs4_export.h, nfs4_pseudo.h, pmem/backend.h.
  * Called by: every handler that takes or sets a filehandle.
@@ -24,7 +28,7 @@
 #include "server/nfs4_export.h"
 #include "server/nfs4_pseudo.h"
 
-#define NFS4_FH_VERSION 1
+#define NFS4_FH_VERSION 2   /* 1: before handles carried a MAC */
 #define NFS4_FH_PSEUDO 1
 #define NFS4_FH_OBJ 2
 #define NFS4_FH_HDR 4

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "conf/log.h"
+#include "server/nfs4_fh_mac.h"
 #include "server/nfs4_session.h"
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -87,6 +88,9 @@ int nfs4_server_init(const struct daxnfs_config *cfg)
 	lease_seconds = cfg->lease_lifetime ? cfg->lease_lifetime : 90;
 	grace_seconds = cfg->grace_period;
 	make_identity();
+	rc = nfs4_fh_mac_init(cfg->recovery_dir);
+	if (rc < 0)
+		return rc;
 	rc = nfs4_recovery_init(cfg->recovery_dir);
 	if (rc < 0)
 		return rc;

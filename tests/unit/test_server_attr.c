@@ -18,6 +18,7 @@
 
 #include "server/nfs4_attr.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_fh_mac.h"
 #include "server/nfs4_ops.h"
 #include "server/nfs4_server.h"
 
@@ -240,8 +241,15 @@ static void test_fh_wire(void **state)
 	assert_int_equal(nfs4_fh_from_wire(bad, sizeof(bad), &fh2), NFS4ERR_BADHANDLE);
 	assert_int_equal(nfs4_fh_from_wire(fh.data, 3, &fh2), NFS4ERR_BADHANDLE);
 	assert_int_equal(nfs4_fh_from_wire(fh.data, NFS4_FH_HDR, &fh2), NFS4ERR_BADHANDLE);
+	/* relabelled to another export: the MAC no longer verifies */
 	fh.data[3] = 99;
+	assert_int_equal(nfs4_fh_from_wire(fh.data, fh.len, &fh2), NFS4ERR_BADHANDLE);
+	/* sealed by the server for an export that is gone: stale */
+	nfs4_fh_mac_compute(fh.data, fh.len - NFS4_FH_MAC_LEN, fh.data + fh.len - NFS4_FH_MAC_LEN);
 	assert_int_equal(nfs4_fh_from_wire(fh.data, fh.len, &fh2), NFS4ERR_STALE);
+	/* one bit anywhere in the handle */
+	fh.data[fh.len / 2] ^= 0x10;
+	assert_int_equal(nfs4_fh_from_wire(fh.data, fh.len, &fh2), NFS4ERR_BADHANDLE);
 	nfs4_fh_clear(&fh);
 
 	/* pseudo and read-only exports are not writable */
