@@ -6,14 +6,17 @@
  * (name, type, where it goes, range), so adding a setting is adding a row.
  * Names of blocks and keys are case-insensitive. After parsing, the rules
  * that span several keys or blocks (required keys, unique ids and pseudo
- * paths, Grace_Period >= Lease_Lifetime) are checked. The first error stops
- * the parse and is reported as "FILE:LINE: key 'K': reason".
+ * paths, Grace_Period >= Lease_Lifetime, Max_Partial_Record_Bytes >=
+ * Max_Record_Size) are checked. The first error stops the parse and is
+ * reported as "FILE:LINE: key 'K': reason". A configuration accepted by
+ * conf_load leaves its connection limits where the TCP transport reads them.
  */
 #include "conf/conf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,7 @@ struct parser {
 	unsigned tline;
 	char tok[4096 + 64];
 	unsigned nfsv4_line;      /* where the NFSV4 block began, for cross-key errors */
+	unsigned core_line;       /* where NFS_CORE_PARAM began (0: not given) */
 };
 
 enum key_type {
@@ -66,6 +70,11 @@ static const struct key_desc core_keys[] = {
 	{ "NFS_Port", KT_UINT, CFG(nfs_port), 1, 65535, false },
 	{ "Threads", KT_UINT, CFG(threads), 1, 1024, false },
 	{ "Max_Record_Size", KT_SIZE, CFG(max_record_size), 8192, 64u << 20, false },
+	{ "Max_Connections", KT_UINT, CFG(conn.max_connections), 1, 1u << 20, false },
+	{ "Record_Timeout", KT_UINT, CFG(conn.record_timeout), 1, 3600, false },
+	{ "Idle_Unbound_Timeout", KT_UINT, CFG(conn.idle_unbound_timeout), 1, 86400, false },
+	{ "Max_Partial_Record_Bytes", KT_SIZE, CFG(conn.max_partial_record_bytes), 8192,
+	  1ull << 40, false },
 	{ NULL, 0, 0, 0, 0, 0, false },
 };
 static const struct key_desc nfsv4_keys[] = {
@@ -73,6 +82,11 @@ static const struct key_desc nfsv4_keys[] = {
 	{ "Grace_Period", KT_UINT, CFG(grace_period), 10, 3600, false },
 	{ "Recovery_Dir", KT_ABSPATH, CFG(recovery_dir), 0, 0, true },
 	{ "Domain", KT_STR, CFG(domain), 0, 0, false },
+	{ "Max_Clients", KT_UINT, CFG(state.max_clients), 1, 1u << 20, false },
+	{ "Max_Sessions_Per_Client", KT_UINT, CFG(state.max_sessions_per_client), 1, 1024, false },
+	{ "Max_Owners_Per_Client", KT_UINT, CFG(state.max_owners_per_client), 1, 1u << 20, false },
+	{ "Max_Stateids_Per_Client", KT_UINT, CFG(state.max_stateids_per_client), 16, 1u << 24,
+	  false },
 	{ NULL, 0, 0, 0, 0, 0, false },
 };
 static const struct key_desc log_keys[] = {
@@ -418,6 +432,36 @@ static int parse_block(struct parser *ps, const struct block_desc *b, void *base
 	return 0;
 }
 
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conf_conn_limits current_conn;
+static bool have_current_conn;
+
+static void conn_limits_defaults(struct conf_conn_limits *c)
+{
+	c->max_connections = 4096;
+	c->record_timeout = 30;
+	c->idle_unbound_timeout = 120;
+	c->max_partial_record_bytes = 256ull << 20;
+}
+
+void conf_conn_limits_current(struct conf_conn_limits *out)
+{
+	pthread_mutex_lock(&current_lock);
+	if (have_current_conn)
+		*out = current_conn;
+	else
+		conn_limits_defaults(out);
+	pthread_mutex_unlock(&current_lock);
+}
+
+static void conn_limits_publish(const struct conf_conn_limits *c)
+{
+	pthread_mutex_lock(&current_lock);
+	current_conn = *c;
+	have_current_conn = true;
+	pthread_mutex_unlock(&current_lock);
+}
+
 static void set_defaults(struct daxnfs_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -425,8 +469,13 @@ static void set_defaults(struct daxnfs_config *cfg)
 	cfg->nfs_port = 2049;
 	cfg->threads = 8;
 	cfg->max_record_size = (1u << 20) + (64u << 10);  /* 1 MiB payloads plus headers */
+	conn_limits_defaults(&cfg->conn);
 	cfg->lease_lifetime = 90;
 	cfg->grace_period = 90;
+	cfg->state.max_clients = 4096;
+	cfg->state.max_sessions_per_client = 16;
+	cfg->state.max_owners_per_client = 4096;
+	cfg->state.max_stateids_per_client = 65536;
 	strcpy(cfg->domain, "localdomain");
 	strcpy(cfg->log_level, "info");
 	strcpy(cfg->log_destination, "stderr");
@@ -442,6 +491,12 @@ static int check_whole(struct parser *ps, struct daxnfs_config *cfg, bool have_n
 		return fail(ps, ps->nfsv4_line, "key", "Grace_Period",
 			    "%u is shorter than Lease_Lifetime %u (clients need a whole lease to reclaim)",
 			    cfg->grace_period, cfg->lease_lifetime);
+	if (cfg->conn.max_partial_record_bytes < cfg->max_record_size)
+		return fail(ps, ps->core_line ? ps->core_line : 1, "key", "Max_Partial_Record_Bytes",
+			    "%llu is smaller than Max_Record_Size %u (a record of the largest "
+			    "size could never be received)",
+			    (unsigned long long)cfg->conn.max_partial_record_bytes,
+			    cfg->max_record_size);
 	if (cfg->n_exports == 0)
 		return fail(ps, 1, "block", "EXPORT", "at least one EXPORT block is required");
 	for (i = 0; i < cfg->n_exports; i++) {
@@ -491,6 +546,8 @@ static int parse_text(struct parser *ps, struct daxnfs_config *cfg)
 		if (have[i] && !b->is_export)
 			return fail(ps, bline, "block", b->name, "given twice");
 		have[i] = true;
+		if (i == 0)
+			ps->core_line = bline;
 		if (i == 1)
 			ps->nfsv4_line = bline;
 		rc = next_token(ps);
@@ -588,6 +645,8 @@ int conf_load(const char *path, const char *base_dir, struct daxnfs_config *cfg,
 	ps->err = err;
 	ps->errlen = errlen;
 	rc = parse_text(ps, cfg);
+	if (rc == 0)
+		conn_limits_publish(&cfg->conn);
 out:
 	free(ps);
 	free(text);

@@ -7,14 +7,19 @@
  * through the same path, so the default is proven by the same code.
  *
  *   NFS_CORE_PARAM { Bind_Addr = 127.0.0.1; NFS_Port = 2049; Threads = 8;
- *                    Max_Record_Size = 1048576; }
+ *                    Max_Record_Size = 1048576; Max_Connections = 4096;
+ *                    Record_Timeout = 30; Idle_Unbound_Timeout = 120;
+ *                    Max_Partial_Record_Bytes = 256M; }
  *   NFSV4 { Lease_Lifetime = 90; Grace_Period = 90; Recovery_Dir = "/var/lib/daxnfs";
  *           Domain = "localdomain"; }
  *   LOG { Level = info; Destination = stderr; }
  *   EXPORT { Export_Id = 1; Path = /srv/pmem; Pseudo = /; Access_Type = RW;
  *            Squash = none; }
  *
- * Calls: libc, conf/log. Called by: server/main.c, tests.
+ * The connection limits of the configuration loaded last are kept for the
+ * TCP transport, which reads them when it starts listening
+ * (conf_conn_limits_current): the daemon loads one configuration.
+ * Calls: libc, conf/log. Called by: server/main.c, rpc/xprt_tcp_guard.c, tests.
  */
 #ifndef DAXNFS_CONF_CONF_H
 #define DAXNFS_CONF_CONF_H
@@ -38,6 +43,22 @@ struct conf_export {
 	unsigned src_line;    /* where it was defined, for later messages */
 };
 
+/* NFS_CORE_PARAM's limits on connections (docs/security.md). */
+struct conf_conn_limits {
+	uint32_t max_connections;          /* open at once; more are refused */
+	uint32_t record_timeout;           /* s from a record's first byte to its end */
+	uint32_t idle_unbound_timeout;     /* s of silence before a sessionless connection closes */
+	uint64_t max_partial_record_bytes; /* bytes all unfinished records may hold */
+};
+
+/* Bounds on what clients may make the server hold (NFSV4 block). */
+struct conf_state_limits {
+	uint32_t max_clients;             /* client records, confirmed or not */
+	uint32_t max_sessions_per_client;
+	uint32_t max_owners_per_client;   /* open-owners and lock-owners together */
+	uint32_t max_stateids_per_client; /* open, lock, delegation, layout stateids */
+};
+
 struct daxnfs_config {
 	char source[4096];            /* file name, or "<embedded default>" */
 	/* NFS_CORE_PARAM */
@@ -45,11 +66,13 @@ struct daxnfs_config {
 	uint16_t nfs_port;
 	unsigned threads;
 	uint32_t max_record_size;     /* largest RPC record accepted, bytes */
+	struct conf_conn_limits conn;
 	/* NFSV4 */
 	uint32_t lease_lifetime;      /* seconds */
 	uint32_t grace_period;        /* seconds */
 	char recovery_dir[4096];      /* stable client records; "" = beside the state of the first export? no: required */
 	char domain[256];             /* owner@domain */
+	struct conf_state_limits state;   /* NFSV4 Max_* (docs/security.md) */
 	/* LOG */
 	char log_level[16];
 	char log_destination[16];
@@ -66,6 +89,9 @@ struct daxnfs_config {
  */
 int conf_load(const char *path, const char *base_dir, struct daxnfs_config *cfg,
 	      char *err, size_t errlen);
+/* The connection limits of the configuration conf_load accepted last, or
+ * the defaults when none was. Thread-safe. */
+void conf_conn_limits_current(struct conf_conn_limits *out);
 /* The embedded default config text. */
 extern const char conf_default_text[];
 

@@ -1,5 +1,12 @@
 /*
  * rpc/record.c: RPC record marking reassembly (see record.h).
+ *
+ * Growth: a fragment header only claims a size, so the buffer is grown as
+ * bytes arrive, at least doubling (a 1 MiB record costs about five copies,
+ * none for records up to RPC_REC_FIRST_ALLOC). Within the last fragment the
+ * record's size is known and the buffer never grows past it; before that it
+ * may grow up to max_record, which keeps many tiny fragments from costing a
+ * copy each.
  */
 #include "rpc/record.h"
 
@@ -18,21 +25,50 @@ bool rpc_rec_partial(const struct rpc_recbuf *r)
 	return r->hdr_have > 0 || r->in_frag || r->len > 0;
 }
 
+size_t rpc_rec_held(const struct rpc_recbuf *r)
+{
+	return r->cap;
+}
+
 void rpc_rec_release(struct rpc_recbuf *r)
 {
 	free(r->rec);
 	r->rec = NULL;
 	r->len = 0;
+	r->cap = 0;
 	r->hdr_have = 0;
 	r->in_frag = false;
+}
+
+/* Makes room for more bytes after r->len; more never passes the current
+ * fragment, whose size was checked against max_record. */
+static int rec_reserve(struct rpc_recbuf *r, size_t more)
+{
+	size_t want = r->len + more, limit, ncap;
+	uint8_t *nrec;
+
+	if (want <= r->cap)
+		return 0;
+	limit = r->last ? r->len + r->frag_left : r->max_record;
+	ncap = r->cap ? r->cap * 2 : RPC_REC_FIRST_ALLOC;
+	if (ncap > limit)
+		ncap = limit;
+	if (ncap < want)
+		ncap = want;
+	nrec = realloc(r->rec, ncap);
+	if (!nrec)
+		return -ENOMEM;
+	r->rec = nrec;
+	r->cap = ncap;
+	return 0;
 }
 
 int rpc_rec_feed(struct rpc_recbuf *r, const uint8_t *data, size_t n,
 		 rpc_rec_emit_fn emit, void *ctx)
 {
 	uint32_t mark, flen;
-	uint8_t *nrec;
 	size_t take;
+	int rc;
 
 	while (n > 0 || (r->in_frag && r->frag_left == 0)) {
 		if (!r->in_frag) {
@@ -52,18 +88,15 @@ int rpc_rec_feed(struct rpc_recbuf *r, const uint8_t *data, size_t n,
 			/* refuse before allocating: the size is only the peer's claim */
 			if (flen > r->max_record || r->len > r->max_record - flen)
 				return -EMSGSIZE;
-			if (flen > 0) {
-				nrec = realloc(r->rec, r->len + flen);
-				if (!nrec)
-					return -ENOMEM;
-				r->rec = nrec;
-			}
 			r->frag_left = flen;
 			r->last = (mark & RPC_REC_LAST_FRAG) != 0;
 			r->in_frag = true;
 		}
 		take = r->frag_left < n ? r->frag_left : n;
 		if (take) {
+			rc = rec_reserve(r, take);
+			if (rc < 0)
+				return rc;
 			memcpy(r->rec + r->len, data, take);
 			r->len += take;
 			r->frag_left -= (uint32_t)take;
@@ -75,12 +108,14 @@ int rpc_rec_feed(struct rpc_recbuf *r, const uint8_t *data, size_t n,
 		r->in_frag = false;
 		if (!r->last)
 			continue;
+		r->records++;
 		if (r->len > 0)
 			emit(ctx, r->rec, r->len);
 		else
 			free(r->rec);
 		r->rec = NULL;
 		r->len = 0;
+		r->cap = 0;
 	}
 	return 0;
 }

@@ -5,9 +5,13 @@
  * they are split: fragment headers cut in two, many records in one read,
  * multi-fragment records, zero-length fragments. A record whose size would
  * pass the limit is refused as soon as its fragment header says so, before
- * anything is allocated for it. Pure (no I/O), so it is unit-tested with
- * in-memory buffers.
- * Calls: libc. Called by: rpc/xprt_tcp.c, tests/unit/test_rpc_record*.c.
+ * anything is allocated for it. Memory follows the bytes that arrive, not the
+ * size a header announces (a peer that announces 1 MiB and sends 4 bytes
+ * holds RPC_REC_FIRST_ALLOC, not 1 MiB), and what a partial record holds is reported
+ * so that the transport can bound it across connections. Pure (no I/O), so it
+ * is unit-tested with in-memory buffers.
+ * Calls: libc. Called by: rpc/xprt_tcp.c, rpc/xprt_tcp_guard.c,
+ * tests/unit/test_rpc_record*.c.
  */
 #ifndef DAXNFS_RPC_RECORD_H
 #define DAXNFS_RPC_RECORD_H
@@ -17,6 +21,8 @@
 #include <stdint.h>
 
 #define RPC_REC_LAST_FRAG 0x80000000u
+/* The first allocation for a fragment larger than this grows as its bytes come. */
+#define RPC_REC_FIRST_ALLOC (64u * 1024)
 
 struct rpc_recbuf {
 	uint32_t max_record;     /* largest record accepted, bytes */
@@ -26,7 +32,9 @@ struct rpc_recbuf {
 	bool in_frag;            /* a fragment header has been read, body pending */
 	bool last;               /* the current fragment ends the record */
 	uint8_t *rec;            /* the record so far (malloc'd) */
-	size_t len;
+	size_t len;              /* bytes of it received */
+	size_t cap;              /* bytes allocated for it */
+	uint64_t records;        /* records ended so far (empty ones too) */
 };
 
 /* Called for each complete non-empty record; takes ownership of rec (malloc'd). */
@@ -39,6 +47,8 @@ int rpc_rec_feed(struct rpc_recbuf *r, const uint8_t *data, size_t n,
 		 rpc_rec_emit_fn emit, void *ctx);
 /* True when a record has been started but not finished (peer vanished mid-record). */
 bool rpc_rec_partial(const struct rpc_recbuf *r);
+/* Bytes allocated for the record being received (0 between records). */
+size_t rpc_rec_held(const struct rpc_recbuf *r);
 /* Frees a partial record. */
 void rpc_rec_release(struct rpc_recbuf *r);
 

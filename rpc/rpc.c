@@ -34,6 +34,7 @@ void rpc_xprt_init(struct rpc_xprt *x, const struct rpc_xprt_ops *ops)
 	x->ops = ops;
 	atomic_init(&x->refs, 1);
 	atomic_init(&x->dead, false);
+	atomic_init(&x->session_bound, false);
 	x->id = atomic_fetch_add(&next_xprt_id, 1);
 	x->on_close = NULL;
 	x->on_close_ctx = NULL;
@@ -63,6 +64,17 @@ void rpc_xprt_closed(struct rpc_xprt *x)
 	if (x->on_close)
 		x->on_close(x, x->on_close_ctx);
 	rpc_clnt_pending_close(x);
+}
+
+void rpc_xprt_mark_session_bound(const struct rpc_xprt *x)
+{
+	/* every rpc_xprt is allocated by its transport, never defined const */
+	atomic_store(&((struct rpc_xprt *)x)->session_bound, true);
+}
+
+bool rpc_xprt_session_bound(const struct rpc_xprt *x)
+{
+	return atomic_load(&x->session_bound);
 }
 
 /* ---- programs ---- */

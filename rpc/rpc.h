@@ -78,6 +78,10 @@ struct rpc_xprt {
 	const struct rpc_xprt_ops *ops;
 	atomic_int refs;
 	atomic_bool dead;
+	/* Set once the connection carried a call that bound it to an NFSv4.1
+	 * session (CREATE_SESSION, SEQUENCE, BIND_CONN_TO_SESSION; the
+	 * backchannel too): the transport closes idle connections that are not. */
+	atomic_bool session_bound;
 	uint64_t id;                        /* unique per process, for logs and tables */
 	struct sockaddr_storage peer, local;
 	socklen_t peer_len, local_len;
@@ -93,6 +97,11 @@ void rpc_xprt_put(struct rpc_xprt *x);
 /* Called by a transport once a connection is set up / is gone. */
 void rpc_xprt_init(struct rpc_xprt *x, const struct rpc_xprt_ops *ops);
 void rpc_xprt_closed(struct rpc_xprt *x);
+/* Called by the upper layer when x is bound to a session; any thread. It
+ * takes a const pointer because sessions hold their connections as const:
+ * the flag is the transport's bookkeeping, not the connection's identity. */
+void rpc_xprt_mark_session_bound(const struct rpc_xprt *x);
+bool rpc_xprt_session_bound(const struct rpc_xprt *x);
 
 /* One call being served. Lives from record receipt until its reply is sent. */
 struct rpc_request {

@@ -6,6 +6,10 @@
  * (dropped when the loop closes it) and one per queued or running request,
  * and its descriptor is closed only in destroy, after the last reference:
  * the fd number cannot be reused while a worker may still send on it.
+ * The limits on connections (how many, how long a record may take, how
+ * long a sessionless connection may idle, how much unfinished records may
+ * hold, what happens when descriptors run out) live in xprt_tcp_guard.c;
+ * this file calls it at accept, after each read and at close.
  */
 #include "rpc/xprt_tcp.h"
 
@@ -25,43 +29,18 @@
 #include "conf/log.h"
 #include "rpc/record.h"
 #include "rpc/rpc.h"
+#include "rpc/xprt_tcp_internal.h"
 
 #define TCP_SEND_TIMEOUT_MS 30000
 #define TCP_READ_CHUNK (64u * 1024)
 #define TCP_READS_PER_EVENT 16       /* then let other connections have a turn */
 #define TCP_MAX_IOV 16
+#define TCP_ACCEPTS_PER_EVENT 64     /* likewise for the listening socket */
 /* Requests queued or running per connection before we stop reading from it:
  * a client that pipelines without bound must not fill our memory. Reading
  * resumes when half of them are done. */
 #define TCP_MAX_INFLIGHT 128
 #define TCP_EVENTS (EPOLLIN | EPOLLRDHUP)
-
-struct rpc_tcp_listener;
-
-struct tcp_conn {
-	struct rpc_xprt xprt;            /* first: the rpc layer sees only this */
-	int fd;
-	struct rpc_svc *svc;
-	struct rpc_tcp_listener *l;
-	pthread_mutex_t send_lock;
-	pthread_mutex_t flow_lock;       /* inflight, paused and their epoll changes */
-	unsigned inflight;
-	bool paused;
-	struct rpc_recbuf rb;            /* loop thread only */
-	bool closed;                     /* loop thread only */
-	char peer_str[64];
-	struct tcp_conn *prev, *next;    /* listener's list, under l->lock */
-};
-
-struct rpc_tcp_listener {
-	struct rpc_svc *svc;
-	int fd;
-	uint16_t port;
-	uint32_t max_record;
-	pthread_mutex_t lock;
-	struct tcp_conn *conns;
-	unsigned nconns;
-};
 
 struct tcp_job {
 	struct tcp_conn *c;
@@ -182,13 +161,14 @@ static void tcp_destroy(struct rpc_xprt *x)
 
 /* ---- the loop side ---- */
 
-static void conn_close(struct tcp_conn *c, const char *why)
+void rpc_tcp_conn_close(struct tcp_conn *c, const char *why)
 {
 	struct rpc_tcp_listener *l = c->l;
 
 	if (c->closed)
 		return;
 	c->closed = true;
+	rpc_tcp_guard_conn_closing(c);
 	rpc_svc_del_fd(c->svc, c->fd);
 	shutdown(c->fd, SHUT_RDWR);
 	pthread_mutex_lock(&l->lock);
@@ -265,13 +245,20 @@ static void on_record(void *ctx, uint8_t *rec, size_t len)
 	}
 }
 
+void rpc_tcp_conn_flow(struct tcp_conn *c, bool *paused, unsigned *inflight)
+{
+	pthread_mutex_lock(&c->flow_lock);
+	*paused = c->paused;
+	*inflight = c->inflight;
+	pthread_mutex_unlock(&c->flow_lock);
+}
+
 static bool conn_paused(struct tcp_conn *c)
 {
+	unsigned inflight;
 	bool p;
 
-	pthread_mutex_lock(&c->flow_lock);
-	p = c->paused;
-	pthread_mutex_unlock(&c->flow_lock);
+	rpc_tcp_conn_flow(c, &p, &inflight);
 	return p;
 }
 
@@ -279,6 +266,7 @@ static void on_readable(void *ctx, int fd, uint32_t events)
 {
 	struct tcp_conn *c = ctx;
 	uint8_t buf[TCP_READ_CHUNK];
+	uint64_t records_before;
 	ssize_t r;
 	int i, rc;
 
@@ -289,39 +277,39 @@ static void on_readable(void *ctx, int fd, uint32_t events)
 				continue;
 			if (errno == EAGAIN)
 				return;
-			conn_close(c, strerror(errno));
+			rpc_tcp_conn_close(c, strerror(errno));
 			return;
 		}
 		if (r == 0) {
-			conn_close(c, "peer closed");
+			rpc_tcp_conn_close(c, "peer closed");
 			return;
 		}
+		records_before = c->rb.records;
 		rc = rpc_rec_feed(&c->rb, buf, (size_t)r, on_record, c);
-		if (rc == -EMSGSIZE) {
-			log_warn("tcp", "%s: record larger than Max_Record_Size %u, closing",
-				 c->peer_str, c->xprt.max_record);
-			conn_close(c, "record too large");
-			return;
-		}
 		if (rc < 0) {
-			log_warn("tcp", "%s: %s, closing", c->peer_str, strerror(-rc));
-			conn_close(c, "out of memory");
+			/* one line per interval, not per peer: any peer can do this */
+			rpc_tcp_guard_event(c->l, rc == -EMSGSIZE ? TCP_EV_OVERSIZE : TCP_EV_NOMEM);
+			rpc_tcp_conn_close(c, rc == -EMSGSIZE ? "record larger than Max_Record_Size"
+							   : "out of memory");
 			return;
 		}
+		if (!rpc_tcp_guard_after_feed(c, records_before))
+			return;   /* closed for the partial-record budget */
 		if (conn_paused(c))
 			return;
 	}
 }
 
-static void accept_one(struct rpc_tcp_listener *l, int fd)
+/* Sets up the connection accepted as fd. False when that failed for lack
+ * of resources and accepting is paused. */
+static bool accept_one(struct rpc_tcp_listener *l, int fd)
 {
 	struct tcp_conn *c = calloc(1, sizeof(*c));
-	int one = 1;
+	int one = 1, rc;
 
 	if (!c) {
-		log_warn("tcp", "out of memory, connection refused");
 		close(fd);
-		return;
+		return rpc_tcp_guard_accept_failed(l, ENOMEM);
 	}
 	c->fd = fd;
 	c->svc = l->svc;
@@ -345,13 +333,17 @@ static void accept_one(struct rpc_tcp_listener *l, int fd)
 	l->conns = c;
 	l->nconns++;
 	pthread_mutex_unlock(&l->lock);
-	if (rpc_svc_add_fd(l->svc, fd, TCP_EVENTS, on_readable, c) < 0) {
-		log_warn("tcp", "%s: cannot watch the connection", c->peer_str);
-		conn_close(c, "not watched");
-		return;
+	rpc_tcp_guard_conn_opened(c);
+	rc = rpc_svc_add_fd(l->svc, fd, TCP_EVENTS, on_readable, c);
+	if (rc < 0) {
+		/* no memory for the watch, or epoll's max_user_watches: a shortage
+		 * like running out of descriptors */
+		rpc_tcp_conn_close(c, "not watched");
+		return rpc_tcp_guard_accept_failed(l, -rc);
 	}
 	log_debug("tcp", "%s: connection accepted (xprt %llu)", c->peer_str,
 		  (unsigned long long)c->xprt.id);
+	return true;
 }
 
 static void on_accept(void *ctx, int lfd, uint32_t events)
@@ -359,14 +351,18 @@ static void on_accept(void *ctx, int lfd, uint32_t events)
 	struct rpc_tcp_listener *l = ctx;
 	int fd, i;
 
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < TCP_ACCEPTS_PER_EVENT; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_warn("tcp", "accept: %s", strerror(errno));
-			return;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* the guard pauses accepting when retrying now would fail again */
+			if (!rpc_tcp_guard_accept_failed(l, errno))
+				return;
+			continue;
 		}
-		accept_one(l, fd);
+		if (rpc_tcp_guard_admit(l, fd) && !accept_one(l, fd))
+			return;
 	}
 }
 
@@ -395,6 +391,7 @@ int rpc_tcp_listen(struct rpc_svc *s, const char *addr, uint16_t port, uint32_t 
 	if (!l)
 		return -ENOMEM;
 	pthread_mutex_init(&l->lock, NULL);
+	l->g.timer_fd = -1;
 	l->svc = s;
 	l->max_record = max_record;
 	l->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -416,12 +413,16 @@ int rpc_tcp_listen(struct rpc_svc *s, const char *addr, uint16_t port, uint32_t 
 	}
 	l->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
 						: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	rc = rpc_tcp_guard_start(l);
+	if (rc < 0)
+		goto fail;
 	rc = rpc_svc_add_fd(s, l->fd, EPOLLIN, on_accept, l);
 	if (rc < 0)
 		goto fail;
 	*out = l;
 	return 0;
 fail:
+	rpc_tcp_guard_stop(l);
 	if (l->fd >= 0)
 		close(l->fd);
 	pthread_mutex_destroy(&l->lock);
@@ -452,14 +453,16 @@ void rpc_tcp_listener_close(struct rpc_tcp_listener *l)
 		return;
 	rpc_svc_del_fd(l->svc, l->fd);
 	close(l->fd);
+	l->fd = -1;   /* closing connections must not re-arm it */
 	for (;;) {
 		pthread_mutex_lock(&l->lock);
 		c = l->conns;
 		pthread_mutex_unlock(&l->lock);
 		if (!c)
 			break;
-		conn_close(c, "server shutting down");
+		rpc_tcp_conn_close(c, "server shutting down");
 	}
+	rpc_tcp_guard_stop(l);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }

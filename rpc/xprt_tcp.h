@@ -8,7 +8,13 @@
  * (backchannel) straight to rpc_serve_record, and send whole replies with
  * record marking under a per-connection lock. Connections are rpc_xprt
  * objects: reference counted, freed after the last request on them finished.
- * Calls: rpc/rpc, rpc/svc, rpc/record, conf/log. Called by: server/main.c.
+ * The limits on connections of docs/security.md (Max_Connections,
+ * Record_Timeout, Idle_Unbound_Timeout, Max_Partial_Record_Bytes, backing
+ * off when descriptors run out) are read from the configuration loaded last
+ * (conf_conn_limits_current) when listening starts; rpc/xprt_tcp_guard.c
+ * enforces them.
+ * Calls: rpc/rpc, rpc/svc, rpc/record, rpc/xprt_tcp_guard, conf, conf/log.
+ * Called by: server/main.c.
  */
 #ifndef DAXNFS_RPC_XPRT_TCP_H
 #define DAXNFS_RPC_XPRT_TCP_H

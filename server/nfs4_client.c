@@ -2,25 +2,126 @@
  * server/nfs4_client.c: the client table and the session table.
  *
  * Clients are found by clientid (every SEQUENCE-less op names one) and by
- * co_ownerid (EXCHANGE_ID); sessions by sessionid. Both tables are short
- * lists for now (a client count in the hundreds); the accessors are the seam
- * where a hash goes. Lease expiry lives here: a confirmed client that has
- * not renewed for a lease period loses its state, sessions and stable record
- * at the next tick.
+ * co_ownerid (EXCHANGE_ID); sessions by sessionid: keyed hash tables
+ * (nfs4_htable.h), so neither a crowd of clients nor chosen owner strings
+ * make a lookup slow. Clientids and sessionids are unguessable: a clientid
+ * is the boot epoch (so a restarted server refuses its predecessor's) and
+ * 32 random bits, a sessionid 16 random bytes; knowing one's own gives
+ * nothing about another's. Lease expiry lives here: a confirmed client that
+ * has not renewed for a lease period loses its state, sessions and stable
+ * record at the next tick.
  * All functions are called with the state lock held.
  * Calls: nfs4_open.c (nfs4_client_release_state), nfs4_recovery.c,
  * nfs4_session.c. Called by: nfs4_session.c, nfs4_server.c, nfs4_stateid.c.
  */
 #include "server/nfs4_session.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "conf/log.h"
 
+#define CLIENT_BUCKETS 4096u
+#define SESSION_BUCKETS 4096u
+
 static struct list_node client_table = LIST_HEAD_INIT(client_table);
 static struct list_node session_table = LIST_HEAD_INIT(session_table);
-static uint32_t client_counter;
+static struct nfs4_htable clients_by_id, clients_by_owner, sessions_by_id;
+static unsigned nclients;
+
+/* Random bytes for ids; a failing getrandom (it cannot fail for small
+ * requests once the pool is ready) is an error, never a fallback to
+ * something guessable. */
+int nfs4_random_bytes(void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = getrandom((uint8_t *)buf + got, n - got, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -EIO;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static int tables_ready(void)
+{
+	if (clients_by_id.buckets)
+		return 0;
+	if (nfs4_htable_init(&clients_by_id, CLIENT_BUCKETS) < 0 ||
+	    nfs4_htable_init(&clients_by_owner, CLIENT_BUCKETS) < 0 ||
+	    nfs4_htable_init(&sessions_by_id, SESSION_BUCKETS) < 0) {
+		nfs4_htable_free(&clients_by_id);
+		nfs4_htable_free(&clients_by_owner);
+		nfs4_htable_free(&sessions_by_id);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static uint64_t id_hash(clientid4 id)
+{
+	return nfs4_htable_hash(1, &id, sizeof(id));
+}
+
+static uint64_t owner_hash(const struct xdr_opaque *owner)
+{
+	return nfs4_htable_hash(2, owner->val, owner->len);
+}
+
+/* One line a minute per limit: a flood must not become a flood of logs. */
+#define LIMIT_LOG_INTERVAL 60
+#define LIMIT_LOG_KEYS 8
+
+static struct limit_log_entry {
+	const char *key;
+	time_t last;
+	unsigned refused;
+} limit_log_entries[LIMIT_LOG_KEYS];
+
+void nfs4_limit_log(const char *what, const char *key, unsigned limit)
+{
+	struct limit_log_entry *e = NULL;
+	time_t now = nfs4_now();
+	unsigned i;
+
+	for (i = 0; i < LIMIT_LOG_KEYS && !e; i++)
+		if (limit_log_entries[i].key == key || !limit_log_entries[i].key)
+			e = &limit_log_entries[i];
+	if (!e)
+		return;
+	if (!e->key) {
+		e->key = key;
+		e->last = now - LIMIT_LOG_INTERVAL;
+	}
+	e->refused++;
+	if (now - e->last < LIMIT_LOG_INTERVAL)
+		return;
+	log_warn("nfs4", "limit reached: %s (%s = %u); refused %u time(s) since the last report",
+		 what, key, limit, e->refused);
+	e->last = now;
+	e->refused = 0;
+}
+
+bool nfs4_client_may_add_owner(struct nfs4_client *clp)
+{
+	if (clp->nowners < nfs4_state_limits()->max_owners_per_client)
+		return true;
+	nfs4_limit_log("owners of one client", "Max_Owners_Per_Client",
+		       nfs4_state_limits()->max_owners_per_client);
+	return false;
+}
+
+bool nfs4_clients_at_limit(void)
+{
+	return nclients >= nfs4_state_limits()->max_clients;
+}
 
 time_t nfs4_now(void)
 {
@@ -37,12 +138,23 @@ struct nfs4_client *nfs4_client_new(const struct xdr_opaque *owner, const verifi
 
 	if (owner->len > NFS4_OPAQUE_LIMIT)
 		return NULL;
+	if (tables_ready() < 0 || nfs4_clients_at_limit())
+		return NULL;
 	clp = calloc(1, sizeof(*clp));
 	if (!clp)
 		return NULL;
 	/* clientid: boot epoch in the high half, so a restarted server never
-	 * accepts a clientid of its previous life (NFS4ERR_STALE_CLIENTID). */
-	clp->clientid = ((uint64_t)nfs4_boot_epoch() << 32) | ++client_counter;
+	 * accepts a clientid of its previous life (NFS4ERR_STALE_CLIENTID);
+	 * random bits in the low half, unique among the live clients. */
+	do {
+		uint32_t r;
+
+		if (nfs4_random_bytes(&r, sizeof(r)) < 0) {
+			free(clp);
+			return NULL;
+		}
+		clp->clientid = ((uint64_t)nfs4_boot_epoch() << 32) | r;
+	} while ((uint32_t)clp->clientid == 0 || nfs4_client_find_id(clp->clientid));
 	memcpy(clp->owner_buf, owner->val, owner->len);
 	clp->owner_id.len = owner->len;
 	clp->owner_id.val = clp->owner_buf;
@@ -56,6 +168,9 @@ struct nfs4_client *nfs4_client_new(const struct xdr_opaque *owner, const verifi
 	list_init(&clp->lockowners);
 	clp->refs = 1;   /* the table's */
 	list_add_tail(&clp->node, &client_table);
+	nfs4_htable_add(&clients_by_id, &clp->id_hnode, id_hash(clp->clientid));
+	nfs4_htable_add(&clients_by_owner, &clp->owner_hnode, owner_hash(&clp->owner_id));
+	nclients++;
 	return clp;
 }
 
@@ -67,12 +182,14 @@ static bool owner_eq(const struct nfs4_client *clp, const struct xdr_opaque *own
 
 struct nfs4_client *nfs4_client_find_owner(const struct xdr_opaque *owner, bool confirmed)
 {
-	struct list_node *pos, *tmp;
+	uint64_t h = owner_hash(owner);
+	struct nfs4_hnode *n;
 
-	list_for_each_safe(pos, tmp, &client_table) {
-		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
+	for (n = nfs4_htable_chain(&clients_by_owner, h); n; n = n->next) {
+		struct nfs4_client *clp = container_of(n, struct nfs4_client, owner_hnode);
 
-		if (clp->confirmed == confirmed && !clp->expired && owner_eq(clp, owner))
+		if (n->hash == h && clp->confirmed == confirmed && !clp->expired &&
+		    owner_eq(clp, owner))
 			return clp;
 	}
 	return NULL;
@@ -80,12 +197,13 @@ struct nfs4_client *nfs4_client_find_owner(const struct xdr_opaque *owner, bool 
 
 struct nfs4_client *nfs4_client_find_id(clientid4 id)
 {
-	struct list_node *pos, *tmp;
+	uint64_t h = id_hash(id);
+	struct nfs4_hnode *n;
 
-	list_for_each_safe(pos, tmp, &client_table) {
-		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
+	for (n = nfs4_htable_chain(&clients_by_id, h); n; n = n->next) {
+		struct nfs4_client *clp = container_of(n, struct nfs4_client, id_hnode);
 
-		if (clp->clientid == id && !clp->expired)
+		if (n->hash == h && clp->clientid == id && !clp->expired)
 			return clp;
 	}
 	return NULL;
@@ -138,6 +256,9 @@ void nfs4_client_destroy(struct nfs4_client *clp, bool remove_record)
 	if (remove_record && clp->confirmed)
 		nfs4_recovery_remove(clp);
 	list_del(&clp->node);
+	nfs4_htable_del(&clients_by_id, &clp->id_hnode);
+	nfs4_htable_del(&clients_by_owner, &clp->owner_hnode);
+	nclients--;
 	nfs4_client_put(clp);
 }
 
@@ -189,29 +310,55 @@ uint32_t nfs4_client_seq_flags(struct nfs4_client *clp, struct nfs4_session *s)
 
 /* ---- sessions ---- */
 
+static uint64_t session_hash(const sessionid4 id)
+{
+	return nfs4_htable_hash(3, id, sizeof(sessionid4));
+}
+
+int nfs4_session_new_id(sessionid4 id)
+{
+	do {
+		if (tables_ready() < 0 || nfs4_random_bytes(id, sizeof(sessionid4)) < 0)
+			return -EIO;
+	} while (nfs4_session_find_noref(id));
+	return 0;
+}
+
 void nfs4_session_hash(struct nfs4_session *s)
 {
 	list_add_tail(&s->node, &session_table);
+	nfs4_htable_add(&sessions_by_id, &s->hnode, session_hash(s->id));
+	s->client->nsessions++;
 }
 
 void nfs4_session_unhash(struct nfs4_session *s)
 {
 	list_del(&s->node);
+	nfs4_htable_del(&sessions_by_id, &s->hnode);
+	s->client->nsessions--;
+}
+
+struct nfs4_session *nfs4_session_find_noref(const sessionid4 id)
+{
+	uint64_t h = session_hash(id);
+	struct nfs4_hnode *n;
+
+	for (n = nfs4_htable_chain(&sessions_by_id, h); n; n = n->next) {
+		struct nfs4_session *s = container_of(n, struct nfs4_session, hnode);
+
+		if (n->hash == h && !s->dead && memcmp(s->id, id, sizeof(sessionid4)) == 0)
+			return s;
+	}
+	return NULL;
 }
 
 struct nfs4_session *nfs4_session_find(const sessionid4 id)
 {
-	struct list_node *pos, *tmp;
+	struct nfs4_session *s = nfs4_session_find_noref(id);
 
-	list_for_each_safe(pos, tmp, &session_table) {
-		struct nfs4_session *s = container_of(pos, struct nfs4_session, node);
-
-		if (!s->dead && memcmp(s->id, id, sizeof(sessionid4)) == 0) {
-			s->refs++;
-			return s;
-		}
-	}
-	return NULL;
+	if (s)
+		s->refs++;
+	return s;
 }
 
 void nfs4_sessions_xprt_gone(struct rpc_xprt *x)

@@ -27,26 +27,44 @@
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
 
+#define OWNER_BUCKETS 65536u
+
+/* Lock-owners of every client, by (clientid, owner bytes). */
+static struct nfs4_htable lockowners;
+
+static uint64_t lockowner_hash(const struct nfs4_client *clp, const struct xdr_opaque *o)
+{
+	return nfs4_htable_hash(clp->clientid, o->val, o->len);
+}
+
 struct nfs4_lockowner *nfs4_lockowner_find(struct nfs4_client *clp, const struct xdr_opaque *o)
 {
-	struct list_node *n;
+	uint64_t h = lockowner_hash(clp, o);
+	struct nfs4_hnode *n;
 
-	for (n = clp->lockowners.next; n != &clp->lockowners; n = n->next) {
-		struct nfs4_lockowner *lo = container_of(n, struct nfs4_lockowner, client_node);
+	for (n = nfs4_htable_chain(&lockowners, h); n; n = n->next) {
+		struct nfs4_lockowner *lo = container_of(n, struct nfs4_lockowner, hnode);
 
-		if (lo->len == o->len && memcmp(lo->owner, o->val, o->len) == 0)
+		if (n->hash == h && lo->client == clp && lo->len == o->len &&
+		    memcmp(lo->owner, o->val, o->len) == 0)
 			return lo;
 	}
 	return NULL;
 }
 
+/* The lock-owner, made when absent; NULL when out of memory or at the
+ * client's Max_Owners_Per_Client. */
 static struct nfs4_lockowner *lockowner_get(struct nfs4_client *clp, const struct xdr_opaque *o)
 {
 	struct nfs4_lockowner *lo = nfs4_lockowner_find(clp, o);
 
 	if (lo || o->len > NFS4_OPAQUE_LIMIT)
 		return lo;
-	lo = calloc(1, sizeof(*lo));
+	if (!nfs4_client_may_add_owner(clp))
+		return NULL;
+	if (!lockowners.buckets && nfs4_htable_init(&lockowners, OWNER_BUCKETS) < 0)
+		return NULL;
+	lo = calloc(1, sizeof(*lo) + o->len);
 	if (!lo)
 		return NULL;
 	lo->client = clp;
@@ -55,6 +73,8 @@ static struct nfs4_lockowner *lockowner_get(struct nfs4_client *clp, const struc
 		memcpy(lo->owner, o->val, o->len);
 	list_init(&lo->states);
 	list_add_tail(&lo->client_node, &clp->lockowners);
+	nfs4_htable_add(&lockowners, &lo->hnode, lockowner_hash(clp, o));
+	clp->nowners++;
 	return lo;
 }
 
@@ -63,6 +83,8 @@ static void lockowner_put_if_unused(struct nfs4_lockowner *lo)
 	if (!list_empty(&lo->states))
 		return;
 	list_del(&lo->client_node);
+	nfs4_htable_del(&lockowners, &lo->hnode);
+	lo->client->nowners--;
 	free(lo);
 }
 

@@ -24,10 +24,11 @@
 
 struct nfs4_openowner {
 	struct list_node client_node;     /* in client->openowners */
+	struct nfs4_hnode hnode;          /* open-owners by (client, owner) */
 	struct nfs4_client *client;
 	struct list_node opens;           /* struct nfs4_open_state.owner_node */
 	uint32_t len;
-	uint8_t owner[NFS4_OPAQUE_LIMIT];
+	uint8_t owner[];                  /* len bytes */
 };
 
 struct nfs4_open_state {
@@ -44,10 +45,11 @@ struct nfs4_open_state {
 
 struct nfs4_lockowner {
 	struct list_node client_node;     /* in client->lockowners */
+	struct nfs4_hnode hnode;          /* lock-owners by (client, owner) */
 	struct nfs4_client *client;
 	struct list_node states;          /* struct nfs4_lock_state.owner_node */
 	uint32_t len;
-	uint8_t owner[NFS4_OPAQUE_LIMIT];
+	uint8_t owner[];                  /* len bytes */
 };
 
 struct nfs4_lock_state {

@@ -17,26 +17,44 @@
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
 
+#define OWNER_BUCKETS 65536u
+
+/* Open-owners of every client, by (clientid, owner bytes). */
+static struct nfs4_htable openowners;
+
+static uint64_t openowner_hash(const struct nfs4_client *clp, const struct xdr_opaque *o)
+{
+	return nfs4_htable_hash(clp->clientid, o->val, o->len);
+}
+
 static struct nfs4_openowner *openowner_find(struct nfs4_client *clp, const struct xdr_opaque *o)
 {
-	struct list_node *n;
+	uint64_t h = openowner_hash(clp, o);
+	struct nfs4_hnode *n;
 
-	for (n = clp->openowners.next; n != &clp->openowners; n = n->next) {
-		struct nfs4_openowner *oo = container_of(n, struct nfs4_openowner, client_node);
+	for (n = nfs4_htable_chain(&openowners, h); n; n = n->next) {
+		struct nfs4_openowner *oo = container_of(n, struct nfs4_openowner, hnode);
 
-		if (oo->len == o->len && memcmp(oo->owner, o->val, o->len) == 0)
+		if (n->hash == h && oo->client == clp && oo->len == o->len &&
+		    memcmp(oo->owner, o->val, o->len) == 0)
 			return oo;
 	}
 	return NULL;
 }
 
+/* The open-owner, made when absent; NULL when out of memory or when the
+ * client holds Max_Owners_Per_Client owners already. */
 static struct nfs4_openowner *openowner_get(struct nfs4_client *clp, const struct xdr_opaque *o)
 {
 	struct nfs4_openowner *oo = openowner_find(clp, o);
 
 	if (oo || o->len > NFS4_OPAQUE_LIMIT)
 		return oo;
-	oo = calloc(1, sizeof(*oo));
+	if (!nfs4_client_may_add_owner(clp))
+		return NULL;
+	if (!openowners.buckets && nfs4_htable_init(&openowners, OWNER_BUCKETS) < 0)
+		return NULL;
+	oo = calloc(1, sizeof(*oo) + o->len);
 	if (!oo)
 		return NULL;
 	oo->client = clp;
@@ -45,14 +63,20 @@ static struct nfs4_openowner *openowner_get(struct nfs4_client *clp, const struc
 		memcpy(oo->owner, o->val, o->len);
 	list_init(&oo->opens);
 	list_add_tail(&oo->client_node, &clp->openowners);
+	nfs4_htable_add(&openowners, &oo->hnode, openowner_hash(clp, o));
+	clp->nowners++;
 	return oo;
 }
 
+/* An owner with no state left goes at once (RFC 8881 §9.1.4 lets a server
+ * forget it; NFSv4.1 owners carry no seqid that would need it later). */
 static void openowner_put_if_unused(struct nfs4_openowner *oo)
 {
 	if (!list_empty(&oo->opens))
 		return;
 	list_del(&oo->client_node);
+	nfs4_htable_del(&openowners, &oo->hnode);
+	oo->client->nowners--;
 	free(oo);
 }
 

@@ -29,7 +29,16 @@ static uint32_t lease_seconds = 90;
 static uint32_t grace_seconds = 90;
 static uint32_t boot_epoch;
 static verifier4 write_verf;
+static struct conf_state_limits state_limits = {
+	.max_clients = 4096, .max_sessions_per_client = 16,
+	.max_owners_per_client = 4096, .max_stateids_per_client = 65536,
+};
 static bool started;
+
+const struct conf_state_limits *nfs4_state_limits(void)
+{
+	return &state_limits;
+}
 
 void nfs4_state_lock(void)
 {
@@ -87,6 +96,8 @@ int nfs4_server_init(const struct daxnfs_config *cfg)
 
 	lease_seconds = cfg->lease_lifetime ? cfg->lease_lifetime : 90;
 	grace_seconds = cfg->grace_period;
+	if (cfg->state.max_clients)   /* a config from conf_load always has them */
+		state_limits = cfg->state;
 	make_identity();
 	rc = nfs4_fh_mac_init(cfg->recovery_dir);
 	if (rc < 0)

@@ -33,7 +33,6 @@
 #define CB_AUTH_NONE 0u
 #define CB_AUTH_SYS 1u
 
-static uint32_t session_counter;
 
 /* Private per-session data beyond struct nfs4_session: the CREATE_SESSION
  * sequence id that created it, so a replayed CREATE_SESSION gets the same
@@ -106,6 +105,7 @@ static void conn_bind(struct nfs4_session *s, const struct rpc_xprt *x)
 
 	if (!x)
 		return;
+	rpc_xprt_mark_session_bound(x);   /* exempt from the idle-unbound timeout */
 	for (i = 0; i < s->n_fore; i++)
 		if (s->fore_xprt_ids[i] == x->id)
 			return;
@@ -229,8 +229,15 @@ NFS4_OP(exchange_id)
 	if (unconf)
 		nfs4_client_destroy(unconf, false);
 	clp = nfs4_client_new(owner, a->eia_clientowner.co_verifier, cred);  /* case 1 */
-	if (!clp)
+	if (!clp && nfs4_clients_at_limit()) {
+		/* Max_Clients: refused until records expire (an unconfirmed one
+		 * after a lease). EXCHANGE_ID's errors (RFC 8881 §18.35) have no
+		 * "no resources" but DELAY. */
+		nfs4_limit_log("clients", "Max_Clients", nfs4_state_limits()->max_clients);
+		st = NFS4ERR_DELAY;
+	} else if (!clp) {
 		st = NFS4ERR_SERVERFAULT;
+	}
 done:
 	if (st == NFS4_OK)
 		exid_fill(c, clp, &r->u.eir_resok4);
@@ -350,7 +357,6 @@ static nfsstat4 session_new(struct nfs4_client *clp, const CREATE_SESSION4args *
 {
 	struct nfs4_session_priv *p = calloc(1, sizeof(*p));
 	struct nfs4_session *s;
-	uint32_t n;
 
 	if (!p)
 		return NFS4ERR_SERVERFAULT;
@@ -359,12 +365,13 @@ static nfsstat4 session_new(struct nfs4_client *clp, const CREATE_SESSION4args *
 		free(p);
 		return NFS4ERR_SERVERFAULT;
 	}
-	/* sessionid: clientid, the boot epoch again, and a counter */
-	memcpy(s->id, &clp->clientid, 8);
-	n = nfs4_boot_epoch();
-	memcpy(s->id + 8, &n, 4);
-	n = ++session_counter;
-	memcpy(s->id + 12, &n, 4);
+	/* sessionid: random, so that no client can name another's session
+	 * from what it knows (its own clientid and sessionid) */
+	if (nfs4_session_new_id(s->id) < 0) {
+		nfs4_slot_table_free(&s->slots);
+		free(p);
+		return NFS4ERR_SERVERFAULT;
+	}
 	s->fore = *fore;
 	s->back = *back;
 	s->cb_program = a->csa_cb_program;
@@ -426,6 +433,13 @@ NFS4_OP(create_session)
 	}
 	if (a->csa_sequence != clp->create_session_seq) {
 		st = NFS4ERR_SEQ_MISORDERED;
+		goto out;
+	}
+	if (clp->nsessions >= nfs4_state_limits()->max_sessions_per_client) {
+		/* RFC 8881 §18.36.3: NOSPC when the server cannot make the session */
+		nfs4_limit_log("sessions of one client", "Max_Sessions_Per_Client",
+			       nfs4_state_limits()->max_sessions_per_client);
+		st = NFS4ERR_NOSPC;
 		goto out;
 	}
 	need_record = !clp->confirmed;

@@ -92,6 +92,7 @@ struct nfs4_session {
 	struct nfs4_client *client;       /* referenced */
 	struct list_node client_node;     /* in client->sessions */
 	struct list_node node;            /* in the session table */
+	struct nfs4_hnode hnode;          /* sessions by id */
 	channel_attrs4 fore, back;        /* as negotiated (ca_rdma_ird empty) */
 	uint32_t flags;                   /* csr_flags */
 	struct nfs4_slot_table slots;
@@ -118,6 +119,13 @@ struct nfs4_session {
 };
 
 struct nfs4_session *nfs4_session_find(const sessionid4 id);   /* takes a ref */
+struct nfs4_session *nfs4_session_find_noref(const sessionid4 id);
+/* A new random sessionid no live session has. 0 or -EIO. */
+int nfs4_session_new_id(sessionid4 id);
+/* Random bytes from getrandom(). 0 or -EIO. */
+int nfs4_random_bytes(void *buf, size_t n);
+/* True when Max_Clients client records exist (EXCHANGE_ID makes no more). */
+bool nfs4_clients_at_limit(void);
 void nfs4_session_get(struct nfs4_session *s);
 void nfs4_session_put(struct nfs4_session *s);
 /* Unhashes s, unbinds its connections, drops the table's reference. */

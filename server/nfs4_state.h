@@ -18,7 +18,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "conf/conf.h"
 #include "server/list.h"
+#include "server/nfs4_htable.h"
 #include "server/nfs4_compound.h"
 
 void nfs4_state_lock(void);
@@ -47,6 +49,10 @@ struct nfs4_client {
 	struct list_node openowners;   /* owned by nfs4_open.c */
 	struct list_node lockowners;   /* owned by nfs4_lock.c */
 	struct list_node node;         /* in the client table */
+	struct nfs4_hnode id_hnode;    /* clients by clientid */
+	struct nfs4_hnode owner_hnode; /* clients by co_ownerid */
+	/* what it holds, against conf_state_limits */
+	unsigned nsessions, nowners, nstids;
 	int refs;
 };
 
@@ -55,6 +61,12 @@ struct nfs4_client {
 void nfs4_client_release_state(struct nfs4_client *clp);
 /* Marks clp renewed now (SEQUENCE). */
 void nfs4_client_renew(struct nfs4_client *clp);
+/* False (and logged, once a minute) when clp holds Max_Owners_Per_Client
+ * open- and lock-owners already. */
+bool nfs4_client_may_add_owner(struct nfs4_client *clp);
+/* A limit refused something: logged once a minute per limit, with how many
+ * times it refused meanwhile. what says what was refused, key its config key. */
+void nfs4_limit_log(const char *what, const char *key, unsigned limit);
 
 /* ---- stateids (server/nfs4_stateid.c) ---- */
 enum nfs4_stid_type {
@@ -118,5 +130,7 @@ nfsstat4 nfs4_grace_check_unlocked(struct nfs4_client *clp, bool is_reclaim);
 void nfs4_write_verifier(verifier4 out);
 /* Lease time in seconds (config NFSV4.Lease_Lifetime). */
 uint32_t nfs4_lease_time(void);
+/* The NFSV4 Max_* limits in force. */
+const struct conf_state_limits *nfs4_state_limits(void);
 
 #endif

@@ -45,6 +45,11 @@ struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type typ
 	uint64_t n = ++stid_counter;
 	int i;
 
+	if (clp->nstids >= nfs4_state_limits()->max_stateids_per_client) {
+		nfs4_limit_log("stateids of one client", "Max_Stateids_Per_Client",
+			       nfs4_state_limits()->max_stateids_per_client);
+		return NULL;   /* the caller answers NFS4ERR_DELAY */
+	}
 	if (size < sizeof(*st))
 		size = sizeof(*st);
 	st = calloc(1, size);
@@ -60,6 +65,7 @@ struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type typ
 	st->client = clp;
 	st->release = release;
 	list_add_tail(&st->client_node, &clp->stids);
+	clp->nstids++;
 	b = bucket(st->sid.other);
 	st->hash_next = *b;
 	*b = st;
@@ -75,6 +81,7 @@ void nfs4_stid_destroy(struct nfs4_stid *stid)
 	if (*p)
 		*p = stid->hash_next;
 	list_del(&stid->client_node);
+	stid->client->nstids--;
 	if (stid->release)
 		stid->release(stid);
 	else

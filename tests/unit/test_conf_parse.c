@@ -86,6 +86,7 @@ static void test_conf_embedded_default(void **state)
 
 static void test_conf_full_file(void **state)
 {
+	struct conf_conn_limits cl;
 	const char *text =
 		"# a comment line\n"
 		"nfs_core_param {\n"
@@ -93,6 +94,8 @@ static void test_conf_full_file(void **state)
 		"  NFS_PORT = 20490;\n"
 		"  Threads = 16;\n"
 		"  Max_Record_Size = 2M;\n"
+		"  max_connections = 100; Record_Timeout = 5; Idle_Unbound_Timeout = 60;\n"
+		"  Max_Partial_Record_Bytes = 64M;\n"
 		"}\n"
 		"NFSv4 { Lease_Lifetime = 30; Grace_Period = 45;\n"
 		"  Recovery_Dir = \"/var/lib/daxnfs # not a comment\"; Domain = \"example.org\" }\n"
@@ -106,6 +109,14 @@ static void test_conf_full_file(void **state)
 	assert_int_equal(cfg.nfs_port, 20490);
 	assert_int_equal(cfg.threads, 16);
 	assert_int_equal(cfg.max_record_size, 2u << 20);
+	assert_int_equal(cfg.conn.max_connections, 100);
+	assert_int_equal(cfg.conn.record_timeout, 5);
+	assert_int_equal(cfg.conn.idle_unbound_timeout, 60);
+	assert_int_equal(cfg.conn.max_partial_record_bytes, 64ull << 20);
+	/* what the TCP transport will read when it starts listening */
+	conf_conn_limits_current(&cl);
+	assert_int_equal(cl.max_connections, 100);
+	assert_int_equal(cl.max_partial_record_bytes, 64ull << 20);
 	assert_int_equal(cfg.lease_lifetime, 30);
 	assert_int_equal(cfg.grace_period, 45);
 	assert_string_equal(cfg.recovery_dir, "/var/lib/daxnfs # not a comment");
@@ -119,7 +130,7 @@ static void test_conf_full_file(void **state)
 	assert_int_equal(cfg.exports[0].squash, CONF_SQUASH_ROOT);
 	assert_int_equal(cfg.exports[0].anon_uid, 99);
 	assert_int_equal(cfg.exports[0].anon_gid, 98);
-	assert_int_equal(cfg.exports[0].src_line, 11);
+	assert_int_equal(cfg.exports[0].src_line, 13);
 	assert_string_equal(cfg.exports[1].path, "/base/b");
 	assert_int_equal(cfg.exports[1].access, CONF_ACCESS_NONE);
 	assert_int_equal(cfg.exports[1].squash, CONF_SQUASH_ALL);
@@ -133,6 +144,10 @@ static void test_conf_defaults(void **state)
 	assert_int_equal(cfg.nfs_port, 2049);
 	assert_int_equal(cfg.threads, 8);
 	assert_int_equal(cfg.max_record_size, (1u << 20) + (64u << 10));
+	assert_int_equal(cfg.conn.max_connections, 4096);
+	assert_int_equal(cfg.conn.record_timeout, 30);
+	assert_int_equal(cfg.conn.idle_unbound_timeout, 120);
+	assert_int_equal(cfg.conn.max_partial_record_bytes, 256ull << 20);
 	assert_int_equal(cfg.lease_lifetime, 90);
 	assert_int_equal(cfg.grace_period, 90);
 	assert_string_equal(cfg.domain, "localdomain");
@@ -153,6 +168,13 @@ static void test_conf_errors(void **state)
 	expect_error(NFSV4_OK "NFS_CORE_PARAM { Max_Record_Size = 4096; }\n" EXPORT_OK, 2, "Max_Record_Size", NULL);
 	expect_error(NFSV4_OK "NFS_CORE_PARAM { Max_Record_Size = 65M; }\n" EXPORT_OK, 2, "Max_Record_Size", NULL);
 	expect_error(NFSV4_OK "NFS_CORE_PARAM { Bind_Addr = localhost; }\n" EXPORT_OK, 2, "Bind_Addr", NULL);
+	expect_error(NFSV4_OK "NFS_CORE_PARAM { Max_Connections = 0; }\n" EXPORT_OK, 2, "Max_Connections", "range");
+	expect_error(NFSV4_OK "NFS_CORE_PARAM { Record_Timeout = 0; }\n" EXPORT_OK, 2, "Record_Timeout", "range");
+	expect_error(NFSV4_OK "NFS_CORE_PARAM { Record_Timeout = 3601; }\n" EXPORT_OK, 2, "Record_Timeout", NULL);
+	expect_error(NFSV4_OK "NFS_CORE_PARAM { Idle_Unbound_Timeout = 1d; }\n" EXPORT_OK, 2,
+		     "Idle_Unbound_Timeout", "number");
+	expect_error(NFSV4_OK "\nNFS_CORE_PARAM {\n Max_Record_Size = 2M;\n Max_Partial_Record_Bytes = 1M; }\n"
+		     EXPORT_OK, 3, "Max_Partial_Record_Bytes", "Max_Record_Size");
 	expect_error(NFSV4_OK "NFS_CORE_PARAM { Threads = 2; Threads = 3; }\n" EXPORT_OK, 2, "Threads", "twice");
 	expect_error(NFSV4_OK "NFS_CORE_PARAM { }\nNFS_CORE_PARAM { }\n" EXPORT_OK, 3, "NFS_CORE_PARAM", "twice");
 	expect_error("NFSV4 { Recovery_Dir = /x; Lease_Lifetime = 5; }\n" EXPORT_OK, 1, "Lease_Lifetime", NULL);

@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_rpc_record.c: RPC record marking reassembly (rpc/record.c),
  * fed from memory in every split a TCP stream can produce, and through a real
- * socketpair.
+ * socketpair; memory follows the bytes received, not the size announced, and
+ * what a partial record holds and how many records ended are reported.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -186,6 +187,72 @@ static void test_record_partial_then_release(void **state)
 	assert_false(rpc_rec_partial(&r));
 }
 
+/* A header's claim costs nothing until bytes come: announcing 1 MiB and
+ * sending 4 bytes holds RPC_REC_FIRST_ALLOC; then the buffer doubles as the
+ * body arrives, and never grows past the record's announced end. */
+static void test_record_memory_follows_bytes_received(void **state)
+{
+	static uint8_t body[(1u << 20) + 4];
+	const size_t frag = 1u << 20;
+	struct rpc_recbuf r;
+	struct sink s = { 0 };
+	size_t sent, want;
+
+	body[0] = 0x80;
+	body[1] = 0x10;                /* 0x80100000: last, 1 MiB */
+	body[2] = 0;
+	body[3] = 0;
+	rpc_rec_init(&r, 2u << 20);
+	assert_int_equal(rpc_rec_feed(&r, body, 4, emit, &s), 0);
+	assert_int_equal(rpc_rec_held(&r), 0);   /* the claim alone: nothing */
+	assert_int_equal(rpc_rec_feed(&r, body + 4, 4, emit, &s), 0);
+	assert_int_equal(rpc_rec_held(&r), RPC_REC_FIRST_ALLOC);
+	for (sent = 4; sent < frag / 2; sent += 4096) {
+		want = sent + 4096 > frag / 2 ? frag / 2 - sent : 4096;
+		assert_int_equal(rpc_rec_feed(&r, body + 4 + sent, want, emit, &s), 0);
+	}
+	assert_int_equal(r.len, frag / 2);
+	assert_int_equal(rpc_rec_held(&r), frag / 2);   /* 64K, 128K, 256K, 512K */
+	assert_true(rpc_rec_partial(&r));
+	assert_int_equal(rpc_rec_feed(&r, body + 4 + frag / 2, frag / 2 - 1, emit, &s), 0);
+	assert_int_equal(rpc_rec_held(&r), frag);       /* capped at the record's end */
+	assert_int_equal(r.records, 0);
+	assert_int_equal(rpc_rec_feed(&r, body + 4 + frag - 1, 1, emit, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.len[0], frag);
+	assert_int_equal(r.records, 1);
+	assert_int_equal(rpc_rec_held(&r), 0);          /* handed over with the record */
+	sink_free(&s);
+	rpc_rec_release(&r);
+}
+
+/* Many tiny fragments of one record cost a few allocations, not one each;
+ * empty records are counted as records ended. */
+static void test_record_tiny_fragments_and_record_count(void **state)
+{
+	static uint8_t stream[1000 * 5 + 16];
+	size_t n = 0;
+	unsigned i;
+	struct rpc_recbuf r;
+	struct sink s = { 0 };
+
+	for (i = 0; i < 999; i++)
+		n += put_frag(stream + n, "x", 1, 0);
+	n += put_frag(stream + n, "y", 1, 1);
+	n += put_frag(stream + n, "", 0, 1);
+	rpc_rec_init(&r, 8192);
+	assert_int_equal(rpc_rec_feed(&r, stream, n - 9, emit, &s), 0);
+	assert_int_equal(rpc_rec_held(&r), 8192);   /* one allocation, capped at max_record */
+	assert_int_equal(rpc_rec_feed(&r, stream + n - 9, 9, emit, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.len[0], 1000);
+	assert_int_equal(s.rec[0][999], 'y');
+	assert_int_equal(r.records, 2);
+	assert_false(rpc_rec_partial(&r));
+	sink_free(&s);
+	rpc_rec_release(&r);
+}
+
 /* Through a real socket: many records written in one go, read in small reads. */
 static void test_record_socketpair(void **state)
 {
@@ -226,6 +293,8 @@ int main(void)
 		cmocka_unit_test(test_record_oversize_fragment_refused),
 		cmocka_unit_test(test_record_oversize_sum_refused),
 		cmocka_unit_test(test_record_partial_then_release),
+		cmocka_unit_test(test_record_memory_follows_bytes_received),
+		cmocka_unit_test(test_record_tiny_fragments_and_record_count),
 		cmocka_unit_test(test_record_socketpair),
 	};
 

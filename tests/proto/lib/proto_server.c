@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -104,6 +105,7 @@ static int free_port(const char *host, uint16_t *port)
 
 static int write_conf(const struct proto_server *s, const struct proto_server_opts *o)
 {
+	const char *no_core = getenv("DAXNFS_TEST_NO_CORE_CONF");
 	FILE *f = fopen(s->conf_path, "w");
 	int rc = 0;
 
@@ -111,13 +113,15 @@ static int write_conf(const struct proto_server *s, const struct proto_server_op
 		return -errno;
 	fprintf(f, "# written by tests/proto/lib/proto_server.c\n"
 		   "NFS_CORE_PARAM {\n  Bind_Addr = %s;\n  NFS_Port = %u;\n  Threads = %u;\n"
-		   "  Max_Record_Size = %u;\n}\n",
+		   "  Max_Record_Size = %u;\n%s\n}\n",
 		s->host, s->port, o && o->threads ? o->threads : 4,
-		o && o->max_record_size ? o->max_record_size : 1048576);
+		o && o->max_record_size ? o->max_record_size : 1048576,
+		o && o->core_conf && !(no_core && *no_core) ? o->core_conf : "");
 	fprintf(f, "NFSV4 {\n  Lease_Lifetime = %u;\n  Grace_Period = %u;\n"
-		   "  Recovery_Dir = \"%s\";\n}\n",
+		   "  Recovery_Dir = \"%s\";\n%s\n}\n",
 		o && o->lease_lifetime ? o->lease_lifetime : 10,
-		o && o->grace_period ? o->grace_period : 10, s->state_dir);
+		o && o->grace_period ? o->grace_period : 10, s->state_dir,
+		o && o->nfsv4_conf && !(no_core && *no_core) ? o->nfsv4_conf : "");
 	fprintf(f, "LOG {\n  Level = %s;\n  Destination = stderr;\n}\n",
 		o && o->log_level ? o->log_level : "info");
 	if (o && o->exports_conf)
@@ -191,6 +195,44 @@ static int reap(struct proto_server *s, int timeout_ms)
 	return 128 + WTERMSIG(status);
 }
 
+/* In the child before exec: the descriptor limit and environment asked for.
+ * A failure is reported and ends the child: the test must not run against a
+ * daemon without the limit it relies on. (setenv may allocate: fine after
+ * fork in the single-threaded test programs that ask for an environment.) */
+static void child_setup(const struct proto_server *s)
+{
+	struct rlimit rl;
+	const char *const *e;
+	const char *eq;
+	char name[128];
+
+	if (s->nofile_limit) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			fprintf(stderr, "proto_server: getrlimit: %s\n", strerror(errno));
+			_exit(127);
+		}
+		rl.rlim_cur = s->nofile_limit;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			fprintf(stderr, "proto_server: RLIMIT_NOFILE %u: %s\n", s->nofile_limit,
+				strerror(errno));
+			_exit(127);
+		}
+	}
+	for (e = s->env; e && *e; e++) {
+		eq = strchr(*e, '=');
+		if (!eq || (size_t)(eq - *e) >= sizeof(name)) {
+			fprintf(stderr, "proto_server: bad environment entry '%s'\n", *e);
+			_exit(127);
+		}
+		memcpy(name, *e, (size_t)(eq - *e));
+		name[eq - *e] = '\0';
+		if (setenv(name, eq + 1, 1) < 0) {
+			fprintf(stderr, "proto_server: setenv %s: %s\n", name, strerror(errno));
+			_exit(127);
+		}
+	}
+}
+
 static int spawn(struct proto_server *s)
 {
 	const char *bin = getenv("DAXNFSD");
@@ -215,6 +257,7 @@ static int spawn(struct proto_server *s)
 	if (pid == 0) {
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
+		child_setup(s);
 		if (valgrind && *valgrind)
 			/* Leak and memory-error check of the real daemon: any error
 			 * makes it exit 99, which proto_server_stop reports. */
@@ -260,6 +303,8 @@ int proto_server_start(struct proto_server *s, const char *name,
 		tmp = "/tmp/daxnfs-test";
 	snprintf(s->host, sizeof(s->host), "%s",
 		 opts && opts->bind_addr ? opts->bind_addr : "127.0.0.1");
+	s->nofile_limit = opts ? opts->nofile_limit : 0;
+	s->env = opts ? opts->env : NULL;
 	if (snprintf(s->dir, sizeof(s->dir), "%s/%s-%d-%u", tmp, name, (int)getpid(), seq++) >=
 	    (int)sizeof(s->dir))
 		return -ENAMETOOLONG;

@@ -7,6 +7,11 @@
  * accepts connections; stop it with SIGTERM and report how it ended (a crash or
  * a sanitizer error is a non-zero status); kill it with SIGKILL and start it
  * again on the same directories and port (restart and recovery tests).
+ * The daemon may be given a descriptor limit and extra environment
+ * (resource-exhaustion tests); $DAXNFSD names the binary, so a test can be
+ * run against another build (e.g. an older daemon, to see it fail). Such an
+ * older daemon refuses config keys it does not know: with
+ * DAXNFS_TEST_NO_CORE_CONF set, opts->core_conf is left out of the config.
  * Calls: libc. Called by: protocol tests, tests/proto/lib/nfs4_client.c users.
  */
 #ifndef DAXNFS_TESTS_PROTO_SERVER_H
@@ -28,6 +33,16 @@ struct proto_server_opts {
 	const char *extra_conf;
 	/* Replaces the default EXPORT block (Export_Id 1, Path = export/, Pseudo /). */
 	const char *exports_conf;
+	/* Added inside NFS_CORE_PARAM (e.g. "Record_Timeout = 2;"). */
+	const char *core_conf;
+	/* Added inside NFSV4 (e.g. "Max_Owners_Per_Client = 100;"); left out,
+	 * like core_conf, when DAXNFS_TEST_NO_CORE_CONF is set. */
+	const char *nfsv4_conf;
+	/* RLIMIT_NOFILE (soft) of the daemon; 0 = inherited. */
+	unsigned nofile_limit;
+	/* "NAME=value" strings added to the daemon's environment, NULL-terminated;
+	 * must outlive the server (restarts use it again). */
+	const char *const *env;
 };
 
 struct proto_server {
@@ -39,6 +54,8 @@ struct proto_server {
 	char state_dir[PATH_MAX];     /* dir/state */
 	char conf_path[PATH_MAX];
 	char log_path[PATH_MAX];
+	unsigned nofile_limit;        /* from the options, for restarts */
+	const char *const *env;
 };
 
 /* Creates the scratch dir and config and starts the daemon; 0 or -errno
