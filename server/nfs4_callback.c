@@ -52,6 +52,8 @@ struct cb_work {
 	unsigned delays;               /* NFS4ERR_DELAY answers so far */
 	unsigned resends;
 	bool slot_reset;               /* SEQ_MISORDERED already restarted the slot */
+	bool admitted;                 /* a probe counted against the budget once */
+	bool null_ok;                  /* its CB_NULL got through on this connection */
 	const nfs_cb_argop4 *ops;
 	uint32_t nops;
 	nfs4_cb_done_fn done;
@@ -358,7 +360,10 @@ static void run_work(struct cb_work *w)
 		work_free(w);
 		return;
 	}
-	if (w->probe) {
+	/* A probe is counted once, however often DELAY makes it go again (a
+	 * Linux client often answers the first CB_SEQUENCE of a new session
+	 * NFS4ERR_DELAY), and its CB_NULL is sent once per connection. */
+	if (w->probe && !w->admitted) {
 		int64_t later = nfs4_cb_probe_admit(s);
 
 		if (later > 0) {   /* over the client's probe budget: wait */
@@ -368,8 +373,11 @@ static void run_work(struct cb_work *w)
 			enqueue(w);
 			return;
 		}
+		w->admitted = true;
 	}
-	if (!w->probe || probe_null(&t, &at))
+	if (w->probe && !w->null_ok)
+		w->null_ok = probe_null(&t, &at);
+	if (!w->probe || w->null_ok)
 		run_compound(w, &t, &at);
 	v = nfs4_cb_seq_judge(at.err, at.have_seq, at.seq_status);
 
@@ -390,6 +398,7 @@ static void run_work(struct cb_work *w)
 			w->delays = 0;
 			w->resends = 0;
 			w->slot_reset = false;
+			w->null_ok = false;
 			again = 0;
 		} else {
 			s->cb_probe_queued = false;

@@ -24,6 +24,8 @@
 #include "conf/log.h"
 
 #define CLIENT_BUCKETS 4096u
+/* A courtesy client that never comes back goes after this (knfsd: a day). */
+#define COURTESY_MAX_SECONDS (24 * 3600)
 #define SESSION_BUCKETS 4096u
 
 static struct list_node client_table = LIST_HEAD_INIT(client_table);
@@ -118,6 +120,8 @@ bool nfs4_client_may_add_owner(struct nfs4_client *clp)
 	return false;
 }
 
+static bool reap_one_courtesy(const struct xdr_opaque *keep_owner);
+
 bool nfs4_clients_at_limit(void)
 {
 	return nclients >= nfs4_state_limits()->max_clients;
@@ -138,7 +142,7 @@ struct nfs4_client *nfs4_client_new(const struct xdr_opaque *owner, const verifi
 
 	if (owner->len > NFS4_OPAQUE_LIMIT)
 		return NULL;
-	if (tables_ready() < 0 || nfs4_clients_at_limit())
+	if (tables_ready() < 0 || (nfs4_clients_at_limit() && !reap_one_courtesy(owner)))
 		return NULL;
 	clp = calloc(1, sizeof(*clp));
 	if (!clp)
@@ -223,6 +227,54 @@ void nfs4_client_put(struct nfs4_client *clp)
 void nfs4_client_renew(struct nfs4_client *clp)
 {
 	clp->last_renew = nfs4_now();
+	if (clp->courtesy) {
+		clp->courtesy = false;
+		log_info("nfs4", "client %016llx: back after its lease ran out; it keeps its state",
+			 (unsigned long long)clp->clientid);
+	}
+}
+
+bool nfs4_client_yield_courtesy(struct nfs4_client *clp)
+{
+	struct list_node *pos, *tmp;
+
+	if (!clp->courtesy)
+		return false;
+	log_info("nfs4", "client %016llx: its lease ran out and another client conflicts with "
+		 "its state: the state is released (NFS4ERR_EXPIRED to it)",
+		 (unsigned long long)clp->clientid);
+	list_for_each_safe(pos, tmp, &clp->stids)
+		nfs4_stid_expire(container_of(pos, struct nfs4_stid, client_node));
+	if (clp->nexpired_stids)
+		clp->seq4_flags |= SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
+	/* Nothing left to be courteous about: it stays, as an expired
+	 * client, until it comes back or COURTESY_MAX_SECONDS. */
+	clp->courtesy = false;
+	clp->last_renew = nfs4_now() - (time_t)nfs4_lease_time() - 1;
+	return true;
+}
+
+/* Makes room at Max_Clients: the courtesy or expired client heard from
+ * longest ago goes (not one of keep_owner: EXCHANGE_ID may hold its records). */
+static bool reap_one_courtesy(const struct xdr_opaque *keep_owner)
+{
+	struct list_node *pos, *tmp;
+	struct nfs4_client *oldest = NULL;
+	time_t lease = nfs4_lease_time(), now = nfs4_now();
+
+	list_for_each_safe(pos, tmp, &client_table) {
+		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
+
+		if (now - clp->last_renew > lease && !owner_eq(clp, keep_owner) &&
+		    (!oldest || clp->last_renew < oldest->last_renew))
+			oldest = clp;
+	}
+	if (!oldest)
+		return false;
+	log_info("nfs4", "client %016llx: released to make room (Max_Clients)",
+		 (unsigned long long)oldest->clientid);
+	nfs4_client_destroy(oldest, true);
+	return true;
 }
 
 bool nfs4_client_has_state(const struct nfs4_client *clp)
@@ -273,6 +325,19 @@ void nfs4_clients_expire(time_t now)
 		/* Unconfirmed records also go after a lease without CREATE_SESSION. */
 		if (now - clp->last_renew <= lease)
 			continue;
+		/* A confirmed client with state is kept, courteously, until
+		 * someone conflicts with it (nfs4_client_yield_courtesy), it
+		 * comes back, or a day has passed. */
+		if (clp->confirmed && (nfs4_client_has_state(clp) || clp->nexpired_stids) &&
+		    now - clp->last_renew <= COURTESY_MAX_SECONDS) {
+			if (!clp->courtesy && !clp->nexpired_stids) {
+				clp->courtesy = true;
+				log_info("nfs4", "client %016llx: lease expired; its state is kept "
+					 "until another client conflicts with it",
+					 (unsigned long long)clp->clientid);
+			}
+			continue;
+		}
 		log_info("nfs4", "client %016llx: lease expired, releasing its state",
 			 (unsigned long long)clp->clientid);
 		nfs4_client_destroy(clp, true);

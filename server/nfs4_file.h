@@ -63,6 +63,9 @@ void nfs4_file_put(struct nfs4_file *fp);
 unsigned nfs4_file_count(void);
 
 /* ---- share reservations (nfs4_share.c) ---- */
+/* The first share on fp that conflicts (see nfs4_share_conflicts), or NULL. */
+struct nfs4_share *nfs4_share_conflict(const struct nfs4_file *fp, uint32_t access,
+				       uint32_t deny, const struct nfs4_share *self);
 /* True when a new or changed reservation (access, deny) on fp would conflict
  * with the reservations already there, not counting self (the open being
  * upgraded or downgraded; NULL for a new one). */

@@ -88,6 +88,23 @@ static void lockowner_put_if_unused(struct nfs4_lockowner *lo)
 	free(lo);
 }
 
+/* The first byte range of another live client's owner that conflicts; a
+ * courtesy client's ranges are taken from it on the way (courteous server). */
+static struct nfs4_lock_range *range_conflict_live(struct list_node *locks, const void *owner,
+						   enum nfs4_range_type type, uint64_t start,
+						   uint64_t end)
+{
+	struct nfs4_lock_range *r;
+
+	while ((r = nfs4_range_conflict(locks, owner, type, start, end))) {
+		const struct nfs4_lockowner *holder = r->owner;
+
+		if (!nfs4_client_yield_courtesy(holder->client))
+			return r;
+	}
+	return NULL;
+}
+
 static void lock_state_release(struct nfs4_stid *stid)
 {
 	struct nfs4_lock_state *ls = (struct nfs4_lock_state *)stid;
@@ -272,7 +289,7 @@ NFS4_OP(lock)
 		st = NFS4ERR_OPENMODE;
 		goto out;
 	}
-	conflict = nfs4_range_conflict(&ls->fp->locks, ls->lo, type, start, end);
+	conflict = range_conflict_live(&ls->fp->locks, ls->lo, type, start, end);
 	if (conflict) {
 		fill_denied(c, conflict, &r->u.denied);
 		st = NFS4ERR_DENIED;
@@ -316,7 +333,7 @@ NFS4_OP(lockt)
 	lo = nfs4_lockowner_find(c->client, &a->owner.owner);
 	fp = nfs4_file_find(c->cur.obj);
 	if (fp) {
-		conflict = nfs4_range_conflict(&fp->locks, lo, type, start, end);
+		conflict = range_conflict_live(&fp->locks, lo, type, start, end);
 		if (conflict) {
 			fill_denied(c, conflict, &r->u.denied);
 			st = NFS4ERR_DENIED;
@@ -354,4 +371,12 @@ NFS4_OP(locku)
 out:
 	nfs4_state_unlock();
 	return st;
+}
+
+void nfs4_lock_state_expire(struct nfs4_stid *stid)
+{
+	struct nfs4_lock_state *ls = (struct nfs4_lock_state *)stid;
+
+	if (ls->fp)
+		nfs4_range_clear_owner(&ls->fp->locks, ls->lo);
 }

@@ -60,6 +60,9 @@ struct nfs4_lock_state {
 	struct list_node owner_node, open_node;
 };
 
+/* A lock stateid kept as EXPIRED: its byte ranges leave the file. */
+void nfs4_lock_state_expire(struct nfs4_stid *stid);
+
 /* Owner lookup/creation (nfs4_open.c, nfs4_lock.c). NULL when absent / ENOMEM. */
 struct nfs4_lockowner *nfs4_lockowner_find(struct nfs4_client *clp, const struct xdr_opaque *owner);
 

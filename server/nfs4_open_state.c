@@ -27,6 +27,25 @@ static uint64_t openowner_hash(const struct nfs4_client *clp, const struct xdr_o
 	return nfs4_htable_hash(clp->clientid, o->val, o->len);
 }
 
+/*
+ * Does (access, deny) conflict with another open on fp (self excepted)? A
+ * conflicting open of a courtesy client is taken from it first (knfsd's
+ * courteous server): only a live client's open is a conflict.
+ */
+static bool share_conflict_live(struct nfs4_file *fp, uint32_t access, uint32_t deny,
+				const struct nfs4_share *self)
+{
+	struct nfs4_share *sh;
+
+	while ((sh = nfs4_share_conflict(fp, access, deny, self))) {
+		struct nfs4_open_state *holder = container_of(sh, struct nfs4_open_state, share);
+
+		if (!nfs4_client_yield_courtesy(holder->stid.client))
+			return true;
+	}
+	return false;
+}
+
 static struct nfs4_openowner *openowner_find(struct nfs4_client *clp, const struct xdr_opaque *o)
 {
 	uint64_t h = openowner_hash(clp, o);
@@ -141,7 +160,7 @@ nfsstat4 nfs4_open_state_get(struct nfs4_compound *c, const struct xdr_opaque *o
 		 * "other", seqid bumped. Never in conflict with itself. */
 		new_access = os->share.access | access;
 		new_deny = os->share.deny | deny;
-		if (nfs4_share_conflicts(fp, new_access, new_deny, &os->share)) {
+		if (share_conflict_live(fp, new_access, new_deny, &os->share)) {
 			st = NFS4ERR_SHARE_DENIED;
 			goto out;
 		}
@@ -159,7 +178,7 @@ nfsstat4 nfs4_open_state_get(struct nfs4_compound *c, const struct xdr_opaque *o
 		undo->sid = os->stid.sid;
 		goto out;
 	}
-	if (nfs4_share_conflicts(fp, access, deny, NULL)) {
+	if (share_conflict_live(fp, access, deny, NULL)) {
 		st = NFS4ERR_SHARE_DENIED;
 		goto out;
 	}
@@ -382,4 +401,22 @@ void nfs4_client_release_state(struct nfs4_client *clp)
 				break;
 		}
 	}
+}
+
+/* The open's reservation leaves the file; the record stays (EXPIRED). */
+static void open_state_expire(struct nfs4_open_state *os)
+{
+	nfs4_share_del(&os->share);
+}
+
+void nfs4_stid_expire(struct nfs4_stid *stid)
+{
+	if (stid->state != NFS4_STID_ACTIVE)
+		return;
+	if (stid->type == NFS4_STID_OPEN)
+		open_state_expire((struct nfs4_open_state *)stid);
+	else if (stid->type == NFS4_STID_LOCK)
+		nfs4_lock_state_expire(stid);
+	stid->state = NFS4_STID_EXPIRED;
+	stid->client->nexpired_stids++;
 }

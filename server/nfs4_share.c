@@ -10,22 +10,28 @@
  */
 #include "server/nfs4_file.h"
 
-bool nfs4_share_conflicts(const struct nfs4_file *fp, uint32_t access, uint32_t deny,
-			  const struct nfs4_share *self)
+struct nfs4_share *nfs4_share_conflict(const struct nfs4_file *fp, uint32_t access,
+				       uint32_t deny, const struct nfs4_share *self)
 {
 	const struct list_node *n;
 
 	for (n = fp->shares.next; n != &fp->shares; n = n->next) {
-		const struct nfs4_share *sh = container_of(n, struct nfs4_share, node);
+		struct nfs4_share *sh = container_of(n, struct nfs4_share, node);
 
 		if (sh == self)
 			continue;
 		/* The new access must not be denied by others, and the new deny
 		 * must not deny what others already have. */
 		if ((access & sh->deny) || (deny & sh->access))
-			return true;
+			return sh;
 	}
-	return false;
+	return NULL;
+}
+
+bool nfs4_share_conflicts(const struct nfs4_file *fp, uint32_t access, uint32_t deny,
+			  const struct nfs4_share *self)
+{
+	return nfs4_share_conflict(fp, access, deny, self) != NULL;
 }
 
 bool nfs4_share_denied(const struct nfs4_file *fp, uint32_t access)

@@ -30,7 +30,14 @@ void nfs4_state_unlock(void);
 struct nfs4_client {
 	clientid4 clientid;
 	bool confirmed;
-	bool expired;                  /* lease ran out; state released */
+	bool expired;                  /* destroyed; the record lives on only by reference */
+	/* Courtesy (as knfsd): a confirmed client whose lease ran out keeps its
+	 * state until another client conflicts with it, or COURTESY_MAX_SECONDS. */
+	bool courtesy;
+	/* Its state was taken for a conflict while it was a courtesy client:
+	 * its stateids answer NFS4ERR_EXPIRED and its SEQUENCE replies carry
+	 * SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED until it freed them all. */
+	unsigned nexpired_stids;
 	struct xdr_opaque owner_id;    /* co_ownerid (malloc'd copy in owner_buf) */
 	uint8_t owner_buf[NFS4_OPAQUE_LIMIT];
 	verifier4 verifier;            /* co_verifier */
@@ -61,6 +68,14 @@ struct nfs4_client {
 void nfs4_client_release_state(struct nfs4_client *clp);
 /* Marks clp renewed now (SEQUENCE). */
 void nfs4_client_renew(struct nfs4_client *clp);
+struct nfs4_stid;
+/* If clp is a courtesy client: releases its locking state (shares, byte
+ * ranges), keeps its stateids as NFS4ERR_EXPIRED and returns true, so the
+ * caller can check its conflict again. False for a live client. */
+bool nfs4_client_yield_courtesy(struct nfs4_client *clp);
+/* Releases the resources of a stateid kept as EXPIRED (nfs4_open_state.c,
+ * nfs4_lock.c); the record stays until FREE_STATEID or the client's end. */
+void nfs4_stid_expire(struct nfs4_stid *stid);
 /* False (and logged, once a minute) when clp holds Max_Owners_Per_Client
  * open- and lock-owners already. */
 bool nfs4_client_may_add_owner(struct nfs4_client *clp);
@@ -80,6 +95,8 @@ enum nfs4_stid_state {
 	NFS4_STID_ACTIVE = 0,
 	NFS4_STID_CLOSED,        /* CLOSE/LOCKU-all done; kept until freed (FREE_STATEID or client end) */
 	NFS4_STID_REVOKED,       /* admin or recall revoke: NFS4ERR_ADMIN_REVOKED / DELEG_REVOKED */
+	NFS4_STID_EXPIRED,       /* its courtesy client lost it to a conflict: NFS4ERR_EXPIRED
+				  * until FREE_STATEID */
 };
 
 struct nfs4_stid {

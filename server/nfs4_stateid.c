@@ -82,6 +82,8 @@ void nfs4_stid_destroy(struct nfs4_stid *stid)
 		*p = stid->hash_next;
 	list_del(&stid->client_node);
 	stid->client->nstids--;
+	if (stid->state == NFS4_STID_EXPIRED && --stid->client->nexpired_stids == 0)
+		stid->client->seq4_flags &= ~(uint32_t)SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
 	if (stid->release)
 		stid->release(stid);
 	else
@@ -122,7 +124,7 @@ static nfsstat4 stid_check(struct nfs4_client *clp, const stateid4 *sid, uint32_
 
 	if (!st || !(st->type & type_mask) || (clp && st->client != clp))
 		return NFS4ERR_BAD_STATEID;
-	if (st->client->expired)
+	if (st->client->expired || st->state == NFS4_STID_EXPIRED)
 		return NFS4ERR_EXPIRED;
 	if (st->state == NFS4_STID_REVOKED)
 		return st->type == NFS4_STID_DELEG ? NFS4ERR_DELEG_REVOKED : NFS4ERR_ADMIN_REVOKED;

@@ -2,30 +2,38 @@
 # tests/vm/run-vm.sh: runs one VM test bed scenario and turns it into an exit code.
 #
 # Usage: run-vm.sh --build DIR [--daxnfsd PATH] [--vmtool PATH] [--daxtest PATH]
-#                  [--timeout SECS] SCENARIO
+#                  [--timeout SECS] [--kernel SERIES] SCENARIO
 #   SCENARIO  rxe      soft-RoCE smoke: rxe0 up, rping, ibv_rc_pingpong (no daxnfsd)
 #             tcp41    kernel client, vers=4.1 over TCP, daxnfsd on the host
 #             tcp42    the same with vers=4.2
 #             pmem     daxnfsd in the guest exporting a DAX XFS on /dev/pmem0
 #             restart  SIGKILL of the host daxnfsd during fsync'd writes, restart, recovery
+#             backchannel  vers=4.1, then vers=4.2 in the same boot, each with a short
+#                      workload: at most 2 BIND_CONN_TO_SESSION per mount (guest),
+#                      daxnfsd's log shows each back channel up after 1 probe (host)
 #             knfsd    the workload against the guest kernel's own nfsd (checks the
 #                      workload itself; not a ctest)
+#   --kernel  the guest kernel's series: the host's own (6.1 on Debian 12, the
+#             default) or 7.3 from trixie-backports (build-image.sh); a kernel
+#             that cannot be had makes the scenario SKIPPED (77)
 #
 # Job: build or reuse the guest image (build-image.sh, cached in DIR/vm-cache),
 # fill a 9p share (binaries, guest scripts, env.sh, out/), start daxnfsd on the
 # host on a free port when the scenario wants it, boot QEMU under `timeout`,
 # serve the guest's kill/restart requests (restart), parse the guest's
 # "DONE rc=N" console line, stop daxnfsd with SIGTERM (it must exit 0), and
-# exit with: 0 pass, 1 fail (with the failing checks listed), 77 skipped (no
-# usable QEMU on this machine). Everything is logged to stdout (the ctest log)
-# and kept in DIR/vm-work/SCENARIO/.
+# check the scenario's server side (backchannel: daxnfsd's log), and exit
+# with: 0 pass, 1 fail (with the failing checks listed), 77 skipped (no usable
+# QEMU on this machine, or no such --kernel). Everything is logged to stdout
+# (the ctest log) and kept in DIR/vm-work/SCENARIO/ (SCENARIO-SERIES with
+# --kernel).
 #
 # Calls: build-image.sh, qemu-system-x86_64, timeout, daxnfsd. Called by: ctest
 # (tests/vm/CMakeLists.txt) or by hand.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-build= daxnfsd= vmtool= daxtest= tmo=600
+build= daxnfsd= vmtool= daxtest= tmo=600 kernel=
 while [ $# -gt 1 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -33,13 +41,15 @@ while [ $# -gt 1 ]; do
     --vmtool) vmtool=$2; shift 2 ;;
     --daxtest) daxtest=$2; shift 2 ;;   # tests/unit/test_pmem_dax, run by guest/pmem.sh
     --timeout) tmo=$2; shift 2 ;;
+    --kernel) kernel=$2; shift 2 ;;     # 6.1 (the host's own), 7.3 (trixie-backports)
     *) break ;;
   esac
 done
 scenario=${1:-}
-[ -n "$build" ] && [ -n "$scenario" ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+[ -n "$build" ] && [ -n "$scenario" ] || { sed -n '2,19p' "$0" >&2; exit 2; }
+name=$scenario${kernel:+-$kernel}   # the log prefix and DIR/vm-work/NAME
 
-say() { echo "run-vm[$scenario]: $*"; }
+say() { echo "run-vm[$name]: $*"; }
 fail() { say "FAIL: $*"; cleanup; exit 1; }
 skip() { say "SKIPPED: $*"; cleanup; exit 77; }
 
@@ -64,6 +74,7 @@ case "$scenario" in
   tcp41|tcp42) script=guest/workload-host.sh; host_server=1; pmem=0 ;;
   pmem) script=guest/pmem.sh; host_server=0; pmem=1 ;;
   restart) script=guest/restart.sh; host_server=1; pmem=0 ;;
+  backchannel) script=guest/backchannel.sh; host_server=1; pmem=0 ;;
   knfsd) script=guest/knfsd.sh; host_server=0; pmem=0 ;;
   *) say "unknown scenario '$scenario'"; exit 2 ;;
 esac
@@ -82,7 +93,7 @@ fi
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
 cache="$build/vm-cache"
-work="$build/vm-work/$scenario"
+work="$build/vm-work/$name"
 share="$work/share"
 rm -rf "$work"
 mkdir -p "$share/bin" "$share/guest" "$share/out" "$share/ctl" "$cache"
@@ -94,8 +105,11 @@ bins=()
 
 # --- Image (one builder at a time: ctest may run scenarios in parallel). ---
 t0=$(date +%s)
-img=$(flock "$cache/.lock" "$here/build-image.sh" "$cache" ${bins[@]+"${bins[@]}"} | tail -1) \
-  || fail "building the guest image failed (log above)"
+img=$(flock "$cache/.lock" "$here/build-image.sh" ${kernel:+--kernel "$kernel"} "$cache" ${bins[@]+"${bins[@]}"})
+brc=$?
+img=$(echo "$img" | tail -1)
+[ $brc -ne 77 ] || skip "kernel ${kernel:-of the host} not available: ${img#SKIP: }"
+[ $brc -eq 0 ] || fail "building the guest image failed (log above)"
 [ -f "$img/initrd.img" ] || fail "image builder gave no initrd ($img)"
 say "image $img (ready in $(( $(date +%s) - t0 )) s)"
 sed 's/^/  /' "$img/versions.txt"
@@ -273,6 +287,46 @@ if [ "$scenario" = restart ] && [ -s "$srv_log" ]; then
   say "daxnfsd's recovery log lines:"
   grep -a -i -E 'client record|grace|reclaim' "$srv_log" | sed 's/^/  daxnfsd: /'
 fi
+# The back channel from the server's side (scenario backchannel): daxnfsd
+# logs "back channel up: clientid C minor M after N probe(s)" when a
+# session's back channel comes up and "back channel down: ..." when it fails.
+# Each mount (vers=4.1: minor 1, vers=4.2: minor 2) must have its back
+# channel up, every one after its first probe, and none may go down.
+backchannel_check() {
+  local up down m line n bad=0 probes failed delays
+  say "the guest's counts per mount (mountstats; the client's answers to CB_SEQUENCE):"
+  sed 's/^/  /' "$share/out/backchannel.txt" 2>/dev/null
+  up=$(grep -a 'back channel up:' "$srv_log")
+  down=$(grep -a 'back channel down:' "$srv_log")
+  # The CB probes the log shows: the N of each "up ... after N probe(s)"
+  # (failed probes before it included), and the failures the "down" reports
+  # count ("F failure(s) since the last report"; 1 per line otherwise).
+  probes=$(echo "$up" | sed -n 's/.* after \([0-9]*\) probe.*/\1/p' | paste -sd+)
+  failed=$(echo "$down" | awk 'NF { if (match($0, /[0-9]+ failure/)) s += substr($0, RSTART, RLENGTH); else s++ } END { print s + 0 }')
+  say "server log: $(echo "$up" | grep -c .) 'back channel up:' line(s) (CB probes before up: ${probes:-none}), $(echo "$down" | grep -c .) 'back channel down:' line(s) ($failed failed CB probe(s) reported)"
+  grep -a -E 'back channel|BIND_CONN' "$srv_log" | head -20 | sed 's/^/  daxnfsd: /'
+  for m in 1 2; do
+    echo "$up" | grep -q -E "back channel up: clientid [0-9a-f]+ minor $m after" && continue
+    say "FAIL: back channel (server log): no 'back channel up: clientid ... minor $m' line: the vers=4.$m mount's back channel never came up"
+    bad=1
+  done
+  while read -r line; do
+    n=$(echo "$line" | sed -n 's/.* after \([0-9]*\) probe.*/\1/p')
+    [ "$n" = 1 ] && continue
+    say "FAIL: back channel (server log): up after ${n:-?} probes, want 1: ${line#*back channel up: }"
+    bad=1
+  done < <(echo "$up" | grep .)
+  [ -z "$down" ] || { say "FAIL: back channel (server log): $(echo "$down" | grep -c .) 'back channel down:' line(s)"; bad=1; }
+  delays=$(sed -n 's/.*of_which_NFS4ERR_DELAY=\([0-9]*\).*/\1/p' "$share/out/backchannel.txt" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+  [ $bad = 0 ] || [ "$delays" = 0 ] ||
+    say "note: the client answered $delays CB_SEQUENCE call(s) with NFS4ERR_DELAY (10008) on these mounts"
+  [ $bad = 0 ] && say "back channel (server log): minor 1 and minor 2 up after 1 probe, none down"
+  return $bad
+}
+if [ "$scenario" = backchannel ] && [ -z "${DAXNFS_VM_SCRIPT:-}" ]; then
+  backchannel_check || result=1
+fi
+
 if [ -s "$srv_log" ] && { [ $result != 0 ] || grep -q -E 'ERROR|Sanitizer|runtime error' "$srv_log"; }; then
   say "daxnfsd log (last 40 lines):"
   tail -40 "$srv_log" | sed 's/^/  daxnfsd: /'
