@@ -9,6 +9,11 @@
 # installed from Debian's packages when missing (skipped if unavailable).
 # knfsd is not measured: the host kernel has no nfsd.
 #
+# Server "daxnfsd-nomac" is the same daemon built without the file handle
+# MAC's work (build-bench-nomac/, -DDAXNFS_BENCH_FH_NO_MAC): the A/B of what
+# the MAC costs, e.g.
+#   scripts/bench.sh --fs tmpfs --servers "daxnfsd daxnfsd-nomac" --rounds 7 -- -w getattr -r 1
+#
 # usage: scripts/bench.sh [--fs tmpfs|xfs|both] [--servers "daxnfsd ganesha"]
 #                         [--wait-quiet] [--perf] [--rounds N] [--out DIR] [-- nfs_bench options]
 #   --wait-quiet  wait until no qemu-system process runs before each server run
@@ -70,6 +75,12 @@ cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDAXNFS_TESTS=ON \
 cmake --build "$build" -j2 --target daxnfsd nfs_bench >/dev/null
 daxnfsd="$build/server/daxnfsd"
 nfs_bench="$build/tests/nfs_bench"
+if [[ " $servers " == *" daxnfsd-nomac "* ]]; then
+	echo "== building daxnfsd without the file handle MAC (A/B only) in $build-nomac"
+	cmake -S "$top" -B "$build-nomac" -DCMAKE_BUILD_TYPE=Release -DDAXNFS_TESTS=OFF \
+	      -DDAXNFS_SANITIZE=OFF -DCMAKE_C_FLAGS=-DDAXNFS_BENCH_FH_NO_MAC >/dev/null
+	cmake --build "$build-nomac" -j2 --target daxnfsd >/dev/null
+fi
 
 if [[ " $servers " == *" ganesha "* ]] && ! command -v ganesha.nfsd >/dev/null; then
 	if apt-cache policy nfs-ganesha-vfs 2>/dev/null | grep -q 'Candidate: [0-9]'; then
@@ -127,6 +138,13 @@ EXPORT { Export_Id = 1; Path = "$scratch/exp"; Pseudo = /; Access_Type = RW; Squ
 EOF
 	"$daxnfsd" -f "$scratch/daxnfsd.conf" >"$out/daxnfsd-$fs.log" 2>&1 &
 	server_pid=$!
+}
+
+start_daxnfsd-nomac() {   # port
+	local saved=$daxnfsd
+	daxnfsd="$build-nomac/server/daxnfsd"
+	start_daxnfsd "$1"
+	daxnfsd=$saved
 }
 
 start_ganesha() {   # port

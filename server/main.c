@@ -6,13 +6,15 @@
  * Job: read the config (errors: message, exit 2), set up logging, block the
  * signals that are read through descriptors (the lease signal; SIGINT and
  * SIGTERM through a signalfd in the event loop, never a handler), bring up
- * exports, the NFSv4 server, the worker pool and the TCP transport, run the
+ * exports, drop the capabilities it does not need (nfs4_privileges.c),
+ * bring up the NFSv4 server, the worker pool and the TCP transport, run the
  * loop, and on SIGINT/SIGTERM take everything down in reverse order so that
  * nothing is left allocated. The base directory (the @BASE@ of the embedded
  * default config) is -b, else the directory above the one holding the
  * binary: build/ for build/server/daxnfsd, so scripts/run.sh serves
  * build/export.
- * Calls: conf/, rpc/, pmem/lease, server/nfs4_server. Called by: the admin.
+ * Calls: conf/, rpc/, pmem/lease, server/nfs4_server, server/nfs4_privileges.
+ * Called by: the admin.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +34,7 @@
 #include "rpc/rpc.h"
 #include "rpc/svc.h"
 #include "rpc/xprt_tcp.h"
+#include "server/nfs4_privileges.h"
 #include "server/nfs4_server.h"
 
 #define DAXNFS_VERSION "0.1.0"
@@ -206,6 +209,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	exports_up = true;
+	/* Before nfs4_server_init starts the first thread: capabilities are
+	 * per thread and inherited. The exports are open; Recovery_Dir and the
+	 * listener need nothing that is dropped. */
+	rc = nfs4_privileges_drop(cfg.nfs_port);
+	if (rc < 0)
+		goto out;
 	rc = nfs4_server_init(&cfg);
 	if (rc < 0) {
 		log_err("main", "NFSv4 server: %s", strerror(-rc));

@@ -2,9 +2,11 @@
  * server/nfs4_compound.c: program 100003 version 4 (NULL and COMPOUND) and
  * the COMPOUND loop (RFC 8881 §16.2, §2.10.6 for the reply cache).
  *
- * For each operation: read its number, find it in the one table
- * (nfs4_ops.c), apply the order rules the table's flags name, decode its
- * arguments, call the handler, encode the result, stop at the first error.
+ * A tag that is not valid UTF-8 ends the compound before its first
+ * operation (NFS4ERR_INVAL). For each operation: read its number, find it
+ * in the one table (nfs4_ops.c), apply the order rules the table's flags
+ * name, decode its arguments, call the handler, encode the result, stop at
+ * the first error.
  * The reply size is checked against the session's limits before an
  * operation runs (from the table's estimate) and after it is encoded.
  * SEQUENCE decides whether the compound is a replay; a replay sends the
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "conf/log.h"
+#include "server/nfs4_fh.h"
 
 #define NFS4_PROGRAM 100003u
 #define NFS4_VERSION 4u
@@ -302,6 +305,13 @@ static int compound(struct rpc_request *req)
 	xdr_put_u32(res, 0);
 	if (c->minorversion < 1 || c->minorversion > 2) {
 		st = NFS4ERR_MINOR_VERS_MISMATCH;
+		goto patch;
+	}
+	/* The tag is a utf8str_cs: one that is not UTF-8 gets the tag back with
+	 * NFS4ERR_INVAL and no results, before any operation runs (RFC 8881
+	 * §16.2.3, §14.4). */
+	if (!nfs4_utf8_valid(tag.val, tag.len)) {
+		st = NFS4ERR_INVAL;
 		goto patch;
 	}
 	for (i = 0; i < c->numops; i++) {

@@ -208,6 +208,18 @@ uint64_t nfs4_fh_change(const struct nfs4_fh *fh)
 	return a.change;
 }
 
+/*
+ * Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF), and neither U+FFFE nor U+FFFF. Those two are noncharacters with
+ * a meaning in 16-bit text handling: U+FFFE is a byte-swapped byte order
+ * mark, the sign of text decoded in the wrong byte order, and U+FFFF is the
+ * "no character" sentinel of many UTF-16 APIs; a name holding either was
+ * mangled on its way, and pynfs lists both among the invalid strings a
+ * server must refuse. The other noncharacters (U+FDD0-U+FDEF and the last
+ * two code points of planes 1-16) are accepted: Unicode Corrigendum #9 lets
+ * them be interchanged, and refusing them would leave local files with such
+ * names unreachable over NFS.
+ */
 bool nfs4_utf8_valid(const uint8_t *s, size_t len)
 {
 	size_t i = 0;
@@ -240,7 +252,7 @@ bool nfs4_utf8_valid(const uint8_t *s, size_t len)
 			cp = cp << 6 | (s[i + k] & 0x3f);
 		}
 		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
 			return false;
 		i += n + 1;
 	}

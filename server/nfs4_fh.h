@@ -56,11 +56,11 @@ nfsstat4 nfs4_fh_check_dir(const struct nfs4_fh *fh, bool symlink_err);
  * a directory, SYMLINK for a symlink, INVAL for anything else. */
 nfsstat4 nfs4_fh_check_reg(const struct nfs4_fh *fh);
 
-/* Checks a component4 (RFC 8881 §14.4, §18.x): empty -> INVAL, not UTF-8 ->
- * INVAL, longer than NAME_MAX -> NAMETOOLONG, '/' or NUL -> BADCHAR,
+/* Checks a component4 (RFC 8881 §14.4, §18.x): empty -> INVAL, not UTF-8
+ * (nfs4_utf8_valid) -> INVAL, longer than NAME_MAX -> NAMETOOLONG, '/' or NUL -> BADCHAR,
  * "." or ".." -> BADNAME. On success *out is a NUL-terminated arena copy. */
 nfsstat4 nfs4_name_check(struct nfs4_compound *c, const struct xdr_opaque *name, char **out);
-/* Valid UTF-8 (no overlongs, no surrogates). */
+/* Valid UTF-8 (no overlongs, no surrogates), without U+FFFE and U+FFFF. */
 bool nfs4_utf8_valid(const uint8_t *s, size_t len);
 
 /* The change attribute of a directory, for change_info4 (0 when unknown). */

@@ -4,13 +4,30 @@
  * Policy: a grace period runs only when the stable records name clients of
  * the previous run (only they can hold state to reclaim); a server that
  * starts with no records has none, since no client could have been told
- * anything by it. Grace ends when NFSV4.Grace_Period seconds are up or when
- * every recorded client has sent RECLAIM_COMPLETE, whichever comes first.
- * During grace only recorded clients may reclaim (CLAIM_PREVIOUS) and new
- * state is refused with NFS4ERR_GRACE; so is new state for any client before
- * its RECLAIM_COMPLETE (as knfsd does; pynfs RECC3).
- * Called with the state lock held. Calls: nfs4_recovery.c.
- * Called by: nfs4_server.c (start, tick), nfs4_session.c, OPEN/LOCK handlers.
+ * anything by it. During grace only recorded clients may reclaim
+ * (CLAIM_PREVIOUS, reclaim LOCK) and new state is refused with NFS4ERR_GRACE;
+ * so is new state for any client before its RECLAIM_COMPLETE (as knfsd does;
+ * pynfs RECC3).
+ *
+ * How long it lasts:
+ *  - it ends early only when every recorded client of the previous run has
+ *    sent RECLAIM_COMPLETE (nfs4_recovery.c counts them); new clients and
+ *    recorded clients that come back do not end it by themselves;
+ *  - otherwise it ends NFSV4.Grace_Period seconds after the start, unless
+ *    reclaims are still arriving then: a reclaim, or a recorded client
+ *    confirming itself (it is about to reclaim), within RECLAIM_QUIET seconds
+ *    of the end moves the end to RECLAIM_QUIET seconds after it, as knfsd
+ *    keeps its grace going while "somebody reclaimed" since its last look;
+ *  - never past Grace_Period + Lease_Lifetime after the start. A client
+ *    that noticed the restart at once has had a whole lease more than the
+ *    period promised, and since the config refuses Grace_Period <
+ *    Lease_Lifetime, the bound is also at most twice Grace_Period: a client
+ *    that reclaims forever cannot hold every other client's new state off
+ *    for longer than that.
+ * Times are CLOCK_MONOTONIC seconds, checked once a second (the tick).
+ * Called with the state lock held (but nfs4_in_grace, which is lock-free).
+ * Calls: nfs4_recovery.c. Called by: nfs4_server.c (start, tick),
+ * nfs4_session.c (CREATE_SESSION, RECLAIM_COMPLETE), OPEN/LOCK handlers.
  */
 #include "server/nfs4_session.h"
 
@@ -18,8 +35,13 @@
 
 #include "conf/log.h"
 
+/* Seconds of silence after the last reclaim before an overdue grace ends. */
+#define RECLAIM_QUIET 3
+
 static atomic_bool grace_active;
-static time_t grace_end;
+static time_t grace_end;       /* moves later while reclaims arrive */
+static time_t grace_limit;     /* start + Grace_Period + Lease_Lifetime */
+static bool grace_extended;    /* logged once */
 
 static void grace_stop(const char *why)
 {
@@ -31,15 +53,21 @@ static void grace_stop(const char *why)
 
 void nfs4_grace_start(uint32_t seconds, unsigned known_clients)
 {
+	time_t now = nfs4_now();
+	uint32_t lease = nfs4_lease_time();
+
+	grace_extended = false;
 	if (seconds == 0 || known_clients == 0) {
 		atomic_store(&grace_active, false);
 		log_info("nfs4", "no grace period (%u client records)", known_clients);
 		return;
 	}
-	grace_end = nfs4_now() + seconds;
+	grace_end = now + seconds;
+	grace_limit = grace_end + (lease < seconds ? lease : seconds);
 	atomic_store(&grace_active, true);
-	log_info("nfs4", "grace period of %u s for %u client(s) of the previous run",
-		 seconds, known_clients);
+	log_info("nfs4", "grace period of %u s (up to %u s while reclaims arrive) for %u "
+		 "client(s) of the previous run", seconds, (unsigned)(grace_limit - now),
+		 known_clients);
 }
 
 bool nfs4_in_grace(void)
@@ -47,10 +75,34 @@ bool nfs4_in_grace(void)
 	return atomic_load(&grace_active);
 }
 
+/* A reclaim happened now: an end that is near moves away, up to the bound. */
+static void reclaim_seen(void)
+{
+	time_t want = nfs4_now() + RECLAIM_QUIET;
+
+	if (!atomic_load(&grace_active) || want <= grace_end)
+		return;
+	grace_end = want < grace_limit ? want : grace_limit;
+	if (!grace_extended) {
+		grace_extended = true;
+		log_info("nfs4", "grace period extended: clients are still reclaiming");
+	}
+}
+
 void nfs4_grace_tick(time_t now)
 {
-	if (atomic_load(&grace_active) && now >= grace_end)
-		grace_stop("time is up");
+	if (!atomic_load(&grace_active) || now < grace_end)
+		return;
+	grace_stop(now >= grace_limit && grace_extended ? "its longest extension is up"
+							 : "time is up");
+}
+
+bool nfs4_grace_client_back(const struct xdr_opaque *owner)
+{
+	if (!atomic_load(&grace_active) || !nfs4_recovery_was_known(owner))
+		return false;
+	reclaim_seen();
+	return true;
 }
 
 void nfs4_grace_client_done(struct nfs4_client *clp)
@@ -71,6 +123,7 @@ nfsstat4 nfs4_grace_check(struct nfs4_client *clp, bool is_reclaim)
 		return grace || (clp && !clp->reclaim_complete) ? NFS4ERR_GRACE : NFS4_OK;
 	if (!grace || !clp || clp->reclaim_complete || !clp->may_reclaim)
 		return NFS4ERR_NO_GRACE;
+	reclaim_seen();
 	return NFS4_OK;
 }
 

@@ -10,6 +10,21 @@
  * Cookie verifier: a constant, so listings resume across a server restart;
  * a cookie other than 0 with a verifier that is neither ours nor all zeroes
  * is NFS4ERR_NOT_SAME.
+ * A cookie the server never gave out is NFS4ERR_BAD_COOKIE (RFC 8881
+ * §18.23.3). The backend's offsets are opaque (XFS data block positions,
+ * ext4 name hashes, tmpfs indexes: up to 63 bits, so no room for a MAC in
+ * the cookie) and every filesystem seeks anywhere without complaint, so a
+ * cookie is checked against the listing itself:
+ *  - pseudo directory and junction cookies name a child by index: it must
+ *    exist;
+ *  - a backend cookie is good when it ends one of the recent replies (a
+ *    small table of them: the cookie a client pages forward with, checked
+ *    in O(1)), or else when the backend's own listing of the directory,
+ *    read from the start as the caller, produces it as some entry's offset
+ *    (a mid-reply cookie, or any cookie after a restart: O(position)).
+ * Listings still resume across restarts. The one cookie given out and then
+ * refused: one not in the table whose next entry was removed meanwhile (its
+ * offset no longer follows any entry); the client starts the listing over.
  * Sizes: maxcount bounds the whole READDIR4resok (verifier, entries, eof);
  * dircount bounds the entries' cookie+name bytes (a hint: at least one entry
  * is always returned); NFS4ERR_TOOSMALL when not even one entry fits.
@@ -18,11 +33,13 @@
  * Calls: nfs4_attr.h, nfs4_fh.h, the backend. Called by: the op table.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "server/nfs4_attr.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_ops.h"
+#include "server/nfs4_session.h"
 
 #define COOKIE_BASE 3u            /* 0 = start, 1 and 2 reserved */
 #define RESOK_BASE (8u + 4u + 4u) /* cookieverf, no-more-entries, eof */
@@ -31,8 +48,18 @@
 #define JUNCTION_COOKIE 0xffffffff00000000ull
 #define MAX_REPLY (256u << 10)   /* keeps the per-request arena small; fewer entries are always allowed */
 #define REPLY_SLACK 512u         /* RPC header and the results of ops after READDIR */
+#define ISSUED_SLOTS 4096u       /* recent reply-ending cookies remembered (64 KiB) */
 
 static const uint8_t cookie_verf[NFS4_VERIFIER_SIZE] = { 'd', 'a', 'x', 'n', 'f', 's', 0, 1 };
+
+/* The last cookie of recent replies, by directory; direct-mapped, a newer
+ * entry replaces an older one in its slot (which then takes the slow check). */
+struct issued_cookie {
+	uint64_t dir;             /* hash of the directory's file handle; 0 = free */
+	uint64_t cookie;
+};
+static struct issued_cookie issued[ISSUED_SLOTS];
+static pthread_mutex_t issued_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct rd_ent {
 	const char *name;
@@ -147,6 +174,80 @@ static nfsstat4 entry_fh(struct nfs4_compound *c, const struct rd_ent *e, struct
 	return nfs4_fh_from_obj(c->cur.exp, obj, fh);
 }
 
+static uint64_t dir_key(const struct nfs4_fh *fh)
+{
+	return nfs4_hash_bytes(fh->data, fh->len) | 1;   /* never 0 (free) */
+}
+
+static struct issued_cookie *issued_slot(uint64_t dir, uint64_t cookie)
+{
+	return &issued[(dir ^ cookie * 0x9e3779b97f4a7c15ull) % ISSUED_SLOTS];
+}
+
+static void issued_remember(uint64_t dir, uint64_t cookie)
+{
+	struct issued_cookie *e = issued_slot(dir, cookie);
+
+	pthread_mutex_lock(&issued_lock);
+	e->dir = dir;
+	e->cookie = cookie;
+	pthread_mutex_unlock(&issued_lock);
+}
+
+static bool issued_known(uint64_t dir, uint64_t cookie)
+{
+	struct issued_cookie *e = issued_slot(dir, cookie);
+	bool known;
+
+	pthread_mutex_lock(&issued_lock);
+	known = e->dir == dir && e->cookie == cookie;
+	pthread_mutex_unlock(&issued_lock);
+	return known;
+}
+
+struct cookie_find {
+	uint64_t want;            /* backend offset */
+	bool found;
+};
+
+static bool cookie_find_cb(void *ctx, const char *name, size_t namelen, uint64_t cookie_after,
+			   uint64_t fileid, enum pmem_obj_type type)
+{
+	struct cookie_find *f = ctx;
+
+	(void)name;
+	(void)namelen;
+	(void)fileid;
+	(void)type;
+	f->found = cookie_after == f->want;
+	return !f->found;
+}
+
+/* NFS4_OK when cookie (3 or more) is one that the current directory's
+ * listing gives out (see the top of this file), NFS4ERR_BAD_COOKIE if not. */
+static nfsstat4 cookie_check(struct nfs4_compound *c, uint64_t cookie)
+{
+	const struct nfs4_pseudo_node *node;
+	struct cookie_find f = { cookie - COOKIE_BASE, false };
+	bool eof;
+	int err;
+
+	if (c->cur.pseudo)
+		return cookie - COOKIE_BASE < c->cur.pseudo->nchildren ? NFS4_OK
+								 : NFS4ERR_BAD_COOKIE;
+	if (cookie >= JUNCTION_COOKIE) {
+		node = nfs4_export_is_root(c->cur.exp, c->cur.obj) ? c->cur.exp->node : NULL;
+		return node && cookie - JUNCTION_COOKIE < node->nchildren ? NFS4_OK
+									 : NFS4ERR_BAD_COOKIE;
+	}
+	if (issued_known(dir_key(&c->cur), cookie))
+		return NFS4_OK;
+	err = c->cur.obj->ops->readdir(c->cur.obj, &c->cred, 0, cookie_find_cb, &f, &eof);
+	if (err)
+		return nfs4_errno_to_status(err);
+	return f.found ? NFS4_OK : NFS4ERR_BAD_COOKIE;
+}
+
 NFS4_OP(readdir)
 {
 	READDIR4args *a = args;
@@ -154,7 +255,7 @@ NFS4_OP(readdir)
 	const bitmap4 *want = &a->attr_request;
 	static const uint8_t zero_verf[NFS4_VERIFIER_SIZE];
 	struct rd_collect rc = { 0 };
-	entry4 *head = NULL, **tail = &head;
+	entry4 *head = NULL, **tail = &head, *last = NULL;
 	size_t used = RESOK_BASE, dirused = 0;
 	uint32_t limit = a->maxcount;
 	bool eof = false, want_rderr;
@@ -175,6 +276,11 @@ NFS4_OP(readdir)
 		return NFS4ERR_NOT_SAME;
 	if (c->cur.exp && c->cur.exp->conf.access == CONF_ACCESS_NONE)
 		return NFS4ERR_ACCESS;
+	if (a->cookie != 0) {
+		st = cookie_check(c, a->cookie);
+		if (st != NFS4_OK)
+			return st;
+	}
 	if (limit > MAX_REPLY)
 		limit = MAX_REPLY;
 	/* What this reply can still carry (a smaller answer is always allowed). */
@@ -253,10 +359,14 @@ NFS4_OP(readdir)
 		dirused += ENTRY_FIXED + XDR_ROUNDUP(e->namelen);
 		*tail = ent;
 		tail = &ent->nextentry;
+		last = ent;
 		nout++;
 	}
 	if (nout == 0 && i < rc.n)
 		return NFS4ERR_TOOSMALL;
+	/* The cookie the client will page forward with: checked in O(1). */
+	if (last && !c->cur.pseudo && last->cookie < JUNCTION_COOKIE)
+		issued_remember(dir_key(&c->cur), last->cookie);
 	memcpy(r->u.resok4.cookieverf, cookie_verf, sizeof(cookie_verf));
 	r->u.resok4.reply.entries = head;
 	r->u.resok4.reply.eof = eof && i == rc.n;

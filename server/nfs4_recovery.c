@@ -3,7 +3,18 @@
  * server owner that must stay the same across restarts.
  *
  *   <dir>/server_owner      "daxnfs-<random>", created once
- *   <dir>/clients/<hash>    one file per confirmed client: its co_ownerid bytes
+ *   <dir>/clients/<name>    one file per confirmed client: its co_ownerid bytes
+ *
+ * A record's name is the hex BLAKE2b-128 of the co_ownerid. Any client picks
+ * its own co_ownerid, so the name must not collide on purpose: with a weak
+ * hash (releases before this one used 64-bit FNV-1a) a client could choose
+ * an owner whose record name is a victim's and overwrite the victim's
+ * record, or delete it when its own lease ran out; after a restart the
+ * victim, no longer known, would be refused its reclaims (NFS4ERR_NO_GRACE).
+ * Records under other names (FNV ones) are still read, since the name of
+ * each loaded record is kept and used to remove it; an owner found in two
+ * files is counted once and the second file removed, so that one owner
+ * cannot keep the grace period from ending early.
  *
  * A record is written to a temporary name, fsync'd, renamed into place and
  * the directory fsync'd before the CREATE_SESSION reply that confirms the
@@ -12,7 +23,7 @@
  * reclaim during grace. A record goes with DESTROY_CLIENTID or lease expiry,
  * and previous-run records whose client never came back go when grace ends.
  * Has its own mutex (writes happen without the state lock).
- * Calls: libc, conf/log. Called by: nfs4_session.c, nfs4_client.c,
+ * Calls: libc, libsodium (BLAKE2b), conf/log. Called by: nfs4_session.c, nfs4_client.c,
  * nfs4_grace.c, nfs4_server.c.
  */
 #include "server/nfs4_session.h"
@@ -20,7 +31,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +42,14 @@
 
 #include "conf/log.h"
 
+#define RECORD_HASH_BYTES 16u   /* BLAKE2b-128: 32 hex digits */
+
 struct prev_client {
 	uint8_t owner[NFS4_OPAQUE_LIMIT];
 	uint32_t len;
 	bool reclaimed;      /* sent RECLAIM_COMPLETE in this run */
 	bool rewritten;      /* confirmed again in this run: the record is current */
+	char file[NAME_MAX + 1];   /* the record's name when loaded */
 };
 
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -44,10 +60,28 @@ static struct prev_client *prev;
 static unsigned n_prev;
 static bool grace_over;
 
-static void record_name(const uint8_t *owner, uint32_t len, char *out, size_t cap)
+/* The record's file name (no directory) for owner. */
+static void record_base(const uint8_t *owner, uint32_t len, char out[2 * RECORD_HASH_BYTES + 1])
 {
-	snprintf(out, cap, "%s/%016llx", clients_dir,
-		 (unsigned long long)nfs4_hash_bytes(owner, len));
+	uint8_t h[RECORD_HASH_BYTES];
+
+	crypto_generichash(h, sizeof(h), owner, len, NULL, 0);
+	sodium_bin2hex(out, 2 * RECORD_HASH_BYTES + 1, h, sizeof(h));
+}
+
+static void record_path(const char *base, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s", clients_dir, base);
+}
+
+/* Removes the record file base; a record that is already gone is fine. */
+static void record_unlink(const char *base)
+{
+	char path[4500];
+
+	record_path(base, path, sizeof(path));
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_warn("nfs4", "cannot remove client record %s: %s", path, strerror(errno));
 }
 
 static int fsync_dir(const char *dir)
@@ -136,6 +170,8 @@ static int load_owner(void)
 	return write_durable(rec_dir, path, server_owner, strlen(server_owner));
 }
 
+static struct prev_client *prev_find(const uint8_t *owner, uint32_t len);
+
 static int load_clients(void)
 {
 	DIR *d = opendir(clients_dir);
@@ -152,9 +188,8 @@ static int load_clients(void)
 
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", clients_dir, e->d_name);
 		if (strstr(e->d_name, ".tmp")) {
-			unlink(path);   /* a record whose write did not finish */
+			record_unlink(e->d_name);   /* a record whose write did not finish */
 			continue;
 		}
 		grown = realloc(prev, (n_prev + 1) * sizeof(*prev));
@@ -165,14 +200,27 @@ static int load_clients(void)
 		prev = grown;
 		pc = &prev[n_prev];
 		memset(pc, 0, sizeof(*pc));
+		record_path(e->d_name, path, sizeof(path));
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			log_warn("nfs4", "cannot read client record %s: %s", path, strerror(errno));
 			continue;
+		}
 		n = read(fd, pc->owner, sizeof(pc->owner));
+		if (n < 0)
+			log_warn("nfs4", "cannot read client record %s: %s", path, strerror(errno));
 		close(fd);
 		if (n <= 0)
 			continue;
 		pc->len = (uint32_t)n;
+		if (prev_find(pc->owner, pc->len)) {
+			/* The same owner twice (an old name and a new one): one
+			 * client, and one RECLAIM_COMPLETE must account for it. */
+			log_info("nfs4", "client record %s repeats another one: removed", path);
+			record_unlink(e->d_name);
+			continue;
+		}
+		snprintf(pc->file, sizeof(pc->file), "%s", e->d_name);
 		n_prev++;
 	}
 	closedir(d);
@@ -221,32 +269,41 @@ static struct prev_client *prev_find(const uint8_t *owner, uint32_t len)
 
 int nfs4_recovery_add(const struct nfs4_client *clp)
 {
-	char path[4300];
+	char base[2 * RECORD_HASH_BYTES + 1], path[4500];
 	struct prev_client *pc;
 	int rc;
 
 	pthread_mutex_lock(&rec_lock);
-	record_name(clp->owner_id.val, clp->owner_id.len, path, sizeof(path));
+	record_base(clp->owner_id.val, clp->owner_id.len, base);
+	record_path(base, path, sizeof(path));
 	rc = write_durable(clients_dir, path, clp->owner_id.val, clp->owner_id.len);
 	pc = prev_find(clp->owner_id.val, clp->owner_id.len);
-	if (rc == 0 && pc)
+	if (rc == 0 && pc) {
 		pc->rewritten = true;
+		if (strcmp(pc->file, base) != 0) {
+			/* loaded under an older name: the new record replaces it */
+			record_unlink(pc->file);
+			snprintf(pc->file, sizeof(pc->file), "%s", base);
+		}
+	}
 	pthread_mutex_unlock(&rec_lock);
 	return rc;
 }
 
 void nfs4_recovery_remove(const struct nfs4_client *clp)
 {
-	char path[4300];
+	char base[2 * RECORD_HASH_BYTES + 1];
 	struct prev_client *pc;
 
 	pthread_mutex_lock(&rec_lock);
-	record_name(clp->owner_id.val, clp->owner_id.len, path, sizeof(path));
-	if (unlink(path) < 0 && errno != ENOENT)
-		log_warn("nfs4", "cannot remove client record %s: %s", path, strerror(errno));
+	record_base(clp->owner_id.val, clp->owner_id.len, base);
+	record_unlink(base);
 	pc = prev_find(clp->owner_id.val, clp->owner_id.len);
-	if (pc)
+	if (pc) {
+		if (strcmp(pc->file, base) != 0)
+			record_unlink(pc->file);
 		pc->rewritten = false;
+	}
 	pthread_mutex_unlock(&rec_lock);
 }
 
@@ -282,17 +339,13 @@ unsigned nfs4_recovery_previous_count(void)
 
 void nfs4_recovery_end_grace(void)
 {
-	char path[4300];
 	unsigned i;
 
 	pthread_mutex_lock(&rec_lock);
 	grace_over = true;
-	for (i = 0; i < n_prev; i++) {
-		if (prev[i].rewritten)
-			continue;
-		record_name(prev[i].owner, prev[i].len, path, sizeof(path));
-		unlink(path);   /* never came back: it cannot reclaim any more */
-	}
+	for (i = 0; i < n_prev; i++)
+		if (!prev[i].rewritten)
+			record_unlink(prev[i].file);   /* never came back: it cannot reclaim any more */
 	pthread_mutex_unlock(&rec_lock);
 }
 

@@ -399,7 +399,7 @@ static void cs_confirm(struct nfs4_client *clp)
 	if (old && old != clp)
 		nfs4_client_destroy(old, false);
 	clp->confirmed = true;
-	clp->may_reclaim = nfs4_in_grace() && nfs4_recovery_was_known(&clp->owner_id);
+	clp->may_reclaim = nfs4_grace_client_back(&clp->owner_id);
 }
 
 NFS4_OP(create_session)

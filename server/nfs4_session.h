@@ -184,6 +184,9 @@ const char *nfs4_server_owner(void);
 void nfs4_grace_start(uint32_t seconds, unsigned known_clients);
 void nfs4_grace_tick(time_t now);
 void nfs4_grace_client_done(struct nfs4_client *clp);
+/* At a client's confirmation: true when owner is a recorded client of the
+ * previous run and grace is on (it may reclaim); counts as reclaim activity. */
+bool nfs4_grace_client_back(const struct xdr_opaque *owner);
 
 /* ---- backchannel (nfs4_callback.c) ---- */
 int nfs4_cb_init(void);
