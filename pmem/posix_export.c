@@ -262,13 +262,27 @@ static int posix_obj_cached(struct posix_export *exp, const uint8_t *h, size_t h
 	return rc;
 }
 
-static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, struct pmem_obj **out)
+int posix_khandle_open(struct posix_export *exp, const uint8_t *k, size_t klen, int flags)
 {
-	struct posix_export *exp = posix_exp(e);
 	union {
 		struct file_handle fh;
 		uint8_t raw[sizeof(struct file_handle) + POSIX_KHANDLE_MAX];
 	} u;
+	int fd;
+
+	if (klen <= 4 || klen > POSIX_KHANDLE_MAX)
+		return -EBADF;
+	u.fh.handle_type = (int)((uint32_t)k[0] | (uint32_t)k[1] << 8 |
+				 (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24);
+	u.fh.handle_bytes = (unsigned)(klen - 4);
+	memcpy(u.fh.f_handle, k + 4, klen - 4);
+	fd = open_by_handle_at(exp->root_fd, &u.fh, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, struct pmem_obj **out)
+{
+	struct posix_export *exp = posix_exp(e);
 	const uint8_t *b = h, *k, *parent;
 	struct pmem_obj *obj = NULL;
 	size_t klen, plen;
@@ -285,13 +299,9 @@ static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, s
 	plen = len - 1 - klen;
 	if (plen > POSIX_KHANDLE_MAX)
 		return -EBADF;
-	u.fh.handle_type = (int)((uint32_t)k[0] | (uint32_t)k[1] << 8 |
-				 (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24);
-	u.fh.handle_bytes = (unsigned)(klen - 4);
-	memcpy(u.fh.f_handle, k + 4, klen - 4);
-	fd = open_by_handle_at(exp->root_fd, &u.fh, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	fd = posix_khandle_open(exp, k, klen, O_PATH | O_NOFOLLOW);
 	if (fd < 0) {
-		rc = -errno;
+		rc = fd;
 		/* Bytes the filesystem cannot decode are as good as a deleted file. */
 		if (rc == -EINVAL || rc == -ENOENT || rc == -ELOOP)
 			rc = -ESTALE;

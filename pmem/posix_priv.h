@@ -123,6 +123,10 @@ enum pmem_obj_type posix_mode_type(mode_t mode);
 void posix_fd_path(int fd, char buf[64]);
 /* The kernel handle of fd (POSIX_KHANDLE_MAX bytes at most). */
 int posix_fd_khandle(int fd, uint8_t *out, size_t *outlen);
+/* open_by_handle_at of kernel handle bytes k (as posix_fd_khandle makes
+ * them) with flags (O_CLOEXEC added): the descriptor, or -errno (-EBADF for
+ * a length no kernel handle has). */
+int posix_khandle_open(struct posix_export *exp, const uint8_t *k, size_t klen, int flags);
 int64_t posix_now_ms(void);
 
 /* posix_subtree.c: is an object inside its export (sub-directory exports) */

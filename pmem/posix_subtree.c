@@ -168,20 +168,10 @@ static bool dir_has_ino(int dirfd, ino_t ino)
  * and holds an entry for ino. */
 static int parent_holds(struct posix_export *exp, const uint8_t *parent, size_t plen, ino_t ino)
 {
-	union {
-		struct file_handle fh;
-		uint8_t raw[sizeof(struct file_handle) + POSIX_KHANDLE_MAX];
-	} u;
 	struct stat st;
 	int fd, rc;
 
-	if (plen <= 4 || plen > POSIX_KHANDLE_MAX)
-		return -ESTALE;
-	u.fh.handle_type = (int)((uint32_t)parent[0] | (uint32_t)parent[1] << 8 |
-				 (uint32_t)parent[2] << 16 | (uint32_t)parent[3] << 24);
-	u.fh.handle_bytes = (unsigned)(plen - 4);
-	memcpy(u.fh.f_handle, parent + 4, plen - 4);
-	fd = open_by_handle_at(exp->root_fd, &u.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = posix_khandle_open(exp, parent, plen, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return -ESTALE;
 	if (fstat(fd, &st) < 0 || st.st_dev != exp->dev || !S_ISDIR(st.st_mode)) {

@@ -180,17 +180,7 @@ static struct nfs4_cl *client_at_minor(const char *owner, uint32_t minor)
  * session for both channels again (which asks the server for a probe). */
 static void rebind_back(struct nfs4_cl *cl)
 {
-	struct nfs4_cl_compound cp;
-	nfs_argop4 *op;
-
-	nfs4_cl_compound_init(&cp, cl);
-	cp.no_sequence = true;   /* BIND_CONN_TO_SESSION must be the only op */
-	op = nfs4_cl_add(&cp, OP_BIND_CONN_TO_SESSION);
-	memcpy(op->u.opbind_conn_to_session.bctsa_sessid, cl->sessionid, sizeof(sessionid4));
-	op->u.opbind_conn_to_session.bctsa_dir = CDFC4_BACK_OR_BOTH;
-	assert_int_equal(nfs4_cl_send(&cp), 0);
-	assert_int_equal(cp.status, NFS4_OK);
-	nfs4_cl_compound_free(&cp);
+	assert_int_equal(nfs4_cl_bind_conn(cl, CDFC4_BACK_OR_BOTH), NFS4_OK);
 }
 
 /* Serves callbacks until n CB_SEQUENCEs (answered or dropped) have come. */

@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "tests/proto/lib/proto_proc.h"
 #include "tests/proto/test_ns_util.h"
 
 #define MAX_OWNERS 200
@@ -86,16 +87,11 @@ static nfsstat4 close_sid(struct nfs4_cl *cl, const char *name, const stateid4 *
 	return st;
 }
 
-static unsigned log_count(const struct proto_server *s, const char *needle)
+static long log_count(const struct proto_server *s, const char *needle)
 {
-	FILE *f = fopen(s->log_path, "r");
-	char line[1024];
-	unsigned n = 0;
+	long n = proto_log_count(s->log_path, 0, needle, 100000);
 
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
+	assert_true(n >= 0);
 	return n;
 }
 

@@ -785,3 +785,19 @@ void nfs4_cl_close(struct nfs4_cl *cl, bool tidy)
 	proto_close(&cl->conn);
 	free(cl);
 }
+
+nfsstat4 nfs4_cl_bind_conn(struct nfs4_cl *cl, channel_dir_from_client4 dir)
+{
+	struct nfs4_cl_compound cp;
+	nfs_argop4 *op;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	cp.no_sequence = true;   /* BIND_CONN_TO_SESSION must be the only op */
+	op = nfs4_cl_add(&cp, OP_BIND_CONN_TO_SESSION);
+	memcpy(op->u.opbind_conn_to_session.bctsa_sessid, cl->sessionid, sizeof(sessionid4));
+	op->u.opbind_conn_to_session.bctsa_dir = dir;
+	st = nfs4_cl_send(&cp) == 0 ? cp.status : NFS4ERR_SERVERFAULT;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}

@@ -139,6 +139,9 @@ void nfs4_cl_set_owner(struct nfs4_cl *cl, const char *owner, uint64_t verf);
 nfsstat4 nfs4_cl_destroy_session(struct nfs4_cl *cl);
 nfsstat4 nfs4_cl_destroy_clientid(struct nfs4_cl *cl);
 nfsstat4 nfs4_cl_reclaim_complete(struct nfs4_cl *cl);
+/* BIND_CONN_TO_SESSION of cl's connection to its own session, direction dir
+ * (CDFC4_*), as a Linux client does on SEQ4_STATUS_CB_PATH_DOWN. */
+nfsstat4 nfs4_cl_bind_conn(struct nfs4_cl *cl, channel_dir_from_client4 dir);
 /* A SEQUENCE-only compound (lease renewal; updates last_status_flags). */
 nfsstat4 nfs4_cl_sequence(struct nfs4_cl *cl);
 /* With tidy: DESTROY_SESSION + DESTROY_CLIENTID first (errors ignored). */
