@@ -3,7 +3,8 @@
 # and UndefinedBehaviorSanitizer and -Werror, and runs every test through ctest
 # (unit, protocol, storage and VM tests); then builds without sanitizers and
 # runs the protocol tests again with an optimised (-O2, -Werror) daemon under
-# valgrind (no leaks, no memory errors). Needs root for loop devices, XFS and leases; tests that
+# valgrind (no leaks, no memory errors); then builds the libFuzzer targets with
+# clang and runs each for a short while (docs/fuzzing.md). Needs root for loop devices, XFS and leases; tests that
 # cannot run here say SKIPPED with the reason. Extra arguments go to the first
 # ctest run (e.g. -LE vm for a quick run without the VM tests).
 set -euo pipefail
@@ -23,3 +24,8 @@ cmake -S "$top" -B "$top/build-valgrind" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DDAXNFS_VALGRIND_TESTS=ON -DDAXNFS_WERROR=ON >/dev/null
 cmake --build "$top/build-valgrind" -j"$jobs"
 (cd "$top/build-valgrind" && ctest --output-on-failure --timeout 1500 -L valgrind)
+
+echo "== fuzz build (clang, libFuzzer, ASan + UBSan) and a short run of every fuzz target"
+cmake -S "$top" -B "$top/build-fuzz" -DCMAKE_C_COMPILER=clang -DDAXNFS_FUZZ=ON >/dev/null
+cmake --build "$top/build-fuzz" -j"$jobs"
+(cd "$top/build-fuzz" && ctest --output-on-failure -L fuzz)

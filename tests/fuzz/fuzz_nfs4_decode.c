@@ -11,12 +11,10 @@
  *     differ only in padding, which we write as zeros);
  *   - a failed decode leaves the stream failed (false <=> !xdr_ok);
  *   - the arena holds at most a bounded multiple of the input size.
- * Built by -DDAXNFS_FUZZ=ON with clang (-fsanitize=fuzzer); replayed under
- * gcc + ASan by tests/unit/test_rpc_xdr_mutate.c, which includes this file.
- *
- *   CC=clang cmake -S . -B build-fuzz -DDAXNFS_FUZZ=ON -DDAXNFS_TESTS=OFF
- *   cmake --build build-fuzz --target fuzz_nfs4_decode
- *   mkdir -p corpus && build-fuzz/rpc/fuzz_nfs4_decode -max_total_time=600 corpus
+ * Built by the fuzz configuration (clang, -DDAXNFS_FUZZ=ON: the decoders
+ * themselves under ASan and UBSan too, tests/fuzz/CMakeLists.txt); replayed
+ * under gcc + ASan by tests/unit/test_rpc_xdr_mutate.c, which includes this
+ * file. How to run it, short and long: docs/fuzzing.md (scripts/fuzz.sh).
  */
 #include <stdint.h>
 #include <stdlib.h>
