@@ -339,11 +339,11 @@ static void work_free(struct cb_work *w)
 static void run_work(struct cb_work *w)
 {
 	struct nfs4_session *s = w->s;
-	struct cb_target t;
+	struct cb_target t = { 0 };
 	struct cb_attempt at;
-	enum nfs4_cb_seq_verdict v = NFS4_CB_SEQ_FAILED;
+	enum nfs4_cb_seq_verdict v;
 	int64_t again = -1;
-	bool current;
+	bool current, requeue = false;
 
 	memset(&at, 0, sizeof(at));
 	arena_init(&at.arena, 0);
@@ -356,9 +356,7 @@ static void run_work(struct cb_work *w)
 		} else if (w->done) {
 			w->done(w->ctx, -ENOTCONN, NFS4ERR_SERVERFAULT, NULL);
 		}
-		attempt_release(&at);
-		work_free(w);
-		return;
+		goto out;
 	}
 	/* A probe is counted once, however often DELAY makes it go again (a
 	 * Linux client often answers the first CB_SEQUENCE of a new session
@@ -367,11 +365,9 @@ static void run_work(struct cb_work *w)
 		int64_t later = nfs4_cb_probe_admit(s);
 
 		if (later > 0) {   /* over the client's probe budget: wait */
-			rpc_xprt_put(t.x);
-			attempt_release(&at);
 			w->not_before_ms = later;
-			enqueue(w);
-			return;
+			requeue = true;
+			goto out;
 		}
 		w->admitted = true;
 	}
@@ -405,20 +401,23 @@ static void run_work(struct cb_work *w)
 		}
 	}
 	nfs4_state_unlock();
-	rpc_xprt_put(t.x);
 	if (again >= 0) {
 		log_debug("nfs4", "back channel: %s; the same call again in %lld ms", at.reason,
 			  (long long)again);
-		attempt_release(&at);
 		w->not_before_ms = nfs4_cb_now_ms() + again;
-		enqueue(w);
-		return;
-	}
-	if (!w->probe && w->done)
+		requeue = true;
+	} else if (!w->probe && w->done) {
 		w->done(w->ctx, at.err, at.err ? NFS4ERR_SERVERFAULT : at.status,
 			at.err ? NULL : &at.res);
+	}
+out:
+	if (t.x)
+		rpc_xprt_put(t.x);
 	attempt_release(&at);
-	work_free(w);
+	if (requeue)
+		enqueue(w);
+	else
+		work_free(w);
 }
 
 /* Takes the first item that may run now (q_lock held); else sets *wait_ms. */
