@@ -13,7 +13,7 @@
 #include "server/nfs4_ops.h"
 #include "server/nfs4_state.h"
 
-NFS4_OP(delegreturn)
+nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res)
 {
 	DELEGRETURN4args *a = args;
 	struct nfs4_stid *stid = NULL;
@@ -29,7 +29,7 @@ NFS4_OP(delegreturn)
 	return st;
 }
 
-NFS4_OP(delegpurge)
+nfsstat4 nfs4_op_delegpurge(struct nfs4_compound *c, void *args, void *res)
 {
 	return NFS4ERR_NOTSUPP;
 }

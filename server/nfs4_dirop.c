@@ -46,7 +46,7 @@ static enum pmem_obj_type create_type(nfs_ftype4 t)
 	}
 }
 
-NFS4_OP(create)
+nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, void *res)
 {
 	CREATE4args *a = args;
 	CREATE4res *r = res;
@@ -119,7 +119,7 @@ NFS4_OP(create)
 	return st;
 }
 
-NFS4_OP(remove)
+nfsstat4 nfs4_op_remove(struct nfs4_compound *c, void *args, void *res)
 {
 	REMOVE4args *a = args;
 	REMOVE4res *r = res;
@@ -142,7 +142,7 @@ NFS4_OP(remove)
 	return NFS4_OK;
 }
 
-NFS4_OP(rename)
+nfsstat4 nfs4_op_rename(struct nfs4_compound *c, void *args, void *res)
 {
 	RENAME4args *a = args;
 	RENAME4res *r = res;
@@ -184,7 +184,7 @@ NFS4_OP(rename)
 	return NFS4_OK;
 }
 
-NFS4_OP(link)
+nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, void *res)
 {
 	LINK4args *a = args;
 	LINK4res *r = res;
@@ -217,7 +217,7 @@ NFS4_OP(link)
 	return NFS4_OK;
 }
 
-NFS4_OP(readlink)
+nfsstat4 nfs4_op_readlink(struct nfs4_compound *c, void *args, void *res)
 {
 	READLINK4res *r = res;
 	size_t len = 0;

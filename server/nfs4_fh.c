@@ -281,7 +281,7 @@ nfsstat4 nfs4_name_check(struct nfs4_compound *c, const struct xdr_opaque *name,
 
 /* ---- operations ---- */
 
-NFS4_OP(putfh)
+nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, void *args, void *res)
 {
 	PUTFH4args *a = args;
 	struct nfs4_fh fh = { 0 };
@@ -294,7 +294,7 @@ NFS4_OP(putfh)
 	return st;
 }
 
-NFS4_OP(putrootfh)
+nfsstat4 nfs4_op_putrootfh(struct nfs4_compound *c, void *args, void *res)
 {
 	struct nfs4_fh fh = { 0 };
 	nfsstat4 st;
@@ -310,12 +310,12 @@ NFS4_OP(putrootfh)
 }
 
 /* The public filehandle is the root of the pseudo fs (RFC 8881 §18.20). */
-NFS4_OP(putpubfh)
+nfsstat4 nfs4_op_putpubfh(struct nfs4_compound *c, void *args, void *res)
 {
 	return nfs4_op_putrootfh(c, args, res);
 }
 
-NFS4_OP(getfh)
+nfsstat4 nfs4_op_getfh(struct nfs4_compound *c, void *args, void *res)
 {
 	GETFH4res *r = res;
 	uint8_t *copy;
@@ -329,7 +329,7 @@ NFS4_OP(getfh)
 	return NFS4_OK;
 }
 
-NFS4_OP(savefh)
+nfsstat4 nfs4_op_savefh(struct nfs4_compound *c, void *args, void *res)
 {
 	(void)args;
 	(void)res;
@@ -339,7 +339,7 @@ NFS4_OP(savefh)
 	return NFS4_OK;
 }
 
-NFS4_OP(restorefh)
+nfsstat4 nfs4_op_restorefh(struct nfs4_compound *c, void *args, void *res)
 {
 	(void)args;
 	(void)res;

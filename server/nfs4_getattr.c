@@ -25,7 +25,7 @@ static nfsstat4 check_no_write_only(const bitmap4 *m)
 	return NFS4_OK;
 }
 
-NFS4_OP(getattr)
+nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, void *args, void *res)
 {
 	GETATTR4args *a = args;
 	GETATTR4res *r = res;
@@ -59,7 +59,7 @@ static nfsstat4 setattr_size_check(struct nfs4_compound *c, const stateid4 *sid)
 	return st;
 }
 
-NFS4_OP(setattr)
+nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, void *res)
 {
 	SETATTR4args *a = args;
 	SETATTR4res *r = res;
@@ -128,7 +128,7 @@ static nfsstat4 compare_attrs(struct nfs4_compound *c, const fattr4 *in)
 	return NFS4_OK;
 }
 
-NFS4_OP(verify)
+nfsstat4 nfs4_op_verify(struct nfs4_compound *c, void *args, void *res)
 {
 	VERIFY4args *a = args;
 
@@ -136,7 +136,7 @@ NFS4_OP(verify)
 	return compare_attrs(c, &a->obj_attributes);
 }
 
-NFS4_OP(nverify)
+nfsstat4 nfs4_op_nverify(struct nfs4_compound *c, void *args, void *res)
 {
 	NVERIFY4args *a = args;
 	nfsstat4 st;
@@ -152,7 +152,7 @@ NFS4_OP(nverify)
 		    ACCESS4_DELETE | ACCESS4_EXECUTE)
 #define ACCESS_WRITES (ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_DELETE)
 
-NFS4_OP(access)
+nfsstat4 nfs4_op_access(struct nfs4_compound *c, void *args, void *res)
 {
 	ACCESS4args *a = args;
 	ACCESS4res *r = res;

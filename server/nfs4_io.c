@@ -106,7 +106,7 @@ static void read_data_to_tail(struct nfs4_compound *c, READ4res *r)
 	r->u.resok4.data.val = NULL;
 }
 
-NFS4_OP(read)
+nfsstat4 nfs4_op_read(struct nfs4_compound *c, void *args, void *res)
 {
 	READ4args *a = args;
 	READ4res *r = res;
@@ -173,7 +173,7 @@ done:
 	return NFS4_OK;
 }
 
-NFS4_OP(write)
+nfsstat4 nfs4_op_write(struct nfs4_compound *c, void *args, void *res)
 {
 	WRITE4args *a = args;
 	WRITE4res *r = res;
@@ -209,7 +209,7 @@ NFS4_OP(write)
 	return NFS4_OK;
 }
 
-NFS4_OP(commit)
+nfsstat4 nfs4_op_commit(struct nfs4_compound *c, void *args, void *res)
 {
 	COMMIT4args *a = args;
 	COMMIT4res *r = res;

@@ -246,7 +246,7 @@ static nfsstat4 lock_check_client(struct nfs4_compound *c, bool reclaim)
 	return nfs4_grace_check_unlocked(c->client, reclaim);
 }
 
-NFS4_OP(lock)
+nfsstat4 nfs4_op_lock(struct nfs4_compound *c, void *args, void *res)
 {
 	LOCK4args *a = args;
 	LOCK4res *r = res;
@@ -311,7 +311,7 @@ out:
 	return st;
 }
 
-NFS4_OP(lockt)
+nfsstat4 nfs4_op_lockt(struct nfs4_compound *c, void *args, void *res)
 {
 	LOCKT4args *a = args;
 	LOCKT4res *r = res;
@@ -344,7 +344,7 @@ NFS4_OP(lockt)
 	return st;
 }
 
-NFS4_OP(locku)
+nfsstat4 nfs4_op_locku(struct nfs4_compound *c, void *args, void *res)
 {
 	LOCKU4args *a = args;
 	LOCKU4res *r = res;

@@ -42,7 +42,7 @@ static nfsstat4 lookup_name(struct nfs4_compound *c, const struct nfs4_fh *dir, 
 	return nfs4_fh_from_obj(dir->exp, obj, out);
 }
 
-NFS4_OP(lookup)
+nfsstat4 nfs4_op_lookup(struct nfs4_compound *c, void *args, void *res)
 {
 	LOOKUP4args *a = args;
 	struct nfs4_fh fh = { 0 };
@@ -85,7 +85,7 @@ static nfsstat4 lookup_parent(struct nfs4_compound *c, const struct nfs4_fh *dir
 	return nfs4_fh_from_obj(dir->exp, obj, out);
 }
 
-NFS4_OP(lookupp)
+nfsstat4 nfs4_op_lookupp(struct nfs4_compound *c, void *args, void *res)
 {
 	struct nfs4_fh fh = { 0 };
 	nfsstat4 st;
@@ -120,7 +120,7 @@ static nfsstat4 secinfo_result(struct nfs4_compound *c, SECINFO4res *r)
 	return NFS4_OK;
 }
 
-NFS4_OP(secinfo)
+nfsstat4 nfs4_op_secinfo(struct nfs4_compound *c, void *args, void *res)
 {
 	SECINFO4args *a = args;
 	struct nfs4_fh fh = { 0 };
@@ -140,7 +140,7 @@ NFS4_OP(secinfo)
 	return secinfo_result(c, res);
 }
 
-NFS4_OP(secinfo_no_name)
+nfsstat4 nfs4_op_secinfo_no_name(struct nfs4_compound *c, void *args, void *res)
 {
 	SECINFO_NO_NAME4args *a = args;
 	struct nfs4_fh fh = { 0 };

@@ -318,7 +318,7 @@ static nfsstat4 open_by_fh(struct nfs4_compound *c, const OPEN4args *a, struct o
 	return NFS4_OK;
 }
 
-NFS4_OP(open)
+nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 {
 	OPEN4args *a = args;
 	OPEN4res *r = res;

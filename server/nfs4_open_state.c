@@ -304,7 +304,7 @@ static nfsstat4 open_state_lookup(struct nfs4_compound *c, const stateid4 *sid,
 	return NFS4_OK;
 }
 
-NFS4_OP(open_downgrade)
+nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, void *args, void *res)
 {
 	OPEN_DOWNGRADE4args *a = args;
 	OPEN_DOWNGRADE4res *r = res;
@@ -346,7 +346,7 @@ out:
 	return st;
 }
 
-NFS4_OP(close)
+nfsstat4 nfs4_op_close(struct nfs4_compound *c, void *args, void *res)
 {
 	CLOSE4args *a = args;
 	CLOSE4res *r = res;

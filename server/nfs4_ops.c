@@ -44,13 +44,13 @@ static bool enc_READ4res(struct xdr_stream *x, const void *v)
 
 #define OPD(num, OP, fn, argsz, dec, enc, resz, fl, est) \
 	[num] = { #OP, argsz, resz, dec, enc, fn, fl, est }
-/* An operation with a handler. */
+/* An operation with its handler (named in full, so grep finds this table). */
 #define OPH(OP, fn, fl, est) \
-	OPD(OP_##OP, OP, nfs4_op_##fn, sizeof(OP##4args), dec_##OP##4args, \
+	OPD(OP_##OP, OP, fn, sizeof(OP##4args), dec_##OP##4args, \
 	    enc_##OP##4res, sizeof(OP##4res), fl, est)
 /* An operation with a handler and no arguments. */
 #define OPV(OP, fn, fl, est) \
-	OPD(OP_##OP, OP, nfs4_op_##fn, 0, NULL, enc_##OP##4res, sizeof(OP##4res), fl, est)
+	OPD(OP_##OP, OP, fn, 0, NULL, enc_##OP##4res, sizeof(OP##4res), fl, est)
 /* An operation that exists in the protocol and is not served (yet). */
 #define OPN(OP, fl) [OP_##OP] = { #OP, 0, 0, NULL, NULL, NULL, fl, 8 }
 
@@ -60,62 +60,62 @@ static bool enc_READ4res(struct xdr_stream *x, const void *v)
 #define MOD  OPF_MODIFIES_STATE
 
 const struct nfs4_op_desc nfs4_op_table[] = {
-	OPH(ACCESS, access, FH, 16),
-	OPH(CLOSE, close, FH | MOD, 24),
-	OPH(COMMIT, commit, FH, 16),
-	OPH(CREATE, create, FH | MOD, 64),
-	OPH(DELEGPURGE, delegpurge, MOD, 8),
-	OPH(DELEGRETURN, delegreturn, FH | MOD, 8),
-	OPH(GETATTR, getattr, FH, 512),
-	OPV(GETFH, getfh, FH, 8 + NFS4_FHSIZE),
-	OPH(LINK, link, FH | MOD, 32),
-	OPH(LOCK, lock, FH | MOD, 64),
-	OPH(LOCKT, lockt, FH, 64),
-	OPH(LOCKU, locku, FH | MOD, 24),
-	OPH(LOOKUP, lookup, FH, 8),
-	OPV(LOOKUPP, lookupp, FH, 8),
-	OPH(NVERIFY, nverify, FH, 8),
-	OPH(OPEN, open, FH | MOD, 256),
+	OPH(ACCESS, nfs4_op_access, FH, 16),
+	OPH(CLOSE, nfs4_op_close, FH | MOD, 24),
+	OPH(COMMIT, nfs4_op_commit, FH, 16),
+	OPH(CREATE, nfs4_op_create, FH | MOD, 64),
+	OPH(DELEGPURGE, nfs4_op_delegpurge, MOD, 8),
+	OPH(DELEGRETURN, nfs4_op_delegreturn, FH | MOD, 8),
+	OPH(GETATTR, nfs4_op_getattr, FH, 512),
+	OPV(GETFH, nfs4_op_getfh, FH, 8 + NFS4_FHSIZE),
+	OPH(LINK, nfs4_op_link, FH | MOD, 32),
+	OPH(LOCK, nfs4_op_lock, FH | MOD, 64),
+	OPH(LOCKT, nfs4_op_lockt, FH, 64),
+	OPH(LOCKU, nfs4_op_locku, FH | MOD, 24),
+	OPH(LOOKUP, nfs4_op_lookup, FH, 8),
+	OPV(LOOKUPP, nfs4_op_lookupp, FH, 8),
+	OPH(NVERIFY, nfs4_op_nverify, FH, 8),
+	OPH(OPEN, nfs4_op_open, FH | MOD, 256),
 	OPN(OPENATTR, FH),
 	OPN(OPEN_CONFIRM, 0),
-	OPH(OPEN_DOWNGRADE, open_downgrade, FH | MOD, 24),
-	OPH(PUTFH, putfh, 0, 8),
-	OPV(PUTPUBFH, putpubfh, 0, 8),
-	OPV(PUTROOTFH, putrootfh, 0, 8),
-	OPH(READ, read, FH, 16),
-	OPH(READDIR, readdir, FH, 16),
-	OPV(READLINK, readlink, FH, 16 + 4096),
-	OPH(REMOVE, remove, FH | MOD, 32),
-	OPH(RENAME, rename, FH | MOD, 56),
+	OPH(OPEN_DOWNGRADE, nfs4_op_open_downgrade, FH | MOD, 24),
+	OPH(PUTFH, nfs4_op_putfh, 0, 8),
+	OPV(PUTPUBFH, nfs4_op_putpubfh, 0, 8),
+	OPV(PUTROOTFH, nfs4_op_putrootfh, 0, 8),
+	OPH(READ, nfs4_op_read, FH, 16),
+	OPH(READDIR, nfs4_op_readdir, FH, 16),
+	OPV(READLINK, nfs4_op_readlink, FH, 16 + 4096),
+	OPH(REMOVE, nfs4_op_remove, FH | MOD, 32),
+	OPH(RENAME, nfs4_op_rename, FH | MOD, 56),
 	OPN(RENEW, 0),
-	OPV(RESTOREFH, restorefh, 0, 8),
-	OPV(SAVEFH, savefh, FH, 8),
-	OPH(SECINFO, secinfo, FH, 64),
-	OPH(SETATTR, setattr, FH | MOD, 64),
+	OPV(RESTOREFH, nfs4_op_restorefh, 0, 8),
+	OPV(SAVEFH, nfs4_op_savefh, FH, 8),
+	OPH(SECINFO, nfs4_op_secinfo, FH, 64),
+	OPH(SETATTR, nfs4_op_setattr, FH | MOD, 64),
 	OPN(SETCLIENTID, 0),
 	OPN(SETCLIENTID_CONFIRM, 0),
-	OPH(VERIFY, verify, FH, 8),
-	OPH(WRITE, write, FH | MOD, 32),
+	OPH(VERIFY, nfs4_op_verify, FH, 8),
+	OPH(WRITE, nfs4_op_write, FH | MOD, 32),
 	OPN(RELEASE_LOCKOWNER, 0),
-	OPH(BACKCHANNEL_CTL, backchannel_ctl, M1, 8),
-	OPH(BIND_CONN_TO_SESSION, bind_conn_to_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST, 32),
-	OPH(EXCHANGE_ID, exchange_id, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 2048),
-	OPH(CREATE_SESSION, create_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 128),
-	OPH(DESTROY_SESSION, destroy_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 8),
-	OPH(FREE_STATEID, free_stateid, M1 | MOD, 8),
+	OPH(BACKCHANNEL_CTL, nfs4_op_backchannel_ctl, M1, 8),
+	OPH(BIND_CONN_TO_SESSION, nfs4_op_bind_conn_to_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST, 32),
+	OPH(EXCHANGE_ID, nfs4_op_exchange_id, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 2048),
+	OPH(CREATE_SESSION, nfs4_op_create_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 128),
+	OPH(DESTROY_SESSION, nfs4_op_destroy_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 8),
+	OPH(FREE_STATEID, nfs4_op_free_stateid, M1 | MOD, 8),
 	OPN(GET_DIR_DELEGATION, M1 | FH),
 	OPN(GETDEVICEINFO, M1),
 	OPN(GETDEVICELIST, M1 | FH),
 	OPN(LAYOUTCOMMIT, M1 | FH),
 	OPN(LAYOUTGET, M1 | FH),
 	OPN(LAYOUTRETURN, M1 | FH),
-	OPH(SECINFO_NO_NAME, secinfo_no_name, M1 | FH, 64),
-	OPH(SEQUENCE, sequence, M1 | OPF_SESSIONLESS | OPF_IS_SEQUENCE, 48),
+	OPH(SECINFO_NO_NAME, nfs4_op_secinfo_no_name, M1 | FH, 64),
+	OPH(SEQUENCE, nfs4_op_sequence, M1 | OPF_SESSIONLESS | OPF_IS_SEQUENCE, 48),
 	OPN(SET_SSV, M1),
-	OPH(TEST_STATEID, test_stateid, M1, 8),
+	OPH(TEST_STATEID, nfs4_op_test_stateid, M1, 8),
 	OPN(WANT_DELEGATION, M1 | FH),
-	OPH(DESTROY_CLIENTID, destroy_clientid, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 8),
-	OPH(RECLAIM_COMPLETE, reclaim_complete, M1 | MOD, 8),
+	OPH(DESTROY_CLIENTID, nfs4_op_destroy_clientid, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 8),
+	OPH(RECLAIM_COMPLETE, nfs4_op_reclaim_complete, M1 | MOD, 8),
 	/* NFSv4.2 (RFC 7862): served by later issues (CLONE/COPY/SEEK). */
 	OPN(ALLOCATE, M2 | FH),
 	OPN(COPY, M2 | FH),
@@ -140,12 +140,12 @@ const struct nfs4_op_desc nfs4_op_illegal_desc = {
 	"ILLEGAL", 0, sizeof(ILLEGAL4res), NULL, enc_ILLEGAL4res, nfs4_op_illegal, 0, 8
 };
 
-NFS4_OP(notsupp)
+nfsstat4 nfs4_op_notsupp(struct nfs4_compound *c, void *args, void *res)
 {
 	return NFS4ERR_NOTSUPP;
 }
 
-NFS4_OP(illegal)
+nfsstat4 nfs4_op_illegal(struct nfs4_compound *c, void *args, void *res)
 {
 	return NFS4ERR_OP_ILLEGAL;
 }

@@ -7,34 +7,65 @@
 
 #include "server/nfs4_compound.h"
 
-#define NFS4_OP(name) nfsstat4 nfs4_op_##name(struct nfs4_compound *c, void *args, void *res)
+/* Every handler: (compound, decoded arguments, results to fill) -> status.
+ * Each is spelled out here and where it is defined, so that grep, ctags and
+ * a debugger's backtrace find it by name. */
 
 /* nfs4_session.c: clients and sessions (RFC 8881 §18.35-18.37, 18.46, 18.49-18.51) */
-NFS4_OP(exchange_id); NFS4_OP(create_session); NFS4_OP(destroy_session);
-NFS4_OP(sequence); NFS4_OP(bind_conn_to_session); NFS4_OP(destroy_clientid);
-NFS4_OP(reclaim_complete); NFS4_OP(backchannel_ctl);
+nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_destroy_session(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_bind_conn_to_session(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_destroy_clientid(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_reclaim_complete(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_backchannel_ctl(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_stateid.c */
-NFS4_OP(test_stateid); NFS4_OP(free_stateid);
+nfsstat4 nfs4_op_test_stateid(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_fh.c: filehandles */
-NFS4_OP(putfh); NFS4_OP(putrootfh); NFS4_OP(putpubfh); NFS4_OP(getfh);
-NFS4_OP(savefh); NFS4_OP(restorefh);
+nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_putrootfh(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_putpubfh(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_getfh(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_savefh(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_restorefh(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_getattr.c: attributes and access */
-NFS4_OP(getattr); NFS4_OP(setattr); NFS4_OP(verify); NFS4_OP(nverify); NFS4_OP(access);
+nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_verify(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_nverify(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_access(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_lookup.c */
-NFS4_OP(lookup); NFS4_OP(lookupp); NFS4_OP(secinfo); NFS4_OP(secinfo_no_name);
+nfsstat4 nfs4_op_lookup(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_lookupp(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_secinfo(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_secinfo_no_name(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_readdir.c */
-NFS4_OP(readdir);
+nfsstat4 nfs4_op_readdir(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_dirop.c */
-NFS4_OP(create); NFS4_OP(remove); NFS4_OP(rename); NFS4_OP(link); NFS4_OP(readlink);
+nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_remove(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_rename(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_readlink(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_open.c */
-NFS4_OP(open); NFS4_OP(open_downgrade); NFS4_OP(close);
+nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_close(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_io.c */
-NFS4_OP(read); NFS4_OP(write); NFS4_OP(commit);
+nfsstat4 nfs4_op_read(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_write(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_commit(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_lock.c */
-NFS4_OP(lock); NFS4_OP(lockt); NFS4_OP(locku);
+nfsstat4 nfs4_op_lock(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_lockt(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_locku(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_deleg.c */
-NFS4_OP(delegreturn); NFS4_OP(delegpurge);
+nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_delegpurge(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_ops.c: operations that are not in NFSv4.1 or not served */
-NFS4_OP(notsupp); NFS4_OP(illegal);
+nfsstat4 nfs4_op_notsupp(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_illegal(struct nfs4_compound *c, void *args, void *res);
 
 #endif

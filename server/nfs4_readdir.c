@@ -248,7 +248,7 @@ static nfsstat4 cookie_check(struct nfs4_compound *c, uint64_t cookie)
 	return f.found ? NFS4_OK : NFS4ERR_BAD_COOKIE;
 }
 
-NFS4_OP(readdir)
+nfsstat4 nfs4_op_readdir(struct nfs4_compound *c, void *args, void *res)
 {
 	READDIR4args *a = args;
 	READDIR4res *r = res;

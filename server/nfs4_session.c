@@ -167,7 +167,7 @@ static void exid_fill(struct nfs4_compound *c, struct nfs4_client *clp, EXCHANGE
 	}
 }
 
-NFS4_OP(exchange_id)
+nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, void *args, void *res)
 {
 	EXCHANGE_ID4args *a = args;
 	EXCHANGE_ID4res *r = res;
@@ -402,7 +402,7 @@ static void cs_confirm(struct nfs4_client *clp)
 	clp->may_reclaim = nfs4_grace_client_back(&clp->owner_id);
 }
 
-NFS4_OP(create_session)
+nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, void *res)
 {
 	CREATE_SESSION4args *a = args;
 	CREATE_SESSION4res *r = res;
@@ -482,7 +482,7 @@ out:
 
 /* ---- DESTROY_SESSION, SEQUENCE, BIND_CONN_TO_SESSION ---- */
 
-NFS4_OP(destroy_session)
+nfsstat4 nfs4_op_destroy_session(struct nfs4_compound *c, void *args, void *res)
 {
 	DESTROY_SESSION4args *a = args;
 	struct nfs4_session *s;
@@ -522,7 +522,7 @@ static size_t request_size(const struct rpc_request *req)
 	return fixed + ((req->cred.raw_len + 3u) & ~3u) + req->args.len;
 }
 
-NFS4_OP(sequence)
+nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, void *args, void *res)
 {
 	SEQUENCE4args *a = args;
 	SEQUENCE4res *r = res;
@@ -577,7 +577,7 @@ out:
 	return st;
 }
 
-NFS4_OP(bind_conn_to_session)
+nfsstat4 nfs4_op_bind_conn_to_session(struct nfs4_compound *c, void *args, void *res)
 {
 	BIND_CONN_TO_SESSION4args *a = args;
 	BIND_CONN_TO_SESSION4res *r = res;
@@ -629,7 +629,7 @@ out:
 
 /* ---- DESTROY_CLIENTID, RECLAIM_COMPLETE, BACKCHANNEL_CTL ---- */
 
-NFS4_OP(destroy_clientid)
+nfsstat4 nfs4_op_destroy_clientid(struct nfs4_compound *c, void *args, void *res)
 {
 	DESTROY_CLIENTID4args *a = args;
 	struct nfs4_client *clp;
@@ -649,7 +649,7 @@ NFS4_OP(destroy_clientid)
 	return st;
 }
 
-NFS4_OP(reclaim_complete)
+nfsstat4 nfs4_op_reclaim_complete(struct nfs4_compound *c, void *args, void *res)
 {
 	RECLAIM_COMPLETE4args *a = args;
 	nfsstat4 st = NFS4_OK;
@@ -671,7 +671,7 @@ NFS4_OP(reclaim_complete)
 	return st;
 }
 
-NFS4_OP(backchannel_ctl)
+nfsstat4 nfs4_op_backchannel_ctl(struct nfs4_compound *c, void *args, void *res)
 {
 	BACKCHANNEL_CTL4args *a = args;
 

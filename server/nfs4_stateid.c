@@ -167,7 +167,7 @@ void nfs4_set_current_stateid(struct nfs4_compound *c, const stateid4 *sid)
 
 #define ALL_TYPES (NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG | NFS4_STID_LAYOUT)
 
-NFS4_OP(test_stateid)
+nfsstat4 nfs4_op_test_stateid(struct nfs4_compound *c, void *args, void *res)
 {
 	TEST_STATEID4args *a = args;
 	TEST_STATEID4res *r = res;
@@ -194,7 +194,7 @@ NFS4_OP(test_stateid)
 	return NFS4_OK;
 }
 
-NFS4_OP(free_stateid)
+nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, void *args, void *res)
 {
 	FREE_STATEID4args *a = args;
 	stateid4 sid = a->fsa_stateid;
