@@ -65,20 +65,10 @@ static int setup(void **state)
 {
 	static char conf[4 * PATH_MAX];
 	struct proto_server_opts o = { 0 };
-	const char *tmp = getenv("DAXNFS_TEST_TMP");
-	const char *dirs[] = { "ro", "rw", "sub", "sub/d" };
-	char p[PATH_MAX + 64];
-	size_t i;
+	static const char *const dirs[] = { "ro", "rw", "sub", "sub/d" };
 
-	snprintf(g_dir, sizeof(g_dir), "%s/fh_forged-%d", tmp ? tmp : "/tmp", (int)getpid());
-	mkdir(tmp ? tmp : "/tmp", 0755);
-	if (mkdir(g_dir, 0755) < 0)
+	if (ns_scratch_mkdirs(g_dir, sizeof(g_dir), "fh_forged", dirs, 4) < 0)
 		return -1;
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		local(dirs[i], p, sizeof(p));
-		if (mkdir(p, 0755) < 0)
-			return -1;
-	}
 	write_local("secret", SECRET);
 	write_local("ro/victim", "read-only data\n");
 	write_local("sub/inside", "inside the export\n");
@@ -93,13 +83,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 32];
-	int rc = ns_teardown(state);
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	if (system(cmd) != 0)
-		rc = -1;
-	return rc;
+	return ns_teardown_scratch(state, g_dir);
 }
 
 /* The kernel handle of a local path as daxnfsd keeps it: handle_type (4

@@ -29,16 +29,10 @@ static int setup_junctions(void **state)
 {
 	static char conf[2 * PATH_MAX + 256];
 	struct proto_server_opts o = { 0 };
-	const char *tmp = getenv("DAXNFS_TEST_TMP");
-	char p[PATH_MAX + 16];
+	static const char *const dirs[] = { "top", "inner" };
 
-	snprintf(g_dir, sizeof(g_dir), "%s/invalid_input_exports-%d", tmp ? tmp : "/tmp",
-		 (int)getpid());
-	mkdir(g_dir, 0755);
-	snprintf(p, sizeof(p), "%s/top", g_dir);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/inner", g_dir);
-	mkdir(p, 0755);
+	if (ns_scratch_mkdirs(g_dir, sizeof(g_dir), "invalid_input_exports", dirs, 2) < 0)
+		return -1;
 	snprintf(conf, sizeof(conf),
 		 "EXPORT { Export_Id = 1; Path = \"%s/top\"; Pseudo = /; Access_Type = RW; Squash = none; }\n"
 		 "EXPORT { Export_Id = 2; Path = \"%s/inner\"; Pseudo = \"/b/c\"; Access_Type = RW; Squash = none; }\n",
@@ -297,13 +291,7 @@ static void test_pseudo_and_junction_cookies_checked(void **state)
 
 static int teardown_junctions(void **state)
 {
-	char cmd[PATH_MAX + 32];
-	int rc = ns_teardown(state);
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	if (system(cmd) != 0)
-		rc = -1;
-	return rc;
+	return ns_teardown_scratch(state, g_dir);
 }
 
 int main(void)

@@ -36,13 +36,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 32];
-	int rc = ns_teardown(state);
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	if (system(cmd) != 0)
-		rc = -1;
-	return rc;
+	return ns_teardown_scratch(state, g_dir);
 }
 
 static nfsstat4 path_attrs(struct nfs4_cl *cl, const char *path, struct ns_attrs *a)

@@ -64,6 +64,40 @@ static inline int ns_teardown(void **state)
 	return rc == 0 ? 0 : -1;
 }
 
+/* A scratch directory $DAXNFS_TEST_TMP/NAME-PID (into dir) holding the
+ * directories subdirs (parents first), for tests that write their own EXPORT
+ * blocks. 0 or -1. */
+static inline int ns_scratch_mkdirs(char *dir, size_t cap, const char *name,
+				    const char *const *subdirs, size_t n)
+{
+	const char *tmp = getenv("DAXNFS_TEST_TMP");
+	char p[PATH_MAX + 64];
+	size_t i;
+
+	snprintf(dir, cap, "%s/%s-%d", tmp ? tmp : "/tmp", name, (int)getpid());
+	mkdir(tmp ? tmp : "/tmp", 0755);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, subdirs[i]);
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+/* ns_teardown, then the scratch directory goes. */
+static inline int ns_teardown_scratch(void **state, const char *dir)
+{
+	char cmd[PATH_MAX + 32];
+	int rc = ns_teardown(state);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		rc = -1;
+	return rc;
+}
+
 static inline struct xdr_opaque ns_str(struct nfs4_cl_compound *cp, const char *s)
 {
 	struct xdr_opaque o;
