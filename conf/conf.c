@@ -87,6 +87,7 @@ static const struct key_desc nfsv4_keys[] = {
 	{ "Max_Owners_Per_Client", KT_UINT, CFG(state.max_owners_per_client), 1, 1u << 20, false },
 	{ "Max_Stateids_Per_Client", KT_UINT, CFG(state.max_stateids_per_client), 16, 1u << 24,
 	  false },
+	{ "Recall_Timeout", KT_UINT, CFG(recall_timeout), 1, 3600, false },
 	{ NULL, 0, 0, 0, 0, 0, false },
 };
 static const struct key_desc log_keys[] = {

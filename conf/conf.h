@@ -73,6 +73,7 @@ struct daxnfs_config {
 	char recovery_dir[4096];      /* stable client records; "" = beside the state of the first export? no: required */
 	char domain[256];             /* owner@domain */
 	struct conf_state_limits state;   /* NFSV4 Max_* (docs/security.md) */
+	uint32_t recall_timeout;      /* seconds a client has to return recalled state; 0 = choose */
 	/* LOG */
 	char log_level[16];
 	char log_destination[16];

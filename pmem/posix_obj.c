@@ -63,8 +63,21 @@ static int set_size(struct posix_obj *o, uint64_t size)
 	if (size > INT64_MAX)
 		return -EFBIG;
 	/* truncate(2) on the path checks the caller's write permission; it also
-	 * breaks leases, ours included, so the caller releases the lease first. */
+	 * breaks leases, ours included. Under our own write lease (a write
+	 * delegation's holder truncating) the leased descriptor is truncated
+	 * instead, after the same permission check (faccessat2 with
+	 * AT_EACCESS checks as the fsuid the caller runs as); under a read
+	 * lease the caller recalls first. */
 	pthread_rwlock_rdlock(&o->fd_lock);
+	if (o->lease == PMEM_LEASE_WRITE && o->data_fd >= 0 && o->data_flags == O_RDWR) {
+		if (faccessat(o->path_fd, "", W_OK, AT_EMPTY_PATH | AT_EACCESS) < 0 ||
+		    ftruncate(o->data_fd, (off_t)size) < 0)
+			rc = -errno;
+		pthread_rwlock_unlock(&o->fd_lock);
+		if (rc == 0)
+			posix_map_drop(o);
+		return rc;
+	}
 	if (o->lease)
 		rc = -EAGAIN;
 	pthread_rwlock_unlock(&o->fd_lock);

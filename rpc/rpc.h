@@ -165,4 +165,23 @@ int rpc_call_sync(struct rpc_xprt *x, uint32_t prog, uint32_t vers, uint32_t pro
 		  int timeout_ms, struct rpc_reply *out);
 void rpc_reply_release(struct rpc_reply *r);
 
+/*
+ * Asynchronous calls (the callback engine keeps many in flight). The
+ * outcome of a call started by rpc_call_start reaches fn exactly once: a
+ * REPLY (from the thread that received it), the connection's close
+ * (-ECONNRESET), rpc_call_cancel, or a failure to send (then before
+ * rpc_call_start returns). fn owns rep's body (rpc_reply_release) and must
+ * not call back into the same connection's table under its own locks.
+ */
+typedef void (*rpc_reply_fn)(void *ctx, struct rpc_reply *rep);
+/* A new xid for rpc_call_start, so the caller knows it before the send. */
+uint32_t rpc_call_next_xid(void);
+/* Sends a CALL with xid on x; 0 when sent, else -errno (fn already called). */
+int rpc_call_start(struct rpc_xprt *x, uint32_t xid, uint32_t prog, uint32_t vers,
+		   uint32_t proc, const struct rpc_cred *cred, rpc_encode_fn encode,
+		   const void *args, rpc_reply_fn fn, void *ctx);
+/* Ends the call xid on x with status (fn runs in the caller's thread) when
+ * it is still waiting; false when it already ended or was never started. */
+bool rpc_call_cancel(struct rpc_xprt *x, uint32_t xid, int status);
+
 #endif

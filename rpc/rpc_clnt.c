@@ -22,6 +22,12 @@
 
 struct clnt_waiter {
 	uint32_t xid;
+	/* An asynchronous call: on_reply is called once with the outcome, by
+	 * whoever ends it (the delivering thread, a close, a cancel), after the
+	 * waiter left the table and without the table's lock. The waiter is
+	 * malloc'd and freed by that caller. */
+	rpc_reply_fn on_reply;
+	void *on_reply_ctx;
 	bool done;
 	int status;
 	uint32_t accept_stat;
@@ -68,23 +74,58 @@ void rpc_clnt_pending_free(struct rpc_xprt *x)
 	x->pending = NULL;
 }
 
+static void unlink_waiter(struct rpc_xprt_pending *p, struct clnt_waiter *w)
+{
+	struct clnt_waiter **pp;
+
+	for (pp = &p->head; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			return;
+		}
+	}
+}
+
+/* Ends an asynchronous call (its waiter already out of the table). */
+static void async_finish(struct clnt_waiter *w)
+{
+	struct rpc_reply rep = {
+		.status = w->status, .accept_stat = w->accept_stat,
+		.body = w->body, .body_len = w->body_len,
+	};
+
+	w->on_reply(w->on_reply_ctx, &rep);
+	free(w);
+}
+
 void rpc_clnt_pending_close(struct rpc_xprt *x)
 {
 	struct rpc_xprt_pending *p = x->pending;
-	struct clnt_waiter *w;
+	struct clnt_waiter *w, **pp, *ended = NULL;
 
 	if (!p)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->closed = true;
-	for (w = p->head; w; w = w->next) {
+	for (pp = &p->head; (w = *pp);) {
 		if (!w->done) {
 			w->done = true;
 			w->status = -ECONNRESET;
 		}
+		if (w->on_reply) {
+			*pp = w->next;
+			w->next = ended;
+			ended = w;
+		} else {
+			pp = &w->next;
+		}
 	}
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->lock);
+	while ((w = ended)) {
+		ended = w->next;
+		async_finish(w);
+	}
 }
 
 bool rpc_clnt_deliver(struct rpc_xprt *x, uint32_t xid, const uint8_t *rec, size_t len)
@@ -113,6 +154,8 @@ bool rpc_clnt_deliver(struct rpc_xprt *x, uint32_t xid, const uint8_t *rec, size
 			continue;
 		found = true;
 		w->done = true;
+		if (w->on_reply)
+			unlink_waiter(p, w);
 		if (!xdr_ok(&s) || reply_stat != RPC_MSG_ACCEPTED) {
 			log_debug("rpc", "xprt %llu: backchannel xid 0x%08x %s",
 				  (unsigned long long)x->id, xid,
@@ -131,23 +174,14 @@ bool rpc_clnt_deliver(struct rpc_xprt *x, uint32_t xid, const uint8_t *rec, size
 		w->status = 0;
 		break;
 	}
-	if (found)
+	if (found && !w->on_reply)
 		pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->lock);
+	if (found && w->on_reply)
+		async_finish(w);
 	return found;
 }
 
-static void unlink_waiter(struct rpc_xprt_pending *p, struct clnt_waiter *w)
-{
-	struct clnt_waiter **pp;
-
-	for (pp = &p->head; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			return;
-		}
-	}
-}
 
 static bool encode_cred(struct xdr_stream *s, const struct rpc_cred *cred)
 {
@@ -175,19 +209,69 @@ static bool encode_cred(struct xdr_stream *s, const struct rpc_cred *cred)
 	return true;
 }
 
+/* The CALL record for xid into buf; its length, or -EMSGSIZE. */
+static int encode_call(uint8_t *buf, size_t cap, uint32_t xid, uint32_t prog, uint32_t vers,
+		       uint32_t proc, const struct rpc_cred *cred, rpc_encode_fn encode,
+		       const void *args)
+{
+	struct xdr_stream s;
+
+	xdr_init_encode(&s, buf, cap);
+	xdr_put_u32(&s, xid);
+	xdr_put_u32(&s, RPC_CALL);
+	xdr_put_u32(&s, RPC_VERSION);
+	xdr_put_u32(&s, prog);
+	xdr_put_u32(&s, vers);
+	xdr_put_u32(&s, proc);
+	encode_cred(&s, cred);
+	xdr_put_u32(&s, RPC_AUTH_NONE);
+	xdr_put_u32(&s, 0);
+	if (!xdr_ok(&s) || (encode && !encode(&s, args)) || !xdr_ok(&s))
+		return -EMSGSIZE;
+	return (int)s.pos;
+}
+
+static size_t call_buf_cap(const struct rpc_xprt *x)
+{
+	size_t cap = x->max_record ? x->max_record : CLNT_DEFAULT_BUF;
+
+	return cap > (1u << 20) ? 1u << 20 : cap;   /* callbacks are small */
+}
+
+/* Puts w in x's table (before the send: the reply can come first). */
+static int waiter_link(struct rpc_xprt *x, struct clnt_waiter *w)
+{
+	struct rpc_xprt_pending *p = x->pending;
+	int rc = 0;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->closed || atomic_load(&x->dead)) {
+		rc = -ECONNRESET;
+	} else {
+		w->next = p->head;
+		p->head = w;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+uint32_t rpc_call_next_xid(void)
+{
+	return atomic_fetch_add(&next_xid, 1) ^ 0x5a000000u;
+}
+
 int rpc_call_sync(struct rpc_xprt *x, uint32_t prog, uint32_t vers, uint32_t proc,
 		  const struct rpc_cred *cred, rpc_encode_fn encode, const void *args,
 		  int timeout_ms, struct rpc_reply *out)
 {
 	struct rpc_xprt_pending *p = x->pending;
 	struct clnt_waiter w = { 0 };
-	struct xdr_stream s;
 	struct timespec dl;
 	struct iovec iov;
-	size_t cap = x->max_record ? x->max_record : CLNT_DEFAULT_BUF;
+	size_t cap = call_buf_cap(x);
 	uint8_t *buf = NULL;
 	bool linked = false;
-	int rc;
+	int rc, len;
 
 	memset(out, 0, sizeof(*out));
 	if (rpc_svc_in_loop()) {
@@ -200,42 +284,24 @@ int rpc_call_sync(struct rpc_xprt *x, uint32_t prog, uint32_t vers, uint32_t pro
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (cap > (1u << 20))
-		cap = 1u << 20;   /* callbacks are small; do not take max_record bytes each */
 	buf = malloc(cap);
 	if (!buf) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	w.xid = atomic_fetch_add(&next_xid, 1) ^ 0x5a000000u;
-	xdr_init_encode(&s, buf, cap);
-	xdr_put_u32(&s, w.xid);
-	xdr_put_u32(&s, RPC_CALL);
-	xdr_put_u32(&s, RPC_VERSION);
-	xdr_put_u32(&s, prog);
-	xdr_put_u32(&s, vers);
-	xdr_put_u32(&s, proc);
-	encode_cred(&s, cred);
-	xdr_put_u32(&s, RPC_AUTH_NONE);
-	xdr_put_u32(&s, 0);
-	if (!xdr_ok(&s) || (encode && !encode(&s, args)) || !xdr_ok(&s)) {
-		rc = -EMSGSIZE;
+	w.xid = rpc_call_next_xid();
+	len = encode_call(buf, cap, w.xid, prog, vers, proc, cred, encode, args);
+	if (len < 0) {
+		rc = len;
 		goto out;
 	}
-	/* on the list before sending: the reply can arrive before send returns */
-	pthread_mutex_lock(&p->lock);
-	if (p->closed || atomic_load(&x->dead)) {
-		pthread_mutex_unlock(&p->lock);
-		rc = -ECONNRESET;
+	rc = waiter_link(x, &w);
+	if (rc < 0)
 		goto out;
-	}
-	w.next = p->head;
-	p->head = &w;
 	linked = true;
-	pthread_mutex_unlock(&p->lock);
 
 	iov.iov_base = buf;
-	iov.iov_len = s.pos;
+	iov.iov_len = (size_t)len;
 	rc = x->ops->send(x, &iov, 1);
 	if (rc < 0)
 		goto out;
@@ -274,6 +340,77 @@ out:
 	free(buf);
 	out->status = rc;
 	return rc;
+}
+
+int rpc_call_start(struct rpc_xprt *x, uint32_t xid, uint32_t prog, uint32_t vers,
+		   uint32_t proc, const struct rpc_cred *cred, rpc_encode_fn encode,
+		   const void *args, rpc_reply_fn fn, void *ctx)
+{
+	struct clnt_waiter *w = calloc(1, sizeof(*w));
+	size_t cap = call_buf_cap(x);
+	uint8_t *buf = NULL;
+	struct iovec iov;
+	int rc, len;
+
+	if (!w) {
+		struct rpc_reply rep = { .status = -ENOMEM };
+
+		fn(ctx, &rep);
+		return -ENOMEM;
+	}
+	w->xid = xid;
+	w->on_reply = fn;
+	w->on_reply_ctx = ctx;
+	buf = x->pending ? malloc(cap) : NULL;
+	if (!buf) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	len = encode_call(buf, cap, xid, prog, vers, proc, cred, encode, args);
+	if (len < 0) {
+		rc = len;
+		goto fail;
+	}
+	rc = waiter_link(x, w);
+	if (rc < 0)
+		goto fail;
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)len;
+	rc = x->ops->send(x, &iov, 1);
+	free(buf);
+	/* Sent or not, the call is in the table now: a failed send ends it
+	 * here unless a close or a reply (impossible, but cheap to allow)
+	 * ended it first. */
+	if (rc < 0)
+		rpc_call_cancel(x, xid, rc);
+	return rc < 0 ? rc : 0;
+fail:
+	free(buf);
+	w->status = rc;
+	async_finish(w);
+	return rc;
+}
+
+bool rpc_call_cancel(struct rpc_xprt *x, uint32_t xid, int status)
+{
+	struct rpc_xprt_pending *p = x->pending;
+	struct clnt_waiter *w;
+
+	if (!p)
+		return false;
+	pthread_mutex_lock(&p->lock);
+	for (w = p->head; w; w = w->next)
+		if (w->on_reply && w->xid == xid && !w->done)
+			break;
+	if (w) {
+		w->done = true;
+		w->status = status;
+		unlink_waiter(p, w);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (w)
+		async_finish(w);
+	return w != NULL;
 }
 
 void rpc_reply_release(struct rpc_reply *r)

@@ -45,7 +45,6 @@ int64_t nfs4_cb_probe_admit(struct nfs4_session *s)
 	int64_t now = nfs4_cb_now_ms(), later = 0;
 	struct nfs4_client *clp;
 
-	nfs4_state_lock();
 	clp = s->client;
 	if (clp->cb_window_start_ms == 0 || now - clp->cb_window_start_ms >= CB_WINDOW_MS) {
 		clp->cb_window_start_ms = now;
@@ -58,7 +57,6 @@ int64_t nfs4_cb_probe_admit(struct nfs4_session *s)
 		clp->cb_probes_total++;
 		s->cb_probes++;
 	}
-	nfs4_state_unlock();
 	return later;
 }
 

@@ -30,15 +30,14 @@
 #define NFS4_CB_LOG_INTERVAL_MS 60000
 
 /* ---- provided by nfs4_callback.c ---- */
-int64_t nfs4_cb_now_ms(void);
 /* Queues a probe of s to run at not_before_ms (monotonic) or later. */
 void nfs4_cb_queue_probe(struct nfs4_session *s, int64_t not_before_ms);
 
 /* ---- provided by nfs4_cb_probe.c ---- */
 /*
- * From the callback thread, without the state lock, just before a probe of
- * s goes out: counts it against its client's budget. Returns 0 when it may
- * go now, else the monotonic time (ms) at which it may.
+ * From the callback engine, just before a probe of s goes out: counts it
+ * against its client's budget. Returns 0 when it may go now, else the
+ * monotonic time (ms) at which it may.
  */
 int64_t nfs4_cb_probe_admit(struct nfs4_session *s);
 /* A probe of s ended: the path is up (ok) or down for reason. */

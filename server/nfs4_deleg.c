@@ -1,17 +1,617 @@
 /*
- * server/nfs4_deleg.c: DELEGRETURN and DELEGPURGE (RFC 8881 §18.6, §18.5).
+ * server/nfs4_deleg.c: delegations — grant at OPEN, recall on conflict,
+ * revoke at the deadline, DELEGRETURN and DELEGPURGE (see nfs4_deleg.h).
  *
- * Job: the server grants no delegations yet, so DELEGRETURN can only meet
- * stateids that are not delegations: nfs4_stid_lookup with the delegation
- * type answers them (NFS4ERR_BAD_STATEID for an open or lock stateid or a
- * special one, OLD/ EXPIRED/ ADMIN_REVOKED as §8.2 says). DELEGPURGE exists
- * for CLAIM_DELEGATE_PREV, which is not supported: NFS4ERR_NOTSUPP, as the
- * RFC asks of such servers.
- * Calls: nfs4_state.h. Called by: the compound loop.
+ * Decisions:
+ *  - A read delegation is granted only while no open of the file (by
+ *    anyone) has write access, and a write delegation only while every open
+ *    of the file is the client's own: the local lease needs that too (a read
+ *    lease cannot coexist with a writable descriptor, a write lease with
+ *    any other open).
+ *  - A WRITE or a size change recalls every read delegation, the writer's
+ *    own included: the server's descriptor under a read lease is read-only.
+ *  - A file whose delegations were recalled gets none for
+ *    DELEG_REGRANT_HOLDOFF_MS, so that two clients do not make it ping-pong.
+ *  - After a client answered CB_RECALL, the recall waits in the engine until
+ *    the deadline: DELEGRETURN cancels it; the deadline revokes.
+ * Calls: nfs4_callback.h, nfs4_file_lease.c, nfs4_state.h, conf/log.h.
+ * Called by: see nfs4_deleg.h; the compound loop (DELEGRETURN, DELEGPURGE).
  */
+#include "server/nfs4_deleg.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/log.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_file_lease.h"
+#include "server/nfs4_open.h"
 #include "server/nfs4_ops.h"
-#include "server/nfs4_state.h"
+#include "server/nfs4_session.h"
+
+#define WANT_MASK OPEN4_SHARE_ACCESS_WANT_DELEG_MASK
+#define DELEG_REGRANT_HOLDOFF_MS 5000
+/* A client that answers CB_RECALL with BAD_STATEID may not have seen the
+ * OPEN reply yet (RFC 8881 §20.2.3): asked again this often, this many times. */
+#define RECALL_RETRY_MS 200
+#define RECALL_MAX_RETRIES 5
+/* Delegations outstanding at most (beyond: OPEN_DELEGATE_NONE_EXT, RESOURCE). */
+#define DELEG_MAX_OUTSTANDING 100000u
+
+/* Counters; guarded by the state lock like the delegations themselves. */
+static struct nfs4_deleg_stats deleg_stats;
+static int64_t recall_timeout_ms = 30000;
+/* outstanding, readable without the state lock (a hint for callers that
+ * would otherwise look names up for nothing) */
+static atomic_uint outstanding_hint;
+
+bool nfs4_deleg_any(void)
+{
+	return atomic_load(&outstanding_hint) != 0;
+}
+
+void nfs4_deleg_stats(struct nfs4_deleg_stats *out)
+{
+	*out = deleg_stats;
+}
+
+int64_t nfs4_recall_timeout_ms(void)
+{
+	return recall_timeout_ms;
+}
+
+void nfs4_deleg_set_recall_timeout(int64_t ms)
+{
+	recall_timeout_ms = ms;
+}
+
+static struct nfs4_deleg *deleg_of(const struct nfs4_stid *stid)
+{
+	return (struct nfs4_deleg *)stid;
+}
+
+struct nfs4_file *nfs4_deleg_file(const struct nfs4_stid *stid)
+{
+	return stid->type == NFS4_STID_DELEG ? deleg_of(stid)->fp : NULL;
+}
+
+uint32_t nfs4_deleg_share_access(const struct nfs4_stid *stid)
+{
+	if (stid->type != NFS4_STID_DELEG)
+		return 0;
+	return deleg_of(stid)->type == OPEN_DELEGATE_WRITE ? NFS4_SHARE_BOTH : NFS4_SHARE_READ;
+}
+
+/* The delegation leaves its file; the last one out drops the file's lease. */
+static void deleg_leave_file(struct nfs4_deleg *dp)
+{
+	struct nfs4_file *fp = dp->fp;
+
+	if (!fp)
+		return;
+	list_del(&dp->file_node);
+	dp->fp = NULL;
+	deleg_stats.outstanding--;
+	atomic_store(&outstanding_hint, deleg_stats.outstanding);
+	if (list_empty(&fp->delegs))
+		nfs4_file_lease_drop(fp);
+	nfs4_file_put(fp);
+}
+
+static void deleg_free(struct nfs4_deleg *dp)
+{
+	free(dp);
+}
+
+/* The stateid is destroyed (DELEGRETURN, FREE_STATEID, the client's end). */
+static void deleg_stid_release(struct nfs4_stid *stid)
+{
+	struct nfs4_deleg *dp = deleg_of(stid);
+
+	deleg_leave_file(dp);
+	if (dp->recall.phase != NFS4_CB_IDLE || dp->getattr.phase != NFS4_CB_IDLE) {
+		/* The engine still holds a callback: the last release frees dp. */
+		dp->stid_gone = true;
+		nfs4_cb_cancel(&dp->recall);
+		nfs4_cb_cancel(&dp->getattr);
+		return;
+	}
+	deleg_free(dp);
+}
+
+/* A callback of dp left the engine: free dp if it was waiting for that. */
+static void deleg_cb_released(struct nfs4_deleg *dp)
+{
+	if (dp->stid_gone && dp->recall.phase == NFS4_CB_IDLE &&
+	    dp->getattr.phase == NFS4_CB_IDLE)
+		deleg_free(dp);
+}
+
+static void deleg_revoke(struct nfs4_deleg *dp, const char *why)
+{
+	struct nfs4_client *clp = dp->stid.client;
+	uint64_t fileid = dp->fp ? dp->fp->obj->fileid : 0;
+
+	if (dp->state == NFS4_DELEG_REVOKED || dp->stid.state != NFS4_STID_ACTIVE)
+		return;
+	dp->state = NFS4_DELEG_REVOKED;
+	dp->stid.state = NFS4_STID_REVOKED;
+	clp->nrevoked_stids++;
+	clp->seq4_flags |= SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
+	deleg_leave_file(dp);
+	nfs4_cb_cancel(&dp->recall);
+	nfs4_cb_cancel(&dp->getattr);
+	deleg_stats.revoked++;
+	log_warn("nfs4", "delegation revoked: clientid %016llx fileid %llu (%s delegation): %s; "
+		 "%llu revoked since start",
+		 (unsigned long long)clp->clientid, (unsigned long long)fileid,
+		 dp->type == OPEN_DELEGATE_WRITE ? "write" : "read", why,
+		 (unsigned long long)deleg_stats.revoked);
+}
+
+/* ---- CB_RECALL through the engine ---- */
+
+static bool recall_prepare(struct nfs4_cb *cb, struct arena *arena, nfs_cb_argop4 **ops,
+			   uint32_t *nops)
+{
+	struct nfs4_deleg *dp = container_of(cb, struct nfs4_deleg, recall);
+	nfs_cb_argop4 *op;
+	uint8_t *fh;
+
+	if (dp->stid_gone || dp->state != NFS4_DELEG_RECALLING)
+		return false;
+	op = arena_alloc(arena, sizeof(*op));
+	fh = arena_alloc(arena, dp->fh_len ? dp->fh_len : 1);
+	if (!op || !fh)
+		return false;
+	memset(op, 0, sizeof(*op));
+	memcpy(fh, dp->fh, dp->fh_len);
+	op->argop = OP_CB_RECALL;
+	op->u.opcbrecall.stateid = dp->stid.sid;
+	op->u.opcbrecall.truncate = false;
+	op->u.opcbrecall.fh.len = dp->fh_len;
+	op->u.opcbrecall.fh.val = fh;
+	*ops = op;
+	*nops = 1;
+	return true;
+}
+
+static int64_t recall_done(struct nfs4_cb *cb, int err, nfsstat4 status,
+			   const CB_COMPOUND4res *res)
+{
+	struct nfs4_deleg *dp = container_of(cb, struct nfs4_deleg, recall);
+	nfsstat4 st = status;
+	int64_t now = nfs4_cb_now_ms();
+
+	if (dp->stid_gone || dp->state != NFS4_DELEG_RECALLING)
+		return -1;
+	if (err == -ETIME) {
+		deleg_revoke(dp, "not returned within Recall_Timeout");
+		return -1;
+	}
+	if (res && res->resarray.len > 1 && res->resarray.val[1].resop == OP_CB_RECALL)
+		st = res->resarray.val[1].u.opcbrecall.status;
+	if (st == NFS4ERR_DELAY)
+		return 1000;
+	if (st == NFS4ERR_BAD_STATEID && cb->attempts < RECALL_MAX_RETRIES)
+		return RECALL_RETRY_MS;
+	/* Asked: now the client must DELEGRETURN by the deadline. */
+	return dp->recall_deadline_ms > now ? dp->recall_deadline_ms - now : 0;
+}
+
+static void recall_release(struct nfs4_cb *cb)
+{
+	deleg_cb_released(container_of(cb, struct nfs4_deleg, recall));
+}
+
+static const struct nfs4_cb_ops recall_ops = {
+	.name = "CB_RECALL",
+	.prepare = recall_prepare,
+	.done = recall_done,
+	.release = recall_release,
+};
+
+/* Starts (or hastens) the recall of dp, to be returned by deadline_ms. */
+static void deleg_recall(struct nfs4_deleg *dp, int64_t deadline_ms)
+{
+	int64_t now = nfs4_cb_now_ms();
+	int rc;
+
+	if (dp->state == NFS4_DELEG_RECALLING) {
+		if (deadline_ms < dp->recall_deadline_ms) {
+			dp->recall_deadline_ms = deadline_ms;
+			if (dp->recall.phase != NFS4_CB_IDLE)
+				dp->recall.deadline_ms = deadline_ms;
+			nfs4_cb_kick();
+		}
+		return;
+	}
+	if (dp->state != NFS4_DELEG_GRANTED)
+		return;
+	dp->state = NFS4_DELEG_RECALLING;
+	dp->recall_start_ms = now;
+	dp->recall_deadline_ms = deadline_ms;
+	if (dp->fp)
+		dp->fp->recalled_ms = now;
+	deleg_stats.recalls++;
+	rc = nfs4_cb_start(&dp->recall, dp->stid.client, deadline_ms);
+	if (rc < 0)
+		log_warn("nfs4", "delegation recall: clientid %016llx: the callback engine refused "
+			 "(%s); it is revoked at the deadline by the next conflict",
+			 (unsigned long long)dp->stid.client->clientid, strerror(-rc));
+}
+
+/* ---- CB_GETATTR through the engine ---- */
+
+#define GETATTR_MASK ((1u << FATTR4_CHANGE) | (1u << FATTR4_SIZE))
+#define GETATTR_FRESH_MS 1000
+
+static bool getattr_prepare(struct nfs4_cb *cb, struct arena *arena, nfs_cb_argop4 **ops,
+			    uint32_t *nops)
+{
+	struct nfs4_deleg *dp = container_of(cb, struct nfs4_deleg, getattr);
+	nfs_cb_argop4 *op;
+	uint32_t *mask;
+	uint8_t *fh;
+
+	if (dp->stid_gone || dp->state != NFS4_DELEG_GRANTED)
+		return false;
+	op = arena_alloc(arena, sizeof(*op));
+	mask = arena_alloc(arena, sizeof(*mask));
+	fh = arena_alloc(arena, dp->fh_len ? dp->fh_len : 1);
+	if (!op || !mask || !fh)
+		return false;
+	memset(op, 0, sizeof(*op));
+	memcpy(fh, dp->fh, dp->fh_len);
+	*mask = GETATTR_MASK;
+	op->argop = OP_CB_GETATTR;
+	op->u.opcbgetattr.fh.len = dp->fh_len;
+	op->u.opcbgetattr.fh.val = fh;
+	op->u.opcbgetattr.attr_request.len = 1;
+	op->u.opcbgetattr.attr_request.val = mask;
+	*ops = op;
+	*nops = 1;
+	return true;
+}
+
+/* change and size from a CB_GETATTR answer that holds exactly those two. */
+static bool getattr_parse(const fattr4 *fa, uint64_t *change, uint64_t *size)
+{
+	const uint8_t *v = fa->attr_vals.val;
+	int i;
+
+	if (fa->attrmask.len < 1 || fa->attrmask.val[0] != GETATTR_MASK ||
+	    fa->attr_vals.len != 16)
+		return false;
+	for (i = 1; i < (int)fa->attrmask.len; i++)
+		if (fa->attrmask.val[i])
+			return false;
+	*change = *size = 0;
+	for (i = 0; i < 8; i++) {
+		*change = *change << 8 | v[i];
+		*size = *size << 8 | v[8 + i];
+	}
+	return true;
+}
+
+static int64_t getattr_done(struct nfs4_cb *cb, int err, nfsstat4 status,
+			    const CB_COMPOUND4res *res)
+{
+	struct nfs4_deleg *dp = container_of(cb, struct nfs4_deleg, getattr);
+	int64_t now = nfs4_cb_now_ms();
+	uint64_t change, size;
+	struct pmem_attr at;
+	bool same = false;
+
+	if (dp->stid_gone || dp->state != NFS4_DELEG_GRANTED || !dp->fp)
+		return -1;
+	if (err == 0 && status == NFS4_OK && res->resarray.len > 1 &&
+	    res->resarray.val[1].resop == OP_CB_GETATTR &&
+	    getattr_parse(&res->resarray.val[1].u.opcbgetattr.u.resok4.obj_attributes,
+			  &change, &size) &&
+	    dp->fp->obj->ops->getattr(dp->fp->obj, &at) == 0)
+		same = at.size == size && at.change == change;
+	if (same) {
+		dp->getattr_ok_ms = now;
+		return -1;
+	}
+	/* Modified under the delegation, or no usable answer: the data must
+	 * come back to the server before anyone else sees the attributes. */
+	deleg_recall(dp, now + recall_timeout_ms);
+	return -1;
+}
+
+static void getattr_release(struct nfs4_cb *cb)
+{
+	deleg_cb_released(container_of(cb, struct nfs4_deleg, getattr));
+}
+
+static const struct nfs4_cb_ops getattr_ops = {
+	.name = "CB_GETATTR",
+	.prepare = getattr_prepare,
+	.done = getattr_done,
+	.release = getattr_release,
+};
+
+nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *obj)
+{
+	struct nfs4_file *fp;
+	struct list_node *pos;
+	int64_t now = nfs4_cb_now_ms();
+	nfsstat4 st = NFS4_OK;
+
+	if (deleg_stats.outstanding == 0)
+		return NFS4_OK;
+	fp = nfs4_file_find(obj);
+	if (!fp)
+		return NFS4_OK;
+again:
+	list_for_each(pos, &fp->delegs) {
+		struct nfs4_deleg *dp = container_of(pos, struct nfs4_deleg, file_node);
+
+		if (dp->type != OPEN_DELEGATE_WRITE || dp->stid.client == clp)
+			continue;
+		if (nfs4_client_yield_courtesy(dp->stid.client))
+			goto again;
+		if (dp->state == NFS4_DELEG_GRANTED && dp->getattr_ok_ms &&
+		    now - dp->getattr_ok_ms < GETATTR_FRESH_MS)
+			continue;
+		st = NFS4ERR_DELAY;
+		if (dp->state == NFS4_DELEG_GRANTED && dp->getattr.phase == NFS4_CB_IDLE) {
+			dp->getattr_ok_ms = 0;
+			if (nfs4_cb_start(&dp->getattr, dp->stid.client, now + recall_timeout_ms) < 0)
+				deleg_recall(dp, now + recall_timeout_ms);
+		}
+	}
+	nfs4_file_put(fp);
+	return st;
+}
+
+void nfs4_deleg_recall_file(struct nfs4_file *fp, int64_t deadline_ms)
+{
+	struct list_node *pos;
+
+	list_for_each(pos, &fp->delegs)
+		deleg_recall(container_of(pos, struct nfs4_deleg, file_node), deadline_ms);
+}
+
+void nfs4_deleg_revoke_file(struct nfs4_file *fp, const char *why)
+{
+	while (!list_empty(&fp->delegs)) {
+		struct nfs4_deleg *dp = container_of(fp->delegs.next, struct nfs4_deleg, file_node);
+
+		if (dp->state == NFS4_DELEG_REVOKED || dp->stid.state != NFS4_STID_ACTIVE)
+			deleg_leave_file(dp);   /* cannot happen; never loop on it */
+		else
+			deleg_revoke(dp, why);
+	}
+}
+
+void nfs4_deleg_expire(struct nfs4_stid *stid)
+{
+	struct nfs4_deleg *dp = deleg_of(stid);
+
+	deleg_leave_file(dp);
+	nfs4_cb_cancel(&dp->recall);
+	nfs4_cb_cancel(&dp->getattr);
+}
+
+/* ---- conflicts ---- */
+
+static bool deleg_conflicts(const struct nfs4_deleg *dp, const struct nfs4_client *clp,
+			    enum nfs4_deleg_access access)
+{
+	bool other = !clp || dp->stid.client != clp;
+
+	switch (access) {
+	case NFS4_DELEG_READ_DATA:
+	case NFS4_DELEG_OPEN_READ:
+		return other && dp->type == OPEN_DELEGATE_WRITE;
+	case NFS4_DELEG_WRITE_DATA:
+		return other || dp->type == OPEN_DELEGATE_READ;
+	case NFS4_DELEG_CHANGE_META:
+		return other;
+	}
+	return true;
+}
+
+nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
+			     enum nfs4_deleg_access access)
+{
+	struct nfs4_file *fp;
+	struct list_node *pos;
+	nfsstat4 st = NFS4_OK;
+
+	if (deleg_stats.outstanding == 0)
+		return NFS4_OK;   /* the hot path of every READ and WRITE */
+	fp = nfs4_file_find(obj);
+	if (!fp)
+		return NFS4_OK;
+again:
+	list_for_each(pos, &fp->delegs) {
+		struct nfs4_deleg *dp = container_of(pos, struct nfs4_deleg, file_node);
+
+		if (!deleg_conflicts(dp, clp, access))
+			continue;
+		/* A courtesy client loses its state to the conflict, no recall;
+		 * the list changed under us: look again. */
+		if (nfs4_client_yield_courtesy(dp->stid.client))
+			goto again;
+		deleg_recall(dp, nfs4_cb_now_ms() + recall_timeout_ms);
+		st = NFS4ERR_DELAY;
+	}
+	nfs4_file_put(fp);
+	return st;
+}
+
+nfsstat4 nfs4_deleg_conflict_unlocked(struct nfs4_client *clp, struct pmem_obj *obj,
+				      enum nfs4_deleg_access access)
+{
+	nfsstat4 st;
+
+	nfs4_state_lock();
+	st = nfs4_deleg_conflict(clp, obj, access);
+	nfs4_state_unlock();
+	return st;
+}
+
+/* ---- OPEN ---- */
+
+static void none_ext(open_delegation4 *out, why_no_delegation4 why)
+{
+	out->delegation_type = OPEN_DELEGATE_NONE_EXT;
+	out->u.od_whynone.ond_why = why;
+	out->u.od_whynone.u.ond_server_will_signal_avail = false;
+}
+
+static bool client_cb_up(const struct nfs4_client *clp)
+{
+	const struct list_node *pos;
+
+	list_for_each(pos, &clp->sessions) {
+		const struct nfs4_session *s = container_of(pos, struct nfs4_session, client_node);
+
+		if (!s->dead && s->back_xprt && s->cb_state == NFS4_CB_UP)
+			return true;
+	}
+	return false;
+}
+
+/* Why type cannot be granted to clp on fp now (0 = it can). */
+static int grant_obstacle(const struct nfs4_file *fp, const struct nfs4_client *clp,
+			  const struct nfs4_open_state *os, open_delegation_type4 type,
+			  why_no_delegation4 *why)
+{
+	const struct list_node *pos;
+	int64_t now = nfs4_cb_now_ms();
+
+	*why = WND4_CONTENTION;
+	list_for_each(pos, &fp->delegs) {
+		const struct nfs4_deleg *dp = container_of(pos, struct nfs4_deleg, file_node);
+
+		if (dp->state == NFS4_DELEG_RECALLING)
+			return -1;
+		if (dp->stid.client == clp) {
+			*why = type == OPEN_DELEGATE_WRITE && dp->type == OPEN_DELEGATE_READ
+			       ? WND4_NOT_SUPP_UPGRADE : WND4_CONTENTION;
+			return -1;   /* one delegation per client and file */
+		}
+		if (type == OPEN_DELEGATE_WRITE || dp->type == OPEN_DELEGATE_WRITE)
+			return -1;
+	}
+	if (fp->recalled_ms && now - fp->recalled_ms < DELEG_REGRANT_HOLDOFF_MS)
+		return -1;
+	list_for_each(pos, &fp->shares) {
+		const struct nfs4_share *sh = container_of(pos, struct nfs4_share, node);
+		const struct nfs4_open_state *o = container_of(sh, struct nfs4_open_state, share);
+
+		if (type == OPEN_DELEGATE_READ && (sh->access & NFS4_SHARE_WRITE))
+			return -1;
+		if (type == OPEN_DELEGATE_WRITE && o != os && o->stid.client != clp)
+			return -1;
+	}
+	if (deleg_stats.outstanding >= DELEG_MAX_OUTSTANDING) {
+		*why = WND4_RESOURCE;
+		return -1;
+	}
+	return 0;
+}
+
+static void deleg_fill(const struct nfs4_deleg *dp, open_delegation4 *out)
+{
+	out->delegation_type = dp->type;
+	if (dp->type == OPEN_DELEGATE_READ) {
+		out->u.read.stateid = dp->stid.sid;
+		out->u.read.recall = false;
+		out->u.read.permissions.type = ACE4_ACCESS_ALLOWED_ACE_TYPE;
+	} else {
+		out->u.write.stateid = dp->stid.sid;
+		out->u.write.recall = false;
+		out->u.write.space_limit.limitby = NFS_LIMIT_SIZE;
+		out->u.write.space_limit.u.filesize = UINT64_MAX;
+		out->u.write.permissions.type = ACE4_ACCESS_ALLOWED_ACE_TYPE;
+	}
+}
+
+void nfs4_deleg_offer(struct nfs4_compound *c, struct nfs4_open_state *os,
+		      uint32_t share_access, open_delegation_type4 reclaim_type,
+		      const struct nfs4_fh *fh, open_delegation4 *out)
+{
+	struct nfs4_client *clp = c->client;
+	struct nfs4_file *fp = os->fp;
+	uint32_t want = share_access & WANT_MASK;
+	bool stated = want != OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE;
+	open_delegation_type4 type;
+	why_no_delegation4 why = WND4_RESOURCE;
+	struct nfs4_deleg *dp;
+
+	memset(out, 0, sizeof(*out));
+	out->delegation_type = OPEN_DELEGATE_NONE;
+	if (reclaim_type == OPEN_DELEGATE_READ || reclaim_type == OPEN_DELEGATE_WRITE) {
+		type = reclaim_type;   /* CLAIM_PREVIOUS: what the client held before */
+	} else {
+		switch (want) {
+		case OPEN4_SHARE_ACCESS_WANT_NO_DELEG:
+			none_ext(out, WND4_NOT_WANTED);
+			return;
+		case OPEN4_SHARE_ACCESS_WANT_CANCEL:
+			none_ext(out, WND4_CANCELLED);
+			return;
+		case OPEN4_SHARE_ACCESS_WANT_READ_DELEG:
+			type = OPEN_DELEGATE_READ;
+			break;
+		case OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG:
+			type = OPEN_DELEGATE_WRITE;
+			break;
+		default:   /* no preference, or any */
+			type = (share_access & NFS4_SHARE_WRITE) ? OPEN_DELEGATE_WRITE
+								 : OPEN_DELEGATE_READ;
+			break;
+		}
+		/* A write delegation stands for the client's writes: it needs
+		 * write access in the open it comes with. */
+		if (type == OPEN_DELEGATE_WRITE && !(share_access & NFS4_SHARE_WRITE))
+			goto none;
+		if (nfs4_in_grace() || !client_cb_up(clp))
+			goto none;
+	}
+	if (grant_obstacle(fp, clp, os, type, &why) < 0)
+		goto none;
+	if (nfs4_file_lease_take(fp, type == OPEN_DELEGATE_WRITE ? PMEM_LEASE_WRITE
+								 : PMEM_LEASE_READ) < 0) {
+		why = WND4_CONTENTION;   /* a local process has the file open */
+		goto none;
+	}
+	dp = (struct nfs4_deleg *)nfs4_stid_new(clp, NFS4_STID_DELEG, sizeof(*dp),
+						deleg_stid_release);
+	if (!dp) {
+		if (list_empty(&fp->delegs))
+			nfs4_file_lease_drop(fp);
+		why = WND4_RESOURCE;
+		goto none;
+	}
+	dp->type = type;
+	dp->state = NFS4_DELEG_GRANTED;
+	dp->fp = fp;
+	fp->refs++;
+	list_add_tail(&dp->file_node, &fp->delegs);
+	nfs4_cb_setup(&dp->recall, &recall_ops);
+	nfs4_cb_setup(&dp->getattr, &getattr_ops);
+	dp->fh_len = fh->len <= sizeof(dp->fh) ? fh->len : 0;
+	memcpy(dp->fh, fh->data, dp->fh_len);
+	deleg_stats.granted++;
+	deleg_stats.outstanding++;
+	atomic_store(&outstanding_hint, deleg_stats.outstanding);
+	deleg_fill(dp, out);
+	return;
+none:
+	if (stated)
+		none_ext(out, why);
+}
+
+/* ---- DELEGRETURN, DELEGPURGE ---- */
 
 nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res)
 {
@@ -23,12 +623,20 @@ nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res)
 	st = nfs4_stid_lookup(c, &a->deleg_stateid, NFS4_STID_DELEG, false, &stid);
 	if (st == NFS4_OK && (!stid || stid->type != NFS4_STID_DELEG))
 		st = NFS4ERR_BAD_STATEID;
-	if (st == NFS4_OK)
+	if (st == NFS4_OK && (!c->cur.obj || !deleg_of(stid)->fp ||
+			      deleg_of(stid)->fp->obj != c->cur.obj))
+		st = NFS4ERR_BAD_STATEID;   /* not the current file's delegation */
+	if (st == NFS4_OK) {
+		deleg_stats.returned++;
 		nfs4_stid_destroy(stid);
+	}
 	nfs4_state_unlock();
 	return st;
 }
 
+/* CLAIM_DELEGATE_PREV is not supported (no client keeps delegations across
+ * its own restart here), so DELEGPURGE has nothing to purge: NFS4ERR_NOTSUPP,
+ * as RFC 8881 §18.5.3 asks of such servers. */
 nfsstat4 nfs4_op_delegpurge(struct nfs4_compound *c, void *args, void *res)
 {
 	return NFS4ERR_NOTSUPP;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "server/nfs4_attr.h"
+#include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_ops.h"
 
@@ -119,6 +120,22 @@ nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, void *res)
 	return st;
 }
 
+/* Other clients' delegations on the file dir/name are recalled before the
+ * name changes (RFC 8881 §10.4.4): NFS4ERR_DELAY until they are returned. */
+static nfsstat4 name_deleg_conflict(struct nfs4_compound *c, struct pmem_obj *dir,
+				    const char *name)
+{
+	struct pmem_obj *obj;
+	nfsstat4 st;
+
+	if (!nfs4_deleg_any() || dir->ops->lookup(dir, &c->cred, name, &obj) < 0)
+		return NFS4_OK;
+	st = obj->type == PMEM_TYPE_REG
+	     ? nfs4_deleg_conflict_unlocked(c->client, obj, NFS4_DELEG_CHANGE_META) : NFS4_OK;
+	pmem_obj_put(obj);
+	return st;
+}
+
 nfsstat4 nfs4_op_remove(struct nfs4_compound *c, void *args, void *res)
 {
 	REMOVE4args *a = args;
@@ -132,6 +149,9 @@ nfsstat4 nfs4_op_remove(struct nfs4_compound *c, void *args, void *res)
 	if (st != NFS4_OK)
 		return st;
 	st = nfs4_name_check(c, &a->target, &name);
+	if (st != NFS4_OK)
+		return st;
+	st = name_deleg_conflict(c, c->cur.obj, name);
 	if (st != NFS4_OK)
 		return st;
 	before = nfs4_fh_change(&c->cur);
@@ -167,6 +187,11 @@ nfsstat4 nfs4_op_rename(struct nfs4_compound *c, void *args, void *res)
 	st = nfs4_name_check(c, &a->oldname, &oldname);
 	if (st == NFS4_OK)
 		st = nfs4_name_check(c, &a->newname, &newname);
+	if (st != NFS4_OK)
+		return st;
+	st = name_deleg_conflict(c, src->obj, oldname);
+	if (st == NFS4_OK)
+		st = name_deleg_conflict(c, dst->obj, newname);
 	if (st != NFS4_OK)
 		return st;
 	sbefore = nfs4_fh_change(src);
@@ -209,6 +234,11 @@ nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, void *res)
 	st = nfs4_name_check(c, &a->newname, &name);
 	if (st != NFS4_OK)
 		return st;
+	if (nfs4_deleg_any()) {
+		st = nfs4_deleg_conflict_unlocked(c->client, src->obj, NFS4_DELEG_CHANGE_META);
+		if (st != NFS4_OK)
+			return st;
+	}
 	before = nfs4_fh_change(dir);
 	err = src->obj->ops->link(src->obj, dir->obj, &c->cred, name);
 	if (err)

@@ -54,6 +54,7 @@ struct nfs4_file *nfs4_file_get(struct pmem_obj *obj)
 	fp->refs = 1;
 	list_init(&fp->shares);
 	list_init(&fp->locks);
+	list_init(&fp->delegs);
 	h = file_hash(obj);
 	fp->hash_next = file_table[h];
 	file_table[h] = fp;

@@ -49,6 +49,12 @@ struct nfs4_file {
 	unsigned refs;             /* one per open/lock state, plus transient users */
 	struct list_node shares;   /* struct nfs4_share.node */
 	struct list_node locks;    /* struct nfs4_lock_range.node */
+	struct list_node delegs;   /* struct nfs4_deleg.file_node (nfs4_deleg.c) */
+	/* The local lease behind the delegations (nfs4_file_lease.c): its
+	 * kind (0 = none) and generation, which lease events carry back. */
+	enum pmem_lease_kind lease;
+	uintptr_t lease_gen;
+	int64_t recalled_ms;       /* monotonic ms of the last recall (no re-grant soon) */
 	void *layout_state;        /* layout/: its per-file record, NULL until then */
 };
 

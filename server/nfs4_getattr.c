@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "server/nfs4_attr.h"
+#include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_ops.h"
 #include "server/nfs4_state.h"
@@ -34,6 +35,17 @@ nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, void *args, void *res)
 	st = check_no_write_only(&a->attr_request);
 	if (st != NFS4_OK)
 		return st;
+	/* Size and change of a file another client holds a write delegation
+	 * on: that client is asked first (CB_GETATTR). */
+	if (c->cur.obj && c->cur.obj->type == PMEM_TYPE_REG && nfs4_deleg_any() &&
+	    (nfs4_bitmap_isset(&a->attr_request, FATTR4_SIZE) ||
+	     nfs4_bitmap_isset(&a->attr_request, FATTR4_CHANGE))) {
+		nfs4_state_lock();
+		st = nfs4_deleg_getattr_conflict(c->client, c->cur.obj);
+		nfs4_state_unlock();
+		if (st != NFS4_OK)
+			return st;
+	}
 	return nfs4_fattr_encode(c, &c->cur, &a->attr_request, &r->u.resok4.obj_attributes);
 }
 
@@ -78,6 +90,15 @@ nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, void *res)
 		return st;
 	if (sa.valid & PMEM_SET_SIZE) {
 		st = setattr_size_check(c, &a->stateid);
+		if (st != NFS4_OK)
+			return st;
+	}
+	if (sa.valid && c->cur.obj) {
+		/* Other clients' delegations go first (a size change: every
+		 * read delegation too); NFS4ERR_DELAY meanwhile. */
+		st = nfs4_deleg_conflict_unlocked(c->client, c->cur.obj,
+						  (sa.valid & PMEM_SET_SIZE) ? NFS4_DELEG_WRITE_DATA
+									     : NFS4_DELEG_CHANGE_META);
 		if (st != NFS4_OK)
 			return st;
 	}

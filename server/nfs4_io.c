@@ -28,6 +28,7 @@
 #include "server/nfs4_attr.h"
 #include "server/nfs4_export.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_deleg.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
@@ -79,6 +80,11 @@ static nfsstat4 io_check_stateid(struct nfs4_compound *c, const stateid4 *sid, b
 	if (write && !(access & NFS4_SHARE_WRITE))
 		st = NFS4ERR_OPENMODE;
 out:
+	/* Another client's delegation (or, for a write, any read delegation)
+	 * is recalled first: NFS4ERR_DELAY until it is returned or revoked. */
+	if (st == NFS4_OK)
+		st = nfs4_deleg_conflict(c->client, obj, write ? NFS4_DELEG_WRITE_DATA
+							      : NFS4_DELEG_READ_DATA);
 	nfs4_state_unlock();
 	if (st == NFS4_OK && special)
 		/* no OPEN vouched for this I/O: check as OPEN would */

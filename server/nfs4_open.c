@@ -15,8 +15,10 @@
  *    open); READ access is granted with execute permission alone (knfsd).
  *  - Non-regular files: directory NFS4ERR_ISDIR, anything else
  *    NFS4ERR_SYMLINK (RFC 8881 §18.16.3 text).
- *  - Delegations are never granted: OPEN_DELEGATE_NONE, or
- *    OPEN_DELEGATE_NONE_EXT with a reason when the client stated a want.
+ *  - Delegations: other clients' conflicting ones are recalled first
+ *    (NFS4ERR_DELAY meanwhile), then nfs4_deleg_offer decides; a
+ *    CLAIM_DELEGATE_CUR / CLAIM_DELEG_CUR_FH open, made under the client's
+ *    own delegation while it returns it, gets no new one.
  * Calls: nfs4_fh.h, nfs4_attr.h, nfs4_open_state.c, the backend object ops.
  * Called by: the compound loop (nfs4_ops.c table).
  */
@@ -24,6 +26,7 @@
 #include <string.h>
 
 #include "server/nfs4_attr.h"
+#include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
@@ -185,8 +188,10 @@ static nfsstat4 parse_createattrs(struct nfs4_compound *c, const OPEN4args *a,
 	}
 }
 
-/* CLAIM_NULL: the name in the current directory, created per openhow. */
-static nfsstat4 open_by_name(struct nfs4_compound *c, const OPEN4args *a, struct open_target *t)
+/* CLAIM_NULL and CLAIM_DELEGATE_CUR: file in the current directory,
+ * created per openhow. */
+static nfsstat4 open_by_name(struct nfs4_compound *c, const OPEN4args *a,
+			     const component4 *file, struct open_target *t)
 {
 	const createhow4 *how = &a->openhow.u.how;
 	bool create = a->openhow.opentype == OPEN4_CREATE;
@@ -200,7 +205,7 @@ static nfsstat4 open_by_name(struct nfs4_compound *c, const OPEN4args *a, struct
 	st = nfs4_fh_check_dir(&c->cur, false);
 	if (st != NFS4_OK)
 		return st;
-	st = nfs4_name_check(c, &a->claim.u.file, &name);
+	st = nfs4_name_check(c, file, &name);
 	if (st != NFS4_OK)
 		return st;
 	if (c->cur.pseudo) {
@@ -278,26 +283,6 @@ nfsstat4 nfs4_open_permission(struct nfs4_compound *c, struct pmem_obj *obj, uin
 	return NFS4_OK;
 }
 
-static void set_delegation(uint32_t share_access, open_delegation4 *d)
-{
-	uint32_t want = share_access & WANT_MASK;
-
-	memset(d, 0, sizeof(*d));
-	if (want == OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE) {
-		d->delegation_type = OPEN_DELEGATE_NONE;
-		return;
-	}
-	d->delegation_type = OPEN_DELEGATE_NONE_EXT;
-	if (want == OPEN4_SHARE_ACCESS_WANT_NO_DELEG) {
-		d->u.od_whynone.ond_why = WND4_NOT_WANTED;
-	} else if (want == OPEN4_SHARE_ACCESS_WANT_CANCEL) {
-		d->u.od_whynone.ond_why = WND4_CANCELLED;
-	} else {
-		d->u.od_whynone.ond_why = WND4_RESOURCE;
-		d->u.od_whynone.u.ond_server_will_signal_avail = false;
-	}
-}
-
 /* The claims that name the current fh as the file. */
 static nfsstat4 open_by_fh(struct nfs4_compound *c, const OPEN4args *a, struct open_target *t)
 {
@@ -323,6 +308,9 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 	OPEN4args *a = args;
 	OPEN4res *r = res;
 	OPEN4resok *ok = &r->u.resok4;
+	open_delegation_type4 reclaim_type = OPEN_DELEGATE_NONE;
+	const stateid4 *deleg_sid = NULL;
+	struct nfs4_stid *dstid = NULL;
 	struct open_target t;
 	struct nfs4_open_state *os = NULL;
 	struct nfs4_open_undo undo;
@@ -344,7 +332,7 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 	case CLAIM_NULL:
 		st = nfs4_grace_check_unlocked(c->client, false);
 		if (st == NFS4_OK)
-			st = open_by_name(c, a, &t);
+			st = open_by_name(c, a, &a->claim.u.file, &t);
 		break;
 	case CLAIM_FH:
 		st = nfs4_grace_check_unlocked(c->client, false);
@@ -353,16 +341,24 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 		break;
 	case CLAIM_PREVIOUS:
 		st = nfs4_grace_check_unlocked(c->client, true);
-		/* We never granted a delegation, so none can be reclaimed. */
-		if (st == NFS4_OK && a->claim.u.delegate_type != OPEN_DELEGATE_NONE)
-			st = NFS4ERR_RECLAIM_BAD;
-		if (st == NFS4_OK)
+		if (st == NFS4_OK && a->claim.u.delegate_type != OPEN_DELEGATE_NONE &&
+		    a->claim.u.delegate_type != OPEN_DELEGATE_READ &&
+		    a->claim.u.delegate_type != OPEN_DELEGATE_WRITE)
+			st = NFS4ERR_INVAL;
+		if (st == NFS4_OK) {
+			reclaim_type = a->claim.u.delegate_type;
 			st = open_by_fh(c, a, &t);
+		}
 		break;
 	case CLAIM_DELEGATE_CUR:
+		/* A name in the current directory, opened under the delegation
+		 * the client is returning (RFC 8881 §10.4.4, §18.16.3). */
+		deleg_sid = &a->claim.u.delegate_cur_info.delegate_stateid;
+		st = open_by_name(c, a, &a->claim.u.delegate_cur_info.file, &t);
+		break;
 	case CLAIM_DELEG_CUR_FH:
-		/* No delegation was granted: the stateid cannot be one. */
-		st = NFS4ERR_BAD_STATEID;
+		deleg_sid = &a->claim.u.oc_delegate_stateid;
+		st = open_by_fh(c, a, &t);
 		break;
 	case CLAIM_DELEGATE_PREV:
 	case CLAIM_DELEG_PREV_FH:
@@ -399,9 +395,29 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 	}
 
 	nfs4_state_lock();
-	st = nfs4_open_state_get(c, &a->owner.owner, obj, access, a->share_deny, &undo, &os);
+	if (deleg_sid) {
+		/* It must be this client's delegation on this very file. */
+		st = nfs4_stid_lookup(c, deleg_sid, NFS4_STID_DELEG, false, &dstid);
+		if (st == NFS4_OK && (!dstid || nfs4_deleg_file(dstid) == NULL ||
+				      nfs4_deleg_file(dstid)->obj != obj))
+			st = NFS4ERR_BAD_STATEID;
+	}
+	/* Another client's conflicting delegation is recalled first (a
+	 * reclaim in grace meets none: nothing was granted since the start). */
+	if (st == NFS4_OK && a->claim.claim != CLAIM_PREVIOUS)
+		st = nfs4_deleg_conflict(c->client, obj, (access & NFS4_SHARE_WRITE)
+					 ? NFS4_DELEG_WRITE_DATA : NFS4_DELEG_OPEN_READ);
 	if (st == NFS4_OK)
+		st = nfs4_open_state_get(c, &a->owner.owner, obj, access, a->share_deny, &undo,
+					 &os);
+	if (st == NFS4_OK) {
 		ok->stateid = os->stid.sid;
+		if (deleg_sid)
+			memset(&ok->delegation, 0, sizeof(ok->delegation));   /* NONE */
+		else
+			nfs4_deleg_offer(c, os, a->share_access, reclaim_type, &t.fh,
+					 &ok->delegation);
+	}
 	nfs4_state_unlock();
 	if (st != NFS4_OK)
 		goto out;
@@ -419,7 +435,6 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 	ok->cinfo = t.cinfo;
 	ok->rflags = OPEN4_RESULT_LOCKTYPE_POSIX;
 	ok->attrset = t.attrset;
-	set_delegation(a->share_access, &ok->delegation);
 	nfs4_fh_set_current(c, &t.fh);
 	nfs4_set_current_stateid(c, &ok->stateid);
 out:

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "server/nfs4_fh.h"
+#include "server/nfs4_deleg.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
@@ -242,7 +243,7 @@ uint32_t nfs4_stid_share_access(const struct nfs4_stid *stid)
 
 		return ls->open ? ls->open->share.access : 0;
 	}
-	return 0;
+	return nfs4_deleg_share_access(stid);
 }
 
 struct nfs4_file *nfs4_stid_file(const struct nfs4_stid *stid)
@@ -251,7 +252,7 @@ struct nfs4_file *nfs4_stid_file(const struct nfs4_stid *stid)
 		return ((const struct nfs4_open_state *)stid)->fp;
 	if (stid->type == NFS4_STID_LOCK)
 		return ((const struct nfs4_lock_state *)stid)->fp;
-	return NULL;
+	return nfs4_deleg_file(stid);
 }
 
 bool nfs4_stid_holds_locks(const struct nfs4_stid *stid)
@@ -417,6 +418,8 @@ void nfs4_stid_expire(struct nfs4_stid *stid)
 		open_state_expire((struct nfs4_open_state *)stid);
 	else if (stid->type == NFS4_STID_LOCK)
 		nfs4_lock_state_expire(stid);
+	else if (stid->type == NFS4_STID_DELEG)
+		nfs4_deleg_expire(stid);
 	stid->state = NFS4_STID_EXPIRED;
 	stid->client->nexpired_stids++;
 }

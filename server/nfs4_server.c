@@ -1,7 +1,8 @@
 /*
  * server/nfs4_server.c: bring-up, periodic work and tear-down of the NFSv4
  * state: the state lock, boot epoch, write verifier, lease and grace times,
- * stable records, the callback thread, and program 100003 registration.
+ * stable records, the lease manager, the callback engine, and program
+ * 100003 registration.
  *
  * The boot epoch goes into every clientid, sessionid and stateid "other", so
  * nothing a previous instance handed out matches in this one; it is random
@@ -22,6 +23,8 @@
 
 #include "conf/log.h"
 #include "server/nfs4_fh_mac.h"
+#include "server/nfs4_deleg.h"
+#include "server/nfs4_file_lease.h"
 #include "server/nfs4_session.h"
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -106,15 +109,20 @@ int nfs4_server_init(const struct daxnfs_config *cfg)
 	if (rc < 0)
 		return rc;
 	nfs4_grace_start(grace_seconds, nfs4_recovery_previous_count());
+	rc = nfs4_file_lease_start(cfg->recall_timeout);
+	if (rc < 0)
+		goto fail;
 	rc = nfs4_cb_init();
 	if (rc < 0) {
-		log_err("nfs4", "cannot start the callback thread: %s", strerror(-rc));
+		log_err("nfs4", "cannot start the callback engine: %s", strerror(-rc));
+		nfs4_file_lease_stop();
 		goto fail;
 	}
 	rc = nfs4_program_register();
 	if (rc < 0) {
 		log_err("nfs4", "cannot register program 100003 v4: %s", strerror(-rc));
 		nfs4_cb_shutdown();
+		nfs4_file_lease_stop();
 		goto fail;
 	}
 	started = true;
@@ -138,13 +146,20 @@ void nfs4_server_tick(void)
 
 void nfs4_server_shutdown(void)
 {
+	struct nfs4_deleg_stats ds;
+
 	if (!started)
 		return;
 	nfs4_cb_shutdown();
 	nfs4_state_lock();
+	nfs4_deleg_stats(&ds);
+	log_info("nfs4", "delegations: %llu granted, %llu returned, %llu recalled, %llu revoked",
+		 (unsigned long long)ds.granted, (unsigned long long)ds.returned,
+		 (unsigned long long)ds.recalls, (unsigned long long)ds.revoked);
 	nfs4_clients_shutdown();
 	nfs4_stids_shutdown();
 	nfs4_state_unlock();
+	nfs4_file_lease_stop();
 	nfs4_recovery_shutdown();
 	started = false;
 }

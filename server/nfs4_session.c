@@ -374,6 +374,8 @@ static nfsstat4 session_new(struct nfs4_client *clp, const CREATE_SESSION4args *
 	}
 	s->fore = *fore;
 	s->back = *back;
+	s->cb_nslots = back->ca_maxrequests;
+	list_init(&s->probe.node);
 	s->cb_program = a->csa_cb_program;
 	/* The client matches a callback to its session by minor version too
 	 * (the Linux client answers BADSESSION to a CB_COMPOUND of another). */

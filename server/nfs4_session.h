@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "server/nfs4_callback.h"
 #include "server/nfs4_state.h"
 
 /* Server limits offered in CREATE_SESSION (RFC 8881 §18.36.3). */
@@ -30,7 +31,8 @@
  * handle (about 330 bytes with credentials) and their short replies. */
 #define NFS4_CB_MIN_REQ 384u
 #define NFS4_CB_MIN_RESP 96u
-#define NFS4_BACK_MAX_SLOTS 1u
+/* Back channel slots we use at most (the client offers ca_maxrequests). */
+#define NFS4_BACK_MAX_SLOTS 16u
 
 /* ---- slot table and reply cache (nfs4_slot.c) ---- */
 struct nfs4_slot {
@@ -103,7 +105,12 @@ struct nfs4_session {
 	struct rpc_xprt *back_xprt;       /* referenced; NULL = none */
 	enum nfs4_cb_state cb_state;
 	uint32_t cb_minorversion;         /* of CREATE_SESSION; every CB_COMPOUND carries it */
-	sequenceid4 cb_seq;               /* last sequence id the client's slot 0 used */
+	uint32_t cb_nslots;               /* back channel slots: the client's ca_maxrequests, capped */
+	struct nfs4_cb_slot {
+		sequenceid4 seq;          /* last sequence id the client's slot used */
+		bool busy;                /* a callback is in flight on it */
+	} cb_slots[NFS4_BACK_MAX_SLOTS];
+	struct nfs4_cb probe;             /* the probe of this back channel (nfs4_callback.c) */
 	bool cb_path_down;                /* raised at a failure, cleared by a good probe */
 	bool cb_probe_queued;             /* one probe at a time per session */
 	int64_t cb_next_probe_ms;         /* back-off: no probe before (monotonic ms) */

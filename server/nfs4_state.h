@@ -38,6 +38,10 @@ struct nfs4_client {
 	 * its stateids answer NFS4ERR_EXPIRED and its SEQUENCE replies carry
 	 * SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED until it freed them all. */
 	unsigned nexpired_stids;
+	/* Recallable state revoked (delegations not returned in time): its
+	 * SEQUENCE replies carry SEQ4_STATUS_RECALLABLE_STATE_REVOKED until it
+	 * freed them all (RFC 8881 §18.46.3). */
+	unsigned nrevoked_stids;
 	struct xdr_opaque owner_id;    /* co_ownerid (malloc'd copy in owner_buf) */
 	uint8_t owner_buf[NFS4_OPAQUE_LIMIT];
 	verifier4 verifier;            /* co_verifier */

@@ -84,6 +84,9 @@ void nfs4_stid_destroy(struct nfs4_stid *stid)
 	stid->client->nstids--;
 	if (stid->state == NFS4_STID_EXPIRED && --stid->client->nexpired_stids == 0)
 		stid->client->seq4_flags &= ~(uint32_t)SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
+	if (stid->state == NFS4_STID_REVOKED && stid->client->nrevoked_stids &&
+	    --stid->client->nrevoked_stids == 0)
+		stid->client->seq4_flags &= ~(uint32_t)SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
 	if (stid->release)
 		stid->release(stid);
 	else

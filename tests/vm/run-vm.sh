@@ -321,6 +321,15 @@ backchannel_check() {
   [ $bad = 0 ] || [ "$delays" = 0 ] ||
     say "note: the client answered $delays CB_SEQUENCE call(s) with NFS4ERR_DELAY (10008) on these mounts"
   [ $bad = 0 ] && say "back channel (server log): minor 1 and minor 2 up after 1 probe, none down"
+  # Delegations (issue 9): the counts daxnfsd logs when it stops.
+  line=$(grep -a 'delegations: ' "$srv_log" | tail -1)
+  say "server log: ${line#*nfs4: }"
+  n=$(echo "$line" | sed -n 's/.*delegations: \([0-9]*\) granted, \([0-9]*\) returned, \([0-9]*\) recalled, \([0-9]*\) revoked.*/\1 \2 \3 \4/p')
+  set -- $n
+  if [ $# != 4 ] || [ "$1" -lt 2 ] || [ "$3" -lt 2 ] || [ "$4" != 0 ]; then
+    say "FAIL: delegations (server log): want at least 2 granted and 2 recalled (one per mount) and none revoked: '${line#*nfs4: }'"
+    bad=1
+  fi
   return $bad
 }
 if [ "$scenario" = backchannel ] && [ -z "${DAXNFS_VM_SCRIPT:-}" ]; then

@@ -1,0 +1,373 @@
+/*
+ * tests/bench/recall_bench.c: delegation recall latency against a running
+ * NFSv4.1 server (scripts/bench-recall.sh starts daxnfsd for it).
+ *
+ * Serial: N times, a holder client opens a fresh file for reading and gets a
+ * read delegation; a second client's OPEN for write is answered
+ * NFS4ERR_DELAY, the holder receives CB_RECALL and sends DELEGRETURN, and
+ * the second client's OPEN is sent again and granted. Printed: p50/p99 of
+ * conflicting OPEN -> DELAY answered -> CB_RECALL at the holder ->
+ * DELEGRETURN answered -> OPEN granted.
+ * Fan-out: C holder clients (one thread each) hold read delegations on C
+ * files; the second client sends the C conflicting OPENs at once, then
+ * retries each until granted. Printed: p50/p99 over the files of conflicting
+ * OPEN -> CB_RECALL at its holder, and -> OPEN granted, and the wall time
+ * for all C.
+ *
+ * usage: recall_bench HOST PORT [-n N] [-c C]
+ * Not a test: never run by ctest.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/proto/lib/nfs4_client.h"
+
+static const char *host;
+static uint16_t port;
+static unsigned run_id;
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void die(const char *what, int code)
+{
+	fprintf(stderr, "recall_bench: %s: %d\n", what, code);
+	exit(1);
+}
+
+struct holder {
+	struct nfs4_cl *cl;
+	unsigned recalls;
+	int64_t recall_us;
+	stateid4 sid;
+	/* the file it holds */
+	char name[64];
+	stateid4 open_sid, deleg_sid;
+	nfs_fh4 fh;
+	pthread_t thread;
+	int64_t returned_us;
+	int64_t deadline_us;
+};
+
+static nfsstat4 on_cb_op(struct nfs4_cl *cl, const nfs_cb_argop4 *op, nfs_cb_resop4 *res,
+			 struct arena *arena, void *ctx)
+{
+	struct holder *h = ctx;
+
+	(void)cl;
+	(void)arena;
+	if (op->argop != OP_CB_RECALL) {
+		res->u.opcbrecall.status = NFS4ERR_NOTSUPP;
+		return NFS4ERR_NOTSUPP;
+	}
+	h->recalls++;
+	h->recall_us = now_us();
+	h->sid = op->u.opcbrecall.stateid;
+	res->u.opcbrecall.status = NFS4_OK;
+	return NFS4_OK;
+}
+
+static struct nfs4_cl *client(const char *owner, struct holder *h)
+{
+	struct nfs4_cl *cl = NULL;
+	char own[128];
+	int i;
+
+	snprintf(own, sizeof(own), "%s-%u", owner, run_id);
+	if (nfs4_cl_connect(&cl, host, port) < 0)
+		die("connect", errno);
+	nfs4_cl_set_owner(cl, own, (uint64_t)now_us());
+	if (h) {
+		cl->cb_op = on_cb_op;
+		cl->cb_op_ctx = h;
+	}
+	if (nfs4_cl_exchange_id(cl) != NFS4_OK || nfs4_cl_create_session(cl, h != NULL) != NFS4_OK)
+		die("session", 0);
+	if (h) {
+		for (i = 0; i < 100 && cl->cb_sequence_count == 0; i++)
+			nfs4_cl_poll(cl, 100, true);
+		for (i = 0; i < 5; i++) {
+			usleep(20000);
+			nfs4_cl_sequence(cl);
+		}
+	}
+	nfs4_cl_reclaim_complete(cl);
+	return cl;
+}
+
+/* OPEN name in the root; returns the status, fills the stateids and fh. */
+static nfsstat4 open_file(struct nfs4_cl *cl, const char *name, bool create, uint32_t access,
+			  stateid4 *sid, stateid4 *deleg, open_delegation_type4 *dtype,
+			  nfs_fh4 *fh)
+{
+	struct nfs4_cl_compound cp;
+	nfs_resop4 *r;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	nfs4_cl_add_path(&cp, "");
+	nfs4_cl_add_open(&cp, name, create, access, OPEN4_SHARE_DENY_NONE);
+	nfs4_cl_add(&cp, OP_GETFH);
+	if (nfs4_cl_send(&cp) < 0)
+		die("send OPEN", errno);
+	st = cp.status;
+	if (st == NFS4_OK) {
+		r = nfs4_cl_res(&cp, OP_OPEN);
+		*sid = r->u.opopen.u.resok4.stateid;
+		if (dtype)
+			*dtype = r->u.opopen.u.resok4.delegation.delegation_type;
+		if (deleg)
+			*deleg = r->u.opopen.u.resok4.delegation.u.read.stateid;
+		r = nfs4_cl_res(&cp, OP_GETFH);
+		if (fh) {
+			fh->len = r->u.opgetfh.u.resok4.object.len;
+			fh->val = malloc(fh->len);
+			if (!fh->val)
+				die("malloc", ENOMEM);
+			memcpy(fh->val, r->u.opgetfh.u.resok4.object.val, fh->len);
+		}
+	}
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
+static nfsstat4 delegreturn(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *sid)
+{
+	struct nfs4_cl_compound cp;
+	nfs_argop4 *a;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	a = nfs4_cl_add(&cp, OP_PUTFH);
+	a->u.opputfh.object = *fh;
+	a = nfs4_cl_add(&cp, OP_DELEGRETURN);
+	a->u.opdelegreturn.deleg_stateid = *sid;
+	if (nfs4_cl_send(&cp) < 0)
+		die("send DELEGRETURN", errno);
+	st = cp.status;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void print_pct(const char *what, int64_t *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_i64);
+	printf("| %s | %u | %.1f | %.1f | %.1f |\n", what, n, v[n / 2] / 1000.0,
+	       v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1000.0, v[n - 1] / 1000.0);
+}
+
+/* Makes name (by the plain client) and closes it. */
+static void make(struct nfs4_cl *plain, const char *name)
+{
+	stateid4 sid;
+	nfs_fh4 fh;
+
+	if (open_file(plain, name, true, OPEN4_SHARE_ACCESS_BOTH, &sid, NULL, NULL, &fh) != NFS4_OK)
+		die("create", 0);
+	if (nfs4_cl_close_file(plain, &fh, &sid) != NFS4_OK)
+		die("close", 0);
+	free(fh.val);
+}
+
+static void serial(struct nfs4_cl *plain, unsigned n)
+{
+	struct holder h;
+	int64_t *delay = calloc(n, sizeof(int64_t)), *recall = calloc(n, sizeof(int64_t));
+	int64_t *ret = calloc(n, sizeof(int64_t)), *granted = calloc(n, sizeof(int64_t));
+	unsigned i, got = 0;
+
+	if (!delay || !recall || !ret || !granted)
+		die("calloc", ENOMEM);
+	memset(&h, 0, sizeof(h));
+	h.cl = client("recall-holder", &h);
+	for (i = 0; i < n; i++) {
+		open_delegation_type4 dt;
+		stateid4 osid, dsid, bsid;
+		nfs_fh4 fh, bfh;
+		char name[64];
+		int64_t t0, t1, t3, t4;
+		nfsstat4 st;
+
+		snprintf(name, sizeof(name), "s%u-%u", run_id, i);
+		make(plain, name);
+		if (open_file(h.cl, name, false, OPEN4_SHARE_ACCESS_READ, &osid, &dsid, &dt,
+			      &fh) != NFS4_OK)
+			die("holder OPEN", 0);
+		if (dt != OPEN_DELEGATE_READ)
+			die("no read delegation granted", (int)dt);
+		h.recalls = 0;
+		t0 = now_us();
+		st = open_file(plain, name, false, OPEN4_SHARE_ACCESS_WRITE, &bsid, NULL, NULL,
+			       &bfh);
+		t1 = now_us();
+		if (st != NFS4ERR_DELAY)
+			die("conflicting OPEN was not DELAYed", (int)st);
+		while (h.recalls == 0)
+			if (nfs4_cl_poll(h.cl, 1000, true) < 0)
+				die("poll", errno);
+		if (delegreturn(h.cl, &fh, &dsid) != NFS4_OK)
+			die("DELEGRETURN", 0);
+		t3 = now_us();
+		while ((st = open_file(plain, name, false, OPEN4_SHARE_ACCESS_WRITE, &bsid, NULL,
+				       NULL, &bfh)) == NFS4ERR_DELAY)
+			;
+		t4 = now_us();
+		if (st != NFS4_OK)
+			die("conflicting OPEN after DELEGRETURN", (int)st);
+		delay[got] = t1 - t0;
+		recall[got] = h.recall_us - t0;
+		ret[got] = t3 - t0;
+		granted[got] = t4 - t0;
+		got++;
+		nfs4_cl_close_file(plain, &bfh, &bsid);
+		nfs4_cl_close_file(h.cl, &fh, &osid);
+		free(fh.val);
+		free(bfh.val);
+	}
+	printf("\n### Serial recalls (one holder, %u files)\n\n", got);
+	printf("| from the conflicting OPEN to | n | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|\n");
+	print_pct("NFS4ERR_DELAY answered", delay, got);
+	print_pct("CB_RECALL at the holder", recall, got);
+	print_pct("DELEGRETURN answered", ret, got);
+	print_pct("conflicting OPEN granted", granted, got);
+	nfs4_cl_close(h.cl, true);
+	free(delay);
+	free(recall);
+	free(ret);
+	free(granted);
+}
+
+static void *holder_thread(void *arg)
+{
+	struct holder *h = arg;
+
+	while (h->recalls == 0 && now_us() < h->deadline_us)
+		if (nfs4_cl_poll(h->cl, 200, true) < 0)
+			break;
+	if (h->recalls && delegreturn(h->cl, &h->fh, &h->deleg_sid) == NFS4_OK)
+		h->returned_us = now_us();
+	return NULL;
+}
+
+static void fanout(struct nfs4_cl *plain, unsigned c)
+{
+	struct holder *hs = calloc(c, sizeof(*hs));
+	int64_t *t0 = calloc(c, sizeof(int64_t)), *recall = calloc(c, sizeof(int64_t));
+	int64_t *granted = calloc(c, sizeof(int64_t)), start, all;
+	stateid4 *bsid = calloc(c, sizeof(stateid4));
+	nfs_fh4 *bfh = calloc(c, sizeof(nfs_fh4));
+	bool *done = calloc(c, sizeof(bool));
+	unsigned i, left = c;
+	char owner[64];
+
+	if (!hs || !t0 || !recall || !granted || !bsid || !bfh || !done)
+		die("calloc", ENOMEM);
+	for (i = 0; i < c; i++) {
+		open_delegation_type4 dt;
+
+		snprintf(owner, sizeof(owner), "recall-fan-%u", i);
+		hs[i].cl = client(owner, &hs[i]);
+		snprintf(hs[i].name, sizeof(hs[i].name), "f%u-%u", run_id, i);
+		make(plain, hs[i].name);
+		if (open_file(hs[i].cl, hs[i].name, false, OPEN4_SHARE_ACCESS_READ,
+			      &hs[i].open_sid, &hs[i].deleg_sid, &dt, &hs[i].fh) != NFS4_OK ||
+		    dt != OPEN_DELEGATE_READ)
+			die("fan-out: no read delegation", (int)i);
+	}
+	for (i = 0; i < c; i++) {
+		hs[i].deadline_us = now_us() + 60000000;
+		if (pthread_create(&hs[i].thread, NULL, holder_thread, &hs[i]) != 0)
+			die("pthread_create", (int)i);
+	}
+	start = now_us();
+	for (i = 0; i < c; i++) {
+		t0[i] = now_us();
+		if (open_file(plain, hs[i].name, false, OPEN4_SHARE_ACCESS_WRITE, &bsid[i], NULL,
+			      NULL, &bfh[i]) != NFS4ERR_DELAY)
+			die("fan-out: conflicting OPEN was not DELAYed", (int)i);
+	}
+	while (left) {
+		for (i = 0; i < c; i++) {
+			if (done[i])
+				continue;
+			if (open_file(plain, hs[i].name, false, OPEN4_SHARE_ACCESS_WRITE, &bsid[i],
+				      NULL, NULL, &bfh[i]) == NFS4_OK) {
+				granted[i] = now_us() - t0[i];
+				done[i] = true;
+				left--;
+			}
+		}
+		if (now_us() - start > 60000000)
+			die("fan-out: not all granted in 60 s", (int)left);
+	}
+	all = now_us() - start;
+	for (i = 0; i < c; i++) {
+		pthread_join(hs[i].thread, NULL);
+		recall[i] = hs[i].recall_us - t0[i];
+		nfs4_cl_close_file(plain, &bfh[i], &bsid[i]);
+		nfs4_cl_close_file(hs[i].cl, &hs[i].fh, &hs[i].open_sid);
+		nfs4_cl_close(hs[i].cl, true);
+		free(hs[i].fh.val);
+		free(bfh[i].val);
+	}
+	printf("\n### %u clients recalled at once (one file each)\n\n", c);
+	printf("| from its conflicting OPEN to | n | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|\n");
+	print_pct("CB_RECALL at its holder", recall, c);
+	print_pct("conflicting OPEN granted", granted, c);
+	printf("\nAll %u granted %.1f ms after the first conflicting OPEN.\n", c, all / 1000.0);
+	free(hs);
+	free(t0);
+	free(recall);
+	free(granted);
+	free(bsid);
+	free(bfh);
+	free(done);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned n = 1000, c = 100;
+	struct nfs4_cl *plain;
+	int opt;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: recall_bench HOST PORT [-n N] [-c C]\n");
+		return 2;
+	}
+	host = argv[1];
+	port = (uint16_t)atoi(argv[2]);
+	optind = 3;
+	while ((opt = getopt(argc, argv, "n:c:")) != -1) {
+		switch (opt) {
+		case 'n': n = (unsigned)atoi(optarg); break;
+		case 'c': c = (unsigned)atoi(optarg); break;
+		default: return 2;
+		}
+	}
+	if (n == 0 || c == 0)
+		return 2;
+	run_id = (unsigned)(now_us() % 1000000);
+	plain = client("recall-plain", NULL);
+	serial(plain, n);
+	fanout(plain, c);
+	nfs4_cl_close(plain, true);
+	return 0;
+}

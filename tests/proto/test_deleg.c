@@ -1,0 +1,801 @@
+/*
+ * tests/proto/test_deleg.c: read and write delegations of a real daxnfsd,
+ * recalled over real back channels (RFC 8881 §10.2, §10.4, §18.16, §20.2
+ * CB_RECALL), with two and three protocol clients on real sockets and real
+ * local leases on the export's file system:
+ *  - a read delegation recalled by another client's OPEN for write, which
+ *    gets NFS4ERR_DELAY until DELEGRETURN;
+ *  - a write delegation whose data written under it is what another
+ *    client reads after the recall; CB_GETATTR for another client's
+ *    GETATTR of its size, and a recall when the holder has more;
+ *  - a client that never answers CB_RECALL loses its delegation at
+ *    Recall_Timeout (measured) while a second client's recall on another
+ *    file completes meanwhile (measured), then sees
+ *    SEQ4_STATUS_RECALLABLE_STATE_REVOKED until FREE_STATEID;
+ *  - a recall lost with its connection is sent again once the client binds
+ *    a new connection (BIND_CONN_TO_SESSION);
+ *  - processes on the server (open for write, open for read of a write
+ *    delegated file, truncate) break the lease: the delegation is recalled
+ *    and the process proceeds after DELEGRETURN;
+ *  - delegations are reclaimed after a restart (CLAIM_PREVIOUS);
+ *  - the WANT_* flags of OPEN and OPEN_DELEGATE_NONE_EXT reasons.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/proto/lib/nfs4_client.h"
+#include "tests/proto/lib/proto_server.h"
+
+#define PATH_DOWN (SEQ4_STATUS_CB_PATH_DOWN | SEQ4_STATUS_CB_PATH_DOWN_SESSION)
+#define RECALL_TIMEOUT_MS 4000
+
+static struct proto_server srv;
+
+static int group_setup(void **state)
+{
+	struct proto_server_opts o = { .nfsv4_conf = "Recall_Timeout = 4;" };
+
+	(void)state;
+	return proto_server_start(&srv, "deleg", &o) < 0 ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return proto_server_stop_checked(&srv);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What a client saw of CB_RECALL. */
+struct recall_log {
+	unsigned n;
+	stateid4 sid;
+	int64_t when_ms;
+	nfsstat4 answer;                  /* what CB_RECALL answers (NFS4_OK) */
+	/* CB_GETATTR: how many, and the change and size answered */
+	unsigned ga_n;
+	uint64_t ga_change, ga_size;
+};
+
+#define CHANGE_SIZE ((1u << FATTR4_CHANGE) | (1u << FATTR4_SIZE))
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static nfsstat4 cb_op_recall(struct nfs4_cl *cl, const nfs_cb_argop4 *op, nfs_cb_resop4 *res,
+			     struct arena *arena, void *ctx)
+{
+	struct recall_log *l = ctx;
+
+	(void)cl;
+	if (op->argop == OP_CB_GETATTR) {
+		fattr4 *fa = &res->u.opcbgetattr.u.resok4.obj_attributes;
+		uint32_t *mask = arena_alloc(arena, sizeof(*mask));
+		uint8_t *vals = arena_alloc(arena, 16);
+
+		l->ga_n++;
+		if (!mask || !vals || op->u.opcbgetattr.attr_request.len < 1 ||
+		    op->u.opcbgetattr.attr_request.val[0] != CHANGE_SIZE) {
+			res->u.opcbgetattr.status = NFS4ERR_INVAL;
+			return NFS4ERR_INVAL;
+		}
+		*mask = CHANGE_SIZE;
+		put_u64(vals, l->ga_change);
+		put_u64(vals + 8, l->ga_size);
+		fa->attrmask.len = 1;
+		fa->attrmask.val = mask;
+		fa->attr_vals.len = 16;
+		fa->attr_vals.val = vals;
+		res->u.opcbgetattr.status = NFS4_OK;
+		return NFS4_OK;
+	}
+	if (op->argop != OP_CB_RECALL) {
+		res->u.opcbrecall.status = NFS4ERR_NOTSUPP;
+		return NFS4ERR_NOTSUPP;
+	}
+	l->n++;
+	l->sid = op->u.opcbrecall.stateid;
+	l->when_ms = now_ms();
+	res->u.opcbrecall.status = l->answer;
+	return l->answer;
+}
+
+/* A client with a working back channel (probe answered, path up). */
+static struct nfs4_cl *client_cb(const char *owner, struct recall_log *log)
+{
+	struct nfs4_cl *cl = NULL;
+
+	assert_int_equal(nfs4_cl_connect(&cl, srv.host, srv.port), 0);
+	nfs4_cl_set_owner(cl, owner, (uint64_t)now_ms());
+	cl->cb_op = cb_op_recall;
+	cl->cb_op_ctx = log;
+	log->answer = NFS4_OK;
+	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
+	assert_int_equal(nfs4_cl_create_session(cl, true), NFS4_OK);
+	/* The path is up once the server has the probe's answer: after the
+	 * client answered CB_SEQUENCE, a few round trips give it the time. */
+	for (int ms = 0; cl->cb_sequence_count == 0 && ms < 10000; ms += 100)
+		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
+	assert_int_equal(cl->cb_sequence_count, 1);
+	for (int i = 0; i < 5; i++) {
+		usleep(20000);
+		assert_int_equal(nfs4_cl_sequence(cl), NFS4_OK);
+	}
+	assert_int_equal(cl->last_status_flags & PATH_DOWN, 0);
+	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
+	return cl;
+}
+
+/* A client without a back channel (it never gets a delegation). */
+static struct nfs4_cl *client_plain(const char *owner)
+{
+	struct nfs4_cl *cl = NULL;
+
+	assert_int_equal(nfs4_cl_open_session(&cl, srv.host, srv.port, owner, 0), 0);
+	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
+	return cl;
+}
+
+/* What OPEN answered. */
+struct opened {
+	nfsstat4 status;
+	stateid4 sid;
+	open_delegation4 deleg;           /* delegation_type, stateid (whynone) */
+	nfs_fh4 fh;                       /* malloc'd */
+};
+
+/* OPEN name in the export root with share_access (WANT_* bits included). */
+static void open_name(struct nfs4_cl *cl, const char *name, bool create, uint32_t access,
+		      struct opened *o)
+{
+	struct nfs4_cl_compound cp;
+	nfs_resop4 *r;
+
+	memset(o, 0, sizeof(*o));
+	nfs4_cl_compound_init(&cp, cl);
+	nfs4_cl_add_path(&cp, "");
+	nfs4_cl_add_open(&cp, name, create, access, OPEN4_SHARE_DENY_NONE);
+	nfs4_cl_add(&cp, OP_GETFH);
+	assert_int_equal(nfs4_cl_send(&cp), 0);
+	o->status = cp.status;
+	r = nfs4_cl_res(&cp, OP_OPEN);
+	if (cp.status == NFS4_OK && r) {
+		o->sid = r->u.opopen.u.resok4.stateid;
+		o->deleg = r->u.opopen.u.resok4.delegation;
+	}
+	r = nfs4_cl_res(&cp, OP_GETFH);
+	if (cp.status == NFS4_OK && r) {
+		o->fh.len = r->u.opgetfh.u.resok4.object.len;
+		o->fh.val = malloc(o->fh.len);
+		assert_non_null(o->fh.val);
+		memcpy(o->fh.val, r->u.opgetfh.u.resok4.object.val, o->fh.len);
+	}
+	nfs4_cl_compound_free(&cp);
+}
+
+static stateid4 deleg_sid(const struct opened *o)
+{
+	return o->deleg.delegation_type == OPEN_DELEGATE_WRITE ? o->deleg.u.write.stateid
+							       : o->deleg.u.read.stateid;
+}
+
+/* OPEN again every 50 ms while it answers NFS4ERR_DELAY, up to ms. */
+static void open_until_granted(struct nfs4_cl *cl, const char *name, uint32_t access,
+			       int ms, struct opened *o)
+{
+	int64_t end = now_ms() + ms;
+
+	for (;;) {
+		open_name(cl, name, false, access, o);
+		if (o->status != NFS4ERR_DELAY || now_ms() >= end)
+			return;
+		free(o->fh.val);
+		usleep(50000);
+	}
+}
+
+static nfsstat4 fh_op(struct nfs4_cl *cl, const nfs_fh4 *fh, nfs_opnum4 opnum,
+		      const stateid4 *sid)
+{
+	struct nfs4_cl_compound cp;
+	nfs_argop4 *a;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	a = nfs4_cl_add(&cp, OP_PUTFH);
+	a->u.opputfh.object = *fh;
+	a = nfs4_cl_add(&cp, opnum);
+	if (opnum == OP_DELEGRETURN)
+		a->u.opdelegreturn.deleg_stateid = *sid;
+	else if (opnum == OP_FREE_STATEID)
+		a->u.opfree_stateid.fsa_stateid = *sid;
+	assert_int_equal(nfs4_cl_send(&cp), 0);
+	st = cp.status;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
+static void close_opened(struct nfs4_cl *cl, struct opened *o)
+{
+	assert_int_equal(nfs4_cl_close_file(cl, &o->fh, &o->sid), NFS4_OK);
+	free(o->fh.val);
+	o->fh.val = NULL;
+}
+
+/* Creates name (by a client without delegations) with content. */
+static void make_file(struct nfs4_cl *plain, const char *name, const char *content)
+{
+	struct nfs4_cl_compound cp;
+	struct opened o;
+
+	open_name(plain, name, true, OPEN4_SHARE_ACCESS_BOTH, &o);
+	assert_int_equal(o.status, NFS4_OK);
+	assert_int_equal(o.deleg.delegation_type, OPEN_DELEGATE_NONE);
+	if (content) {
+		nfs4_cl_compound_init(&cp, plain);
+		nfs_argop4 *a = nfs4_cl_add(&cp, OP_PUTFH);
+		a->u.opputfh.object = o.fh;
+		nfs4_cl_add_write(&cp, &o.sid, 0, content, (uint32_t)strlen(content), FILE_SYNC4);
+		assert_int_equal(nfs4_cl_send(&cp), 0);
+		assert_int_equal(cp.status, NFS4_OK);
+		nfs4_cl_compound_free(&cp);
+	}
+	close_opened(plain, &o);
+}
+
+/* Serves callbacks until a CB_RECALL was seen (or ms passed). */
+static void wait_recall(struct nfs4_cl *cl, struct recall_log *log, unsigned n, int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (log->n < n && now_ms() < end)
+		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
+}
+
+static void test_read_deleg_recalled_by_other_clients_write_open(void **state)
+{
+	struct recall_log la = { 0 };
+	struct nfs4_cl *a = client_cb("deleg-a1", &la), *b = client_plain("deleg-b1");
+	struct opened oa, ob;
+	stateid4 ds;
+	int64_t t0, t_recall, t_return, t_granted;
+
+	(void)state;
+	make_file(b, "r1", "read delegated");
+	open_name(a, "r1", false, OPEN4_SHARE_ACCESS_READ, &oa);
+	assert_int_equal(oa.status, NFS4_OK);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_READ);
+	ds = deleg_sid(&oa);
+
+	/* Another reader does not conflict. */
+	open_name(b, "r1", false, OPEN4_SHARE_ACCESS_READ, &ob);
+	assert_int_equal(ob.status, NFS4_OK);
+	close_opened(b, &ob);
+	assert_int_equal(la.n, 0);
+
+	/* A writer does: DELAY, the holder gets CB_RECALL for its stateid. */
+	t0 = now_ms();
+	open_name(b, "r1", false, OPEN4_SHARE_ACCESS_WRITE, &ob);
+	assert_int_equal(ob.status, NFS4ERR_DELAY);
+	wait_recall(a, &la, 1, 5000);
+	t_recall = now_ms();
+	assert_int_equal(la.n, 1);
+	assert_memory_equal(la.sid.other, ds.other, sizeof(ds.other));
+	open_name(b, "r1", false, OPEN4_SHARE_ACCESS_WRITE, &ob);
+	assert_int_equal(ob.status, NFS4ERR_DELAY);   /* still not returned */
+	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	t_return = now_ms();
+	open_until_granted(b, "r1", OPEN4_SHARE_ACCESS_WRITE, 2000, &ob);
+	t_granted = now_ms();
+	assert_int_equal(ob.status, NFS4_OK);
+	print_message("recall: conflicting OPEN -> CB_RECALL %lld ms, -> DELEGRETURN %lld ms, "
+		      "-> OPEN granted %lld ms\n", (long long)(t_recall - t0),
+		      (long long)(t_return - t0), (long long)(t_granted - t0));
+	/* A returned delegation is gone: a second DELEGRETURN is refused. */
+	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4ERR_BAD_STATEID);
+	close_opened(b, &ob);
+	close_opened(a, &oa);
+	nfs4_cl_close(a, true);
+	nfs4_cl_close(b, true);
+}
+
+static void test_write_deleg_data_seen_after_recall(void **state)
+{
+	static const char data[] = "written under a write delegation";
+	struct recall_log la = { 0 };
+	struct nfs4_cl *a = client_cb("deleg-a2", &la), *b = client_plain("deleg-b2");
+	struct nfs4_cl_compound cp;
+	struct opened oa, ob;
+	nfs_resop4 *r;
+	stateid4 ds;
+
+	(void)state;
+	make_file(b, "w1", NULL);
+	open_name(a, "w1", false, OPEN4_SHARE_ACCESS_BOTH, &oa);
+	assert_int_equal(oa.status, NFS4_OK);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_WRITE);
+	ds = deleg_sid(&oa);
+	/* WRITE with the delegation stateid. */
+	nfs4_cl_compound_init(&cp, a);
+	nfs_argop4 *p = nfs4_cl_add(&cp, OP_PUTFH);
+	p->u.opputfh.object = oa.fh;
+	nfs4_cl_add_write(&cp, &ds, 0, data, sizeof(data) - 1, UNSTABLE4);
+	assert_int_equal(nfs4_cl_send(&cp), 0);
+	assert_int_equal(cp.status, NFS4_OK);
+	nfs4_cl_compound_free(&cp);
+
+	/* Even a reader conflicts with a write delegation. */
+	open_name(b, "w1", false, OPEN4_SHARE_ACCESS_READ, &ob);
+	assert_int_equal(ob.status, NFS4ERR_DELAY);
+	wait_recall(a, &la, 1, 5000);
+	assert_int_equal(la.n, 1);
+	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	open_until_granted(b, "w1", OPEN4_SHARE_ACCESS_READ, 2000, &ob);
+	assert_int_equal(ob.status, NFS4_OK);
+	assert_int_equal(ob.deleg.delegation_type, OPEN_DELEGATE_NONE);
+	nfs4_cl_compound_init(&cp, b);
+	p = nfs4_cl_add(&cp, OP_PUTFH);
+	p->u.opputfh.object = ob.fh;
+	nfs4_cl_add_read(&cp, &ob.sid, 0, 4096);
+	assert_int_equal(nfs4_cl_send(&cp), 0);
+	assert_int_equal(cp.status, NFS4_OK);
+	r = nfs4_cl_res(&cp, OP_READ);
+	assert_non_null(r);
+	assert_int_equal(r->u.opread.u.resok4.data.len, sizeof(data) - 1);
+	assert_memory_equal(r->u.opread.u.resok4.data.val, data, sizeof(data) - 1);
+	nfs4_cl_compound_free(&cp);
+	close_opened(b, &ob);
+	close_opened(a, &oa);
+	nfs4_cl_close(a, true);
+	nfs4_cl_close(b, true);
+}
+
+static void test_unanswered_recall_revoked_others_unaffected(void **state)
+{
+	struct recall_log la = { 0 }, lc = { 0 };
+	struct nfs4_cl *a = client_cb("deleg-a3", &la), *c = client_cb("deleg-c3", &lc);
+	struct nfs4_cl *b = client_plain("deleg-b3");
+	struct opened oa, oc, ob1, ob2;
+	stateid4 ds;
+	int64_t t0, t1, t_c, t_revoked;
+
+	(void)state;
+	make_file(b, "x1", "one");
+	make_file(b, "x2", "two");
+	open_name(a, "x1", false, OPEN4_SHARE_ACCESS_READ, &oa);
+	open_name(c, "x2", false, OPEN4_SHARE_ACCESS_READ, &oc);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_READ);
+	assert_int_equal(oc.deleg.delegation_type, OPEN_DELEGATE_READ);
+	ds = deleg_sid(&oa);
+	a->cb_mode = NFS4_CL_CB_IGNORE;   /* a never answers from now on */
+
+	t0 = now_ms();
+	open_name(b, "x1", false, OPEN4_SHARE_ACCESS_WRITE, &ob1);
+	assert_int_equal(ob1.status, NFS4ERR_DELAY);
+	/* Meanwhile c's recall on another file goes through at once. */
+	t1 = now_ms();
+	open_name(b, "x2", false, OPEN4_SHARE_ACCESS_WRITE, &ob2);
+	assert_int_equal(ob2.status, NFS4ERR_DELAY);
+	wait_recall(c, &lc, 1, 3000);
+	assert_int_equal(lc.n, 1);
+	ds = deleg_sid(&oc);
+	assert_int_equal(fh_op(c, &oc.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	ds = deleg_sid(&oa);
+	open_until_granted(b, "x2", OPEN4_SHARE_ACCESS_WRITE, 2000, &ob2);
+	t_c = now_ms();
+	assert_int_equal(ob2.status, NFS4_OK);
+	/* Before the deadline x1 stays delegated to a. */
+	assert_true(t_c - t0 < RECALL_TIMEOUT_MS - 500);
+	open_name(b, "x1", false, OPEN4_SHARE_ACCESS_WRITE, &ob1);
+	assert_int_equal(ob1.status, NFS4ERR_DELAY);
+
+	/* a keeps its lease (SEQUENCE) but never answers: revoked at the
+	 * deadline, and b's OPEN goes through. */
+	for (;;) {
+		assert_int_equal(nfs4_cl_sequence(a), NFS4_OK);
+		open_name(b, "x1", false, OPEN4_SHARE_ACCESS_WRITE, &ob1);
+		if (ob1.status != NFS4ERR_DELAY || now_ms() - t0 > RECALL_TIMEOUT_MS + 3000)
+			break;
+		usleep(20000);
+	}
+	t_revoked = now_ms();
+	assert_int_equal(ob1.status, NFS4_OK);
+	print_message("revocation: %lld ms after the conflicting OPEN (Recall_Timeout %d ms); "
+		      "the other client's recall meanwhile: OPEN granted %lld ms after its "
+		      "conflicting OPEN\n", (long long)(t_revoked - t0), RECALL_TIMEOUT_MS,
+		      (long long)(t_c - t1));
+	assert_true(t_revoked - t0 >= RECALL_TIMEOUT_MS - 100);
+	assert_true(t_revoked - t0 <= RECALL_TIMEOUT_MS + 1000);
+
+	/* a learns of it: the flag, DELEG_REVOKED, until FREE_STATEID. */
+	a->cb_mode = NFS4_CL_CB_ANSWER;
+	assert_int_equal(nfs4_cl_sequence(a), NFS4_OK);
+	assert_true(a->last_status_flags & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
+	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4ERR_DELEG_REVOKED);
+	assert_int_equal(fh_op(a, &oa.fh, OP_FREE_STATEID, &ds), NFS4_OK);
+	assert_int_equal(nfs4_cl_sequence(a), NFS4_OK);
+	assert_false(a->last_status_flags & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
+	close_opened(b, &ob1);
+	close_opened(b, &ob2);
+	close_opened(a, &oa);
+	close_opened(c, &oc);
+	nfs4_cl_close(a, true);
+	nfs4_cl_close(b, true);
+	nfs4_cl_close(c, true);
+}
+
+static void test_recall_resent_after_new_connection(void **state)
+{
+	struct recall_log la = { 0 };
+	struct nfs4_cl *a = client_cb("deleg-a4", &la), *b = client_plain("deleg-b4");
+	struct opened oa, ob;
+	proto_call_fn on_call;
+	void *on_call_ctx;
+	stateid4 ds;
+
+	(void)state;
+	make_file(b, "n1", "x");
+	open_name(a, "n1", false, OPEN4_SHARE_ACCESS_READ, &oa);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_READ);
+	ds = deleg_sid(&oa);
+	/* a's connection (its back channel) is lost with the recall on it. */
+	a->cb_drop_calls = 1;
+	open_name(b, "n1", false, OPEN4_SHARE_ACCESS_WRITE, &ob);
+	assert_int_equal(ob.status, NFS4ERR_DELAY);
+	assert_true(nfs4_cl_poll(a, 300, true) >= 0);
+	assert_int_equal(la.n, 0);   /* dropped unanswered */
+	on_call = a->conn.on_call;
+	on_call_ctx = a->conn.on_call_ctx;
+	proto_close(&a->conn);
+	assert_int_equal(proto_connect(&a->conn, srv.host, srv.port, 10000), 0);
+	a->conn.on_call = on_call;
+	a->conn.on_call_ctx = on_call_ctx;
+	/* The new connection, bound for both directions: the server probes it
+	 * and sends the recall again there. */
+	assert_int_equal(nfs4_cl_bind_conn(a, CDFC4_FORE_OR_BOTH), NFS4_OK);
+	wait_recall(a, &la, 1, 3000);
+	assert_int_equal(la.n, 1);
+	assert_memory_equal(la.sid.other, ds.other, sizeof(ds.other));
+	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	open_until_granted(b, "n1", OPEN4_SHARE_ACCESS_WRITE, 2000, &ob);
+	assert_int_equal(ob.status, NFS4_OK);
+	close_opened(b, &ob);
+	close_opened(a, &oa);
+	nfs4_cl_close(a, true);
+	nfs4_cl_close(b, true);
+}
+
+/* GETATTR change and size of fh. */
+static nfsstat4 getattr_cs(struct nfs4_cl *cl, const nfs_fh4 *fh, uint64_t *change, uint64_t *size)
+{
+	struct nfs4_cl_compound cp;
+	nfs_argop4 *a;
+	nfs_resop4 *r;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	a = nfs4_cl_add(&cp, OP_PUTFH);
+	a->u.opputfh.object = *fh;
+	nfs4_cl_add_getattr(&cp, CHANGE_SIZE, 0);
+	assert_int_equal(nfs4_cl_send(&cp), 0);
+	st = cp.status;
+	r = nfs4_cl_res(&cp, OP_GETATTR);
+	if (st == NFS4_OK) {
+		const fattr4 *fa = &r->u.opgetattr.u.resok4.obj_attributes;
+
+		assert_int_equal(fa->attr_vals.len, 16);
+		*change = get_u64(fa->attr_vals.val);
+		*size = get_u64(fa->attr_vals.val + 8);
+	}
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
+static void test_write_deleg_cb_getattr(void **state)
+{
+	struct recall_log la = { 0 };
+	struct nfs4_cl *a = client_cb("deleg-a5", &la), *b = client_plain("deleg-b5");
+	struct opened oa;
+	uint64_t change, size, c2, s2;
+	int64_t end;
+	nfsstat4 st;
+	stateid4 ds;
+
+	(void)state;
+	make_file(b, "g1", "0123456789");
+	open_name(a, "g1", false, OPEN4_SHARE_ACCESS_BOTH, &oa);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_WRITE);
+	ds = deleg_sid(&oa);
+	/* The holder's own GETATTR needs nobody's answer. */
+	assert_int_equal(getattr_cs(a, &oa.fh, &change, &size), NFS4_OK);
+	assert_int_equal(size, 10);
+	assert_int_equal(la.ga_n, 0);
+
+	/* Another client's GETATTR of size: CB_GETATTR to the holder first. */
+	la.ga_change = change;
+	la.ga_size = size;
+	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4ERR_DELAY);
+	for (end = now_ms() + 3000; la.ga_n == 0 && now_ms() < end;)
+		assert_true(nfs4_cl_poll(a, 100, true) >= 0);
+	assert_int_equal(la.ga_n, 1);
+	for (end = now_ms() + 2000; (st = getattr_cs(b, &oa.fh, &c2, &s2)) == NFS4ERR_DELAY &&
+				   now_ms() < end;)
+		usleep(20000);
+	assert_int_equal(st, NFS4_OK);
+	assert_int_equal(s2, 10);
+	assert_int_equal(la.n, 0);   /* not modified: no recall */
+
+	/* The holder has more data than the server: the delegation is
+	 * recalled, so that the data reaches the server first. */
+	usleep(1100000);   /* past the answer's freshness */
+	la.ga_size = size + 100;
+	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4ERR_DELAY);
+	wait_recall(a, &la, 1, 3000);
+	assert_int_equal(la.ga_n, 2);
+	assert_int_equal(la.n, 1);
+	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4ERR_DELAY);
+	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4_OK);
+	close_opened(a, &oa);
+	nfs4_cl_close(a, true);
+	nfs4_cl_close(b, true);
+}
+
+/* ---- processes on the server ---- */
+
+enum local_act { LOCAL_OPEN_WRITE, LOCAL_OPEN_READ, LOCAL_TRUNCATE };
+
+struct local_job {
+	char path[PATH_MAX + 64];
+	enum local_act act;
+	int rc;
+	int64_t start_ms, end_ms;
+	char data[128];
+};
+
+static void *local_thread(void *arg)
+{
+	struct local_job *j = arg;
+	int fd = -1;
+
+	j->start_ms = now_ms();
+	switch (j->act) {
+	case LOCAL_OPEN_WRITE:
+		fd = open(j->path, O_WRONLY);
+		j->rc = fd < 0 ? -errno : 0;
+		break;
+	case LOCAL_OPEN_READ:
+		fd = open(j->path, O_RDONLY);
+		j->rc = fd < 0 ? -errno : 0;
+		if (fd >= 0 && read(fd, j->data, sizeof(j->data) - 1) < 0)
+			j->rc = -errno;
+		break;
+	case LOCAL_TRUNCATE:
+		j->rc = truncate(j->path, 0) < 0 ? -errno : 0;
+		break;
+	}
+	__atomic_store_n(&j->end_ms, now_ms(), __ATOMIC_SEQ_CST);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void local_conflict(const char *name, enum local_act act, uint32_t access,
+			   open_delegation_type4 want_type, const char *expect_data)
+{
+	struct recall_log la = { 0 };
+	char owner[64];
+	struct nfs4_cl *a, *b;
+	struct local_job job;
+	struct opened oa;
+	pthread_t th;
+	stateid4 ds;
+	int64_t t_recall;
+
+	snprintf(owner, sizeof(owner), "deleg-local-%s", name);
+	a = client_cb(owner, &la);
+	snprintf(owner, sizeof(owner), "deleg-local-plain-%s", name);
+	b = client_plain(owner);
+	make_file(b, name, want_type == OPEN_DELEGATE_WRITE ? NULL : expect_data);
+	open_name(a, name, false, access, &oa);
+	assert_int_equal(oa.deleg.delegation_type, want_type);
+	ds = deleg_sid(&oa);
+	if (want_type == OPEN_DELEGATE_WRITE && expect_data) {
+		/* Data written under the delegation must be what the local
+		 * process reads once the delegation is returned. */
+		struct nfs4_cl_compound cp;
+		nfs_argop4 *p;
+
+		nfs4_cl_compound_init(&cp, a);
+		p = nfs4_cl_add(&cp, OP_PUTFH);
+		p->u.opputfh.object = oa.fh;
+		nfs4_cl_add_write(&cp, &ds, 0, expect_data, (uint32_t)strlen(expect_data),
+				  UNSTABLE4);
+		assert_int_equal(nfs4_cl_send(&cp), 0);
+		assert_int_equal(cp.status, NFS4_OK);
+		nfs4_cl_compound_free(&cp);
+	}
+
+	memset(&job, 0, sizeof(job));
+	snprintf(job.path, sizeof(job.path), "%s/%s", srv.export_dir, name);
+	job.act = act;
+	assert_int_equal(pthread_create(&th, NULL, local_thread, &job), 0);
+	/* The process blocks in the kernel until the lease is released. */
+	wait_recall(a, &la, 1, 5000);
+	t_recall = now_ms();
+	assert_int_equal(la.n, 1);
+	assert_memory_equal(la.sid.other, ds.other, sizeof(ds.other));
+	usleep(100000);
+	assert_int_equal(__atomic_load_n(&job.end_ms, __ATOMIC_SEQ_CST), 0);   /* still blocked */
+	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(job.rc, 0);
+	print_message("local %s: blocked %lld ms; CB_RECALL %lld ms after it began\n",
+		      act == LOCAL_TRUNCATE ? "truncate" : "open",
+		      (long long)(job.end_ms - job.start_ms), (long long)(t_recall - job.start_ms));
+	if (expect_data && act == LOCAL_OPEN_READ)
+		assert_string_equal(job.data, expect_data);
+	close_opened(a, &oa);
+	nfs4_cl_close(a, true);
+	nfs4_cl_close(b, true);
+}
+
+static void test_local_open_for_write_recalls(void **state)
+{
+	(void)state;
+	local_conflict("l1", LOCAL_OPEN_WRITE, OPEN4_SHARE_ACCESS_READ, OPEN_DELEGATE_READ, NULL);
+}
+
+static void test_local_read_of_write_delegated_file(void **state)
+{
+	(void)state;
+	local_conflict("l2", LOCAL_OPEN_READ, OPEN4_SHARE_ACCESS_BOTH, OPEN_DELEGATE_WRITE,
+		       "data the client wrote");
+}
+
+static void test_local_truncate_recalls(void **state)
+{
+	(void)state;
+	local_conflict("l3", LOCAL_TRUNCATE, OPEN4_SHARE_ACCESS_READ, OPEN_DELEGATE_READ, NULL);
+}
+
+/* ---- OPEN's wants and reasons ---- */
+
+static void test_want_flags_and_reasons(void **state)
+{
+	struct recall_log la = { 0 };
+	struct nfs4_cl *a = client_cb("deleg-a6", &la), *b = client_plain("deleg-b6");
+	struct opened oa, ob;
+	stateid4 ds;
+
+	(void)state;
+	make_file(b, "q1", "q");
+	/* NO_DELEG: none, and why. */
+	open_name(a, "q1", false, OPEN4_SHARE_ACCESS_READ | OPEN4_SHARE_ACCESS_WANT_NO_DELEG, &oa);
+	assert_int_equal(oa.status, NFS4_OK);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_NONE_EXT);
+	assert_int_equal(oa.deleg.u.od_whynone.ond_why, WND4_NOT_WANTED);
+	close_opened(a, &oa);
+	/* A client without a back channel that asks: NONE_EXT, RESOURCE. */
+	open_name(b, "q1", false, OPEN4_SHARE_ACCESS_READ | OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
+		  &ob);
+	assert_int_equal(ob.status, NFS4_OK);
+	assert_int_equal(ob.deleg.delegation_type, OPEN_DELEGATE_NONE_EXT);
+	assert_int_equal(ob.deleg.u.od_whynone.ond_why, WND4_RESOURCE);
+	close_opened(b, &ob);
+	/* Another client has it open for write: a read delegation would
+	 * conflict. */
+	open_name(b, "q1", false, OPEN4_SHARE_ACCESS_WRITE, &ob);
+	assert_int_equal(ob.status, NFS4_OK);
+	open_name(a, "q1", false, OPEN4_SHARE_ACCESS_READ | OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
+		  &oa);
+	assert_int_equal(oa.status, NFS4_OK);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_NONE_EXT);
+	assert_int_equal(oa.deleg.u.od_whynone.ond_why, WND4_CONTENTION);
+	close_opened(a, &oa);
+	close_opened(b, &ob);
+	/* No preference and no conflict: a read delegation for a reader. */
+	open_name(a, "q1", false, OPEN4_SHARE_ACCESS_READ, &oa);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_READ);
+	ds = deleg_sid(&oa);
+	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	close_opened(a, &oa);
+	nfs4_cl_close(a, true);
+	nfs4_cl_close(b, true);
+}
+
+/* ---- reclaim after a restart ---- */
+
+static void test_delegation_reclaimed_after_restart(void **state)
+{
+	struct recall_log la = { 0 };
+	struct nfs4_cl *a = client_cb("deleg-a7", &la), *b = client_plain("deleg-b7");
+	struct nfs4_cl_compound cp;
+	struct opened oa;
+	verifier4 verf;
+	nfs_argop4 *p;
+	nfs_resop4 *r;
+
+	(void)state;
+	make_file(b, "p1", "p");
+	memcpy(verf, a->verifier, sizeof(verf));
+	nfs4_cl_close(b, true);
+	open_name(a, "p1", false, OPEN4_SHARE_ACCESS_READ, &oa);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_READ);
+	nfs4_cl_close(a, false);
+	assert_int_equal(proto_server_stop_checked(&srv), 0);
+	assert_int_equal(proto_server_restart(&srv), 0);
+
+	/* The same client comes back and reclaims its open and delegation. */
+	assert_int_equal(nfs4_cl_connect(&a, srv.host, srv.port), 0);
+	nfs4_cl_set_owner(a, "deleg-a7", 0);
+	memcpy(a->verifier, verf, sizeof(verf));   /* the client did not restart */
+	a->cb_op = cb_op_recall;
+	a->cb_op_ctx = &la;
+	assert_int_equal(nfs4_cl_exchange_id(a), NFS4_OK);
+	assert_int_equal(nfs4_cl_create_session(a, true), NFS4_OK);
+	nfs4_cl_compound_init(&cp, a);
+	p = nfs4_cl_add(&cp, OP_PUTFH);
+	p->u.opputfh.object = oa.fh;
+	nfs4_cl_add_open_reclaim(&cp, OPEN4_SHARE_ACCESS_READ);
+	cp.ops[cp.nops - 1].u.opopen.claim.u.delegate_type = OPEN_DELEGATE_READ;
+	assert_int_equal(nfs4_cl_send(&cp), 0);
+	assert_int_equal(cp.status, NFS4_OK);
+	r = nfs4_cl_res(&cp, OP_OPEN);
+	assert_int_equal(r->u.opopen.u.resok4.delegation.delegation_type, OPEN_DELEGATE_READ);
+	oa.sid = r->u.opopen.u.resok4.stateid;
+	nfs4_cl_compound_free(&cp);
+	assert_int_equal(nfs4_cl_reclaim_complete(a), NFS4_OK);
+	close_opened(a, &oa);
+	nfs4_cl_close(a, true);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_deleg_recalled_by_other_clients_write_open),
+		cmocka_unit_test(test_write_deleg_data_seen_after_recall),
+		cmocka_unit_test(test_unanswered_recall_revoked_others_unaffected),
+		cmocka_unit_test(test_recall_resent_after_new_connection),
+		cmocka_unit_test(test_write_deleg_cb_getattr),
+		cmocka_unit_test(test_local_open_for_write_recalls),
+		cmocka_unit_test(test_local_read_of_write_delegated_file),
+		cmocka_unit_test(test_local_truncate_recalls),
+		cmocka_unit_test(test_want_flags_and_reasons),
+		cmocka_unit_test(test_delegation_reclaimed_after_restart),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
