@@ -632,7 +632,10 @@ static int64_t engine_pass(struct nfs4_cb_engine *e, struct cb_batch *b)
 		struct nfs4_cb *cb = container_of(pos, struct nfs4_cb, node);
 		int64_t dl = cb->attempt_deadline_ms;
 
-		if (cb->cancelled || now >= dl) {
+		/* A cancelled callback's attempt still runs to its end: the
+		 * client may be executing it, and the slot must learn how it
+		 * ended. */
+		if (now >= dl) {
 			if (b->ncancels == CB_BATCH) {
 				b->more = true;
 				continue;

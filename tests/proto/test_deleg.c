@@ -149,8 +149,8 @@ static struct nfs4_cl *client_cb(const char *owner, struct recall_log *log)
 	for (int ms = 0; cl->cb_sequence_count == 0 && ms < 10000; ms += 100)
 		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
 	assert_int_equal(cl->cb_sequence_count, 1);
-	for (int i = 0; i < 5; i++) {
-		usleep(20000);
+	for (int i = 0; i < 10; i++) {   /* 0.5 s: enough under valgrind too */
+		usleep(50000);
 		assert_int_equal(nfs4_cl_sequence(cl), NFS4_OK);
 	}
 	assert_int_equal(cl->last_status_flags & PATH_DOWN, 0);
@@ -782,6 +782,39 @@ static void test_delegation_reclaimed_after_restart(void **state)
 	nfs4_cl_close(a, true);
 }
 
+/* A Recall_Timeout that does not fit in the kernel's lease-break-time
+ * stops the daemon at start, with a message that names the key. */
+static void test_recall_timeout_must_fit_lease_break_time(void **state)
+{
+	struct proto_server_opts o = { .nfsv4_conf = "Recall_Timeout = 3600;" };
+	struct proto_server bad;
+	char line[1024];
+	bool named = false;
+	unsigned bt = 0;
+	FILE *f;
+
+	(void)state;
+	f = fopen("/proc/sys/fs/lease-break-time", "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%u", &bt), 1);
+	fclose(f);
+	if (bt > 3600) {
+		print_message("lease-break-time %u s: every Recall_Timeout fits; nothing to check\n", bt);
+		return;
+	}
+	memset(&bad, 0, sizeof(bad));
+	assert_true(proto_server_start(&bad, "deleg-badrt", &o) < 0);
+	f = fopen(bad.log_path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "Recall_Timeout = 3600 s does not fit") &&
+		    strstr(line, "lease-break-time"))
+			named = true;
+	fclose(f);
+	assert_true(named);
+	proto_server_cleanup(&bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -795,6 +828,7 @@ int main(void)
 		cmocka_unit_test(test_local_truncate_recalls),
 		cmocka_unit_test(test_want_flags_and_reasons),
 		cmocka_unit_test(test_delegation_reclaimed_after_restart),
+		cmocka_unit_test(test_recall_timeout_must_fit_lease_break_time),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -237,6 +237,25 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
     kill -9 "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=
     date +%s > "$share/ctl/killed"
   fi
+  # The backchannel scenario: a process on the host opens a file the guest
+  # holds delegated (its lease breaks, the server recalls the delegation);
+  # in the background, as it blocks until the guest's client returns it.
+  for v in 4.1 4.2; do
+    if [ -f "$share/ctl/deleg-$v" ] && [ ! -f "$share/ctl/deleg-$v.started" ]; then
+      touch "$share/ctl/deleg-$v.started"
+      rel=$(head -c 200 "$share/ctl/deleg-$v" | tr -d '\n')
+      case "$rel" in
+      *..*|/*|*[!A-Za-z0-9./_-]*) echo "fail: bad path" > "$share/ctl/deleg-$v.done"; continue ;;
+      esac
+      say "guest asked: append to $rel in the export from the host (vers=$v)"
+      ( t0=$(date +%s%N)
+        if printf 'host\n' >> "$work/export/$rel"; then
+          echo "ok: the host's open waited $(( ($(date +%s%N) - t0) / 1000000 )) ms for the lease" >"$share/ctl/deleg-$v.done"
+        else
+          echo "fail: append to $rel" >"$share/ctl/deleg-$v.done"
+        fi ) &
+    fi
+  done
   if [ -f "$share/ctl/restart" ] && [ ! -f "$share/ctl/restarted" ]; then
     say "guest asked: restart daxnfsd on the same state"
     if start_server; then date +%s > "$share/ctl/restarted"; else echo fail > "$share/ctl/restarted"; fi

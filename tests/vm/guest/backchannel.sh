@@ -6,9 +6,9 @@
 # first one's umount: a mount of the same server would reuse the first one's
 # client and transport), a short workload (~15 s: a few MiB written with fsync
 # and read back with O_DIRECT, rounds of small files created, renamed and
-# removed; a read delegation recalled by the client's own append, data
-# checked with O_DIRECT, DELEGRETURN counted), then the mount's per-op
-# counters from /proc/self/mountstats: at
+# removed; a delegated file appended to by a process on the host, which
+# makes the server recall the delegation; data checked with O_DIRECT), then
+# the mount's per-op counters from /proc/self/mountstats: at
 # most 2 BIND_CONN_TO_SESSION per mount. A client whose back channel the
 # server keeps reporting down (SEQ4_STATUS_CB_PATH_DOWN) binds its connection
 # again after every such reply, so a broken back channel shows there as tens
@@ -114,23 +114,24 @@ one_mount() {   # one_mount VERS
 	ck "vers=$v: 1 MiB files read back with O_DIRECT" eval "same_direct $D/s1 /tmp/bc.1m.1 && same_direct $D/s2 /tmp/bc.1m.2 &&
 		same_direct $D/s3 /tmp/bc.1m.3 && same_direct $D/s4 /tmp/bc.1m.4"
 	ckv "vers=$v: create/rename/remove rounds for 12 s" rounds $D 12
-	# A delegation, and its recall: a reader keeps the file open (the
-	# server grants the client a read delegation), then another process
-	# of the same client appends: the server recalls the read delegation
-	# (its own descriptor under a read lease is read-only) and the client
-	# returns it. The data must be whole afterwards.
+	# A delegation, and its recall by a process on the server: the guest
+	# keeps the file open for reading (the server delegates it to this
+	# client), then asks the host (run-vm.sh, /host/ctl) to append to the
+	# same file in the export directory. That open breaks the server's
+	# lease: the server recalls the delegation, the client returns it, the
+	# host's append goes through. The data must be whole afterwards.
 	printf 'delegated\n' > $D/dl && sync
 	exec 3< $D/dl
-	ck "vers=$v: read under the delegation" eval "[ \"\$(cat $D/dl)\" = delegated ]"
-	sleep 1
-	ck "vers=$v: append by another process (recall of the read delegation)" \
-		eval "printf 'appended\n' >> $D/dl"
+	ck "vers=$v: read under the delegation" eval "[ \"\$(cat <&3)\" = delegated ]"
+	echo "bc$v/dl" > /host/ctl/deleg-$v
+	ck "vers=$v: a host process appended to the delegated file (recall by lease break)" \
+		eval "wait_file /host/ctl/deleg-$v.done 60 && grep -q '^ok' /host/ctl/deleg-$v.done"
+	echo "vers=$v: host append: $(cat /host/ctl/deleg-$v.done 2>/dev/null)"
 	exec 3<&-
-	sync
 	ck "vers=$v: the file after the recall, read with O_DIRECT" \
-		eval "[ \"\$(dd if=$D/dl iflag=direct bs=4k 2>/dev/null)\" = \"\$(printf 'delegated\nappended')\" ]"
+		eval "[ \"\$(dd if=$D/dl iflag=direct bs=4k 2>/dev/null)\" = \"\$(printf 'delegated\nhost')\" ]"
 	dr=$(opcount DELEGRETURN)
-	ck "vers=$v: the client returned a delegation (mountstats DELEGRETURN: ${dr:-none})" \
+	ck "vers=$v: the client returned delegations (mountstats DELEGRETURN: ${dr:-none})" \
 		eval "[ \"\${dr:-0}\" -ge 1 ]"
 	ck "vers=$v: rm -r" rm -r $D
 	sync

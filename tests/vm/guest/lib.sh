@@ -122,3 +122,11 @@ wait_listen() {
 	echo "nothing listens on port $1 after $2 s"
 	return 1
 }
+
+# wait_file PATH SECS: until PATH exists (a request answered by run-vm.sh
+# through /host/ctl), at most SECS seconds.
+wait_file() {
+	_wf_i=0
+	while [ ! -f "$1" ] && [ $_wf_i -lt $(($2 * 5)) ]; do sleep 0.2; _wf_i=$((_wf_i + 1)); done
+	[ -f "$1" ] || { echo "no $1 after $2 s"; return 1; }
+}

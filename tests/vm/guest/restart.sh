@@ -12,11 +12,6 @@ mkdir -p $MNT $S
 nfs_mount() {
 	mount -t nfs -o "vers=4.1,proto=tcp,port=$PORT" 10.0.2.2:/ $MNT
 }
-wait_file() {   # wait_file PATH SECS
-	i=0
-	while [ ! -f "$1" ] && [ $i -lt $(($2 * 5)) ]; do sleep 0.2; i=$((i + 1)); done
-	[ -f "$1" ] || { echo "no $1 after $2 s"; return 1; }
-}
 
 must "mount vers=4.1" nfs_mount
 log_mount $MNT
