@@ -88,6 +88,7 @@ static const struct key_desc nfsv4_keys[] = {
 	{ "Max_Stateids_Per_Client", KT_UINT, CFG(state.max_stateids_per_client), 16, 1u << 24,
 	  false },
 	{ "Recall_Timeout", KT_UINT, CFG(recall_timeout), 1, 3600, false },
+	{ "Max_Delegations", KT_UINT, CFG(state.max_delegations), 1, 1u << 24, false },
 	{ NULL, 0, 0, 0, 0, 0, false },
 };
 static const struct key_desc log_keys[] = {
@@ -477,6 +478,7 @@ static void set_defaults(struct daxnfs_config *cfg)
 	cfg->state.max_sessions_per_client = 16;
 	cfg->state.max_owners_per_client = 4096;
 	cfg->state.max_stateids_per_client = 65536;
+	cfg->state.max_delegations = 100000;
 	strcpy(cfg->domain, "localdomain");
 	strcpy(cfg->log_level, "info");
 	strcpy(cfg->log_destination, "stderr");

@@ -57,6 +57,7 @@ struct conf_state_limits {
 	uint32_t max_sessions_per_client;
 	uint32_t max_owners_per_client;   /* open-owners and lock-owners together */
 	uint32_t max_stateids_per_client; /* open, lock, delegation, layout stateids */
+	uint32_t max_delegations;         /* outstanding in the whole server */
 };
 
 struct daxnfs_config {

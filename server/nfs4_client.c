@@ -29,6 +29,11 @@
 #define SESSION_BUCKETS 4096u
 
 static struct list_node client_table = LIST_HEAD_INIT(client_table);
+
+struct list_node *nfs4_client_list(void)
+{
+	return &client_table;
+}
 static struct list_node session_table = LIST_HEAD_INIT(session_table);
 static struct nfs4_htable clients_by_id, clients_by_owner, sessions_by_id;
 static unsigned nclients;

@@ -37,8 +37,10 @@
  * OPEN reply yet (RFC 8881 §20.2.3): asked again this often, this many times. */
 #define RECALL_RETRY_MS 200
 #define RECALL_MAX_RETRIES 5
-/* Delegations outstanding at most (beyond: OPEN_DELEGATE_NONE_EXT, RESOURCE). */
-#define DELEG_MAX_OUTSTANDING 100000u
+/* From three quarters of Max_Delegations on, clients holding delegations
+ * are asked to give half of theirs back (CB_RECALL_ANY), each at most once
+ * per RECALL_ANY_INTERVAL_MS. */
+#define RECALL_ANY_INTERVAL_MS 5000
 
 /* Counters; guarded by the state lock like the delegations themselves. */
 static struct nfs4_deleg_stats deleg_stats;
@@ -93,6 +95,7 @@ static void deleg_leave_file(struct nfs4_deleg *dp)
 		return;
 	list_del(&dp->file_node);
 	dp->fp = NULL;
+	dp->stid.client->ndelegs--;
 	deleg_stats.outstanding--;
 	atomic_store(&outstanding_hint, deleg_stats.outstanding);
 	if (list_empty(&fp->delegs))
@@ -398,6 +401,89 @@ void nfs4_deleg_expire(struct nfs4_stid *stid)
 	nfs4_cb_cancel(&dp->getattr);
 }
 
+/* ---- CB_RECALL_ANY (RFC 8881 §20.6) ---- */
+
+struct nfs4_recall_any {
+	struct nfs4_cb cb;
+	struct nfs4_client *clp;          /* the engine holds the reference */
+	uint32_t keep;
+};
+
+static bool recall_any_prepare(struct nfs4_cb *cb, struct arena *arena, nfs_cb_argop4 **ops,
+			       uint32_t *nops)
+{
+	struct nfs4_recall_any *ra = container_of(cb, struct nfs4_recall_any, cb);
+	nfs_cb_argop4 *op = arena_alloc(arena, sizeof(*op));
+	uint32_t *mask = arena_alloc(arena, sizeof(*mask));
+
+	if (!op || !mask)
+		return false;
+	memset(op, 0, sizeof(*op));
+	*mask = (1u << RCA4_TYPE_MASK_RDATA_DLG) | (1u << RCA4_TYPE_MASK_WDATA_DLG);
+	op->argop = OP_CB_RECALL_ANY;
+	op->u.opcbrecall_any.craa_objects_to_keep = ra->keep;
+	op->u.opcbrecall_any.craa_type_mask.len = 1;
+	op->u.opcbrecall_any.craa_type_mask.val = mask;
+	*ops = op;
+	*nops = 1;
+	return true;
+}
+
+static void recall_any_release(struct nfs4_cb *cb)
+{
+	struct nfs4_recall_any *ra = container_of(cb, struct nfs4_recall_any, cb);
+
+	if (ra->clp->recall_any == ra)
+		ra->clp->recall_any = NULL;
+	free(ra);
+}
+
+static const struct nfs4_cb_ops recall_any_ops = {
+	.name = "CB_RECALL_ANY",
+	.prepare = recall_any_prepare,
+	.done = NULL,   /* the answer changes nothing here: returns follow */
+	.release = recall_any_release,
+};
+
+/* Too many delegations: every client holding some is asked to keep half;
+ * at most once per interval, with one log line. */
+static void deleg_reap(void)
+{
+	static int64_t last_reap_ms;
+	int64_t now = nfs4_cb_now_ms();
+	struct list_node *pos;
+	unsigned asked = 0;
+
+	if (last_reap_ms && now - last_reap_ms < RECALL_ANY_INTERVAL_MS)
+		return;
+	last_reap_ms = now;
+	list_for_each(pos, nfs4_client_list()) {
+		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
+		struct nfs4_recall_any *ra;
+
+		if (!clp->ndelegs || clp->recall_any || clp->expired ||
+		    (clp->recall_any_ms && now - clp->recall_any_ms < RECALL_ANY_INTERVAL_MS))
+			continue;
+		ra = calloc(1, sizeof(*ra));
+		if (!ra)
+			return;
+		nfs4_cb_setup(&ra->cb, &recall_any_ops);
+		ra->clp = clp;
+		ra->keep = clp->ndelegs / 2;
+		if (nfs4_cb_start(&ra->cb, clp, now + recall_timeout_ms) < 0) {
+			free(ra);
+			return;
+		}
+		clp->recall_any = ra;
+		clp->recall_any_ms = now;
+		asked++;
+	}
+	if (asked)
+		log_info("nfs4", "%u delegations outstanding (Max_Delegations %u): CB_RECALL_ANY "
+			 "sent to %u client(s), each asked to keep half of its delegations",
+			 deleg_stats.outstanding, nfs4_state_limits()->max_delegations, asked);
+}
+
 /* ---- conflicts ---- */
 
 static bool deleg_conflicts(const struct nfs4_deleg *dp, const struct nfs4_client *clp,
@@ -512,7 +598,7 @@ static int grant_obstacle(const struct nfs4_file *fp, const struct nfs4_client *
 		if (type == OPEN_DELEGATE_WRITE && o != os && o->stid.client != clp)
 			return -1;
 	}
-	if (deleg_stats.outstanding >= DELEG_MAX_OUTSTANDING) {
+	if (deleg_stats.outstanding >= nfs4_state_limits()->max_delegations) {
 		*why = WND4_RESOURCE;
 		return -1;
 	}
@@ -602,9 +688,12 @@ void nfs4_deleg_offer(struct nfs4_compound *c, struct nfs4_open_state *os,
 	dp->fh_len = fh->len <= sizeof(dp->fh) ? fh->len : 0;
 	memcpy(dp->fh, fh->data, dp->fh_len);
 	deleg_stats.granted++;
+	clp->ndelegs++;
 	deleg_stats.outstanding++;
 	atomic_store(&outstanding_hint, deleg_stats.outstanding);
 	deleg_fill(dp, out);
+	if (deleg_stats.outstanding >= nfs4_state_limits()->max_delegations / 4 * 3)
+		deleg_reap();
 	return;
 none:
 	if (stated)

@@ -35,6 +35,7 @@ static verifier4 write_verf;
 static struct conf_state_limits state_limits = {
 	.max_clients = 4096, .max_sessions_per_client = 16,
 	.max_owners_per_client = 4096, .max_stateids_per_client = 65536,
+	.max_delegations = 100000,
 };
 static bool started;
 

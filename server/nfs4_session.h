@@ -159,6 +159,8 @@ void nfs4_client_put(struct nfs4_client *clp);
 void nfs4_client_destroy(struct nfs4_client *clp, bool remove_record);
 bool nfs4_client_has_state(const struct nfs4_client *clp);
 bool nfs4_same_principal(const struct rpc_cred *a, const struct rpc_cred *b);
+/* The table of every client record (walk it with the state lock held). */
+struct list_node *nfs4_client_list(void);
 /* Expires clients whose lease ran out (tick). */
 void nfs4_clients_expire(time_t now);
 void nfs4_clients_shutdown(void);

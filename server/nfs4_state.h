@@ -64,6 +64,9 @@ struct nfs4_client {
 	struct nfs4_hnode owner_hnode; /* clients by co_ownerid */
 	/* what it holds, against conf_state_limits */
 	unsigned nsessions, nowners, nstids;
+	unsigned ndelegs;              /* delegations on files (nfs4_deleg.c) */
+	struct nfs4_recall_any *recall_any;   /* a CB_RECALL_ANY in the engine, or NULL */
+	int64_t recall_any_ms;         /* when the last one was sent (monotonic ms) */
 	int refs;
 };
 

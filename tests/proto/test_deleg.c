@@ -18,7 +18,8 @@
  *    delegated file, truncate) break the lease: the delegation is recalled
  *    and the process proceeds after DELEGRETURN;
  *  - delegations are reclaimed after a restart (CLAIM_PREVIOUS);
- *  - the WANT_* flags of OPEN and OPEN_DELEGATE_NONE_EXT reasons.
+ *  - the WANT_* flags of OPEN and OPEN_DELEGATE_NONE_EXT reasons;
+ *  - Max_Delegations, and CB_RECALL_ANY from three quarters of it on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,12 +42,15 @@
 
 #define PATH_DOWN (SEQ4_STATUS_CB_PATH_DOWN | SEQ4_STATUS_CB_PATH_DOWN_SESSION)
 #define RECALL_TIMEOUT_MS 4000
+#define MAX_DELEGATIONS 8
 
 static struct proto_server srv;
 
 static int group_setup(void **state)
 {
-	struct proto_server_opts o = { .nfsv4_conf = "Recall_Timeout = 4;" };
+	struct proto_server_opts o = {
+		.nfsv4_conf = "Recall_Timeout = 4; Max_Delegations = 8;"
+	};
 
 	(void)state;
 	return proto_server_start(&srv, "deleg", &o) < 0 ? -1 : 0;
@@ -75,6 +79,9 @@ struct recall_log {
 	/* CB_GETATTR: how many, and the change and size answered */
 	unsigned ga_n;
 	uint64_t ga_change, ga_size;
+	/* CB_RECALL_ANY: how many, and the last one's arguments */
+	unsigned ra_n;
+	uint32_t ra_keep, ra_mask;
 };
 
 #define CHANGE_SIZE ((1u << FATTR4_CHANGE) | (1u << FATTR4_SIZE))
@@ -100,6 +107,14 @@ static nfsstat4 cb_op_recall(struct nfs4_cl *cl, const nfs_cb_argop4 *op, nfs_cb
 	struct recall_log *l = ctx;
 
 	(void)cl;
+	if (op->argop == OP_CB_RECALL_ANY) {
+		l->ra_n++;
+		l->ra_keep = op->u.opcbrecall_any.craa_objects_to_keep;
+		l->ra_mask = op->u.opcbrecall_any.craa_type_mask.len
+			     ? op->u.opcbrecall_any.craa_type_mask.val[0] : 0;
+		res->u.opcbrecall_any.crar_status = NFS4_OK;
+		return NFS4_OK;
+	}
 	if (op->argop == OP_CB_GETATTR) {
 		fattr4 *fa = &res->u.opcbgetattr.u.resok4.obj_attributes;
 		uint32_t *mask = arena_alloc(arena, sizeof(*mask));
@@ -736,6 +751,52 @@ static void test_want_flags_and_reasons(void **state)
 	nfs4_cl_close(b, true);
 }
 
+/* ---- too many delegations ---- */
+
+/* From three quarters of Max_Delegations on, holders are asked to give
+ * half back (CB_RECALL_ANY); at the limit OPEN grants none (RESOURCE). */
+static void test_recall_any_and_limit(void **state)
+{
+	struct recall_log la = { 0 };
+	struct nfs4_cl *a = client_cb("deleg-a8", &la), *b = client_plain("deleg-b8");
+	struct opened o[MAX_DELEGATIONS + 1];
+	unsigned i, granted = 0;
+	char name[32];
+	stateid4 ds;
+
+	(void)state;
+	for (i = 0; i <= MAX_DELEGATIONS; i++) {
+		snprintf(name, sizeof(name), "m%u", i);
+		make_file(b, name, NULL);
+		open_name(a, name, false, OPEN4_SHARE_ACCESS_READ | OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
+			  &o[i]);
+		assert_int_equal(o[i].status, NFS4_OK);
+		if (o[i].deleg.delegation_type == OPEN_DELEGATE_READ)
+			granted++;
+	}
+	/* The limit: no more than Max_Delegations at once; the one past it
+	 * was refused with the reason. */
+	assert_int_equal(granted, MAX_DELEGATIONS);
+	assert_int_equal(o[MAX_DELEGATIONS].deleg.delegation_type, OPEN_DELEGATE_NONE_EXT);
+	assert_int_equal(o[MAX_DELEGATIONS].deleg.u.od_whynone.ond_why, WND4_RESOURCE);
+	/* At 6 of 8 the holder was asked to keep half of what it had. */
+	for (int ms = 0; la.ra_n == 0 && ms < 3000; ms += 100)
+		assert_true(nfs4_cl_poll(a, 100, true) >= 0);
+	assert_int_equal(la.ra_n, 1);
+	assert_int_equal(la.ra_keep, (MAX_DELEGATIONS / 4 * 3) / 2);
+	assert_int_equal(la.ra_mask, (1u << RCA4_TYPE_MASK_RDATA_DLG) |
+				     (1u << RCA4_TYPE_MASK_WDATA_DLG));
+	for (i = 0; i <= MAX_DELEGATIONS; i++) {
+		if (o[i].deleg.delegation_type == OPEN_DELEGATE_READ) {
+			ds = deleg_sid(&o[i]);
+			assert_int_equal(fh_op(a, &o[i].fh, OP_DELEGRETURN, &ds), NFS4_OK);
+		}
+		close_opened(a, &o[i]);
+	}
+	nfs4_cl_close(a, true);
+	nfs4_cl_close(b, true);
+}
+
 /* ---- reclaim after a restart ---- */
 
 static void test_delegation_reclaimed_after_restart(void **state)
@@ -827,6 +888,7 @@ int main(void)
 		cmocka_unit_test(test_local_read_of_write_delegated_file),
 		cmocka_unit_test(test_local_truncate_recalls),
 		cmocka_unit_test(test_want_flags_and_reasons),
+		cmocka_unit_test(test_recall_any_and_limit),
 		cmocka_unit_test(test_delegation_reclaimed_after_restart),
 		cmocka_unit_test(test_recall_timeout_must_fit_lease_break_time),
 	};
