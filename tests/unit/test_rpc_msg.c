@@ -473,6 +473,112 @@ static void test_msg_call_sync_timeout_and_stray_reply(void **state)
 	mem_free(m);
 }
 
+/* ---- asynchronous calls (the callback engine's) ---- */
+
+struct async_result {
+	unsigned calls;
+	int status;
+	uint32_t accept_stat, first_word;
+	size_t body_len;
+};
+
+static void async_done(void *ctx, struct rpc_reply *rep)
+{
+	struct async_result *r = ctx;
+
+	r->calls++;
+	r->status = rep->status;
+	r->accept_stat = rep->accept_stat;
+	r->body_len = rep->body_len;
+	r->first_word = rep->body_len >= 4 ? word(rep->body, 0) : 0;
+	rpc_reply_release(rep);
+}
+
+/* A REPLY record for xid with one result word. */
+static uint8_t *reply_record(uint32_t xid, uint32_t v)
+{
+	uint8_t *rec = calloc(1, 28);
+
+	rec[0] = (uint8_t)(xid >> 24); rec[1] = (uint8_t)(xid >> 16);
+	rec[2] = (uint8_t)(xid >> 8); rec[3] = (uint8_t)xid;
+	rec[7] = RPC_REPLY;
+	rec[27] = (uint8_t)v;
+	return rec;
+}
+
+static void test_msg_call_async_reply_by_xid(void **state)
+{
+	struct mem_xprt *m = mem_new();
+	struct async_result r1 = { 0 }, r2 = { 0 };
+	uint32_t x1 = rpc_call_next_xid(), x2 = rpc_call_next_xid(), arg = 7;
+
+	(void)state;
+	/* Two calls in flight at once; replies in the other order. */
+	assert_int_equal(rpc_call_start(&m->x, x1, 400200, 1, 1, NULL, enc_u32, &arg,
+					async_done, &r1), 0);
+	assert_int_equal(rpc_call_start(&m->x, x2, 400200, 1, 1, NULL, enc_u32, &arg,
+					async_done, &r2), 0);
+	assert_int_equal(r1.calls + r2.calls, 0);
+	rpc_serve_record(&m->x, reply_record(x2, 22), 28, NULL, 0);
+	assert_int_equal(r2.calls, 1);
+	assert_int_equal(r2.status, 0);
+	assert_int_equal(r2.first_word, 22);
+	assert_int_equal(r1.calls, 0);
+	rpc_serve_record(&m->x, reply_record(x1, 11), 28, NULL, 0);
+	assert_int_equal(r1.calls, 1);
+	assert_int_equal(r1.first_word, 11);
+	/* A second reply to the same xid reaches nobody. */
+	assert_false(rpc_clnt_deliver(&m->x, x1, (const uint8_t *)"\0", 1));
+	assert_int_equal(r1.calls, 1);
+	mem_free(m);
+}
+
+static void test_msg_call_async_cancel_then_late_reply(void **state)
+{
+	struct mem_xprt *m = mem_new();
+	struct async_result r = { 0 };
+	uint32_t x = rpc_call_next_xid(), arg = 1;
+	uint8_t *rec;
+
+	(void)state;
+	assert_int_equal(rpc_call_start(&m->x, x, 400200, 1, 1, NULL, enc_u32, &arg,
+					async_done, &r), 0);
+	assert_true(rpc_call_cancel(&m->x, x, -ETIMEDOUT));
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.status, -ETIMEDOUT);
+	/* cancelled once only, and the late reply is dropped */
+	assert_false(rpc_call_cancel(&m->x, x, -ETIMEDOUT));
+	rec = reply_record(x, 5);
+	assert_false(rpc_clnt_deliver(&m->x, x, rec, 28));
+	free(rec);
+	assert_int_equal(r.calls, 1);
+	mem_free(m);
+}
+
+static void test_msg_call_async_close_ends_all(void **state)
+{
+	struct mem_xprt *m = mem_new();
+	struct async_result r[3] = { { 0 } };
+	uint32_t arg = 1;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		assert_int_equal(rpc_call_start(&m->x, rpc_call_next_xid(), 400200, 1, 1, NULL,
+						enc_u32, &arg, async_done, &r[i]), 0);
+	rpc_xprt_closed(&m->x);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(r[i].calls, 1);
+		assert_int_equal(r[i].status, -ECONNRESET);
+	}
+	/* On a closed connection the outcome comes before the call returns. */
+	assert_int_equal(rpc_call_start(&m->x, rpc_call_next_xid(), 400200, 1, 1, NULL, enc_u32,
+					&arg, async_done, &r[0]), -ECONNRESET);
+	assert_int_equal(r[0].calls, 2);
+	assert_int_equal(r[0].status, -ECONNRESET);
+	mem_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +591,9 @@ int main(void)
 		cmocka_unit_test(test_msg_call_sync_reply),
 		cmocka_unit_test(test_msg_call_sync_close_wakes),
 		cmocka_unit_test(test_msg_call_sync_timeout_and_stray_reply),
+		cmocka_unit_test(test_msg_call_async_reply_by_xid),
+		cmocka_unit_test(test_msg_call_async_cancel_then_late_reply),
+		cmocka_unit_test(test_msg_call_async_close_ends_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
