@@ -15,8 +15,8 @@
  *  - a recall lost with its connection is sent again once the client binds
  *    a new connection (BIND_CONN_TO_SESSION);
  *  - processes on the server (open for write, open for read of a write
- *    delegated file, truncate) break the lease: the delegation is recalled
- *    and the process proceeds after DELEGRETURN;
+ *    delegated file, truncate, a reflink of it on XFS) break the lease: the
+ *    delegation is recalled and the process proceeds after DELEGRETURN;
  *  - delegations are reclaimed after a restart (CLAIM_PREVIOUS);
  *  - the WANT_* flags of OPEN and OPEN_DELEGATE_NONE_EXT reasons;
  *  - Max_Delegations, and CB_RECALL_ANY from three quarters of it on.
@@ -33,7 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include <cmocka.h>
 
@@ -45,6 +48,8 @@
 #define MAX_DELEGATIONS 8
 
 static struct proto_server srv;
+/* The server the client helpers talk to: srv, or the XFS one of the reflink test. */
+static struct proto_server *cur = &srv;
 
 static int group_setup(void **state)
 {
@@ -152,7 +157,7 @@ static struct nfs4_cl *client_cb(const char *owner, struct recall_log *log)
 {
 	struct nfs4_cl *cl = NULL;
 
-	assert_int_equal(nfs4_cl_connect(&cl, srv.host, srv.port), 0);
+	assert_int_equal(nfs4_cl_connect(&cl, cur->host, cur->port), 0);
 	nfs4_cl_set_owner(cl, owner, (uint64_t)now_ms());
 	cl->cb_op = cb_op_recall;
 	cl->cb_op_ctx = log;
@@ -178,7 +183,7 @@ static struct nfs4_cl *client_plain(const char *owner)
 {
 	struct nfs4_cl *cl = NULL;
 
-	assert_int_equal(nfs4_cl_open_session(&cl, srv.host, srv.port, owner, 0), 0);
+	assert_int_equal(nfs4_cl_open_session(&cl, cur->host, cur->port, owner, 0), 0);
 	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
 	return cl;
 }
@@ -590,10 +595,11 @@ static void test_write_deleg_cb_getattr(void **state)
 
 /* ---- processes on the server ---- */
 
-enum local_act { LOCAL_OPEN_WRITE, LOCAL_OPEN_READ, LOCAL_TRUNCATE };
+enum local_act { LOCAL_OPEN_WRITE, LOCAL_OPEN_READ, LOCAL_TRUNCATE, LOCAL_REFLINK };
 
 struct local_job {
 	char path[PATH_MAX + 64];
+	char dst[PATH_MAX + 64];          /* LOCAL_REFLINK: the clone made of path */
 	enum local_act act;
 	int rc;
 	int64_t start_ms, end_ms;
@@ -620,6 +626,22 @@ static void *local_thread(void *arg)
 	case LOCAL_TRUNCATE:
 		j->rc = truncate(j->path, 0) < 0 ? -errno : 0;
 		break;
+	case LOCAL_REFLINK: {
+		/* cp --reflink=always: the source's open breaks the lease. */
+		int dfd;
+
+		fd = open(j->path, O_RDONLY);
+		j->rc = fd < 0 ? -errno : 0;
+		if (fd < 0)
+			break;
+		dfd = open(j->dst, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		if (dfd < 0 || ioctl(dfd, FICLONE, fd) < 0 ||
+		    pread(dfd, j->data, sizeof(j->data) - 1, 0) < 0)
+			j->rc = -errno;
+		if (dfd >= 0)
+			close(dfd);
+		break;
+	}
 	}
 	__atomic_store_n(&j->end_ms, now_ms(), __ATOMIC_SEQ_CST);
 	if (fd >= 0)
@@ -664,7 +686,8 @@ static void local_conflict(const char *name, enum local_act act, uint32_t access
 	}
 
 	memset(&job, 0, sizeof(job));
-	snprintf(job.path, sizeof(job.path), "%s/%s", srv.export_dir, name);
+	snprintf(job.path, sizeof(job.path), "%s/%s", cur->export_dir, name);
+	snprintf(job.dst, sizeof(job.dst), "%s/%s.clone", cur->export_dir, name);
 	job.act = act;
 	assert_int_equal(pthread_create(&th, NULL, local_thread, &job), 0);
 	/* The process blocks in the kernel until the lease is released. */
@@ -678,9 +701,9 @@ static void local_conflict(const char *name, enum local_act act, uint32_t access
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(job.rc, 0);
 	print_message("local %s: blocked %lld ms; CB_RECALL %lld ms after it began\n",
-		      act == LOCAL_TRUNCATE ? "truncate" : "open",
+		      act == LOCAL_TRUNCATE ? "truncate" : act == LOCAL_REFLINK ? "reflink" : "open",
 		      (long long)(job.end_ms - job.start_ms), (long long)(t_recall - job.start_ms));
-	if (expect_data && act == LOCAL_OPEN_READ)
+	if (expect_data && (act == LOCAL_OPEN_READ || act == LOCAL_REFLINK))
 		assert_string_equal(job.data, expect_data);
 	close_opened(a, &oa);
 	nfs4_cl_close(a, true);
@@ -704,6 +727,50 @@ static void test_local_truncate_recalls(void **state)
 {
 	(void)state;
 	local_conflict("l3", LOCAL_TRUNCATE, OPEN4_SHARE_ACCESS_READ, OPEN_DELEGATE_READ, NULL);
+}
+
+/* cp --reflink of a write-delegated file on XFS: the delegation is recalled,
+ * the clone holds what the client wrote under it. Needs root, mkfs.xfs and a
+ * loop device; skipped (with the reason) otherwise. */
+static void test_local_reflink_of_write_delegated_file(void **state)
+{
+	struct proto_server_opts o = { .nfsv4_conf = "Recall_Timeout = 4;" };
+	struct proto_server xsrv;
+	char img[1024], mnt[1024], cmd[8192], exports[1200];
+	const char *tmp = getenv("DAXNFS_TEST_TMP");
+	bool mounted = false;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%.900s/deleg-xfs-%d.img", tmp && *tmp ? tmp : "/tmp",
+		 (int)getpid());
+	snprintf(mnt, sizeof(mnt), "%.900s/deleg-xfs-%d", tmp && *tmp ? tmp : "/tmp", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && truncate -s 300M '%s' && "
+		 "mkfs.xfs -q -m reflink=1 '%s' >/dev/null 2>&1 && mount -o loop '%s' '%s' 2>/dev/null",
+		 mnt, img, img, img, mnt);
+	if (geteuid() != 0 || system(cmd) != 0) {
+		print_message("SKIPPED: no XFS with reflink here (root, mkfs.xfs, a loop device)\n");
+		unlink(img);
+		rmdir(mnt);
+		skip();
+	}
+	mounted = true;
+	snprintf(exports, sizeof(exports), "EXPORT { Export_Id = 1; Path = \"%s\"; Pseudo = /; "
+		 "Access_Type = RW; Squash = none; }\n", mnt);
+	o.exports_conf = exports;
+	memset(&xsrv, 0, sizeof(xsrv));
+	assert_int_equal(proto_server_start(&xsrv, "deleg-xfs", &o), 0);
+	snprintf(xsrv.export_dir, sizeof(xsrv.export_dir), "%s", mnt);
+	cur = &xsrv;
+	local_conflict("x1", LOCAL_REFLINK, OPEN4_SHARE_ACCESS_BOTH, OPEN_DELEGATE_WRITE,
+		       "cloned after the recall");
+	cur = &srv;
+	assert_int_equal(proto_server_stop_checked(&xsrv), 0);
+	proto_server_cleanup(&xsrv);
+	if (mounted) {
+		snprintf(cmd, sizeof(cmd), "umount '%s' && rmdir '%s'", mnt, mnt);
+		assert_int_equal(system(cmd), 0);
+		unlink(img);
+	}
 }
 
 /* ---- OPEN's wants and reasons ---- */
@@ -887,6 +954,7 @@ int main(void)
 		cmocka_unit_test(test_local_open_for_write_recalls),
 		cmocka_unit_test(test_local_read_of_write_delegated_file),
 		cmocka_unit_test(test_local_truncate_recalls),
+		cmocka_unit_test(test_local_reflink_of_write_delegated_file),
 		cmocka_unit_test(test_want_flags_and_reasons),
 		cmocka_unit_test(test_recall_any_and_limit),
 		cmocka_unit_test(test_delegation_reclaimed_after_restart),
