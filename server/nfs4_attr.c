@@ -48,7 +48,9 @@ static const uint32_t supported_words[ATTR_WORDS] = {
 	W2(FATTR4_LAYOUT_BLKSIZE) | W2(FATTR4_SUPPATTR_EXCLCREAT),
 };
 /* NFSv4.2 (RFC 7862) attributes, offered to minor version 2 only. */
-static const uint32_t supported_words_v42[ATTR_WORDS] = { 0, 0, W2(FATTR4_CLONE_BLKSIZE) };
+static const uint32_t supported_words_v42[ATTR_WORDS] = {
+	0, 0, W2(FATTR4_CLONE_BLKSIZE) | W2(FATTR4_OPEN_ARGUMENTS)
+};
 
 static const uint32_t settable_words[ATTR_WORDS] = {
 	W0(FATTR4_SIZE),
@@ -209,6 +211,31 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 		for (unsigned i = 0; i < ATTR_WORDS; i++)
 			w[i] = supported_words[i] | (c->minorversion >= 2 ? supported_words_v42[i] : 0);
 		put_bitmap_words(x, w, ATTR_WORDS);
+		break;
+	}
+	case FATTR4_OPEN_ARGUMENTS: {
+		/* What OPEN takes here (RFC 9754): every share access and deny,
+		 * the delegation wants of RFC 8881 (no delegated timestamps,
+		 * no OPEN_XOR_DELEGATION), every claim but the DELEGATE_PREV
+		 * ones, every create mode. */
+		const uint32_t oa[5] = {
+			W0(OPEN_ARGS_SHARE_ACCESS_READ) | W0(OPEN_ARGS_SHARE_ACCESS_WRITE) |
+				W0(OPEN_ARGS_SHARE_ACCESS_BOTH),
+			W0(OPEN_ARGS_SHARE_DENY_NONE) | W0(OPEN_ARGS_SHARE_DENY_READ) |
+				W0(OPEN_ARGS_SHARE_DENY_WRITE) | W0(OPEN_ARGS_SHARE_DENY_BOTH),
+			W0(OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG) |
+				W0(OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG) |
+				W0(OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL),
+			W0(OPEN_ARGS_OPEN_CLAIM_NULL) | W0(OPEN_ARGS_OPEN_CLAIM_PREVIOUS) |
+				W0(OPEN_ARGS_OPEN_CLAIM_DELEGATE_CUR) | W0(OPEN_ARGS_OPEN_CLAIM_FH) |
+				W0(OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH),
+			W0(OPEN_ARGS_CREATEMODE_UNCHECKED4) | W0(OPEN_ARGS_CREATE_MODE_GUARDED) |
+				W0(OPEN_ARGS_CREATEMODE_EXCLUSIVE4) |
+				W0(OPEN_ARGS_CREATE_MODE_EXCLUSIVE4_1),
+		};
+
+		for (unsigned i = 0; i < 5; i++)
+			put_bitmap_words(x, &oa[i], 1);
 		break;
 	}
 	case FATTR4_TYPE:             xdr_put_u32(x, (uint32_t)a->type); break;

@@ -818,6 +818,66 @@ static void test_want_flags_and_reasons(void **state)
 	nfs4_cl_close(b, true);
 }
 
+/* FATTR4_OPEN_ARGUMENTS (RFC 9754), an NFSv4.2 attribute: what OPEN takes
+ * here; no delegated timestamps and no OPEN_XOR_DELEGATION are offered. */
+static void test_open_arguments_attribute(void **state)
+{
+	struct nfs4_cl *b = client_plain("deleg-b9");
+	uint32_t minor, want[3] = { 0, 0, 1u << (FATTR4_OPEN_ARGUMENTS - 64) };
+
+	(void)state;
+	make_file(b, "oa1", NULL);
+	for (minor = 1; minor <= 2; minor++) {
+		struct nfs4_cl_compound cp;
+		const fattr4 *fa;
+		nfs_argop4 *g;
+		nfs_resop4 *r;
+		struct xdr_stream x;
+		uint32_t n, w, bm[5] = { 0 };
+
+		nfs4_cl_compound_init(&cp, b);
+		cp.minorversion = minor;
+		nfs4_cl_add_path(&cp, "oa1");
+		g = nfs4_cl_add(&cp, OP_GETATTR);
+		g->u.opgetattr.attr_request.len = 3;
+		g->u.opgetattr.attr_request.val = want;
+		assert_int_equal(nfs4_cl_send(&cp), 0);
+		assert_int_equal(cp.status, NFS4_OK);
+		r = nfs4_cl_res(&cp, OP_GETATTR);
+		fa = &r->u.opgetattr.u.resok4.obj_attributes;
+		if (minor == 1) {   /* not an NFSv4.1 attribute */
+			assert_true(fa->attrmask.len < 3 || fa->attrmask.val[2] == 0);
+			assert_int_equal(fa->attr_vals.len, 0);
+			nfs4_cl_compound_free(&cp);
+			continue;
+		}
+		assert_int_equal(fa->attrmask.len, 3);
+		assert_int_equal(fa->attrmask.val[2], want[2]);
+		xdr_init_decode(&x, fa->attr_vals.val, fa->attr_vals.len, NULL);
+		for (int i = 0; i < 5; i++) {
+			assert_true(xdr_get_u32(&x, &n));
+			assert_true(n <= 1);
+			if (n == 1)
+				assert_true(xdr_get_u32(&x, &bm[i]));
+		}
+		assert_int_equal(xdr_remaining(&x), 0);
+		assert_int_equal(bm[0], (1u << OPEN_ARGS_SHARE_ACCESS_READ) |
+					(1u << OPEN_ARGS_SHARE_ACCESS_WRITE) |
+					(1u << OPEN_ARGS_SHARE_ACCESS_BOTH));
+		assert_int_equal(bm[1], 0xfu);   /* every deny */
+		w = bm[2];
+		assert_true(w & (1u << OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG));
+		assert_true(w & (1u << OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL));
+		assert_false(w & (1u << OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION));
+		assert_false(w & (1u << OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS));
+		assert_true(bm[3] & (1u << OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH));
+		assert_false(bm[3] & (1u << OPEN_ARGS_OPEN_CLAIM_DELEGATE_PREV));
+		assert_int_equal(bm[4], 0xfu);   /* every create mode */
+		nfs4_cl_compound_free(&cp);
+	}
+	nfs4_cl_close(b, true);
+}
+
 /* ---- too many delegations ---- */
 
 /* From three quarters of Max_Delegations on, holders are asked to give
@@ -957,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_local_reflink_of_write_delegated_file),
 		cmocka_unit_test(test_want_flags_and_reasons),
 		cmocka_unit_test(test_recall_any_and_limit),
+		cmocka_unit_test(test_open_arguments_attribute),
 		cmocka_unit_test(test_delegation_reclaimed_after_restart),
 		cmocka_unit_test(test_recall_timeout_must_fit_lease_break_time),
 	};
