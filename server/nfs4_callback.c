@@ -424,6 +424,10 @@ static struct nfs4_session *pick_session(struct nfs4_cb *cb, uint32_t *slot)
 
 		if (s->dead || !s->back_xprt)
 			return NULL;
+		if (!cb->null_ok) {   /* CB_NULL first: it needs no slot */
+			*slot = 0;
+			return s;
+		}
 		for (i = 0; i < s->cb_nslots; i++)
 			if (!s->cb_slots[i].busy) {
 				*slot = i;
@@ -513,14 +517,17 @@ static int dispatch(struct nfs4_cb_engine *e, struct nfs4_cb *cb, int64_t now,
 			*wake_ms = cb->not_before_ms;
 		goto wait_deadline;
 	}
+	if (cb->probe_of && (cb->probe_of->dead || !cb->probe_of->back_xprt)) {
+		/* its connection is gone: nothing to probe */
+		if (!cb->probe_of->dead)
+			cb->probe_of->cb_probe_queued = false;
+		cb_finish(cb);
+		return -1;
+	}
 	s = pick_session(cb, &slot);
 	if (!s) {
-		if (cb->probe_of) {   /* its connection is gone: nothing to probe */
-			if (!cb->probe_of->dead)
-				cb->probe_of->cb_probe_queued = false;
-			cb_finish(cb);
-			return -1;
-		}
+		/* no usable path, or every slot of it busy: look again (a
+		 * finished attempt or a path coming up also wakes us) */
 		if (now + CB_PATH_RECHECK_MS < *wake_ms)
 			*wake_ms = now + CB_PATH_RECHECK_MS;
 		goto wait_deadline;

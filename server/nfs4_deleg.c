@@ -229,6 +229,16 @@ static void deleg_recall(struct nfs4_deleg *dp, int64_t deadline_ms)
 				dp->recall.deadline_ms = deadline_ms;
 			nfs4_cb_kick();
 		}
+		/* Its callback ended without a revocation (the engine could not
+		 * take it, or no memory to build it): revoke once the deadline
+		 * passed, else start it again. */
+		if (dp->recall.phase == NFS4_CB_IDLE) {
+			if (now >= dp->recall_deadline_ms)
+				deleg_revoke(dp, "not returned within Recall_Timeout");
+			else if (nfs4_cb_start(&dp->recall, dp->stid.client,
+					       dp->recall_deadline_ms) < 0)
+				log_debug("nfs4", "delegation recall: the callback engine refused");
+		}
 		return;
 	}
 	if (dp->state != NFS4_DELEG_GRANTED)
@@ -310,6 +320,11 @@ static int64_t getattr_done(struct nfs4_cb *cb, int err, nfsstat4 status,
 
 	if (dp->stid_gone || dp->state != NFS4_DELEG_GRANTED || !dp->fp)
 		return -1;
+	if (err == -ETIME) {
+		/* No answer for a whole Recall_Timeout: no second period. */
+		deleg_revoke(dp, "CB_GETATTR not answered within Recall_Timeout");
+		return -1;
+	}
 	if (err == 0 && status == NFS4_OK && res->resarray.len > 1 &&
 	    res->resarray.val[1].resop == OP_CB_GETATTR &&
 	    getattr_parse(&res->resarray.val[1].u.opcbgetattr.u.resok4.obj_attributes,
@@ -341,7 +356,7 @@ static const struct nfs4_cb_ops getattr_ops = {
 nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *obj)
 {
 	struct nfs4_file *fp;
-	struct list_node *pos;
+	struct list_node *pos, *tmp;
 	int64_t now = nfs4_cb_now_ms();
 	nfsstat4 st = NFS4_OK;
 
@@ -351,7 +366,7 @@ nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *o
 	if (!fp)
 		return NFS4_OK;
 again:
-	list_for_each(pos, &fp->delegs) {
+	list_for_each_safe(pos, tmp, &fp->delegs) {
 		struct nfs4_deleg *dp = container_of(pos, struct nfs4_deleg, file_node);
 
 		if (dp->type != OPEN_DELEGATE_WRITE || dp->stid.client == clp)
@@ -361,12 +376,15 @@ again:
 		if (dp->state == NFS4_DELEG_GRANTED && dp->getattr_ok_ms &&
 		    now - dp->getattr_ok_ms < GETATTR_FRESH_MS)
 			continue;
-		st = NFS4ERR_DELAY;
 		if (dp->state == NFS4_DELEG_GRANTED && dp->getattr.phase == NFS4_CB_IDLE) {
 			dp->getattr_ok_ms = 0;
 			if (nfs4_cb_start(&dp->getattr, dp->stid.client, now + recall_timeout_ms) < 0)
 				deleg_recall(dp, now + recall_timeout_ms);
+		} else if (dp->state == NFS4_DELEG_RECALLING) {
+			deleg_recall(dp, dp->recall_deadline_ms);   /* revokes when its time is up */
 		}
+		if (dp->fp)
+			st = NFS4ERR_DELAY;
 	}
 	nfs4_file_put(fp);
 	return st;
@@ -374,9 +392,10 @@ again:
 
 void nfs4_deleg_recall_file(struct nfs4_file *fp, int64_t deadline_ms)
 {
-	struct list_node *pos;
+	struct list_node *pos, *tmp;
 
-	list_for_each(pos, &fp->delegs)
+	/* safe: a recall whose time is up revokes, and the delegation leaves */
+	list_for_each_safe(pos, tmp, &fp->delegs)
 		deleg_recall(container_of(pos, struct nfs4_deleg, file_node), deadline_ms);
 }
 
@@ -507,7 +526,7 @@ nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
 			     enum nfs4_deleg_access access)
 {
 	struct nfs4_file *fp;
-	struct list_node *pos;
+	struct list_node *pos, *tmp;
 	nfsstat4 st = NFS4_OK;
 
 	if (deleg_stats.outstanding == 0)
@@ -516,7 +535,7 @@ nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
 	if (!fp)
 		return NFS4_OK;
 again:
-	list_for_each(pos, &fp->delegs) {
+	list_for_each_safe(pos, tmp, &fp->delegs) {
 		struct nfs4_deleg *dp = container_of(pos, struct nfs4_deleg, file_node);
 
 		if (!deleg_conflicts(dp, clp, access))
@@ -526,7 +545,8 @@ again:
 		if (nfs4_client_yield_courtesy(dp->stid.client))
 			goto again;
 		deleg_recall(dp, nfs4_cb_now_ms() + recall_timeout_ms);
-		st = NFS4ERR_DELAY;
+		if (dp->fp)   /* still there (not revoked just now) */
+			st = NFS4ERR_DELAY;
 	}
 	nfs4_file_put(fp);
 	return st;

@@ -410,11 +410,12 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 	if (st == NFS4_OK)
 		st = nfs4_open_state_get(c, &a->owner.owner, obj, access, a->share_deny, &undo,
 					 &os);
+	memset(&ok->delegation, 0, sizeof(ok->delegation));   /* NONE */
 	if (st == NFS4_OK) {
 		ok->stateid = os->stid.sid;
-		if (deleg_sid)
-			memset(&ok->delegation, 0, sizeof(ok->delegation));   /* NONE */
-		else
+		/* After a truncation the OPEN may still fail: the delegation
+		 * is decided once it cannot (below). */
+		if (!deleg_sid && !t.truncate)
 			nfs4_deleg_offer(c, os, a->share_access, reclaim_type, &t.fh,
 					 &ok->delegation);
 	}
@@ -430,6 +431,17 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 			nfs4_state_unlock();
 			st = nfs4_errno_to_status(ret);
 			goto out;
+		}
+		if (!deleg_sid) {
+			struct nfs4_stid *ostid = NULL;
+
+			nfs4_state_lock();
+			/* the open may have been closed meanwhile by a racing CLOSE */
+			if (nfs4_stid_lookup(c, &ok->stateid, NFS4_STID_OPEN, false, &ostid) ==
+			    NFS4_OK && ostid)
+				nfs4_deleg_offer(c, (struct nfs4_open_state *)ostid, a->share_access,
+						 reclaim_type, &t.fh, &ok->delegation);
+			nfs4_state_unlock();
 		}
 	}
 	ok->cinfo = t.cinfo;

@@ -593,6 +593,62 @@ static void test_write_deleg_cb_getattr(void **state)
 	nfs4_cl_close(b, true);
 }
 
+/* The client binds a new connection while a recall still holds its only
+ * back channel slot on the old one (which stays open, unanswered): the probe
+ * of the new connection waits for the slot instead of being dropped, the
+ * path comes up, the recall goes out again there, and the client keeps
+ * getting delegations afterwards (only an UP path gets them). */
+static void test_probe_waits_for_a_busy_slot(void **state)
+{
+	struct recall_log la = { 0 };
+	struct nfs4_cl *a = client_cb("deleg-a10", &la), *b = client_plain("deleg-b10");
+	struct proto_conn old;
+	struct opened oa, ob, oa2;
+	proto_call_fn on_call;
+	void *on_call_ctx;
+	stateid4 ds;
+
+	(void)state;
+	make_file(b, "k1", "x");
+	make_file(b, "k2", "y");
+	open_name(a, "k1", false, OPEN4_SHARE_ACCESS_READ, &oa);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_READ);
+	ds = deleg_sid(&oa);
+	a->cb_drop_calls = 1;
+	open_name(b, "k1", false, OPEN4_SHARE_ACCESS_WRITE, &ob);
+	assert_int_equal(ob.status, NFS4ERR_DELAY);
+	assert_true(nfs4_cl_poll(a, 300, true) >= 0);   /* the recall, dropped */
+	assert_int_equal(la.n, 0);
+	/* A new connection; the old one stays open with the call in flight. */
+	old = a->conn;
+	on_call = a->conn.on_call;
+	on_call_ctx = a->conn.on_call_ctx;
+	assert_int_equal(proto_connect(&a->conn, srv.host, srv.port, 10000), 0);
+	a->conn.on_call = on_call;
+	a->conn.on_call_ctx = on_call_ctx;
+	assert_int_equal(nfs4_cl_bind_conn(a, CDFC4_FORE_OR_BOTH), NFS4_OK);
+	wait_recall(a, &la, 1, RECALL_TIMEOUT_MS - 500);
+	assert_int_equal(la.n, 1);
+	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	open_until_granted(b, "k1", OPEN4_SHARE_ACCESS_WRITE, 2000, &ob);
+	assert_int_equal(ob.status, NFS4_OK);
+	/* The path is up again: a new read delegation is granted. */
+	for (int i = 0; i < 10; i++) {
+		usleep(50000);
+		assert_int_equal(nfs4_cl_sequence(a), NFS4_OK);
+	}
+	open_name(a, "k2", false, OPEN4_SHARE_ACCESS_READ, &oa2);
+	assert_int_equal(oa2.deleg.delegation_type, OPEN_DELEGATE_READ);
+	ds = deleg_sid(&oa2);
+	assert_int_equal(fh_op(a, &oa2.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	proto_close(&old);
+	close_opened(a, &oa2);
+	close_opened(b, &ob);
+	close_opened(a, &oa);
+	nfs4_cl_close(a, true);
+	nfs4_cl_close(b, true);
+}
+
 /* ---- processes on the server ---- */
 
 enum local_act { LOCAL_OPEN_WRITE, LOCAL_OPEN_READ, LOCAL_TRUNCATE, LOCAL_REFLINK };
@@ -1010,6 +1066,7 @@ int main(void)
 		cmocka_unit_test(test_write_deleg_data_seen_after_recall),
 		cmocka_unit_test(test_unanswered_recall_revoked_others_unaffected),
 		cmocka_unit_test(test_recall_resent_after_new_connection),
+		cmocka_unit_test(test_probe_waits_for_a_busy_slot),
 		cmocka_unit_test(test_write_deleg_cb_getattr),
 		cmocka_unit_test(test_local_open_for_write_recalls),
 		cmocka_unit_test(test_local_read_of_write_delegated_file),
