@@ -310,7 +310,7 @@ nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, void *args, void *res)
 	OPEN_DOWNGRADE4args *a = args;
 	OPEN_DOWNGRADE4res *r = res;
 	struct nfs4_open_state *os = NULL;
-	/* The WANT bits mean nothing in a downgrade (no delegations). */
+	/* The WANT bits mean nothing in a downgrade (RFC 8881 §18.18.3). */
 	uint32_t access = a->share_access & NFS4_OPEN_ACCESS_MASK;
 	uint32_t deny = a->share_deny;
 	nfsstat4 st;

@@ -4,17 +4,20 @@
  *
  * Input: the client's reply record (RPC reply header, then CB_COMPOUND4res).
  * The harness sends a real CB_COMPOUND (CB_SEQUENCE + CB_RECALL, built as
- * server/nfs4_callback.c builds it) with rpc_call_sync on an in-memory
- * transport; the transport answers with the input, its xid set to the
- * call's, through rpc_serve_record, which routes it by xid to the waiting
- * call (rpc/rpc_clnt.c: reply header, verifier, accept status). Then, as
- * run_compound in nfs4_callback.c does, the results are decoded with the
- * generated CB_COMPOUND4res codec, CB_SEQUENCE's status is picked out and
- * nfs4_cb_seq_judge gives the verdict that drives the back channel slot.
- * Checked: the call always ends (a reply, or "lost" at once, never a hang);
- * a reply that is not an accepted one gives -EPROTO; the decoder's arena
- * stays within a multiple of the input; the verdict follows RFC 8881
- * §2.10.6.1 from the status alone; status names are well-formed strings.
+ * server/nfs4_callback.c builds it) with rpc_call_start, as the callback
+ * engine does, on an in-memory transport; the transport answers with the
+ * input, its xid set to the call's, through rpc_serve_record, which routes
+ * it by xid to the call's reply function (rpc/rpc_clnt.c: reply header,
+ * verifier, accept status). A call nothing answered is cancelled, as the
+ * engine does at the attempt's deadline. Then, as the engine's outcome_read
+ * does, the results are decoded with the generated CB_COMPOUND4res codec,
+ * CB_SEQUENCE's status is picked out and nfs4_cb_seq_judge gives the verdict
+ * that drives the back channel slot.
+ * Checked: the call's outcome arrives exactly once (a reply, or "lost" at
+ * the cancel, never a hang); a reply that is not an accepted one gives
+ * -EPROTO; the decoder's arena stays within a multiple of the input; the
+ * verdict follows RFC 8881 §2.10.6.1 from the status alone; status names are
+ * well-formed strings.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -56,6 +59,22 @@ static int answer(struct fuzz_xprt *f, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* The outcome of the one call (rpc_call_start's reply function). */
+struct call_outcome {
+	unsigned calls;
+	struct rpc_reply rep;
+};
+
+static void on_reply(void *ctx, struct rpc_reply *rep)
+{
+	struct call_outcome *o = ctx;
+
+	if (o->calls++ == 0)
+		o->rep = *rep;
+	else
+		rpc_reply_release(rep);
+}
+
 static bool enc_cb_compound(struct xdr_stream *x, const void *args)
 {
 	return xdr_enc_CB_COMPOUND4args(x, args);
@@ -66,7 +85,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_xprt_init(&fx, answer, NULL);
-	/* no record limit: rpc_call_sync's buffer is then 64 KiB, not the
+	/* no record limit: a call's buffer is then 64 KiB, not the
 	 * 1 MiB of a TCP connection, which would cost an mmap per input */
 	fx.x.max_record = 0;
 	return 0;
@@ -87,8 +106,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nfs_cb_argop4 ops[2];
 	CB_COMPOUND4args args;
 	CB_COMPOUND4res res;
+	struct call_outcome out = { 0 };
 	struct rpc_reply rep;
 	struct rpc_cred cred;
+	uint32_t xid;
 	struct xdr_stream xs;
 	struct arena arena;
 	enum nfs4_cb_seq_verdict v;
@@ -115,18 +136,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reply_data = data;
 	reply_size = size;
 	fuzz_xprt_reset(&fx);
-	/* timeout 0: the reply, if it matches, arrived while the call was sent */
-	err = rpc_call_sync(&fx.x, CB_PROG, CB_VERSION, CB_PROC_COMPOUND, &cred, enc_cb_compound,
-			    &args, 0, &rep);
+	/* The reply, if it matches, arrives while the call is sent; what is
+	 * still waiting afterwards is cancelled, as at an attempt's deadline. */
+	xid = rpc_call_next_xid();
+	rpc_call_start(&fx.x, xid, CB_PROG, CB_VERSION, CB_PROC_COMPOUND, &cred, enc_cb_compound,
+		       &args, on_reply, &out);
 	fuzz_check(fx.nsent >= 1, "the call was not sent");
+	if (out.calls == 0)
+		fuzz_check(rpc_call_cancel(&fx.x, xid, -ETIMEDOUT), "a waiting call could not be cancelled");
+	fuzz_check(out.calls == 1, "the call's outcome did not arrive exactly once");
+	fuzz_check(!rpc_call_cancel(&fx.x, xid, -ETIMEDOUT), "an ended call was cancelled again");
+	rep = out.rep;
+	err = rep.status;
 	fuzz_check(err == 0 || err == -ETIMEDOUT || err == -EPROTO || err == -ENOMEM,
-		   "rpc_call_sync: an error the callback engine does not expect");
+		   "rpc_call_start: an error the callback engine does not expect");
 	if (size < 8 || fuzz_get_be32(data + 4) != RPC_REPLY)
 		fuzz_check(err == -ETIMEDOUT, "a record that is no reply was taken as one");
 	else if (size < 12 || fuzz_get_be32(data + 8) != RPC_MSG_ACCEPTED)
 		fuzz_check(err == -EPROTO, "a denied or cut reply was not refused");
 
-	/* what run_compound does with the answer */
+	/* what the engine's outcome_read does with the answer */
 	memset(&res, 0, sizeof(res));
 	arena_init(&arena, 0);
 	if (err == 0 && rep.accept_stat != RPC_SUCCESS)
