@@ -379,6 +379,10 @@ nfsstat4 nfs4_fattr_encode_ex(struct nfs4_compound *c, const struct nfs4_fh *fh,
 	}
 	if (opts && opts->have_mounted_on)
 		s.mounted_on = opts->mounted_on_fileid;
+	if (opts && opts->have_deleg_attrs) {
+		s.a.size = opts->deleg_size;
+		s.a.change = opts->deleg_change;
+	}
 
 	for (unsigned w = 0; w < want->len && w < ATTR_WORDS; w++) {
 		for (unsigned b = 0; b < 32; b++) {

@@ -40,6 +40,10 @@ struct nfs4_fattr_opts {
 	nfsstat4 rdattr_error;
 	bool have_mounted_on;
 	uint64_t mounted_on_fileid;
+	/* size and change as the holder of a write delegation reported them
+	 * (CB_GETATTR), in place of the server's own */
+	bool have_deleg_attrs;
+	uint64_t deleg_size, deleg_change;
 };
 
 /* nfs4_fattr_encode with options (opts may be NULL). */

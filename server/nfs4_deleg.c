@@ -20,11 +20,13 @@
 #include "server/nfs4_deleg.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/log.h"
+#include "server/nfs4_attr.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_file_lease.h"
 #include "server/nfs4_open.h"
@@ -260,6 +262,21 @@ static void deleg_recall(struct nfs4_deleg *dp, int64_t deadline_ms)
 
 #define GETATTR_MASK ((1u << FATTR4_CHANGE) | (1u << FATTR4_SIZE))
 #define GETATTR_FRESH_MS 1000
+#define GETATTR_WAIT_MS 500
+
+/* Woken when a CB_GETATTR ends; waited on with the state lock. */
+static pthread_cond_t getattr_cond;
+static pthread_once_t getattr_cond_once = PTHREAD_ONCE_INIT;
+
+static void getattr_cond_init(void)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&getattr_cond, &ca);
+	pthread_condattr_destroy(&ca);
+}
 
 static bool getattr_prepare(struct nfs4_cb *cb, struct arena *arena, nfs_cb_argop4 **ops,
 			    uint32_t *nops)
@@ -289,18 +306,17 @@ static bool getattr_prepare(struct nfs4_cb *cb, struct arena *arena, nfs_cb_argo
 	return true;
 }
 
-/* change and size from a CB_GETATTR answer that holds exactly those two. */
+/* change and size from a CB_GETATTR answer: both must be there, and nothing
+ * before them (values come in attribute order; what a client adds after
+ * them, such as the delegated times of RFC 9754, is not looked at). */
 static bool getattr_parse(const fattr4 *fa, uint64_t *change, uint64_t *size)
 {
 	const uint8_t *v = fa->attr_vals.val;
 	int i;
 
-	if (fa->attrmask.len < 1 || fa->attrmask.val[0] != GETATTR_MASK ||
-	    fa->attr_vals.len != 16)
+	if (fa->attrmask.len < 1 || (fa->attrmask.val[0] & GETATTR_MASK) != GETATTR_MASK ||
+	    (fa->attrmask.val[0] & ((1u << FATTR4_CHANGE) - 1)) || fa->attr_vals.len < 16)
 		return false;
-	for (i = 1; i < (int)fa->attrmask.len; i++)
-		if (fa->attrmask.val[i])
-			return false;
 	*change = *size = 0;
 	for (i = 0; i < 8; i++) {
 		*change = *change << 8 | v[i];
@@ -316,10 +332,10 @@ static int64_t getattr_done(struct nfs4_cb *cb, int err, nfsstat4 status,
 	int64_t now = nfs4_cb_now_ms();
 	uint64_t change, size;
 	struct pmem_attr at;
-	bool same = false;
 
 	if (dp->stid_gone || dp->state != NFS4_DELEG_GRANTED || !dp->fp)
 		return -1;
+	pthread_cond_broadcast(&getattr_cond);
 	if (err == -ETIME) {
 		/* No answer for a whole Recall_Timeout: no second period. */
 		deleg_revoke(dp, "CB_GETATTR not answered within Recall_Timeout");
@@ -329,20 +345,24 @@ static int64_t getattr_done(struct nfs4_cb *cb, int err, nfsstat4 status,
 	    res->resarray.val[1].resop == OP_CB_GETATTR &&
 	    getattr_parse(&res->resarray.val[1].u.opcbgetattr.u.resok4.obj_attributes,
 			  &change, &size) &&
-	    dp->fp->obj->ops->getattr(dp->fp->obj, &at) == 0)
-		same = at.size == size && at.change == change;
-	if (same) {
+	    dp->fp->obj->ops->getattr(dp->fp->obj, &at) == 0) {
+		/* The holder's word is the file's size and change now (it may
+		 * hold data the server has not seen yet). */
 		dp->getattr_ok_ms = now;
+		dp->cb_modified = at.size != size || at.change != change;
+		dp->cb_size = size;
+		dp->cb_change = change;
 		return -1;
 	}
-	/* Modified under the delegation, or no usable answer: the data must
-	 * come back to the server before anyone else sees the attributes. */
+	/* No usable answer: the data must come back to the server before
+	 * anyone else sees the attributes. */
 	deleg_recall(dp, now + recall_timeout_ms);
 	return -1;
 }
 
 static void getattr_release(struct nfs4_cb *cb)
 {
+	pthread_cond_broadcast(&getattr_cond);
 	deleg_cb_released(container_of(cb, struct nfs4_deleg, getattr));
 }
 
@@ -353,19 +373,26 @@ static const struct nfs4_cb_ops getattr_ops = {
 	.release = getattr_release,
 };
 
-nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *obj)
+nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
+				     struct nfs4_fattr_opts *opts)
 {
+	int64_t now = nfs4_cb_now_ms(), wait_until = now + GETATTR_WAIT_MS, wake;
 	struct nfs4_file *fp;
 	struct list_node *pos, *tmp;
-	int64_t now = nfs4_cb_now_ms();
-	nfsstat4 st = NFS4_OK;
+	struct timespec ts;
+	nfsstat4 st;
+	bool pending;
 
 	if (deleg_stats.outstanding == 0)
 		return NFS4_OK;
+	pthread_once(&getattr_cond_once, getattr_cond_init);
 	fp = nfs4_file_find(obj);
 	if (!fp)
 		return NFS4_OK;
 again:
+	now = nfs4_cb_now_ms();
+	st = NFS4_OK;
+	pending = false;
 	list_for_each_safe(pos, tmp, &fp->delegs) {
 		struct nfs4_deleg *dp = container_of(pos, struct nfs4_deleg, file_node);
 
@@ -374,8 +401,14 @@ again:
 		if (nfs4_client_yield_courtesy(dp->stid.client))
 			goto again;
 		if (dp->state == NFS4_DELEG_GRANTED && dp->getattr_ok_ms &&
-		    now - dp->getattr_ok_ms < GETATTR_FRESH_MS)
+		    now - dp->getattr_ok_ms < GETATTR_FRESH_MS) {
+			if (dp->cb_modified && opts) {
+				opts->have_deleg_attrs = true;
+				opts->deleg_size = dp->cb_size;
+				opts->deleg_change = dp->cb_change;
+			}
 			continue;
+		}
 		if (dp->state == NFS4_DELEG_GRANTED && dp->getattr.phase == NFS4_CB_IDLE) {
 			dp->getattr_ok_ms = 0;
 			if (nfs4_cb_start(&dp->getattr, dp->stid.client, now + recall_timeout_ms) < 0)
@@ -383,9 +416,24 @@ again:
 		} else if (dp->state == NFS4_DELEG_RECALLING) {
 			deleg_recall(dp, dp->recall_deadline_ms);   /* revokes when its time is up */
 		}
-		if (dp->fp)
+		if (!dp->fp)
+			continue;   /* revoked just now */
+		if (dp->state == NFS4_DELEG_GRANTED && dp->getattr.phase != NFS4_CB_IDLE)
+			pending = true;
+		else
 			st = NFS4ERR_DELAY;
 	}
+	/* Wait for the holder's answer (the lock is released meanwhile; the
+	 * list is read again after, as it may have changed). */
+	if (pending && st == NFS4_OK && now < wait_until) {
+		wake = now + 100 < wait_until ? now + 100 : wait_until;
+		ts.tv_sec = wake / 1000;
+		ts.tv_nsec = (wake % 1000) * 1000000;
+		nfs4_state_wait(&getattr_cond, &ts);
+		goto again;
+	}
+	if (pending)
+		st = NFS4ERR_DELAY;
 	nfs4_file_put(fp);
 	return st;
 }
@@ -522,6 +570,17 @@ static bool deleg_conflicts(const struct nfs4_deleg *dp, const struct nfs4_clien
 	return true;
 }
 
+/* True when some client other than clp holds a delegation on fp. */
+static bool others_hold(const struct nfs4_file *fp, const struct nfs4_client *clp)
+{
+	const struct list_node *pos;
+
+	list_for_each(pos, &fp->delegs)
+		if (container_of(pos, struct nfs4_deleg, file_node)->stid.client != clp)
+			return true;
+	return false;
+}
+
 nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
 			     enum nfs4_deleg_access access)
 {
@@ -540,6 +599,18 @@ again:
 
 		if (!deleg_conflicts(dp, clp, access))
 			continue;
+		/* The holder of a read delegation writes (RFC 8881 §10.4.1 lets
+		 * it keep the delegation): fine once every delegation on the
+		 * file is its own and the file's lease is a write lease (the
+		 * server needs a writable descriptor); else its own is recalled
+		 * only when the lease cannot be changed. */
+		if (clp && dp->stid.client == clp && dp->type == OPEN_DELEGATE_READ &&
+		    dp->state == NFS4_DELEG_GRANTED) {
+			if (others_hold(fp, clp))
+				continue;   /* theirs are recalled; this one waits */
+			if (nfs4_file_lease_take(fp, PMEM_LEASE_WRITE) == 0)
+				continue;
+		}
 		/* A courtesy client loses its state to the conflict, no recall;
 		 * the list changed under us: look again. */
 		if (nfs4_client_yield_courtesy(dp->stid.client))
@@ -572,6 +643,10 @@ static void none_ext(open_delegation4 *out, why_no_delegation4 why)
 	out->u.od_whynone.u.ond_server_will_signal_avail = false;
 }
 
+/* A back channel that works, or is being probed for the first time since
+ * it last did (as knfsd: a session's channel is trusted until a failure
+ * says otherwise, so a client that opens at once after CREATE_SESSION is
+ * not refused for the probe's round trip). */
 static bool client_cb_up(const struct nfs4_client *clp)
 {
 	const struct list_node *pos;
@@ -579,7 +654,7 @@ static bool client_cb_up(const struct nfs4_client *clp)
 	list_for_each(pos, &clp->sessions) {
 		const struct nfs4_session *s = container_of(pos, struct nfs4_session, client_node);
 
-		if (!s->dead && s->back_xprt && s->cb_state == NFS4_CB_UP)
+		if (!s->dead && nfs4_cb_path_usable(s))
 			return true;
 	}
 	return false;

@@ -47,7 +47,9 @@ struct nfs4_deleg {
 	enum nfs4_deleg_state state;
 	struct nfs4_cb recall;            /* CB_RECALL */
 	struct nfs4_cb getattr;           /* CB_GETATTR (write delegations) */
-	int64_t getattr_ok_ms;            /* the holder last said: not modified */
+	int64_t getattr_ok_ms;            /* when the holder last answered CB_GETATTR */
+	bool cb_modified;                 /* ... with other values than the server's: */
+	uint64_t cb_size, cb_change;      /* these */
 	int64_t recall_start_ms, recall_deadline_ms;
 	bool stid_gone;                   /* the stateid went while the engine held recall */
 	uint32_t fh_len;                  /* the file's handle, for CB_RECALL */
@@ -74,12 +76,14 @@ nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
 /*
  * GETATTR of size or change by clp on obj (RFC 8881 §10.4.3): another
  * client's write delegation may hide a newer size and change. The holder is
- * asked with CB_GETATTR (NFS4ERR_DELAY meanwhile); when it reports the
- * server's own size and change the attributes are answered for a second,
- * else the delegation is recalled so that its data reaches the server.
- * State lock held.
+ * asked with CB_GETATTR and the GETATTR waits for its answer (at most half a
+ * second, the state lock released meanwhile; NFS4ERR_DELAY after that); the
+ * holder's size and change, when they differ from the server's, go into
+ * *opts for the encoder. An answer serves for a second. State lock held.
  */
-nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *obj);
+struct nfs4_fattr_opts;
+nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
+				     struct nfs4_fattr_opts *opts);
 /* The same, taking the state lock. */
 nfsstat4 nfs4_deleg_conflict_unlocked(struct nfs4_client *clp, struct pmem_obj *obj,
 				      enum nfs4_deleg_access access);

@@ -30,23 +30,26 @@ nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, void *args, void *res)
 {
 	GETATTR4args *a = args;
 	GETATTR4res *r = res;
+	struct nfs4_fattr_opts opts;
 	nfsstat4 st;
 
 	st = check_no_write_only(&a->attr_request);
 	if (st != NFS4_OK)
 		return st;
 	/* Size and change of a file another client holds a write delegation
-	 * on: that client is asked first (CB_GETATTR). */
+	 * on: that client is asked first (CB_GETATTR), and its word counts. */
+	memset(&opts, 0, sizeof(opts));
 	if (c->cur.obj && c->cur.obj->type == PMEM_TYPE_REG && nfs4_deleg_any() &&
 	    (nfs4_bitmap_isset(&a->attr_request, FATTR4_SIZE) ||
 	     nfs4_bitmap_isset(&a->attr_request, FATTR4_CHANGE))) {
 		nfs4_state_lock();
-		st = nfs4_deleg_getattr_conflict(c->client, c->cur.obj);
+		st = nfs4_deleg_getattr_conflict(c->client, c->cur.obj, &opts);
 		nfs4_state_unlock();
 		if (st != NFS4_OK)
 			return st;
 	}
-	return nfs4_fattr_encode(c, &c->cur, &a->attr_request, &r->u.resok4.obj_attributes);
+	return nfs4_fattr_encode_ex(c, &c->cur, &a->attr_request, &opts,
+				    &r->u.resok4.obj_attributes);
 }
 
 static nfsstat4 setattr_size_check(struct nfs4_compound *c, const stateid4 *sid)

@@ -33,8 +33,13 @@
 #include "server/nfs4_ops.h"
 
 #define WANT_MASK OPEN4_SHARE_ACCESS_WANT_DELEG_MASK
+/* RFC 9754's DELEG_TIMESTAMPS and OPEN_XOR_DELEGATION are accepted and
+ * ignored (FATTR4_OPEN_ARGUMENTS does not offer them): a client that sets
+ * them anyway gets an ordinary delegation and open stateid. */
 #define WANT_FLAGS (OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL | \
-		    OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED)
+		    OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED | \
+		    OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS | \
+		    OPEN4_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION)
 #define TIME_SET_MASK (PMEM_SET_ATIME | PMEM_SET_ATIME_NOW | PMEM_SET_MTIME | PMEM_SET_MTIME_NOW)
 
 /* What resolving the claim produced. */

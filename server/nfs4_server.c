@@ -54,6 +54,11 @@ void nfs4_state_unlock(void)
 	pthread_mutex_unlock(&state_lock);
 }
 
+int nfs4_state_wait(pthread_cond_t *cond, const struct timespec *deadline)
+{
+	return pthread_cond_timedwait(cond, &state_lock, deadline);
+}
+
 uint32_t nfs4_lease_time(void)
 {
 	return lease_seconds;

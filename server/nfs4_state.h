@@ -14,6 +14,7 @@
 #ifndef DAXNFS_SERVER_NFS4_STATE_H
 #define DAXNFS_SERVER_NFS4_STATE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -25,6 +26,9 @@
 
 void nfs4_state_lock(void);
 void nfs4_state_unlock(void);
+/* Waits on cond (CLOCK_MONOTONIC) with the state lock held, until
+ * deadline (monotonic); 0 or ETIMEDOUT. */
+int nfs4_state_wait(pthread_cond_t *cond, const struct timespec *deadline);
 
 /* ---- clients (server/nfs4_client.c, nfs4_session.c) ---- */
 struct nfs4_client {

@@ -7,7 +7,8 @@
  *    gets NFS4ERR_DELAY until DELEGRETURN;
  *  - a write delegation whose data written under it is what another
  *    client reads after the recall; CB_GETATTR for another client's
- *    GETATTR of its size, and a recall when the holder has more;
+ *    GETATTR of its size (the holder's size and change are answered), and
+ *    a recall when the holder's answer is unusable;
  *  - a client that never answers CB_RECALL loses its delegation at
  *    Recall_Timeout (measured) while a second client's recall on another
  *    file completes meanwhile (measured), then sees
@@ -84,6 +85,7 @@ struct recall_log {
 	/* CB_GETATTR: how many, and the change and size answered */
 	unsigned ga_n;
 	uint64_t ga_change, ga_size;
+	nfsstat4 ga_answer;               /* an error to answer CB_GETATTR with (0: the values) */
 	/* CB_RECALL_ANY: how many, and the last one's arguments */
 	unsigned ra_n;
 	uint32_t ra_keep, ra_mask;
@@ -126,6 +128,10 @@ static nfsstat4 cb_op_recall(struct nfs4_cl *cl, const nfs_cb_argop4 *op, nfs_cb
 		uint8_t *vals = arena_alloc(arena, 16);
 
 		l->ga_n++;
+		if (l->ga_answer != NFS4_OK) {
+			res->u.opcbgetattr.status = l->ga_answer;
+			return l->ga_answer;
+		}
 		if (!mask || !vals || op->u.opcbgetattr.attr_request.len < 1 ||
 		    op->u.opcbgetattr.attr_request.val[0] != CHANGE_SIZE) {
 			res->u.opcbgetattr.status = NFS4ERR_INVAL;
@@ -563,7 +569,9 @@ static void test_write_deleg_cb_getattr(void **state)
 	assert_int_equal(size, 10);
 	assert_int_equal(la.ga_n, 0);
 
-	/* Another client's GETATTR of size: CB_GETATTR to the holder first. */
+	/* Another client's GETATTR of size: CB_GETATTR to the holder first
+	 * (the server waits half a second for the answer; this holder only
+	 * answers once the GETATTR came back, so that one is DELAY). */
 	la.ga_change = change;
 	la.ga_size = size;
 	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4ERR_DELAY);
@@ -577,15 +585,27 @@ static void test_write_deleg_cb_getattr(void **state)
 	assert_int_equal(s2, 10);
 	assert_int_equal(la.n, 0);   /* not modified: no recall */
 
-	/* The holder has more data than the server: the delegation is
-	 * recalled, so that the data reaches the server first. */
+	/* The holder has more data than the server: its size and change are
+	 * what the other client is told (RFC 8881 §10.4.3), no recall. */
 	usleep(1100000);   /* past the answer's freshness */
 	la.ga_size = size + 100;
+	la.ga_change = change + 7;
+	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4ERR_DELAY);
+	for (end = now_ms() + 3000; la.ga_n < 2 && now_ms() < end;)
+		assert_true(nfs4_cl_poll(a, 100, true) >= 0);
+	assert_int_equal(la.ga_n, 2);
+	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4_OK);
+	assert_int_equal(s2, size + 100);
+	assert_int_equal(c2, change + 7);
+	assert_int_equal(la.n, 0);
+	/* A holder that answers with something else than change and size
+	 * gets its delegation recalled. */
+	usleep(1100000);
+	la.ga_answer = NFS4ERR_SERVERFAULT;
 	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4ERR_DELAY);
 	wait_recall(a, &la, 1, 3000);
-	assert_int_equal(la.ga_n, 2);
+	assert_int_equal(la.ga_n, 3);
 	assert_int_equal(la.n, 1);
-	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4ERR_DELAY);
 	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
 	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4_OK);
 	close_opened(a, &oa);
@@ -606,6 +626,7 @@ static void test_probe_waits_for_a_busy_slot(void **state)
 	struct opened oa, ob, oa2;
 	proto_call_fn on_call;
 	void *on_call_ctx;
+	unsigned nulls, seqs;
 	stateid4 ds;
 
 	(void)state;
@@ -626,9 +647,18 @@ static void test_probe_waits_for_a_busy_slot(void **state)
 	assert_int_equal(proto_connect(&a->conn, srv.host, srv.port, 10000), 0);
 	a->conn.on_call = on_call;
 	a->conn.on_call_ctx = on_call_ctx;
+	nulls = a->cb_null_count;
+	seqs = a->cb_sequence_count;
 	assert_int_equal(nfs4_cl_bind_conn(a, CDFC4_FORE_OR_BOTH), NFS4_OK);
 	wait_recall(a, &la, 1, RECALL_TIMEOUT_MS - 500);
 	assert_int_equal(la.n, 1);
+	/* The probe of the new connection went out (CB_NULL, then its
+	 * CB_SEQUENCE once the slot was free), besides the recall. */
+	for (int ms = 0; (a->cb_null_count == nulls || a->cb_sequence_count < seqs + 2) &&
+			 ms < 3000; ms += 100)
+		assert_true(nfs4_cl_poll(a, 100, false) >= 0);
+	assert_true(a->cb_null_count > nulls);
+	assert_true(a->cb_sequence_count >= seqs + 2);
 	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
 	open_until_granted(b, "k1", OPEN4_SHARE_ACCESS_WRITE, 2000, &ob);
 	assert_int_equal(ob.status, NFS4_OK);
