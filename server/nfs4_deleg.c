@@ -8,8 +8,11 @@
  *    of the file is the client's own: the local lease needs that too (a read
  *    lease cannot coexist with a writable descriptor, a write lease with
  *    any other open).
- *  - A WRITE or a size change recalls every read delegation, the writer's
- *    own included: the server's descriptor under a read lease is read-only.
+ *  - A WRITE or a size change recalls other clients' read delegations; the
+ *    writer's own read delegation stays when it is the only client holding
+ *    any on the file and the file's lease can become a write lease (the
+ *    server's descriptor under a read lease is read-only), else it is
+ *    recalled too.
  *  - A file whose delegations were recalled gets none for
  *    DELEG_REGRANT_HOLDOFF_MS, so that two clients do not make it ping-pong.
  *  - After a client answered CB_RECALL, the recall waits in the engine until

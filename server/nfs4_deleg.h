@@ -60,7 +60,8 @@ struct nfs4_deleg {
 enum nfs4_deleg_access {
 	NFS4_DELEG_READ_DATA,     /* READ: conflicts with other clients' write delegations */
 	NFS4_DELEG_WRITE_DATA,    /* WRITE, SETATTR size, OPEN for write, CLONE target:
-				   * every read delegation, other clients' write ones */
+				   * other clients' delegations, and the writer's own
+				   * read delegation when the lease cannot follow */
 	NFS4_DELEG_OPEN_READ,     /* OPEN for read: other clients' write delegations */
 	NFS4_DELEG_CHANGE_META,   /* SETATTR, REMOVE, RENAME, LINK: other clients' delegations */
 };
