@@ -41,8 +41,9 @@
 #define LORIS_SENT (FRAG_BYTES / 2)  /* ... and sends */
 #define RECORD_TIMEOUT_S 2
 /* The attack must have cost the daemon memory, or the test measures nothing:
- * 200 x 512 KiB is 100 MiB; at least half of it must have been resident. */
-#define MIN_ATTACK_GROWTH_KIB (50L * 1024)
+ * 200 x 512 KiB is 100 MiB; at least 40 MiB of it must have been resident at
+ * the highest sample (twice the residual bound below). */
+#define MIN_ATTACK_GROWTH_KIB (40L * 1024)
 /* After the deadline the daemon's resident size must be back within this of
  * its size before the attack: a fifth of what the attack took. What may stay:
  * allocator caches and the sanitizer's bookkeeping (its quarantine of freed
@@ -169,6 +170,16 @@ static void test_stalled_records_closed_at_record_timeout_memory_returns(void **
 	t_sent = proto_now_ms();
 	proto_sleep_ms(300);   /* the daemon reads what is in its socket buffers */
 	peak = rss_kib(s);
+	/* A loaded machine reads them later: the highest of a few samples, all
+	 * before the first Record_Timeout. */
+	for (i = 0; i < 10 && peak - rss0 < MIN_ATTACK_GROWTH_KIB; i++) {
+		long r;
+
+		proto_sleep_ms(100);
+		r = rss_kib(s);
+		if (r > peak)
+			peak = r;
+	}
 	printf("slow loris: %d connections each sent %u of %u announced bytes (%u sends "
 	       "failed); daemon RSS %ld KiB before, %ld KiB after sending (+%ld KiB)\n",
 	       LORIS, LORIS_SENT, FRAG_BYTES, send_failed, rss0, peak, peak - rss0);
