@@ -142,24 +142,6 @@ static nfsstat4 open_file(struct nfs4_cl *cl, const char *name, bool create, uin
 	return st;
 }
 
-static nfsstat4 delegreturn(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *sid)
-{
-	struct nfs4_cl_compound cp;
-	nfs_argop4 *a;
-	nfsstat4 st;
-
-	nfs4_cl_compound_init(&cp, cl);
-	a = nfs4_cl_add(&cp, OP_PUTFH);
-	a->u.opputfh.object = *fh;
-	a = nfs4_cl_add(&cp, OP_DELEGRETURN);
-	a->u.opdelegreturn.deleg_stateid = *sid;
-	if (nfs4_cl_send(&cp) < 0)
-		die("send DELEGRETURN", errno);
-	st = cp.status;
-	nfs4_cl_compound_free(&cp);
-	return st;
-}
-
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -223,7 +205,7 @@ static void serial(struct nfs4_cl *plain, unsigned n)
 		while (h.recalls == 0)
 			if (nfs4_cl_poll(h.cl, 1000, true) < 0)
 				die("poll", errno);
-		if (delegreturn(h.cl, &fh, &dsid) != NFS4_OK)
+		if (nfs4_cl_delegreturn(h.cl, &fh, &dsid) != NFS4_OK)
 			die("DELEGRETURN", 0);
 		t3 = now_us();
 		while ((st = open_file(plain, name, false, OPEN4_SHARE_ACCESS_WRITE, &bsid, NULL,
@@ -262,7 +244,7 @@ static void *holder_thread(void *arg)
 	while (h->recalls == 0 && now_us() < h->deadline_us)
 		if (nfs4_cl_poll(h->cl, 200, true) < 0)
 			break;
-	if (h->recalls && delegreturn(h->cl, &h->fh, &h->deleg_sid) == NFS4_OK)
+	if (h->recalls && nfs4_cl_delegreturn(h->cl, &h->fh, &h->deleg_sid) == NFS4_OK)
 		h->returned_us = now_us();
 	return NULL;
 }

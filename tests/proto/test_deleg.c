@@ -42,6 +42,7 @@
 #include <cmocka.h>
 
 #include "tests/proto/lib/nfs4_client.h"
+#include "tests/proto/lib/proto_proc.h"
 #include "tests/proto/lib/proto_server.h"
 
 #define PATH_DOWN (SEQ4_STATUS_CB_PATH_DOWN | SEQ4_STATUS_CB_PATH_DOWN_SESSION)
@@ -66,14 +67,6 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	return proto_server_stop_checked(&srv);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* What a client saw of CB_RECALL. */
@@ -153,7 +146,7 @@ static nfsstat4 cb_op_recall(struct nfs4_cl *cl, const nfs_cb_argop4 *op, nfs_cb
 	}
 	l->n++;
 	l->sid = op->u.opcbrecall.stateid;
-	l->when_ms = now_ms();
+	l->when_ms = proto_now_ms();
 	res->u.opcbrecall.status = l->answer;
 	return l->answer;
 }
@@ -164,7 +157,7 @@ static struct nfs4_cl *client_cb(const char *owner, struct recall_log *log)
 	struct nfs4_cl *cl = NULL;
 
 	assert_int_equal(nfs4_cl_connect(&cl, cur->host, cur->port), 0);
-	nfs4_cl_set_owner(cl, owner, (uint64_t)now_ms());
+	nfs4_cl_set_owner(cl, owner, (uint64_t)proto_now_ms());
 	cl->cb_op = cb_op_recall;
 	cl->cb_op_ctx = log;
 	log->answer = NFS4_OK;
@@ -241,11 +234,11 @@ static stateid4 deleg_sid(const struct opened *o)
 static void open_until_granted(struct nfs4_cl *cl, const char *name, uint32_t access,
 			       int ms, struct opened *o)
 {
-	int64_t end = now_ms() + ms;
+	int64_t end = proto_now_ms() + ms;
 
 	for (;;) {
 		open_name(cl, name, false, access, o);
-		if (o->status != NFS4ERR_DELAY || now_ms() >= end)
+		if (o->status != NFS4ERR_DELAY || proto_now_ms() >= end)
 			return;
 		free(o->fh.val);
 		usleep(50000);
@@ -263,9 +256,7 @@ static nfsstat4 fh_op(struct nfs4_cl *cl, const nfs_fh4 *fh, nfs_opnum4 opnum,
 	a = nfs4_cl_add(&cp, OP_PUTFH);
 	a->u.opputfh.object = *fh;
 	a = nfs4_cl_add(&cp, opnum);
-	if (opnum == OP_DELEGRETURN)
-		a->u.opdelegreturn.deleg_stateid = *sid;
-	else if (opnum == OP_FREE_STATEID)
+	if (opnum == OP_FREE_STATEID)
 		a->u.opfree_stateid.fsa_stateid = *sid;
 	assert_int_equal(nfs4_cl_send(&cp), 0);
 	st = cp.status;
@@ -304,9 +295,9 @@ static void make_file(struct nfs4_cl *plain, const char *name, const char *conte
 /* Serves callbacks until a CB_RECALL was seen (or ms passed). */
 static void wait_recall(struct nfs4_cl *cl, struct recall_log *log, unsigned n, int ms)
 {
-	int64_t end = now_ms() + ms;
+	int64_t end = proto_now_ms() + ms;
 
-	while (log->n < n && now_ms() < end)
+	while (log->n < n && proto_now_ms() < end)
 		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
 }
 
@@ -332,25 +323,25 @@ static void test_read_deleg_recalled_by_other_clients_write_open(void **state)
 	assert_int_equal(la.n, 0);
 
 	/* A writer does: DELAY, the holder gets CB_RECALL for its stateid. */
-	t0 = now_ms();
+	t0 = proto_now_ms();
 	open_name(b, "r1", false, OPEN4_SHARE_ACCESS_WRITE, &ob);
 	assert_int_equal(ob.status, NFS4ERR_DELAY);
 	wait_recall(a, &la, 1, 5000);
-	t_recall = now_ms();
+	t_recall = proto_now_ms();
 	assert_int_equal(la.n, 1);
 	assert_memory_equal(la.sid.other, ds.other, sizeof(ds.other));
 	open_name(b, "r1", false, OPEN4_SHARE_ACCESS_WRITE, &ob);
 	assert_int_equal(ob.status, NFS4ERR_DELAY);   /* still not returned */
-	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
-	t_return = now_ms();
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4_OK);
+	t_return = proto_now_ms();
 	open_until_granted(b, "r1", OPEN4_SHARE_ACCESS_WRITE, 2000, &ob);
-	t_granted = now_ms();
+	t_granted = proto_now_ms();
 	assert_int_equal(ob.status, NFS4_OK);
 	print_message("recall: conflicting OPEN -> CB_RECALL %lld ms, -> DELEGRETURN %lld ms, "
 		      "-> OPEN granted %lld ms\n", (long long)(t_recall - t0),
 		      (long long)(t_return - t0), (long long)(t_granted - t0));
 	/* A returned delegation is gone: a second DELEGRETURN is refused. */
-	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4ERR_BAD_STATEID);
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4ERR_BAD_STATEID);
 	close_opened(b, &ob);
 	close_opened(a, &oa);
 	nfs4_cl_close(a, true);
@@ -387,7 +378,7 @@ static void test_write_deleg_data_seen_after_recall(void **state)
 	assert_int_equal(ob.status, NFS4ERR_DELAY);
 	wait_recall(a, &la, 1, 5000);
 	assert_int_equal(la.n, 1);
-	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4_OK);
 	open_until_granted(b, "w1", OPEN4_SHARE_ACCESS_READ, 2000, &ob);
 	assert_int_equal(ob.status, NFS4_OK);
 	assert_int_equal(ob.deleg.delegation_type, OPEN_DELEGATE_NONE);
@@ -427,20 +418,20 @@ static void test_unanswered_recall_revoked_others_unaffected(void **state)
 	ds = deleg_sid(&oa);
 	a->cb_mode = NFS4_CL_CB_IGNORE;   /* a never answers from now on */
 
-	t0 = now_ms();
+	t0 = proto_now_ms();
 	open_name(b, "x1", false, OPEN4_SHARE_ACCESS_WRITE, &ob1);
 	assert_int_equal(ob1.status, NFS4ERR_DELAY);
 	/* Meanwhile c's recall on another file goes through at once. */
-	t1 = now_ms();
+	t1 = proto_now_ms();
 	open_name(b, "x2", false, OPEN4_SHARE_ACCESS_WRITE, &ob2);
 	assert_int_equal(ob2.status, NFS4ERR_DELAY);
 	wait_recall(c, &lc, 1, 3000);
 	assert_int_equal(lc.n, 1);
 	ds = deleg_sid(&oc);
-	assert_int_equal(fh_op(c, &oc.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	assert_int_equal(nfs4_cl_delegreturn(c, &oc.fh, &ds), NFS4_OK);
 	ds = deleg_sid(&oa);
 	open_until_granted(b, "x2", OPEN4_SHARE_ACCESS_WRITE, 2000, &ob2);
-	t_c = now_ms();
+	t_c = proto_now_ms();
 	assert_int_equal(ob2.status, NFS4_OK);
 	/* Before the deadline x1 stays delegated to a. */
 	assert_true(t_c - t0 < RECALL_TIMEOUT_MS - 500);
@@ -452,11 +443,11 @@ static void test_unanswered_recall_revoked_others_unaffected(void **state)
 	for (;;) {
 		assert_int_equal(nfs4_cl_sequence(a), NFS4_OK);
 		open_name(b, "x1", false, OPEN4_SHARE_ACCESS_WRITE, &ob1);
-		if (ob1.status != NFS4ERR_DELAY || now_ms() - t0 > RECALL_TIMEOUT_MS + 3000)
+		if (ob1.status != NFS4ERR_DELAY || proto_now_ms() - t0 > RECALL_TIMEOUT_MS + 3000)
 			break;
 		usleep(20000);
 	}
-	t_revoked = now_ms();
+	t_revoked = proto_now_ms();
 	assert_int_equal(ob1.status, NFS4_OK);
 	print_message("revocation: %lld ms after the conflicting OPEN (Recall_Timeout %d ms); "
 		      "the other client's recall meanwhile: OPEN granted %lld ms after its "
@@ -469,7 +460,7 @@ static void test_unanswered_recall_revoked_others_unaffected(void **state)
 	a->cb_mode = NFS4_CL_CB_ANSWER;
 	assert_int_equal(nfs4_cl_sequence(a), NFS4_OK);
 	assert_true(a->last_status_flags & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
-	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4ERR_DELEG_REVOKED);
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4ERR_DELEG_REVOKED);
 	assert_int_equal(fh_op(a, &oa.fh, OP_FREE_STATEID, &ds), NFS4_OK);
 	assert_int_equal(nfs4_cl_sequence(a), NFS4_OK);
 	assert_false(a->last_status_flags & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
@@ -514,7 +505,7 @@ static void test_recall_resent_after_new_connection(void **state)
 	wait_recall(a, &la, 1, 3000);
 	assert_int_equal(la.n, 1);
 	assert_memory_equal(la.sid.other, ds.other, sizeof(ds.other));
-	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4_OK);
 	open_until_granted(b, "n1", OPEN4_SHARE_ACCESS_WRITE, 2000, &ob);
 	assert_int_equal(ob.status, NFS4_OK);
 	close_opened(b, &ob);
@@ -575,11 +566,11 @@ static void test_write_deleg_cb_getattr(void **state)
 	la.ga_change = change;
 	la.ga_size = size;
 	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4ERR_DELAY);
-	for (end = now_ms() + 3000; la.ga_n == 0 && now_ms() < end;)
+	for (end = proto_now_ms() + 3000; la.ga_n == 0 && proto_now_ms() < end;)
 		assert_true(nfs4_cl_poll(a, 100, true) >= 0);
 	assert_int_equal(la.ga_n, 1);
-	for (end = now_ms() + 2000; (st = getattr_cs(b, &oa.fh, &c2, &s2)) == NFS4ERR_DELAY &&
-				   now_ms() < end;)
+	for (end = proto_now_ms() + 2000; (st = getattr_cs(b, &oa.fh, &c2, &s2)) == NFS4ERR_DELAY &&
+				   proto_now_ms() < end;)
 		usleep(20000);
 	assert_int_equal(st, NFS4_OK);
 	assert_int_equal(s2, 10);
@@ -591,7 +582,7 @@ static void test_write_deleg_cb_getattr(void **state)
 	la.ga_size = size + 100;
 	la.ga_change = change + 7;
 	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4ERR_DELAY);
-	for (end = now_ms() + 3000; la.ga_n < 2 && now_ms() < end;)
+	for (end = proto_now_ms() + 3000; la.ga_n < 2 && proto_now_ms() < end;)
 		assert_true(nfs4_cl_poll(a, 100, true) >= 0);
 	assert_int_equal(la.ga_n, 2);
 	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4_OK);
@@ -606,7 +597,7 @@ static void test_write_deleg_cb_getattr(void **state)
 	wait_recall(a, &la, 1, 3000);
 	assert_int_equal(la.ga_n, 3);
 	assert_int_equal(la.n, 1);
-	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4_OK);
 	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4_OK);
 	close_opened(a, &oa);
 	nfs4_cl_close(a, true);
@@ -659,7 +650,7 @@ static void test_probe_waits_for_a_busy_slot(void **state)
 		assert_true(nfs4_cl_poll(a, 100, false) >= 0);
 	assert_true(a->cb_null_count > nulls);
 	assert_true(a->cb_sequence_count >= seqs + 2);
-	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4_OK);
 	open_until_granted(b, "k1", OPEN4_SHARE_ACCESS_WRITE, 2000, &ob);
 	assert_int_equal(ob.status, NFS4_OK);
 	/* The path is up again: a new read delegation is granted. */
@@ -670,7 +661,7 @@ static void test_probe_waits_for_a_busy_slot(void **state)
 	open_name(a, "k2", false, OPEN4_SHARE_ACCESS_READ, &oa2);
 	assert_int_equal(oa2.deleg.delegation_type, OPEN_DELEGATE_READ);
 	ds = deleg_sid(&oa2);
-	assert_int_equal(fh_op(a, &oa2.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa2.fh, &ds), NFS4_OK);
 	proto_close(&old);
 	close_opened(a, &oa2);
 	close_opened(b, &ob);
@@ -697,7 +688,7 @@ static void *local_thread(void *arg)
 	struct local_job *j = arg;
 	int fd = -1;
 
-	j->start_ms = now_ms();
+	j->start_ms = proto_now_ms();
 	switch (j->act) {
 	case LOCAL_OPEN_WRITE:
 		fd = open(j->path, O_WRONLY);
@@ -729,7 +720,7 @@ static void *local_thread(void *arg)
 		break;
 	}
 	}
-	__atomic_store_n(&j->end_ms, now_ms(), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&j->end_ms, proto_now_ms(), __ATOMIC_SEQ_CST);
 	if (fd >= 0)
 		close(fd);
 	return NULL;
@@ -778,12 +769,12 @@ static void local_conflict(const char *name, enum local_act act, uint32_t access
 	assert_int_equal(pthread_create(&th, NULL, local_thread, &job), 0);
 	/* The process blocks in the kernel until the lease is released. */
 	wait_recall(a, &la, 1, 5000);
-	t_recall = now_ms();
+	t_recall = proto_now_ms();
 	assert_int_equal(la.n, 1);
 	assert_memory_equal(la.sid.other, ds.other, sizeof(ds.other));
 	usleep(100000);
 	assert_int_equal(__atomic_load_n(&job.end_ms, __ATOMIC_SEQ_CST), 0);   /* still blocked */
-	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4_OK);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(job.rc, 0);
 	print_message("local %s: blocked %lld ms; CB_RECALL %lld ms after it began\n",
@@ -898,7 +889,7 @@ static void test_want_flags_and_reasons(void **state)
 	open_name(a, "q1", false, OPEN4_SHARE_ACCESS_READ, &oa);
 	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_READ);
 	ds = deleg_sid(&oa);
-	assert_int_equal(fh_op(a, &oa.fh, OP_DELEGRETURN, &ds), NFS4_OK);
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4_OK);
 	close_opened(a, &oa);
 	nfs4_cl_close(a, true);
 	nfs4_cl_close(b, true);
@@ -1002,7 +993,7 @@ static void test_recall_any_and_limit(void **state)
 	for (i = 0; i <= MAX_DELEGATIONS; i++) {
 		if (o[i].deleg.delegation_type == OPEN_DELEGATE_READ) {
 			ds = deleg_sid(&o[i]);
-			assert_int_equal(fh_op(a, &o[i].fh, OP_DELEGRETURN, &ds), NFS4_OK);
+			assert_int_equal(nfs4_cl_delegreturn(a, &o[i].fh, &ds), NFS4_OK);
 		}
 		close_opened(a, &o[i]);
 	}

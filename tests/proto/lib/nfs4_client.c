@@ -544,6 +544,22 @@ out:
 	return st;
 }
 
+nfsstat4 nfs4_cl_delegreturn(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *sid)
+{
+	struct nfs4_cl_compound cp;
+	nfs_argop4 *a;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	a = nfs4_cl_add(&cp, OP_PUTFH);
+	a->u.opputfh.object = *fh;
+	a = nfs4_cl_add(&cp, OP_DELEGRETURN);
+	a->u.opdelegreturn.deleg_stateid = *sid;
+	st = nfs4_cl_send(&cp) < 0 ? NFS4ERR_SERVERFAULT : cp.status;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
 nfsstat4 nfs4_cl_close_file(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *sid)
 {
 	struct nfs4_cl_compound cp;

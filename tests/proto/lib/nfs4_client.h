@@ -223,6 +223,8 @@ nfsstat4 nfs4_cl_open_file(struct nfs4_cl *cl, const char *path, bool create,
 			   uint32_t share_access, uint32_t share_deny,
 			   stateid4 *sid, nfs_fh4 *fh);
 nfsstat4 nfs4_cl_close_file(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *sid);
+/* PUTFH fh + DELEGRETURN sid. */
+nfsstat4 nfs4_cl_delegreturn(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *sid);
 
 /* The open owner every helper uses (distinct per client). */
 extern const char nfs4_cl_open_owner[];
