@@ -52,6 +52,7 @@ enum key_type {
 	KT_ABSPATH,  /* absolute path */
 	KT_PSEUDO,   /* absolute, normalised, no . or .. components */
 	KT_LEVEL, KT_DEST, KT_ACCESS, KT_SQUASH,
+	KT_BOOL,     /* true/false, yes/no, on/off, 1/0 into a bool */
 };
 
 struct key_desc {
@@ -89,6 +90,8 @@ static const struct key_desc nfsv4_keys[] = {
 	  false },
 	{ "Recall_Timeout", KT_UINT, CFG(recall_timeout), 1, 3600, false },
 	{ "Max_Delegations", KT_UINT, CFG(state.max_delegations), 1, 1u << 24, false },
+	{ "Delegated_Timestamps", KT_BOOL, CFG(deleg_timestamps), 0, 0, false },
+	{ "Open_Xor_Delegation", KT_BOOL, CFG(open_xor_delegation), 0, 0, false },
 	{ NULL, 0, 0, 0, 0, 0, false },
 };
 static const struct key_desc log_keys[] = {
@@ -357,6 +360,16 @@ static int set_value(struct parser *ps, const struct key_desc *k, void *base)
 			*(enum conf_access *)field = CONF_ACCESS_NONE;
 		else
 			return fail(ps, ps->tline, "key", k->name, "'%s' is not RW, RO or None", v);
+		return 0;
+	case KT_BOOL:
+		if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
+		    !strcmp(v, "1"))
+			*(bool *)field = true;
+		else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") ||
+			 !strcasecmp(v, "off") || !strcmp(v, "0"))
+			*(bool *)field = false;
+		else
+			return fail(ps, ps->tline, "key", k->name, "'%s' is not true or false", v);
 		return 0;
 	case KT_SQUASH:
 		if (!strcasecmp(v, "none") || !strcasecmp(v, "no_root_squash"))

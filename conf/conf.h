@@ -75,6 +75,8 @@ struct daxnfs_config {
 	char domain[256];             /* owner@domain */
 	struct conf_state_limits state;   /* NFSV4 Max_* (docs/security.md) */
 	uint32_t recall_timeout;      /* seconds a client has to return recalled state; 0 = choose */
+	bool deleg_timestamps;        /* offer RFC 9754 delegated timestamps (default off) */
+	bool open_xor_delegation;     /* honour RFC 9754 OPEN_XOR_DELEGATION (default off) */
 	/* LOG */
 	char log_level[16];
 	char log_destination[16];

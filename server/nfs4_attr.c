@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "server/nfs4_attr.h"
+#include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_state.h"
 
@@ -51,12 +52,18 @@ static const uint32_t supported_words[ATTR_WORDS] = {
 static const uint32_t supported_words_v42[ATTR_WORDS] = {
 	0, 0, W2(FATTR4_CLONE_BLKSIZE) | W2(FATTR4_OPEN_ARGUMENTS)
 };
+/* RFC 9754's delegated times: NFSv4.2, and only while the server offers
+ * delegated timestamps (NFSV4 Delegated_Timestamps), since a client takes
+ * their presence in supported_attrs as the offer. */
+static const uint32_t deleg_time_words[ATTR_WORDS] = {
+	0, 0, W2(FATTR4_TIME_DELEG_ACCESS) | W2(FATTR4_TIME_DELEG_MODIFY)
+};
 
 static const uint32_t settable_words[ATTR_WORDS] = {
 	W0(FATTR4_SIZE),
 	W1(FATTR4_MODE) | W1(FATTR4_OWNER) | W1(FATTR4_OWNER_GROUP) |
 	W1(FATTR4_TIME_ACCESS_SET) | W1(FATTR4_TIME_MODIFY_SET),
-	0,
+	W2(FATTR4_TIME_DELEG_ACCESS) | W2(FATTR4_TIME_DELEG_MODIFY),
 };
 /* Settable at EXCLUSIVE4_1 create: not the times, where the verifier may live. */
 static const uint32_t exclcreat_words[ATTR_WORDS] = {
@@ -91,7 +98,9 @@ static bool words_isset(const uint32_t *w, unsigned n)
 bool nfs4_attr_supported(const struct nfs4_compound *c, unsigned n)
 {
 	return words_isset(supported_words, n) ||
-	       (c->minorversion >= 2 && words_isset(supported_words_v42, n));
+	       (c->minorversion >= 2 && words_isset(supported_words_v42, n)) ||
+	       (c->minorversion >= 2 && nfs4_deleg_options()->timestamps &&
+		words_isset(deleg_time_words, n));
 }
 
 bool nfs4_attr_write_only(unsigned n)
@@ -209,15 +218,18 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 		uint32_t w[ATTR_WORDS];
 
 		for (unsigned i = 0; i < ATTR_WORDS; i++)
-			w[i] = supported_words[i] | (c->minorversion >= 2 ? supported_words_v42[i] : 0);
+			w[i] = supported_words[i] | (c->minorversion >= 2 ? supported_words_v42[i] : 0) |
+			       (c->minorversion >= 2 && nfs4_deleg_options()->timestamps
+				? deleg_time_words[i] : 0);
 		put_bitmap_words(x, w, ATTR_WORDS);
 		break;
 	}
 	case FATTR4_OPEN_ARGUMENTS: {
 		/* What OPEN takes here (RFC 9754): every share access and deny,
-		 * the delegation wants of RFC 8881 (no delegated timestamps,
-		 * no OPEN_XOR_DELEGATION), every claim but the DELEGATE_PREV
+		 * the delegation wants of RFC 8881 and those of RFC 9754 the
+		 * administrator turned on, every claim but the DELEGATE_PREV
 		 * ones, every create mode. */
+		const struct nfs4_deleg_options *o = nfs4_deleg_options();
 		const uint32_t oa[5] = {
 			W0(OPEN_ARGS_SHARE_ACCESS_READ) | W0(OPEN_ARGS_SHARE_ACCESS_WRITE) |
 				W0(OPEN_ARGS_SHARE_ACCESS_BOTH),
@@ -225,7 +237,9 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 				W0(OPEN_ARGS_SHARE_DENY_WRITE) | W0(OPEN_ARGS_SHARE_DENY_BOTH),
 			W0(OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG) |
 				W0(OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG) |
-				W0(OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL),
+				W0(OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL) |
+				(o->timestamps ? W0(OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS) : 0) |
+				(o->open_xor ? W0(OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION) : 0),
 			W0(OPEN_ARGS_OPEN_CLAIM_NULL) | W0(OPEN_ARGS_OPEN_CLAIM_PREVIOUS) |
 				W0(OPEN_ARGS_OPEN_CLAIM_DELEGATE_CUR) | W0(OPEN_ARGS_OPEN_CLAIM_FH) |
 				W0(OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH),
@@ -297,7 +311,8 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 		break;
 	case FATTR4_RAWDEV:           xdr_put_u32(x, a->rdev_major); xdr_put_u32(x, a->rdev_minor); break;
 	case FATTR4_SPACE_USED:       xdr_put_u64(x, a->space_used); break;
-	case FATTR4_TIME_ACCESS:      put_time(x, &a->atime); break;
+	case FATTR4_TIME_ACCESS:
+	case FATTR4_TIME_DELEG_ACCESS: put_time(x, &a->atime); break;
 	case FATTR4_TIME_DELTA: {
 		struct pmem_time d = { 0, 1 };   /* nanosecond timestamps */
 
@@ -306,7 +321,8 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 	}
 	case FATTR4_TIME_CREATE:      put_time(x, &a->btime); break;   /* ctime where the fs has no btime */
 	case FATTR4_TIME_METADATA:    put_time(x, &a->ctime); break;
-	case FATTR4_TIME_MODIFY:      put_time(x, &a->mtime); break;
+	case FATTR4_TIME_MODIFY:
+	case FATTR4_TIME_DELEG_MODIFY: put_time(x, &a->mtime); break;
 	case FATTR4_MOUNTED_ON_FILEID: xdr_put_u64(x, s->mounted_on); break;
 	case FATTR4_FS_LAYOUT_TYPES:  xdr_put_u32(x, 0); break;   /* no layout types yet */
 	case FATTR4_SUPPATTR_EXCLCREAT:
@@ -383,6 +399,10 @@ nfsstat4 nfs4_fattr_encode_ex(struct nfs4_compound *c, const struct nfs4_fh *fh,
 		s.a.size = opts->deleg_size;
 		s.a.change = opts->deleg_change;
 	}
+	if (opts && opts->have_deleg_atime)
+		s.a.atime = opts->deleg_atime;
+	if (opts && opts->have_deleg_mtime)
+		s.a.mtime = opts->deleg_mtime;
 
 	for (unsigned w = 0; w < want->len && w < ATTR_WORDS; w++) {
 		for (unsigned b = 0; b < 32; b++) {
@@ -434,7 +454,22 @@ static nfsstat4 get_settime(struct xdr_stream *x, uint32_t now_flag, uint32_t se
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_fattr_to_setattr(struct nfs4_compound *c, const fattr4 *in,
+/* An nfstime4 (the delegated times of RFC 9754). */
+static nfsstat4 get_time(struct xdr_stream *x, struct pmem_time *t)
+{
+	int64_t sec;
+	uint32_t nsec;
+
+	if (!xdr_get_i64(x, &sec) || !xdr_get_u32(x, &nsec))
+		return NFS4ERR_BADXDR;
+	if (nsec >= 1000000000u)
+		return NFS4ERR_INVAL;
+	t->sec = sec;
+	t->nsec = nsec;
+	return NFS4_OK;
+}
+
+nfsstat4 nfs4_fattr_to_setattr(struct nfs4_compound *c, const fattr4 *in, bool deleg_times,
 			       struct pmem_setattr *out, bitmap4 *set)
 {
 	const bitmap4 *m = &in->attrmask;
@@ -452,7 +487,8 @@ nfsstat4 nfs4_fattr_to_setattr(struct nfs4_compound *c, const fattr4 *in,
 		if (nfs4_bitmap_isset(m, n) && !nfs4_attr_supported(c, n))
 			return NFS4ERR_ATTRNOTSUPP;
 	for (unsigned n = 0; n < nfs4_bitmap_nbits(m); n++)
-		if (nfs4_bitmap_isset(m, n) && !words_isset(settable_words, n))
+		if (nfs4_bitmap_isset(m, n) && (!words_isset(settable_words, n) ||
+						(!deleg_times && words_isset(deleg_time_words, n))))
 			return NFS4ERR_INVAL;
 
 	xdr_init_decode(&x, in->attr_vals.val, in->attr_vals.len, c->arena);
@@ -493,6 +529,17 @@ nfsstat4 nfs4_fattr_to_setattr(struct nfs4_compound *c, const fattr4 *in,
 			break;
 		case FATTR4_TIME_MODIFY_SET:
 			st = get_settime(&x, PMEM_SET_MTIME_NOW, PMEM_SET_MTIME, &out->mtime, out);
+			break;
+		case FATTR4_TIME_DELEG_ACCESS:
+		case FATTR4_TIME_DELEG_MODIFY:
+			/* One time for atime (or mtime) per SETATTR: with the
+			 * _SET attribute too it would be set twice. */
+			if (out->valid & (n == FATTR4_TIME_DELEG_ACCESS
+					  ? PMEM_SET_ATIME | PMEM_SET_ATIME_NOW
+					  : PMEM_SET_MTIME | PMEM_SET_MTIME_NOW))
+				return NFS4ERR_INVAL;
+			st = get_time(&x, n == FATTR4_TIME_DELEG_ACCESS ? &out->atime : &out->mtime);
+			out->valid |= n == FATTR4_TIME_DELEG_ACCESS ? PMEM_SET_ATIME : PMEM_SET_MTIME;
 			break;
 		default:
 			return NFS4ERR_ATTRNOTSUPP;

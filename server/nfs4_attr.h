@@ -21,10 +21,11 @@ nfsstat4 nfs4_fattr_encode(struct nfs4_compound *c, const struct nfs4_fh *fh,
 			   const bitmap4 *want, fattr4 *out);
 
 /* Decodes a client's fattr4 for SETATTR/CREATE/OPEN into a backend setattr.
- * Unsupported attributes -> NFS4ERR_ATTRNOTSUPP; read-only ones -> NFS4ERR_INVAL;
+ * Unsupported attributes -> NFS4ERR_ATTRNOTSUPP; read-only ones -> NFS4ERR_INVAL,
+ * and the delegated times (RFC 9754) too unless deleg_times (SETATTR only);
  * malformed values -> NFS4ERR_BADXDR; bad owner strings -> NFS4ERR_BADOWNER.
  * *set (arena) receives the mask of attributes that will be set. */
-nfsstat4 nfs4_fattr_to_setattr(struct nfs4_compound *c, const fattr4 *in,
+nfsstat4 nfs4_fattr_to_setattr(struct nfs4_compound *c, const fattr4 *in, bool deleg_times,
 			       struct pmem_setattr *out, bitmap4 *set);
 
 /* Lets OPEN/CREATE tell which attributes may be set at exclusive create
@@ -44,6 +45,10 @@ struct nfs4_fattr_opts {
 	 * (CB_GETATTR), in place of the server's own */
 	bool have_deleg_attrs;
 	uint64_t deleg_size, deleg_change;
+	/* atime (and mtime) as the holder of a delegation with delegated
+	 * timestamps reported them (RFC 9754), in place of the server's own */
+	bool have_deleg_atime, have_deleg_mtime;
+	struct pmem_time deleg_atime, deleg_mtime;
 };
 
 /* nfs4_fattr_encode with options (opts may be NULL). */

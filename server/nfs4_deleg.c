@@ -27,16 +27,23 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf/log.h"
 #include "server/nfs4_attr.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_file_lease.h"
 #include "server/nfs4_open.h"
+#include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
 #include "server/nfs4_session.h"
 
 #define WANT_MASK OPEN4_SHARE_ACCESS_WANT_DELEG_MASK
+/* The want bits besides the type (RFC 8881 §18.16.3, RFC 9754). */
+#define WANT_DELEG_EXTRA_FLAGS (OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL | \
+				OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED | \
+				OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS | \
+				OPEN4_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION)
 #define DELEG_REGRANT_HOLDOFF_MS 5000
 /* A client that answers CB_RECALL with BAD_STATEID may not have seen the
  * OPEN reply yet (RFC 8881 §20.2.3): asked again this often, this many times. */
@@ -50,6 +57,7 @@
 /* Counters; guarded by the state lock like the delegations themselves. */
 static struct nfs4_deleg_stats deleg_stats;
 static int64_t recall_timeout_ms = 30000;
+static struct nfs4_deleg_options deleg_options;
 /* outstanding, readable without the state lock (a hint for callers that
  * would otherwise look names up for nothing) */
 static atomic_uint outstanding_hint;
@@ -72,6 +80,16 @@ int64_t nfs4_recall_timeout_ms(void)
 void nfs4_deleg_set_recall_timeout(int64_t ms)
 {
 	recall_timeout_ms = ms;
+}
+
+void nfs4_deleg_set_options(const struct nfs4_deleg_options *o)
+{
+	deleg_options = *o;
+}
+
+const struct nfs4_deleg_options *nfs4_deleg_options(void)
+{
+	return &deleg_options;
 }
 
 static struct nfs4_deleg *deleg_of(const struct nfs4_stid *stid)
@@ -264,6 +282,8 @@ static void deleg_recall(struct nfs4_deleg *dp, int64_t deadline_ms)
 /* ---- CB_GETATTR through the engine ---- */
 
 #define GETATTR_MASK ((1u << FATTR4_CHANGE) | (1u << FATTR4_SIZE))
+#define GETATTR_TIMES_MASK2 ((1u << (FATTR4_TIME_DELEG_ACCESS - 64)) | \
+			     (1u << (FATTR4_TIME_DELEG_MODIFY - 64)))
 #define GETATTR_FRESH_MS 1000
 #define GETATTR_WAIT_MS 500
 
@@ -292,39 +312,69 @@ static bool getattr_prepare(struct nfs4_cb *cb, struct arena *arena, nfs_cb_argo
 	if (dp->stid_gone || dp->state != NFS4_DELEG_GRANTED)
 		return false;
 	op = arena_alloc(arena, sizeof(*op));
-	mask = arena_alloc(arena, sizeof(*mask));
+	mask = arena_alloc(arena, 3 * sizeof(*mask));
 	fh = arena_alloc(arena, dp->fh_len ? dp->fh_len : 1);
 	if (!op || !mask || !fh)
 		return false;
 	memset(op, 0, sizeof(*op));
 	memcpy(fh, dp->fh, dp->fh_len);
-	*mask = GETATTR_MASK;
+	/* With delegated timestamps the holder's times too (RFC 9754). */
+	mask[0] = GETATTR_MASK;
+	mask[1] = 0;
+	mask[2] = GETATTR_TIMES_MASK2;
 	op->argop = OP_CB_GETATTR;
 	op->u.opcbgetattr.fh.len = dp->fh_len;
 	op->u.opcbgetattr.fh.val = fh;
-	op->u.opcbgetattr.attr_request.len = 1;
+	op->u.opcbgetattr.attr_request.len = dp->timestamps ? 3 : 1;
 	op->u.opcbgetattr.attr_request.val = mask;
 	*ops = op;
 	*nops = 1;
 	return true;
 }
 
-/* change and size from a CB_GETATTR answer: both must be there, and nothing
- * before them (values come in attribute order; what a client adds after
- * them, such as the delegated times of RFC 9754, is not looked at). */
-static bool getattr_parse(const fattr4 *fa, uint64_t *change, uint64_t *size)
-{
-	const uint8_t *v = fa->attr_vals.val;
-	int i;
+static bool deleg_time_acceptable(struct pmem_time *t, const struct pmem_time *floor);
 
-	if (fa->attrmask.len < 1 || (fa->attrmask.val[0] & GETATTR_MASK) != GETATTR_MASK ||
-	    (fa->attrmask.val[0] & ((1u << FATTR4_CHANGE) - 1)) || fa->attr_vals.len < 16)
+/* What a holder answered to CB_GETATTR. */
+struct getattr_answer {
+	uint64_t change, size;
+	bool have_atime, have_mtime;
+	struct pmem_time atime, mtime;
+};
+
+static bool getattr_get_time(struct xdr_stream *x, struct pmem_time *t)
+{
+	uint32_t nsec;
+
+	if (!xdr_get_i64(x, &t->sec) || !xdr_get_u32(x, &nsec) || nsec >= 1000000000u)
 		return false;
-	*change = *size = 0;
-	for (i = 0; i < 8; i++) {
-		*change = *change << 8 | v[i];
-		*size = *size << 8 | v[8 + i];
-	}
+	t->nsec = nsec;
+	return true;
+}
+
+/* change and size from a CB_GETATTR answer: both must be there, and nothing
+ * before them (values come in attribute order). The delegated times of RFC
+ * 9754 are read when nothing but change and size precedes them; anything
+ * else a client adds after change and size is not looked at. */
+static bool getattr_parse(const fattr4 *fa, struct getattr_answer *ans)
+{
+	const uint32_t *m = fa->attrmask.val;
+	struct xdr_stream x;
+
+	memset(ans, 0, sizeof(*ans));
+	if (fa->attrmask.len < 1 || (m[0] & GETATTR_MASK) != GETATTR_MASK ||
+	    (m[0] & ((1u << FATTR4_CHANGE) - 1)))
+		return false;
+	xdr_init_decode(&x, fa->attr_vals.val, fa->attr_vals.len, NULL);
+	if (!xdr_get_u64(&x, &ans->change) || !xdr_get_u64(&x, &ans->size))
+		return false;
+	if (m[0] != GETATTR_MASK || fa->attrmask.len < 3 || m[1] != 0 ||
+	    (m[2] & ((1u << (FATTR4_TIME_DELEG_ACCESS - 64)) - 1)))
+		return true;   /* other values come first: the times' place is unknown */
+	if ((m[2] & (1u << (FATTR4_TIME_DELEG_ACCESS - 64))) &&
+	    !(ans->have_atime = getattr_get_time(&x, &ans->atime)))
+		return true;
+	if (m[2] & (1u << (FATTR4_TIME_DELEG_MODIFY - 64)))
+		ans->have_mtime = getattr_get_time(&x, &ans->mtime);
 	return true;
 }
 
@@ -333,7 +383,7 @@ static int64_t getattr_done(struct nfs4_cb *cb, int err, nfsstat4 status,
 {
 	struct nfs4_deleg *dp = container_of(cb, struct nfs4_deleg, getattr);
 	int64_t now = nfs4_cb_now_ms();
-	uint64_t change, size;
+	struct getattr_answer ans;
 	struct pmem_attr at;
 
 	if (dp->stid_gone || dp->state != NFS4_DELEG_GRANTED || !dp->fp)
@@ -346,15 +396,23 @@ static int64_t getattr_done(struct nfs4_cb *cb, int err, nfsstat4 status,
 	}
 	if (err == 0 && status == NFS4_OK && res->resarray.len > 1 &&
 	    res->resarray.val[1].resop == OP_CB_GETATTR &&
-	    getattr_parse(&res->resarray.val[1].u.opcbgetattr.u.resok4.obj_attributes,
-			  &change, &size) &&
+	    getattr_parse(&res->resarray.val[1].u.opcbgetattr.u.resok4.obj_attributes, &ans) &&
 	    dp->fp->obj->ops->getattr(dp->fp->obj, &at) == 0) {
 		/* The holder's word is the file's size and change now (it may
-		 * hold data the server has not seen yet). */
+		 * hold data the server has not seen yet), and its times when
+		 * they are delegated. */
 		dp->getattr_ok_ms = now;
-		dp->cb_modified = at.size != size || at.change != change;
-		dp->cb_size = size;
-		dp->cb_change = change;
+		dp->cb_modified = at.size != ans.size || at.change != ans.change;
+		dp->cb_size = ans.size;
+		dp->cb_change = ans.change;
+		/* Its times only when they are later than what the server
+		 * accepted last and not in the future (as for SETATTR). */
+		dp->cb_have_atime = dp->timestamps && ans.have_atime &&
+				    deleg_time_acceptable(&ans.atime, &dp->atime_floor);
+		dp->cb_have_mtime = dp->timestamps && ans.have_mtime &&
+				    deleg_time_acceptable(&ans.mtime, &dp->mtime_floor);
+		dp->cb_atime = ans.atime;
+		dp->cb_mtime = ans.mtime;
 		return -1;
 	}
 	/* No usable answer: the data must come back to the server before
@@ -377,7 +435,7 @@ static const struct nfs4_cb_ops getattr_ops = {
 };
 
 nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
-				     struct nfs4_fattr_opts *opts)
+				     bool size_change, struct nfs4_fattr_opts *opts)
 {
 	int64_t now = nfs4_cb_now_ms(), wait_until = now + GETATTR_WAIT_MS, wake;
 	struct nfs4_file *fp;
@@ -399,7 +457,8 @@ again:
 	list_for_each_safe(pos, tmp, &fp->delegs) {
 		struct nfs4_deleg *dp = container_of(pos, struct nfs4_deleg, file_node);
 
-		if (dp->type != OPEN_DELEGATE_WRITE || dp->stid.client == clp)
+		if (dp->type != OPEN_DELEGATE_WRITE || dp->stid.client == clp ||
+		    (!size_change && !dp->timestamps))
 			continue;
 		if (nfs4_client_yield_courtesy(dp->stid.client))
 			goto again;
@@ -409,6 +468,14 @@ again:
 				opts->have_deleg_attrs = true;
 				opts->deleg_size = dp->cb_size;
 				opts->deleg_change = dp->cb_change;
+			}
+			if (dp->cb_have_atime && opts) {
+				opts->have_deleg_atime = true;
+				opts->deleg_atime = dp->cb_atime;
+			}
+			if (dp->cb_have_mtime && opts) {
+				opts->have_deleg_mtime = true;
+				opts->deleg_mtime = dp->cb_mtime;
 			}
 			continue;
 		}
@@ -693,6 +760,11 @@ static int grant_obstacle(const struct nfs4_file *fp, const struct nfs4_client *
 
 		if (type == OPEN_DELEGATE_READ && (sh->access & NFS4_SHARE_WRITE))
 			return -1;
+		/* Another client denies reading: the holder could not open the
+		 * file for reading (WANT_DELEGATION comes without an open that
+		 * would have met that deny). */
+		if (o->stid.client != clp && (sh->deny & NFS4_SHARE_READ))
+			return -1;
 		if (type == OPEN_DELEGATE_WRITE && o != os && o->stid.client != clp)
 			return -1;
 	}
@@ -705,7 +777,12 @@ static int grant_obstacle(const struct nfs4_file *fp, const struct nfs4_client *
 
 static void deleg_fill(const struct nfs4_deleg *dp, open_delegation4 *out)
 {
-	out->delegation_type = dp->type;
+	if (dp->type == OPEN_DELEGATE_READ)
+		out->delegation_type = dp->timestamps ? OPEN_DELEGATE_READ_ATTRS_DELEG
+						      : OPEN_DELEGATE_READ;
+	else
+		out->delegation_type = dp->timestamps ? OPEN_DELEGATE_WRITE_ATTRS_DELEG
+						      : OPEN_DELEGATE_WRITE;
 	if (dp->type == OPEN_DELEGATE_READ) {
 		out->u.read.stateid = dp->stid.sid;
 		out->u.read.recall = false;
@@ -719,22 +796,49 @@ static void deleg_fill(const struct nfs4_deleg *dp, open_delegation4 *out)
 	}
 }
 
-void nfs4_deleg_offer(struct nfs4_compound *c, struct nfs4_open_state *os,
-		      uint32_t share_access, open_delegation_type4 reclaim_type,
-		      const struct nfs4_fh *fh, open_delegation4 *out)
+bool nfs4_deleg_type_reclaimable(open_delegation_type4 type)
+{
+	return type == OPEN_DELEGATE_READ || type == OPEN_DELEGATE_WRITE ||
+	       type == OPEN_DELEGATE_READ_ATTRS_DELEG || type == OPEN_DELEGATE_WRITE_ATTRS_DELEG;
+}
+
+bool nfs4_deleg_granted(const open_delegation4 *out)
+{
+	switch (out->delegation_type) {
+	case OPEN_DELEGATE_READ:
+	case OPEN_DELEGATE_WRITE:
+	case OPEN_DELEGATE_READ_ATTRS_DELEG:
+	case OPEN_DELEGATE_WRITE_ATTRS_DELEG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The decision of OPEN and WANT_DELEGATION: os is the open the delegation
+ * comes with (NULL for WANT_DELEGATION); share_access carries the access
+ * the client has and the WANT_* bits. */
+static void deleg_grant(struct nfs4_compound *c, struct nfs4_file *fp,
+			const struct nfs4_open_state *os, uint32_t share_access,
+			open_delegation_type4 reclaim_type, const struct nfs4_fh *fh,
+			open_delegation4 *out)
 {
 	struct nfs4_client *clp = c->client;
-	struct nfs4_file *fp = os->fp;
 	uint32_t want = share_access & WANT_MASK;
 	bool stated = want != OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE;
 	open_delegation_type4 type;
 	why_no_delegation4 why = WND4_RESOURCE;
 	struct nfs4_deleg *dp;
+	struct pmem_attr at;
 
 	memset(out, 0, sizeof(*out));
 	out->delegation_type = OPEN_DELEGATE_NONE;
-	if (reclaim_type == OPEN_DELEGATE_READ || reclaim_type == OPEN_DELEGATE_WRITE) {
-		type = reclaim_type;   /* CLAIM_PREVIOUS: what the client held before */
+	if (reclaim_type != OPEN_DELEGATE_NONE) {
+		/* CLAIM_PREVIOUS: what the client held before (with delegated
+		 * timestamps: the _ATTRS_DELEG types) */
+		type = reclaim_type == OPEN_DELEGATE_WRITE ||
+		       reclaim_type == OPEN_DELEGATE_WRITE_ATTRS_DELEG
+		       ? OPEN_DELEGATE_WRITE : OPEN_DELEGATE_READ;
 	} else {
 		switch (want) {
 		case OPEN4_SHARE_ACCESS_WANT_NO_DELEG:
@@ -779,6 +883,18 @@ void nfs4_deleg_offer(struct nfs4_compound *c, struct nfs4_open_state *os,
 	dp->type = type;
 	dp->state = NFS4_DELEG_GRANTED;
 	dp->fp = fp;
+	/* Delegated timestamps (RFC 9754), when offered and asked for; the
+	 * file's times now are what the holder's must be later than. */
+	if (deleg_options.timestamps && c->minorversion >= 2 &&
+	    ((share_access & OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS) ||
+	     reclaim_type == OPEN_DELEGATE_READ_ATTRS_DELEG ||
+	     reclaim_type == OPEN_DELEGATE_WRITE_ATTRS_DELEG) &&
+	    fp->obj->ops->getattr(fp->obj, &at) == 0) {
+		dp->timestamps = true;
+		dp->atime_floor = at.atime;
+		dp->mtime_floor = at.mtime;
+		deleg_stats.granted_timestamps++;
+	}
 	fp->refs++;
 	list_add_tail(&dp->file_node, &fp->delegs);
 	nfs4_cb_setup(&dp->recall, &recall_ops);
@@ -796,6 +912,249 @@ void nfs4_deleg_offer(struct nfs4_compound *c, struct nfs4_open_state *os,
 none:
 	if (stated)
 		none_ext(out, why);
+}
+
+void nfs4_deleg_offer(struct nfs4_compound *c, struct nfs4_open_state *os,
+		      uint32_t share_access, open_delegation_type4 reclaim_type,
+		      const struct nfs4_fh *fh, open_delegation4 *out)
+{
+	deleg_grant(c, os->fp, os, share_access, reclaim_type, fh, out);
+}
+
+void nfs4_deleg_open_xor(struct nfs4_compound *c, const OPEN4args *a,
+			 struct nfs4_open_undo *undo, OPEN4resok *ok)
+{
+	if (!deleg_options.open_xor ||
+	    !(a->share_access & OPEN4_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION) ||
+	    !nfs4_deleg_granted(&ok->delegation) || !undo->created ||
+	    a->share_deny != OPEN4_SHARE_DENY_NONE || a->claim.claim == CLAIM_PREVIOUS)
+		return;
+	nfs4_open_state_undo(c, undo);   /* a created open is destroyed */
+	undo->os = NULL;
+	memset(&ok->stateid, 0, sizeof(ok->stateid));
+	ok->rflags |= OPEN4_RESULT_NO_OPEN_STATEID;
+	deleg_stats.open_xor++;
+}
+
+/* ---- WANT_DELEGATION (RFC 8881 §18.49) ---- */
+
+/* The access clp's opens of fp have (NFS4_SHARE_* bits). */
+static uint32_t client_open_access(const struct nfs4_file *fp, const struct nfs4_client *clp)
+{
+	const struct list_node *pos;
+	uint32_t access = 0;
+
+	list_for_each(pos, &fp->shares) {
+		const struct nfs4_share *sh = container_of(pos, struct nfs4_share, node);
+		const struct nfs4_open_state *o = container_of(sh, struct nfs4_open_state, share);
+
+		if (o->stid.client == clp)
+			access |= sh->access;
+	}
+	return access;
+}
+
+/* clp's delegation on fp, if it holds one. */
+static struct nfs4_deleg *client_deleg(const struct nfs4_file *fp, const struct nfs4_client *clp)
+{
+	const struct list_node *pos;
+
+	list_for_each(pos, &fp->delegs) {
+		struct nfs4_deleg *dp = container_of(pos, struct nfs4_deleg, file_node);
+
+		if (dp->stid.client == clp)
+			return dp;
+	}
+	return NULL;
+}
+
+/*
+ * A delegation on the current file without an OPEN. The file need not be
+ * open: a read delegation needs read permission, a write delegation one of
+ * the client's opens with write access (as at OPEN, where it stands for the
+ * client's writes). A delegation the client already holds is answered
+ * again when it gives what is wanted (a write one also covers reading); an
+ * upgrade is refused (WND4_NOT_SUPP_UPGRADE). Other clients' delegations
+ * are not recalled for a want: it gets WND4_CONTENTION. CLAIM_PREVIOUS
+ * reclaims in grace as OPEN's does; CLAIM_DELEG_PREV_FH is not supported
+ * (see DELEGPURGE).
+ */
+nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *c, void *args, void *res)
+{
+	WANT_DELEGATION4args *a = args;
+	WANT_DELEGATION4res *r = res;
+	open_delegation4 *out = &r->u.wdr_resok4;
+	uint32_t want = a->wda_want & WANT_MASK, access;
+	open_delegation_type4 reclaim_type = OPEN_DELEGATE_NONE;
+	struct pmem_obj *obj = c->cur.obj;
+	struct nfs4_file *fp = NULL;
+	struct nfs4_deleg *dp;
+	nfsstat4 st;
+
+	memset(out, 0, sizeof(*out));
+	if (a->wda_want & ~(WANT_MASK | WANT_DELEG_EXTRA_FLAGS))
+		return NFS4ERR_INVAL;
+	switch (a->wda_claim.dc_claim) {
+	case CLAIM_FH:
+		/* The client must want something (RFC 8881 §18.49.3). */
+		if (want == OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE)
+			return NFS4ERR_INVAL;
+		st = nfs4_grace_check_unlocked(c->client, false);
+		break;
+	case CLAIM_PREVIOUS:
+		reclaim_type = a->wda_claim.u.dc_delegate_type;
+		if (!nfs4_deleg_type_reclaimable(reclaim_type))
+			return NFS4ERR_INVAL;
+		st = nfs4_grace_check_unlocked(c->client, true);
+		break;
+	case CLAIM_DELEG_PREV_FH:
+		return NFS4ERR_NOTSUPP;
+	default:
+		return NFS4ERR_INVAL;
+	}
+	if (st != NFS4_OK)
+		return st;
+	if (c->cur.pseudo || !obj || obj->type == PMEM_TYPE_DIR) {
+		none_ext(out, WND4_IS_DIR);   /* no directory delegations */
+		return NFS4_OK;
+	}
+	if (obj->type != PMEM_TYPE_REG) {
+		none_ext(out, WND4_NOT_SUPP_FTYPE);
+		return NFS4_OK;
+	}
+	st = nfs4_open_permission(c, obj, NFS4_SHARE_READ);
+	if (st != NFS4_OK)
+		return st;
+	nfs4_state_lock();
+	fp = nfs4_file_get(obj);
+	if (!fp) {
+		st = NFS4ERR_SERVERFAULT;
+		goto out;
+	}
+	access = client_open_access(fp, c->client);
+	dp = client_deleg(fp, c->client);
+	if (dp && reclaim_type == OPEN_DELEGATE_NONE &&
+	    (want == OPEN4_SHARE_ACCESS_WANT_READ_DELEG || want == OPEN4_SHARE_ACCESS_WANT_ANY_DELEG ||
+	     (want == OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG && dp->type == OPEN_DELEGATE_WRITE)) &&
+	    dp->state == NFS4_DELEG_GRANTED) {
+		deleg_fill(dp, out);
+		goto out;
+	}
+	if (dp && want == OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG) {
+		none_ext(out, WND4_NOT_SUPP_UPGRADE);
+		goto out;
+	}
+	if ((reclaim_type == OPEN_DELEGATE_WRITE || reclaim_type == OPEN_DELEGATE_WRITE_ATTRS_DELEG) &&
+	    !(access & NFS4_SHARE_WRITE)) {
+		st = NFS4ERR_RECLAIM_BAD;   /* it cannot have held this without an open for write */
+		goto out;
+	}
+	/* The client's own access decides the type when it wants "any"
+	 * (deleg_grant), and a write delegation needs a write open. */
+	deleg_grant(c, fp, NULL, access | (a->wda_want & ~NFS4_OPEN_ACCESS_MASK),
+		    reclaim_type, &c->cur, out);
+	if (!nfs4_deleg_granted(out) && out->delegation_type == OPEN_DELEGATE_NONE)
+		none_ext(out, WND4_RESOURCE);
+out:
+	if (fp)
+		nfs4_file_put(fp);
+	nfs4_state_unlock();
+	return st;
+}
+
+/* ---- delegated timestamps (RFC 9754) ---- */
+
+static int time_cmp(const struct pmem_time *a, const struct pmem_time *b)
+{
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	return a->nsec < b->nsec ? -1 : a->nsec > b->nsec;
+}
+
+static struct pmem_time realtime_now(void)
+{
+	struct timespec ts;
+	struct pmem_time now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now.sec = ts.tv_sec;
+	now.nsec = (uint32_t)ts.tv_nsec;
+	return now;
+}
+
+/* A delegated time is taken when it is later than *floor (the last one
+ * accepted; at first the file's at the grant); one in the future becomes
+ * now. False: ignore it. */
+static bool deleg_time_acceptable(struct pmem_time *t, const struct pmem_time *floor)
+{
+	struct pmem_time now = realtime_now();
+
+	if (time_cmp(t, floor) <= 0)
+		return false;
+	if (time_cmp(t, &now) > 0)
+		*t = now;
+	return true;
+}
+
+/* c->client's timestamps delegation on obj named by sid (a write one for
+ * mtime), or NULL. State lock held. */
+static struct nfs4_deleg *times_deleg(struct nfs4_compound *c, const stateid4 *sid,
+				      struct pmem_obj *obj, bool mtime, nfsstat4 *st)
+{
+	struct nfs4_stid *stid = NULL;
+	struct nfs4_deleg *dp;
+
+	*st = nfs4_stid_lookup(c, sid, NFS4_STID_DELEG, false, &stid);
+	if (*st != NFS4_OK)
+		return NULL;
+	*st = NFS4ERR_BAD_STATEID;
+	if (!stid || stid->type != NFS4_STID_DELEG)
+		return NULL;
+	dp = deleg_of(stid);
+	if (!dp->fp || dp->fp->obj != obj || !dp->timestamps ||
+	    (mtime && dp->type != OPEN_DELEGATE_WRITE))
+		return NULL;
+	*st = NFS4_OK;
+	return dp;
+}
+
+nfsstat4 nfs4_deleg_setattr_times(struct nfs4_compound *c, const stateid4 *sid,
+				  struct pmem_obj *obj, bool atime, bool mtime,
+				  struct pmem_setattr *sa)
+{
+	struct nfs4_deleg *dp;
+	nfsstat4 st;
+
+	nfs4_state_lock();
+	dp = times_deleg(c, sid, obj, mtime, &st);
+	if (dp) {
+		if (atime && !deleg_time_acceptable(&sa->atime, &dp->atime_floor))
+			sa->valid &= ~PMEM_SET_ATIME;
+		if (mtime && !deleg_time_acceptable(&sa->mtime, &dp->mtime_floor))
+			sa->valid &= ~PMEM_SET_MTIME;
+	}
+	nfs4_state_unlock();
+	return st;
+}
+
+void nfs4_deleg_setattr_times_done(struct nfs4_compound *c, const stateid4 *sid,
+				   struct pmem_obj *obj, const struct pmem_setattr *sa)
+{
+	struct nfs4_deleg *dp;
+	nfsstat4 st;
+
+	nfs4_state_lock();
+	dp = times_deleg(c, sid, obj, false, &st);
+	if (dp) {
+		/* The floors move only now that the times are on the file: a
+		 * SETATTR that failed (DELAY, an error) can be sent again. */
+		if ((sa->valid & PMEM_SET_ATIME) && time_cmp(&sa->atime, &dp->atime_floor) > 0)
+			dp->atime_floor = sa->atime;
+		if ((sa->valid & PMEM_SET_MTIME) && time_cmp(&sa->mtime, &dp->mtime_floor) > 0)
+			dp->mtime_floor = sa->mtime;
+		deleg_stats.times_set++;
+	}
+	nfs4_state_unlock();
 }
 
 /* ---- DELEGRETURN, DELEGPURGE ---- */

@@ -20,7 +20,8 @@
  *              SEQ4_STATUS_RECALLABLE_STATE_REVOKED until FREE_STATEID
  * DELEGRETURN ends GRANTED or RECALLING by destroying the stateid.
  * Calls: nfs4_callback.h, nfs4_file.h, nfs4_state.h, pmem/ lease ops.
- * Called by: nfs4_open.c (offer, claims), nfs4_io.c, nfs4_getattr.c,
+ * Called by: nfs4_open.c (offer, claims), nfs4_io.c, nfs4_getattr.c (also
+ * SETATTR of delegated times), nfs4_attr.c (options),
  * nfs4_dirop.c (conflicts), nfs4_file_lease.c (lease events).
  */
 #ifndef DAXNFS_SERVER_NFS4_DELEG_H
@@ -50,6 +51,14 @@ struct nfs4_deleg {
 	int64_t getattr_ok_ms;            /* when the holder last answered CB_GETATTR */
 	bool cb_modified;                 /* ... with other values than the server's: */
 	uint64_t cb_size, cb_change;      /* these */
+	/* RFC 9754 delegated timestamps: the wire type is READ_ATTRS_DELEG or
+	 * WRITE_ATTRS_DELEG; the holder owns atime (and, for a write
+	 * delegation, mtime). SETATTR of a delegated time earlier than the
+	 * last accepted one is ignored (the times only move forward). */
+	bool timestamps;
+	struct pmem_time atime_floor, mtime_floor;
+	bool cb_have_atime, cb_have_mtime; /* the last CB_GETATTR answer had these */
+	struct pmem_time cb_atime, cb_mtime;
 	int64_t recall_start_ms, recall_deadline_ms;
 	bool stid_gone;                   /* the stateid went while the engine held recall */
 	uint32_t fh_len;                  /* the file's handle, for CB_RECALL */
@@ -76,7 +85,9 @@ nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
 			     enum nfs4_deleg_access access);
 /*
  * GETATTR of size or change by clp on obj (RFC 8881 §10.4.3): another
- * client's write delegation may hide a newer size and change. The holder is
+ * client's write delegation may hide a newer size and change (and, with
+ * delegated timestamps, newer times: size_change false when only those were
+ * asked for). The holder is
  * asked with CB_GETATTR and the GETATTR waits for its answer (at most half a
  * second, the state lock released meanwhile; NFS4ERR_DELAY after that); the
  * holder's size and change, when they differ from the server's, go into
@@ -84,7 +95,20 @@ nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
  */
 struct nfs4_fattr_opts;
 nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
-				     struct nfs4_fattr_opts *opts);
+				     bool size_change, struct nfs4_fattr_opts *opts);
+/*
+ * SETATTR of FATTR4_TIME_DELEG_ACCESS / _MODIFY (RFC 9754): sid must be
+ * c->client's delegation with delegated timestamps on obj (a write one for
+ * mtime), else NFS4ERR_BAD_STATEID. A time not later than the one accepted
+ * before (at first: the file's at the grant) is dropped from *sa, a time in
+ * the future becomes now. Once the backend set them, _done records them as
+ * the ones accepted. Both take the state lock.
+ */
+nfsstat4 nfs4_deleg_setattr_times(struct nfs4_compound *c, const stateid4 *sid,
+				  struct pmem_obj *obj, bool atime, bool mtime,
+				  struct pmem_setattr *sa);
+void nfs4_deleg_setattr_times_done(struct nfs4_compound *c, const stateid4 *sid,
+				   struct pmem_obj *obj, const struct pmem_setattr *sa);
 /* The same, taking the state lock. */
 nfsstat4 nfs4_deleg_conflict_unlocked(struct nfs4_client *clp, struct pmem_obj *obj,
 				      enum nfs4_deleg_access access);
@@ -101,6 +125,22 @@ struct nfs4_open_state;
 void nfs4_deleg_offer(struct nfs4_compound *c, struct nfs4_open_state *os,
 		      uint32_t share_access, open_delegation_type4 reclaim_type,
 		      const struct nfs4_fh *fh, open_delegation4 *out);
+/* True when out is a delegation (any of the four granted types). */
+bool nfs4_deleg_granted(const open_delegation4 *out);
+/* A delegation type CLAIM_PREVIOUS may name (READ, WRITE, or their
+ * _ATTRS_DELEG forms of RFC 9754). */
+bool nfs4_deleg_type_reclaimable(open_delegation_type4 type);
+/*
+ * OPEN_XOR_DELEGATION (RFC 9754), when turned on: an OPEN that made a new
+ * open stateid (undo->created) and got a delegation answers the delegation
+ * alone (zero stateid, OPEN4_RESULT_NO_OPEN_STATEID). The open is dropped,
+ * its share reservation with it: only an open that denies nothing
+ * qualifies, so no reservation is lost; the delegation stands for the open
+ * until DELEGRETURN. State lock held.
+ */
+struct nfs4_open_undo;
+void nfs4_deleg_open_xor(struct nfs4_compound *c, const OPEN4args *a,
+			 struct nfs4_open_undo *undo, OPEN4resok *ok);
 
 /* Starts the recall of every delegation on fp (a local lease break when
  * clp is NULL), to be returned by deadline_ms. State lock held. */
@@ -119,9 +159,34 @@ bool nfs4_deleg_any(void);
 /* Counters (admin, tests), state lock held. */
 struct nfs4_deleg_stats {
 	uint64_t granted, returned, recalls, revoked;
+	uint64_t granted_timestamps;   /* of granted: with delegated timestamps */
+	uint64_t times_set;            /* SETATTRs of delegated times */
+	uint64_t open_xor;             /* OPENs answered without an open stateid */
 	unsigned outstanding;
 };
 void nfs4_deleg_stats(struct nfs4_deleg_stats *out);
+
+/*
+ * The RFC 9754 extensions an administrator turns on (NFSV4 block; both off
+ * by default, decision 0005: knfsd dropped OPEN_XOR_DELEGATION after the
+ * Linux client, without an open stateid, had to open again after every
+ * DELEGRETURN, and kept delegated timestamps off while client bugs remained):
+ *  timestamps  OPEN may grant OPEN_DELEGATE_READ_ATTRS_DELEG and
+ *              _WRITE_ATTRS_DELEG to a client that sets WANT_DELEG_TIMESTAMPS
+ *              (minor version 2): the holder owns atime (and, writing, mtime)
+ *              and sets them with FATTR4_TIME_DELEG_ACCESS / _MODIFY;
+ *              CB_GETATTR asks for them.
+ *  open_xor    OPEN with WANT_OPEN_XOR_DELEGATION that grants a delegation
+ *              and would have made a new open stateid answers the
+ *              delegation alone (OPEN4_RESULT_NO_OPEN_STATEID).
+ * Set once at start, read without a lock after.
+ */
+struct nfs4_deleg_options {
+	bool timestamps;
+	bool open_xor;
+};
+void nfs4_deleg_set_options(const struct nfs4_deleg_options *o);
+const struct nfs4_deleg_options *nfs4_deleg_options(void);
 
 /* Recall_Timeout in ms (config NFSV4.Recall_Timeout; set by nfs4_file_lease_start). */
 int64_t nfs4_recall_timeout_ms(void);

@@ -72,7 +72,7 @@ nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, void *res)
 	st = nfs4_name_check(c, &a->objname, &name);
 	if (st != NFS4_OK)
 		return st;
-	st = nfs4_fattr_to_setattr(c, &a->createattrs, &sa, &set);
+	st = nfs4_fattr_to_setattr(c, &a->createattrs, false, &sa, &set);
 	if (st != NFS4_OK)
 		return st;
 	if (sa.valid & PMEM_SET_SIZE)

@@ -31,19 +31,26 @@ nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, void *args, void *res)
 	GETATTR4args *a = args;
 	GETATTR4res *r = res;
 	struct nfs4_fattr_opts opts;
+	bool size_change, times;
 	nfsstat4 st;
 
 	st = check_no_write_only(&a->attr_request);
 	if (st != NFS4_OK)
 		return st;
 	/* Size and change of a file another client holds a write delegation
-	 * on: that client is asked first (CB_GETATTR), and its word counts. */
+	 * on: that client is asked first (CB_GETATTR), and its word counts;
+	 * so do its times when they are delegated too (RFC 9754). */
 	memset(&opts, 0, sizeof(opts));
+	size_change = nfs4_bitmap_isset(&a->attr_request, FATTR4_SIZE) ||
+		      nfs4_bitmap_isset(&a->attr_request, FATTR4_CHANGE);
+	times = nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_ACCESS) ||
+		nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_MODIFY) ||
+		nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_DELEG_ACCESS) ||
+		nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_DELEG_MODIFY);
 	if (c->cur.obj && c->cur.obj->type == PMEM_TYPE_REG && nfs4_deleg_any() &&
-	    (nfs4_bitmap_isset(&a->attr_request, FATTR4_SIZE) ||
-	     nfs4_bitmap_isset(&a->attr_request, FATTR4_CHANGE))) {
+	    (size_change || (times && nfs4_deleg_options()->timestamps))) {
 		nfs4_state_lock();
-		st = nfs4_deleg_getattr_conflict(c->client, c->cur.obj, &opts);
+		st = nfs4_deleg_getattr_conflict(c->client, c->cur.obj, size_change, &opts);
 		nfs4_state_unlock();
 		if (st != NFS4_OK)
 			return st;
@@ -74,12 +81,24 @@ static nfsstat4 setattr_size_check(struct nfs4_compound *c, const stateid4 *sid)
 	return st;
 }
 
+/* True when m asks for nothing but the delegated times of RFC 9754. */
+static bool only_deleg_times(const bitmap4 *m)
+{
+	for (unsigned n = 0; n < nfs4_bitmap_nbits(m); n++)
+		if (nfs4_bitmap_isset(m, n) && n != FATTR4_TIME_DELEG_ACCESS &&
+		    n != FATTR4_TIME_DELEG_MODIFY)
+			return false;
+	return true;
+}
+
 nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, void *res)
 {
 	SETATTR4args *a = args;
 	SETATTR4res *r = res;
 	struct pmem_setattr sa;
 	bitmap4 set;
+	static const struct pmem_cred server_cred;   /* uid 0, gid 0, no groups */
+	bool deleg_atime, deleg_mtime, times_only;
 	nfsstat4 st;
 	int err;
 
@@ -88,7 +107,7 @@ nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, void *res)
 	st = nfs4_fh_check_writable(c, &c->cur);
 	if (st != NFS4_OK)
 		return st;
-	st = nfs4_fattr_to_setattr(c, &a->obj_attributes, &sa, &set);
+	st = nfs4_fattr_to_setattr(c, &a->obj_attributes, true, &sa, &set);
 	if (st != NFS4_OK)
 		return st;
 	if (sa.valid & PMEM_SET_SIZE) {
@@ -96,7 +115,18 @@ nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, void *res)
 		if (st != NFS4_OK)
 			return st;
 	}
-	if (sa.valid && c->cur.obj) {
+	/* Delegated times (RFC 9754): only under the delegation that
+	 * delegates them; a stale one is dropped, not refused. */
+	deleg_atime = nfs4_bitmap_isset(&a->obj_attributes.attrmask, FATTR4_TIME_DELEG_ACCESS);
+	deleg_mtime = nfs4_bitmap_isset(&a->obj_attributes.attrmask, FATTR4_TIME_DELEG_MODIFY);
+	if (deleg_atime || deleg_mtime) {
+		st = nfs4_deleg_setattr_times(c, &a->stateid, c->cur.obj, deleg_atime, deleg_mtime,
+					      &sa);
+		if (st != NFS4_OK)
+			return st;
+	}
+	times_only = (deleg_atime || deleg_mtime) && only_deleg_times(&a->obj_attributes.attrmask);
+	if (sa.valid && c->cur.obj && !times_only) {
 		/* Other clients' delegations go first (a size change: every
 		 * read delegation too); NFS4ERR_DELAY meanwhile. */
 		st = nfs4_deleg_conflict_unlocked(c->client, c->cur.obj,
@@ -106,9 +136,16 @@ nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, void *res)
 			return st;
 	}
 	if (sa.valid) {
-		err = c->cur.obj->ops->setattr(c->cur.obj, &c->cred, &sa);
+		/* The holder sets the times its delegation gives it even where
+		 * it does not own the file (as knfsd): the delegation, granted
+		 * after an access check, is the authority, so the server's
+		 * own credentials set them. Anything else in the SETATTR is
+		 * done as the caller. */
+		err = c->cur.obj->ops->setattr(c->cur.obj, times_only ? &server_cred : &c->cred, &sa);
 		if (err)
 			return nfs4_errno_to_status(err);
+		if (deleg_atime || deleg_mtime)
+			nfs4_deleg_setattr_times_done(c, &a->stateid, c->cur.obj, &sa);
 	}
 	r->attrsset = set;
 	return NFS4_OK;

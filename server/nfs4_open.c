@@ -33,9 +33,9 @@
 #include "server/nfs4_ops.h"
 
 #define WANT_MASK OPEN4_SHARE_ACCESS_WANT_DELEG_MASK
-/* RFC 9754's DELEG_TIMESTAMPS and OPEN_XOR_DELEGATION are accepted and
- * ignored (FATTR4_OPEN_ARGUMENTS does not offer them): a client that sets
- * them anyway gets an ordinary delegation and open stateid. */
+/* RFC 9754's DELEG_TIMESTAMPS and OPEN_XOR_DELEGATION are always accepted;
+ * they take effect when the administrator turned them on (nfs4_deleg.h),
+ * else the client gets an ordinary delegation and open stateid. */
 #define WANT_FLAGS (OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL | \
 		    OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED | \
 		    OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS | \
@@ -185,9 +185,9 @@ static nfsstat4 parse_createattrs(struct nfs4_compound *c, const OPEN4args *a,
 	switch (how->mode) {
 	case UNCHECKED4:
 	case GUARDED4:
-		return nfs4_fattr_to_setattr(c, &how->u.createattrs, sa, set);
+		return nfs4_fattr_to_setattr(c, &how->u.createattrs, false, sa, set);
 	case EXCLUSIVE4_1:
-		return nfs4_fattr_to_setattr(c, &how->u.ch_createboth.cva_attrs, sa, set);
+		return nfs4_fattr_to_setattr(c, &how->u.ch_createboth.cva_attrs, false, sa, set);
 	default:
 		return NFS4_OK;
 	}
@@ -347,8 +347,7 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 	case CLAIM_PREVIOUS:
 		st = nfs4_grace_check_unlocked(c->client, true);
 		if (st == NFS4_OK && a->claim.u.delegate_type != OPEN_DELEGATE_NONE &&
-		    a->claim.u.delegate_type != OPEN_DELEGATE_READ &&
-		    a->claim.u.delegate_type != OPEN_DELEGATE_WRITE)
+		    !nfs4_deleg_type_reclaimable(a->claim.u.delegate_type))
 			st = NFS4ERR_INVAL;
 		if (st == NFS4_OK) {
 			reclaim_type = a->claim.u.delegate_type;
@@ -408,10 +407,14 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 			st = NFS4ERR_BAD_STATEID;
 	}
 	/* Another client's conflicting delegation is recalled first (a
-	 * reclaim in grace meets none: nothing was granted since the start). */
+	 * reclaim in grace meets none: nothing was granted since the start).
+	 * Denying read conflicts with other clients' delegations of any kind
+	 * (their holders open for reading without asking). */
 	if (st == NFS4_OK && a->claim.claim != CLAIM_PREVIOUS)
-		st = nfs4_deleg_conflict(c->client, obj, (access & NFS4_SHARE_WRITE)
-					 ? NFS4_DELEG_WRITE_DATA : NFS4_DELEG_OPEN_READ);
+		st = nfs4_deleg_conflict(c->client, obj,
+					 (access & NFS4_SHARE_WRITE) ? NFS4_DELEG_WRITE_DATA
+					 : (a->share_deny & OPEN4_SHARE_DENY_READ) ? NFS4_DELEG_CHANGE_META
+					 : NFS4_DELEG_OPEN_READ);
 	if (st == NFS4_OK)
 		st = nfs4_open_state_get(c, &a->owner.owner, obj, access, a->share_deny, &undo,
 					 &os);
@@ -420,9 +423,11 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 		ok->stateid = os->stid.sid;
 		/* After a truncation the OPEN may still fail: the delegation
 		 * is decided once it cannot (below). */
-		if (!deleg_sid && !t.truncate)
+		if (!deleg_sid && !t.truncate) {
 			nfs4_deleg_offer(c, os, a->share_access, reclaim_type, &t.fh,
 					 &ok->delegation);
+			nfs4_deleg_open_xor(c, a, &undo, ok);
+		}
 	}
 	nfs4_state_unlock();
 	if (st != NFS4_OK)
@@ -443,17 +448,26 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 			nfs4_state_lock();
 			/* the open may have been closed meanwhile by a racing CLOSE */
 			if (nfs4_stid_lookup(c, &ok->stateid, NFS4_STID_OPEN, false, &ostid) ==
-			    NFS4_OK && ostid)
+			    NFS4_OK && ostid) {
 				nfs4_deleg_offer(c, (struct nfs4_open_state *)ostid, a->share_access,
 						 reclaim_type, &t.fh, &ok->delegation);
+				nfs4_deleg_open_xor(c, a, &undo, ok);
+			}
 			nfs4_state_unlock();
 		}
 	}
 	ok->cinfo = t.cinfo;
-	ok->rflags = OPEN4_RESULT_LOCKTYPE_POSIX;
+	ok->rflags |= OPEN4_RESULT_LOCKTYPE_POSIX;
 	ok->attrset = t.attrset;
 	nfs4_fh_set_current(c, &t.fh);
-	nfs4_set_current_stateid(c, &ok->stateid);
+	/* Without an open stateid (OPEN_XOR_DELEGATION) the delegation's is
+	 * the current stateid. */
+	nfs4_set_current_stateid(c, (ok->rflags & OPEN4_RESULT_NO_OPEN_STATEID)
+				    ? (ok->delegation.delegation_type == OPEN_DELEGATE_READ ||
+				       ok->delegation.delegation_type == OPEN_DELEGATE_READ_ATTRS_DELEG
+				       ? &ok->delegation.u.read.stateid
+				       : &ok->delegation.u.write.stateid)
+				    : &ok->stateid);
 out:
 	nfs4_fh_clear(&t.fh);
 	return st;

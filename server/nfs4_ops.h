@@ -64,6 +64,7 @@ nfsstat4 nfs4_op_locku(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_deleg.c */
 nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res);
 nfsstat4 nfs4_op_delegpurge(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_ops.c: operations that are not in NFSv4.1 or not served */
 nfsstat4 nfs4_op_notsupp(struct nfs4_compound *c, void *args, void *res);
 nfsstat4 nfs4_op_illegal(struct nfs4_compound *c, void *args, void *res);

@@ -107,6 +107,10 @@ int nfs4_server_init(const struct daxnfs_config *cfg)
 	grace_seconds = cfg->grace_period;
 	if (cfg->state.max_clients)   /* a config from conf_load always has them */
 		state_limits = cfg->state;
+	nfs4_deleg_set_options(&(struct nfs4_deleg_options){
+		.timestamps = cfg->deleg_timestamps,
+		.open_xor = cfg->open_xor_delegation,
+	});
 	make_identity();
 	rc = nfs4_fh_mac_init(cfg->recovery_dir);
 	if (rc < 0)
@@ -159,9 +163,13 @@ void nfs4_server_shutdown(void)
 	nfs4_cb_shutdown();
 	nfs4_state_lock();
 	nfs4_deleg_stats(&ds);
-	log_info("nfs4", "delegations: %llu granted, %llu returned, %llu recalled, %llu revoked",
+	log_info("nfs4", "delegations: %llu granted, %llu returned, %llu recalled, %llu revoked; "
+		 "%llu with delegated timestamps (%llu SETATTRs of them), %llu OPENs without "
+		 "an open stateid",
 		 (unsigned long long)ds.granted, (unsigned long long)ds.returned,
-		 (unsigned long long)ds.recalls, (unsigned long long)ds.revoked);
+		 (unsigned long long)ds.recalls, (unsigned long long)ds.revoked,
+		 (unsigned long long)ds.granted_timestamps, (unsigned long long)ds.times_set,
+		 (unsigned long long)ds.open_xor);
 	nfs4_clients_shutdown();
 	nfs4_stids_shutdown();
 	nfs4_state_unlock();

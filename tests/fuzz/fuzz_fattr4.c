@@ -171,7 +171,7 @@ static void check_setattr(struct nfs4_compound *c, const fattr4 *f)
 {
 	struct pmem_setattr sa;
 	bitmap4 set;
-	nfsstat4 st = nfs4_fattr_to_setattr(c, f, &sa, &set);
+	nfsstat4 st = nfs4_fattr_to_setattr(c, f, true, &sa, &set);
 
 	if (st != NFS4_OK) {
 		fuzz_check(st == NFS4ERR_ATTRNOTSUPP || st == NFS4ERR_INVAL || st == NFS4ERR_BADXDR ||

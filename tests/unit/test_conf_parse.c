@@ -97,7 +97,8 @@ static void test_conf_full_file(void **state)
 		"  max_connections = 100; Record_Timeout = 5; Idle_Unbound_Timeout = 60;\n"
 		"  Max_Partial_Record_Bytes = 64M;\n"
 		"}\n"
-		"NFSv4 { Lease_Lifetime = 30; Grace_Period = 45;\n"
+		"NFSv4 { Lease_Lifetime = 30; Grace_Period = 45; Delegated_Timestamps = Yes;\n"
+		"  Open_Xor_Delegation = on;\n"
 		"  Recovery_Dir = \"/var/lib/daxnfs # not a comment\"; Domain = \"example.org\" }\n"
 		"Log { Level = DEBUG; Destination = syslog; }\n"
 		"EXPORT {\n Export_Id = 7; Path = \"/srv/pmem\"; Pseudo = /data//pmem/;\n"
@@ -121,6 +122,8 @@ static void test_conf_full_file(void **state)
 	assert_int_equal(cfg.grace_period, 45);
 	assert_string_equal(cfg.recovery_dir, "/var/lib/daxnfs # not a comment");
 	assert_string_equal(cfg.domain, "example.org");
+	assert_true(cfg.deleg_timestamps);
+	assert_true(cfg.open_xor_delegation);
 	assert_string_equal(cfg.log_level, "DEBUG");
 	assert_string_equal(cfg.log_destination, "syslog");
 	assert_int_equal(cfg.n_exports, 2);
@@ -130,7 +133,7 @@ static void test_conf_full_file(void **state)
 	assert_int_equal(cfg.exports[0].squash, CONF_SQUASH_ROOT);
 	assert_int_equal(cfg.exports[0].anon_uid, 99);
 	assert_int_equal(cfg.exports[0].anon_gid, 98);
-	assert_int_equal(cfg.exports[0].src_line, 13);
+	assert_int_equal(cfg.exports[0].src_line, 14);
 	assert_string_equal(cfg.exports[1].path, "/base/b");
 	assert_int_equal(cfg.exports[1].access, CONF_ACCESS_NONE);
 	assert_int_equal(cfg.exports[1].squash, CONF_SQUASH_ALL);
@@ -151,6 +154,8 @@ static void test_conf_defaults(void **state)
 	assert_int_equal(cfg.lease_lifetime, 90);
 	assert_int_equal(cfg.grace_period, 90);
 	assert_string_equal(cfg.domain, "localdomain");
+	assert_false(cfg.deleg_timestamps);
+	assert_false(cfg.open_xor_delegation);
 	assert_int_equal(cfg.exports[0].squash, CONF_SQUASH_NONE);
 	assert_int_equal(cfg.exports[0].access, CONF_ACCESS_RW);
 }
@@ -184,6 +189,8 @@ static void test_conf_errors(void **state)
 	expect_error("NFSV4 { Recovery_Dir = x/y; }\n" EXPORT_OK, 1, "Recovery_Dir", "absolute");
 	expect_error("NFSV4 { Lease_Lifetime = 60; }\n" EXPORT_OK, 1, "Recovery_Dir", "required");
 	expect_error(EXPORT_OK, 1, "Recovery_Dir", "required");
+	expect_error("NFSV4 { Recovery_Dir = /x; Delegated_Timestamps = maybe; }\n" EXPORT_OK, 1,
+		     "Delegated_Timestamps", "true or false");
 	expect_error(NFSV4_OK "LOG { Level = loud; }\n" EXPORT_OK, 2, "Level", "loud");
 	expect_error(NFSV4_OK "LOG { Destination = file; }\n" EXPORT_OK, 2, "Destination", NULL);
 	expect_error(NFSV4_OK, 1, "EXPORT", "at least one");

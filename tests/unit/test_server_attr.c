@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "server/nfs4_attr.h"
+#include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_fh_mac.h"
 #include "server/nfs4_ops.h"
@@ -363,7 +364,7 @@ static void test_decode_setattr(void **state)
 	xdr_put_u32(&x, 42);
 	assert_true(xdr_ok(&x));
 	make_fattr(&f, w, 2, buf, xdr_pos(&x));
-	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, &sa, &set), NFS4_OK);
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4_OK);
 	assert_int_equal(sa.valid, PMEM_SET_SIZE | PMEM_SET_MODE | PMEM_SET_UID |
 				   PMEM_SET_ATIME_NOW | PMEM_SET_MTIME);
 	assert_int_equal(sa.size, 4096);
@@ -377,7 +378,7 @@ static void test_decode_setattr(void **state)
 
 	/* truncated values */
 	make_fattr(&f, w, 2, buf, 10);
-	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, &sa, &set), NFS4ERR_BADXDR);
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_BADXDR);
 	/* trailing garbage */
 	w[0] = 0;
 	w[1] = 1u << (FATTR4_MODE - 32);
@@ -385,30 +386,30 @@ static void test_decode_setattr(void **state)
 	xdr_put_u32(&x, 0600);
 	xdr_put_u32(&x, 0);
 	make_fattr(&f, w, 2, buf, xdr_pos(&x));
-	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, &sa, &set), NFS4ERR_BADXDR);
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_BADXDR);
 	/* mode out of range */
 	xdr_init_encode(&x, buf, sizeof(buf));
 	xdr_put_u32(&x, 010000);
 	make_fattr(&f, w, 2, buf, xdr_pos(&x));
-	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, &sa, &set), NFS4ERR_INVAL);
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_INVAL);
 	/* read-only attribute */
 	w[0] = 1u << FATTR4_TYPE;
 	w[1] = 0;
 	xdr_init_encode(&x, buf, sizeof(buf));
 	xdr_put_u32(&x, NF4REG);
 	make_fattr(&f, w, 1, buf, xdr_pos(&x));
-	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, &sa, &set), NFS4ERR_INVAL);
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_INVAL);
 	/* unsupported attribute (acl) */
 	w[0] = 1u << FATTR4_ACL;
 	make_fattr(&f, w, 1, buf, 4);
-	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, &sa, &set), NFS4ERR_ATTRNOTSUPP);
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_ATTRNOTSUPP);
 	/* bad owner */
 	w[0] = 0;
 	w[1] = 1u << (FATTR4_OWNER_GROUP - 32);
 	xdr_init_encode(&x, buf, sizeof(buf));
 	xdr_put_opaque(&x, "nobody@elsewhere", 16);
 	make_fattr(&f, w, 2, buf, xdr_pos(&x));
-	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, &sa, &set), NFS4ERR_BADOWNER);
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_BADOWNER);
 	/* nanoseconds out of range */
 	w[1] = 1u << (FATTR4_TIME_ACCESS_SET - 32);
 	xdr_init_encode(&x, buf, sizeof(buf));
@@ -416,12 +417,81 @@ static void test_decode_setattr(void **state)
 	xdr_put_i64(&x, 1);
 	xdr_put_u32(&x, 1000000000u);
 	make_fattr(&f, w, 2, buf, xdr_pos(&x));
-	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, &sa, &set), NFS4ERR_INVAL);
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_INVAL);
 	/* empty */
 	make_fattr(&f, w, 0, buf, 0);
-	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, &sa, &set), NFS4_OK);
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4_OK);
 	assert_int_equal(sa.valid, 0);
 	assert_int_equal(set.len, 0);
+	end_compound(&c);
+}
+
+/* RFC 9754's delegated times: NFSv4.2 and turned on only; SETATTR only
+ * (OPEN and CREATE may not set them); one time per SETATTR for atime. */
+static void test_decode_deleg_times(void **state)
+{
+	struct nfs4_compound c;
+	struct arena a;
+	struct pmem_setattr sa;
+	bitmap4 set;
+	fattr4 f;
+	uint8_t buf[64];
+	struct xdr_stream x;
+	uint32_t w[3] = { 0, 0, (1u << (FATTR4_TIME_DELEG_ACCESS - 64)) |
+				(1u << (FATTR4_TIME_DELEG_MODIFY - 64)) };
+
+	(void)state;
+	setup_compound(&c, &a);
+	xdr_init_encode(&x, buf, sizeof(buf));
+	xdr_put_i64(&x, 1700000000);
+	xdr_put_u32(&x, 5);
+	xdr_put_i64(&x, 1700000100);
+	xdr_put_u32(&x, 7);
+	make_fattr(&f, w, 3, buf, xdr_pos(&x));
+	/* off, or minor version 1: not supported */
+	nfs4_deleg_set_options(&(struct nfs4_deleg_options){ .timestamps = false });
+	c.minorversion = 2;
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_ATTRNOTSUPP);
+	nfs4_deleg_set_options(&(struct nfs4_deleg_options){ .timestamps = true });
+	c.minorversion = 1;
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_ATTRNOTSUPP);
+	c.minorversion = 2;
+	/* not at OPEN or CREATE */
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, false, &sa, &set), NFS4ERR_INVAL);
+	/* SETATTR: both times, as given */
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4_OK);
+	assert_int_equal(sa.valid, PMEM_SET_ATIME | PMEM_SET_MTIME);
+	assert_int_equal(sa.atime.sec, 1700000000);
+	assert_int_equal(sa.atime.nsec, 5);
+	assert_int_equal(sa.mtime.sec, 1700000100);
+	assert_int_equal(sa.mtime.nsec, 7);
+	assert_int_equal(set.len, 3);
+	assert_int_equal(set.val[2], w[2]);
+	/* nanoseconds out of range */
+	xdr_init_encode(&x, buf, sizeof(buf));
+	xdr_put_i64(&x, 1);
+	xdr_put_u32(&x, 1000000000u);
+	xdr_put_i64(&x, 1);
+	xdr_put_u32(&x, 0);
+	make_fattr(&f, w, 3, buf, xdr_pos(&x));
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_INVAL);
+	/* truncated: the second time cut short */
+	xdr_init_encode(&x, buf, sizeof(buf));
+	xdr_put_i64(&x, 1);
+	xdr_put_u32(&x, 0);
+	xdr_put_i64(&x, 2);
+	make_fattr(&f, w, 3, buf, 16);
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_BADXDR);
+	/* time_access_set and time_deleg_access together: atime twice */
+	w[1] = 1u << (FATTR4_TIME_ACCESS_SET - 32);
+	w[2] = 1u << (FATTR4_TIME_DELEG_ACCESS - 64);
+	xdr_init_encode(&x, buf, sizeof(buf));
+	xdr_put_u32(&x, SET_TO_SERVER_TIME4);
+	xdr_put_i64(&x, 1);
+	xdr_put_u32(&x, 0);
+	make_fattr(&f, w, 3, buf, xdr_pos(&x));
+	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_INVAL);
+	nfs4_deleg_set_options(&(struct nfs4_deleg_options){ .timestamps = false });
 	end_compound(&c);
 }
 
@@ -462,7 +532,7 @@ static void test_decode_random_input(void **state)
 		for (uint32_t i = 0; i < len; i++)
 			buf[i] = (uint8_t)(rand_r(&seed) % 4 ? rand_r(&seed) % 8 : rand_r(&seed));
 		make_fattr(&f, w, nw, buf, len);
-		st = nfs4_fattr_to_setattr(&c, &f, &sa, &set);
+		st = nfs4_fattr_to_setattr(&c, &f, true, &sa, &set);
 		assert_true(st == NFS4_OK || st == NFS4ERR_BADXDR || st == NFS4ERR_INVAL ||
 			    st == NFS4ERR_ATTRNOTSUPP || st == NFS4ERR_BADOWNER);
 		free(buf);
@@ -480,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_fh_wire),
 		cmocka_unit_test(test_encode_root),
 		cmocka_unit_test(test_decode_setattr),
+		cmocka_unit_test(test_decode_deleg_times),
 		cmocka_unit_test(test_decode_random_input),
 	};
 	return cmocka_run_group_tests(tests, setup_exports, teardown_exports);
