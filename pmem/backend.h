@@ -85,7 +85,11 @@ struct pmem_fsstat {
 	uint32_t name_max;
 	uint64_t max_file_size;
 	uint32_t block_size;         /* preferred I/O size; also the clone alignment */
+	bool xattr_user;             /* the filesystem keeps "user." extended attributes */
 };
+
+/* SETXATTR's choice: either, only a new one, only an existing one. */
+enum pmem_xattr_how { PMEM_XATTR_EITHER = 0, PMEM_XATTR_CREATE = 1, PMEM_XATTR_REPLACE = 2 };
 
 enum pmem_stable { PMEM_UNSTABLE = 0, PMEM_DATA_SYNC = 1, PMEM_FILE_SYNC = 2 };
 enum pmem_access { PMEM_ACC_READ = 1, PMEM_ACC_WRITE = 2, PMEM_ACC_EXEC = 4 };
@@ -153,6 +157,11 @@ struct pmem_obj_ops {
 	/* Reflink: len 0 = to the end of src; whole-file when all three are 0. */
 	int (*clone)(struct pmem_obj *src, uint64_t src_off, struct pmem_obj *dst,
 		     uint64_t dst_off, uint64_t len);
+	/* Server-side copy of up to len bytes (fewer at the source's end):
+	 * copy_file_range, which shares extents where the filesystem can;
+	 * *copied says how many were copied, also on an error after some. */
+	int (*copy)(struct pmem_obj *src, uint64_t src_off, struct pmem_obj *dst,
+		    uint64_t dst_off, uint64_t len, uint64_t *copied);
 	int (*allocate)(struct pmem_obj *obj, uint64_t off, uint64_t len);
 	int (*deallocate)(struct pmem_obj *obj, uint64_t off, uint64_t len);
 	/* -ENXIO when there is no data/hole at or after off. */
@@ -162,6 +171,20 @@ struct pmem_obj_ops {
 	 * where measured faster). MAP_SHARED_VALIDATE|MAP_SYNC when the file is DAX. */
 	int (*map)(struct pmem_obj *obj, uint64_t off, size_t len, bool writable, void **addr);
 	void (*unmap)(struct pmem_obj *obj, void *addr, size_t len);
+
+	/* Extended attributes of the user namespace of a regular file or a
+	 * directory, as cred; names without the "user." prefix. -ENODATA: no
+	 * such attribute; -EEXIST: CREATE of one that exists; -EOPNOTSUPP: the
+	 * filesystem keeps none; -ERANGE: buf too small; -E2BIG: value too big;
+	 * -EPERM: another type of object. listxattr puts the names, each
+	 * NUL-ended, into buf. */
+	int (*getxattr)(struct pmem_obj *obj, const struct pmem_cred *cred, const char *name,
+			void *buf, size_t cap, size_t *len);
+	int (*setxattr)(struct pmem_obj *obj, const struct pmem_cred *cred, const char *name,
+			const void *val, size_t len, enum pmem_xattr_how how);
+	int (*listxattr)(struct pmem_obj *obj, const struct pmem_cred *cred, char *buf, size_t cap,
+			 size_t *len);
+	int (*removexattr)(struct pmem_obj *obj, const struct pmem_cred *cred, const char *name);
 
 	/* Leases on the object's own data descriptor (see pmem/lease.h). */
 	int (*lease_acquire)(struct pmem_obj *obj, enum pmem_lease_kind kind, void *cookie);

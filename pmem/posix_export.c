@@ -366,6 +366,7 @@ static int posix_fsstat(struct pmem_export *e, struct pmem_fsstat *out)
 	out->name_max = (uint32_t)sf.f_namelen;
 	out->max_file_size = INT64_MAX;
 	out->block_size = (uint32_t)sf.f_bsize;
+	out->xattr_user = exp->xattr_user;
 	return 0;
 }
 
@@ -408,9 +409,14 @@ const struct pmem_obj_ops posix_obj_ops = {
 	.write = posix_write,
 	.commit = posix_commit,
 	.clone = posix_clone,
+	.copy = posix_copy,
 	.allocate = posix_allocate,
 	.deallocate = posix_deallocate,
 	.seek = posix_seek,
+	.getxattr = posix_getxattr,
+	.setxattr = posix_setxattr,
+	.listxattr = posix_listxattr,
+	.removexattr = posix_removexattr,
 	.map = posix_map,
 	.unmap = posix_unmap,
 	.lease_acquire = posix_lease_acquire,
@@ -452,6 +458,7 @@ int pmem_posix_export_open(const char *path, uint16_t export_id, struct pmem_exp
 	exp->root_ino = stx.stx_ino;
 	exp->root_is_mount_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
 				  (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+	exp->xattr_user = posix_xattr_probe(exp->root_fd);
 	exp->real_path = realpath(path, NULL);
 	if (!exp->real_path) {
 		rc = -errno;

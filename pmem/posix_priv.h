@@ -54,6 +54,7 @@ struct posix_export {
 	char *real_path;             /* the root's canonical path, for posix_subtree.c */
 	size_t real_len;
 	enum posix_io_path io_path;
+	bool xattr_user;             /* posix_xattr_probe at open */
 
 	pthread_mutex_t lock;        /* the object cache */
 	struct posix_obj *buckets[POSIX_HASH_BUCKETS];
@@ -143,6 +144,21 @@ int posix_subtree_check(struct posix_export *exp, struct posix_obj *o, int fd,
 int posix_getattr(struct pmem_obj *obj, struct pmem_attr *attr);
 int posix_setattr(struct pmem_obj *obj, const struct pmem_cred *cred, const struct pmem_setattr *sa);
 int posix_access(struct pmem_obj *obj, const struct pmem_cred *cred, uint32_t want, uint32_t *granted);
+
+/* posix_reflink.c (the rest is in the backend table only) */
+int posix_copy(struct pmem_obj *src, uint64_t src_off, struct pmem_obj *dst, uint64_t dst_off,
+	       uint64_t len, uint64_t *copied);
+
+/* posix_xattr.c */
+int posix_getxattr(struct pmem_obj *obj, const struct pmem_cred *cred, const char *name,
+		   void *buf, size_t cap, size_t *len);
+int posix_setxattr(struct pmem_obj *obj, const struct pmem_cred *cred, const char *name,
+		   const void *val, size_t len, enum pmem_xattr_how how);
+int posix_listxattr(struct pmem_obj *obj, const struct pmem_cred *cred, char *buf, size_t cap,
+		    size_t *len);
+int posix_removexattr(struct pmem_obj *obj, const struct pmem_cred *cred, const char *name);
+/* Does the filesystem of root_fd keep user attributes? (once, at export open) */
+bool posix_xattr_probe(int root_fd);
 
 /* posix_dir.c */
 int posix_lookup(struct pmem_obj *dir, const struct pmem_cred *cred, const char *name, struct pmem_obj **out);

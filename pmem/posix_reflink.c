@@ -1,10 +1,12 @@
 /*
- * pmem/posix_reflink.c: reflink clones, space allocation, and seek data/hole.
+ * pmem/posix_reflink.c: reflink clones, server-side copies, space
+ * allocation, and seek data/hole.
  *
  * Job: clone a whole file (FICLONE) or a range (FICLONERANGE) between two
- * objects of one export, ALLOCATE (fallocate), DEALLOCATE (punch hole,
- * keeping the size) and SEEK to data or hole, all on the objects' own data
- * descriptors. Errors stay the kernel's, made uniform: -EOPNOTSUPP where the
+ * objects of one export, copy a range (copy_file_range, which reflinks where
+ * the filesystem can; a read/write loop where the kernel cannot),
+ * ALLOCATE (fallocate), DEALLOCATE (punch hole, keeping the size) and SEEK
+ * to data or hole, all on the objects' own data descriptors. Errors stay the kernel's, made uniform: -EOPNOTSUPP where the
  * filesystem cannot clone, -EINVAL for a range not aligned to the block size
  * (except one that ends at the source's EOF) or a DAX/non-DAX pair, -EXDEV
  * across filesystems. The NFS layer maps them to NOTSUPP / INVAL / XDEV.
@@ -12,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -72,6 +75,96 @@ int posix_clone(struct pmem_obj *src, uint64_t src_off, struct pmem_obj *dst,
 		r.dest_offset = dst_off;
 		if (ioctl(dfd, FICLONERANGE, &r) < 0)
 			rc = clone_errno(errno);
+	}
+out:
+	if (got_src)
+		posix_data_put(s);
+	if (got_dst)
+		posix_data_put(d);
+	return rc;
+}
+
+/* The kernel could not copy between these descriptors: bytes through a
+ * bounded buffer. */
+static int copy_by_hand(int sfd, uint64_t soff, int dfd, uint64_t doff, uint64_t len,
+			uint64_t *copied)
+{
+	const size_t chunk = 1u << 20;
+	uint8_t *buf = malloc(chunk);
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (*copied < len) {
+		size_t want = len - *copied < chunk ? (size_t)(len - *copied) : chunk;
+		ssize_t n = pread(sfd, buf, want, (off_t)(soff + *copied)), w;
+
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;   /* the source's end */
+		for (ssize_t done = 0; done < n; done += w) {
+			w = pwrite(dfd, buf + done, (size_t)(n - done),
+				   (off_t)(doff + *copied + (uint64_t)done));
+			if (w < 0) {
+				rc = -errno;
+				goto out;
+			}
+		}
+		*copied += (uint64_t)n;
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+int posix_copy(struct pmem_obj *src, uint64_t src_off, struct pmem_obj *dst, uint64_t dst_off,
+	       uint64_t len, uint64_t *copied)
+{
+	struct posix_obj *s = posix_obj(src), *d = posix_obj(dst);
+	bool got_src = false, got_dst = false;
+	int sfd = -1, dfd, rc;
+
+	*copied = 0;
+	rc = reg_check(src);
+	if (rc == 0)
+		rc = reg_check(dst);
+	if (rc)
+		return rc;
+	if (src_off > INT64_MAX || dst_off > INT64_MAX || len > INT64_MAX - src_off ||
+	    len > INT64_MAX - dst_off)
+		return -EINVAL;
+	rc = posix_data_get(d, true, &dfd);
+	if (rc)
+		goto out;
+	got_dst = true;
+	if (s == d) {
+		sfd = dfd;
+	} else {
+		rc = posix_data_get(s, false, &sfd);
+		if (rc)
+			goto out;
+		got_src = true;
+	}
+	while (*copied < len) {
+		loff_t so = (loff_t)(src_off + *copied), dof = (loff_t)(dst_off + *copied);
+		ssize_t n = copy_file_range(sfd, &so, dfd, &dof, (size_t)(len - *copied < (1u << 30)
+							      ? len - *copied : (1u << 30)), 0);
+
+		if (n < 0) {
+			if ((errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS ||
+			     errno == EINVAL) && *copied == 0) {
+				rc = copy_by_hand(sfd, src_off, dfd, dst_off, len, copied);
+				break;
+			}
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;   /* the source's end */
+		*copied += (uint64_t)n;
 	}
 out:
 	if (got_src)

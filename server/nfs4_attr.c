@@ -50,7 +50,7 @@ static const uint32_t supported_words[ATTR_WORDS] = {
 };
 /* NFSv4.2 (RFC 7862) attributes, offered to minor version 2 only. */
 static const uint32_t supported_words_v42[ATTR_WORDS] = {
-	0, 0, W2(FATTR4_CLONE_BLKSIZE) | W2(FATTR4_OPEN_ARGUMENTS)
+	0, 0, W2(FATTR4_CLONE_BLKSIZE) | W2(FATTR4_XATTR_SUPPORT) | W2(FATTR4_OPEN_ARGUMENTS)
 };
 /* RFC 9754's delegated times: NFSv4.2, and only while the server offers
  * delegated timestamps (NFSV4 Delegated_Timestamps), since a client takes
@@ -279,6 +279,7 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 	case FATTR4_SPACE_TOTAL:
 	case FATTR4_LAYOUT_BLKSIZE:
 	case FATTR4_CLONE_BLKSIZE:
+	case FATTR4_XATTR_SUPPORT:
 		err = load_fsstat(s);
 		if (err)
 			return err;
@@ -293,6 +294,7 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 		case FATTR4_SPACE_TOTAL:     xdr_put_u64(x, s->fs.bytes_total); break;
 		case FATTR4_LAYOUT_BLKSIZE:  xdr_put_u32(x, s->fs.block_size); break;
 		case FATTR4_CLONE_BLKSIZE:   xdr_put_u32(x, s->fs.block_size); break;
+		case FATTR4_XATTR_SUPPORT:   xdr_put_bool(x, s->fs.xattr_user); break;
 		}
 		break;
 	case FATTR4_HOMOGENEOUS:      xdr_put_bool(x, true); break;

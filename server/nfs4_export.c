@@ -116,6 +116,11 @@ static int export_open(struct nfs4_export *e, const struct conf_export *ce)
 		goto out;
 	}
 	e->root_fileid = a.fileid;
+	{
+		struct pmem_fsstat fs;
+
+		e->xattr_user = e->pexp->ops->fsstat(e->pexp, &fs) == 0 && fs.xattr_user;
+	}
 	log_info("export", "export %u: '%s' at pseudo '%s' (%s)", ce->export_id, ce->path,
 		 ce->pseudo, ce->access == CONF_ACCESS_RW ? "rw" :
 		 ce->access == CONF_ACCESS_RO ? "ro" : "none");

@@ -27,6 +27,7 @@ struct nfs4_export {
 	struct pmem_export *pexp;
 	struct pmem_obj *root;             /* referenced for the export's life */
 	uint64_t root_fileid;
+	bool xattr_user;                   /* the filesystem keeps "user." attributes */
 	struct nfs4_pseudo_node *node;     /* where Pseudo mounts it */
 };
 

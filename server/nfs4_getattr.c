@@ -212,38 +212,52 @@ nfsstat4 nfs4_op_nverify(struct nfs4_compound *c, void *args, void *res)
 #define ACCESS_ALL (ACCESS4_READ | ACCESS4_LOOKUP | ACCESS4_MODIFY | ACCESS4_EXTEND | \
 		    ACCESS4_DELETE | ACCESS4_EXECUTE)
 #define ACCESS_WRITES (ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_DELETE)
+/* RFC 8276, minor version 2: reading and listing extended attributes as
+ * reading the file, writing them as writing it. */
+#define ACCESS_XATTR (ACCESS4_XAREAD | ACCESS4_XAWRITE | ACCESS4_XALIST)
+
+/* Does fh's filesystem keep user extended attributes? (probed at start) */
+static bool fh_has_xattrs(const struct nfs4_fh *fh)
+{
+	return fh->exp && fh->obj &&
+	       (fh->obj->type == PMEM_TYPE_REG || fh->obj->type == PMEM_TYPE_DIR) &&
+	       fh->exp->xattr_user;
+}
 
 nfsstat4 nfs4_op_access(struct nfs4_compound *c, void *args, void *res)
 {
 	ACCESS4args *a = args;
 	ACCESS4res *r = res;
-	uint32_t want = a->access & ACCESS_ALL;
+	uint32_t want = a->access & (ACCESS_ALL | (c->minorversion >= 2 ? ACCESS_XATTR : 0));
 	uint32_t granted = 0, pm_want = 0, pm_got = 0;
 	bool dir = nfs4_fh_type(&c->cur) == PMEM_TYPE_DIR;
 	int err;
 
+	/* The xattr bits are answered only where attributes can be kept. */
+	if ((want & ACCESS_XATTR) && !fh_has_xattrs(&c->cur))
+		want &= ~ACCESS_XATTR;
 	r->u.resok4.supported = want;
 	if (c->cur.pseudo) {
 		r->u.resok4.access = want & (ACCESS4_READ | ACCESS4_LOOKUP | ACCESS4_EXECUTE);
 		return NFS4_OK;
 	}
-	if (want & ACCESS4_READ)
+	if (want & (ACCESS4_READ | ACCESS4_XAREAD | ACCESS4_XALIST))
 		pm_want |= PMEM_ACC_READ;
 	if (want & (ACCESS4_LOOKUP | ACCESS4_EXECUTE))
 		pm_want |= PMEM_ACC_EXEC;
-	if (want & ACCESS_WRITES)
+	if (want & (ACCESS_WRITES | ACCESS4_XAWRITE))
 		pm_want |= PMEM_ACC_WRITE;
 	err = c->cur.obj->ops->access(c->cur.obj, &c->cred, pm_want, &pm_got);
 	if (err)
 		return nfs4_errno_to_status(err);
 	if (pm_got & PMEM_ACC_READ)
-		granted |= ACCESS4_READ;
+		granted |= ACCESS4_READ | ACCESS4_XAREAD | ACCESS4_XALIST;
 	if (pm_got & PMEM_ACC_EXEC)
 		granted |= dir ? ACCESS4_LOOKUP : ACCESS4_EXECUTE;
 	if (pm_got & PMEM_ACC_WRITE)
-		granted |= dir ? ACCESS_WRITES : (ACCESS4_MODIFY | ACCESS4_EXTEND);
+		granted |= (dir ? ACCESS_WRITES : (ACCESS4_MODIFY | ACCESS4_EXTEND)) | ACCESS4_XAWRITE;
 	if (nfs4_fh_check_writable(c, &c->cur) != NFS4_OK)
-		granted &= ~ACCESS_WRITES;
+		granted &= ~(ACCESS_WRITES | ACCESS4_XAWRITE);
 	r->u.resok4.access = granted & want;
 	return NFS4_OK;
 }

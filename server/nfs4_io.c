@@ -46,10 +46,9 @@ bool nfs4_stateid_is_bypass(const stateid4 *sid)
 	return sid->seqid == UINT32_MAX && memcmp(sid->other, ones, sizeof(ones)) == 0;
 }
 
-/* The stateid rules for I/O on the current file. */
-static nfsstat4 io_check_stateid(struct nfs4_compound *c, const stateid4 *sid, bool write)
+nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
+			       const stateid4 *sid, bool write)
 {
-	struct pmem_obj *obj = c->cur.obj;
 	struct nfs4_stid *stid = NULL;
 	struct nfs4_file *fp;
 	bool special = false;
@@ -128,7 +127,7 @@ nfsstat4 nfs4_op_read(struct nfs4_compound *c, void *args, void *res)
 	if (st != NFS4_OK)
 		return st;
 	obj = c->cur.obj;
-	st = io_check_stateid(c, &a->stateid, false);
+	st = nfs4_io_check_stateid(c, obj, &a->stateid, false);
 	if (st != NFS4_OK)
 		return st;
 	/* Shorten to what the server and this reply can carry. */
@@ -198,7 +197,7 @@ nfsstat4 nfs4_op_write(struct nfs4_compound *c, void *args, void *res)
 	if (a->stable > FILE_SYNC4)
 		return NFS4ERR_INVAL;
 	obj = c->cur.obj;
-	st = io_check_stateid(c, &a->stateid, true);
+	st = nfs4_io_check_stateid(c, obj, &a->stateid, true);
 	if (st != NFS4_OK)
 		return st;
 	if (a->offset > MAX_FILE_OFFSET || a->data.len > MAX_FILE_OFFSET - a->offset)
@@ -242,7 +241,5 @@ nfsstat4 nfs4_op_commit(struct nfs4_compound *c, void *args, void *res)
 nfsstat4 nfs4_open_check_setattr_size(struct nfs4_compound *c, const stateid4 *sid,
 				      struct pmem_obj *obj)
 {
-	if (obj != c->cur.obj)
-		return NFS4ERR_SERVERFAULT;
-	return io_check_stateid(c, sid, true);
+	return nfs4_io_check_stateid(c, obj, sid, true);
 }

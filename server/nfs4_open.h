@@ -77,4 +77,16 @@ bool nfs4_stid_holds_locks(const struct nfs4_stid *stid);
 /* Destroys the lock stateids opened through os (CLOSE), then os. */
 void nfs4_open_state_close(struct nfs4_open_state *os);
 
+/*
+ * The stateid rules of I/O on obj (nfs4_io.c; also CLONE, ALLOCATE,
+ * DEALLOCATE, SEEK): an open, lock or delegation stateid of obj with the
+ * access (write: NFS4ERR_OPENMODE without it), or a special stateid meeting
+ * the file's share deny (NFS4ERR_LOCKED) and the caller's permission; then
+ * other clients' conflicting delegations (for a write: any read delegation)
+ * are recalled, NFS4ERR_DELAY until they are gone. Takes the state lock.
+ */
+struct nfs4_compound;
+nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
+			       const stateid4 *sid, bool write);
+
 #endif

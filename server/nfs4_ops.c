@@ -26,7 +26,8 @@ CODEC(SECINFO) CODEC(SETATTR) CODEC(VERIFY) CODEC(WRITE) CODEC(BACKCHANNEL_CTL)
 CODEC(BIND_CONN_TO_SESSION) CODEC(EXCHANGE_ID) CODEC(CREATE_SESSION)
 CODEC(DESTROY_SESSION) CODEC(FREE_STATEID) CODEC(SECINFO_NO_NAME) CODEC(SEQUENCE)
 CODEC(TEST_STATEID) CODEC(WANT_DELEGATION) CODEC(DESTROY_CLIENTID) CODEC(RECLAIM_COMPLETE)
-CODEC_NOARGS(ILLEGAL)
+CODEC(CLONE) CODEC(COPY) CODEC(ALLOCATE) CODEC(DEALLOCATE) CODEC(SEEK) CODEC(GETXATTR) CODEC(SETXATTR)
+CODEC(LISTXATTRS) CODEC(REMOVEXATTR) CODEC_NOARGS(ILLEGAL)
 
 /* READ's data may travel in req->tail_iov, straight from where the handler
  * read it (nfs4_io.c, when READ is the compound's last op): a resok whose
@@ -116,20 +117,27 @@ const struct nfs4_op_desc nfs4_op_table[] = {
 	OPH(WANT_DELEGATION, nfs4_op_want_delegation, M1 | FH | MOD, 64),
 	OPH(DESTROY_CLIENTID, nfs4_op_destroy_clientid, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 8),
 	OPH(RECLAIM_COMPLETE, nfs4_op_reclaim_complete, M1 | MOD, 8),
-	/* NFSv4.2 (RFC 7862): served by later issues (CLONE/COPY/SEEK). */
-	OPN(ALLOCATE, M2 | FH),
-	OPN(COPY, M2 | FH),
+	/* NFSv4.2 (RFC 7862): CLONE, COPY (synchronous), ALLOCATE, DEALLOCATE,
+	 * SEEK in nfs4_v42_data.c. */
+	OPH(ALLOCATE, nfs4_op_allocate, M2 | FH | MOD, 8),
+	OPH(COPY, nfs4_op_copy, M2 | FH | MOD, 64),
 	OPN(COPY_NOTIFY, M2 | FH),
-	OPN(DEALLOCATE, M2 | FH),
+	OPH(DEALLOCATE, nfs4_op_deallocate, M2 | FH | MOD, 8),
 	OPN(IO_ADVISE, M2 | FH),
 	OPN(LAYOUTERROR, M2 | FH),
 	OPN(LAYOUTSTATS, M2 | FH),
 	OPN(OFFLOAD_CANCEL, M2 | FH),
 	OPN(OFFLOAD_STATUS, M2 | FH),
 	OPN(READ_PLUS, M2 | FH),
-	OPN(SEEK, M2 | FH),
+	OPH(SEEK, nfs4_op_seek, M2 | FH, 16),
 	OPN(WRITE_SAME, M2 | FH),
-	OPN(CLONE, M2 | FH),
+	OPH(CLONE, nfs4_op_clone, M2 | FH | MOD, 8),
+	/* Extended attributes (RFC 8276) in nfs4_xattr.c; GETXATTR's value is
+	 * sized when it is read, LISTXATTRS' names to the room in the reply. */
+	OPH(GETXATTR, nfs4_op_getxattr, M2 | FH, 16),
+	OPH(SETXATTR, nfs4_op_setxattr, M2 | FH | MOD, 32),
+	OPH(LISTXATTRS, nfs4_op_listxattrs, M2 | FH, 24),
+	OPH(REMOVEXATTR, nfs4_op_removexattr, M2 | FH | MOD, 32),
 };
 
 const unsigned nfs4_op_table_len = sizeof(nfs4_op_table) / sizeof(nfs4_op_table[0]);

@@ -65,6 +65,17 @@ nfsstat4 nfs4_op_locku(struct nfs4_compound *c, void *args, void *res);
 nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res);
 nfsstat4 nfs4_op_delegpurge(struct nfs4_compound *c, void *args, void *res);
 nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *c, void *args, void *res);
+/* NFSv4.2 data operations (nfs4_v42_data.c) */
+nfsstat4 nfs4_op_clone(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_allocate(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_deallocate(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_seek(struct nfs4_compound *c, void *args, void *res);
+/* Extended attributes, RFC 8276 (nfs4_xattr.c) */
+nfsstat4 nfs4_op_getxattr(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_setxattr(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_listxattrs(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_removexattr(struct nfs4_compound *c, void *args, void *res);
 /* nfs4_ops.c: operations that are not in NFSv4.1 or not served */
 nfsstat4 nfs4_op_notsupp(struct nfs4_compound *c, void *args, void *res);
 nfsstat4 nfs4_op_illegal(struct nfs4_compound *c, void *args, void *res);

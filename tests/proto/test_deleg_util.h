@@ -181,10 +181,10 @@ struct opened {
 	nfs_fh4 fh;                       /* malloc'd */
 };
 
-/* OPEN name in the export root in minor version minor with share_access
- * (WANT_* bits included) and deny. */
-static inline void open_name_ex(struct nfs4_cl *cl, uint32_t minor, const char *name, bool create,
-				uint32_t access, uint32_t deny, struct opened *o)
+/* OPEN name in directory dir ("" the root) in minor version minor with
+ * share_access (WANT_* bits included) and deny. */
+static inline void open_in(struct nfs4_cl *cl, uint32_t minor, const char *dir, const char *name,
+			   bool create, uint32_t access, uint32_t deny, struct opened *o)
 {
 	struct nfs4_cl_compound cp;
 	nfs_resop4 *r;
@@ -192,7 +192,7 @@ static inline void open_name_ex(struct nfs4_cl *cl, uint32_t minor, const char *
 	memset(o, 0, sizeof(*o));
 	nfs4_cl_compound_init(&cp, cl);
 	cp.minorversion = minor;
-	nfs4_cl_add_path(&cp, "");
+	nfs4_cl_add_path(&cp, dir);
 	nfs4_cl_add_open(&cp, name, create, access, deny);
 	nfs4_cl_add(&cp, OP_GETFH);
 	assert_int_equal(nfs4_cl_send(&cp), 0);
@@ -211,6 +211,14 @@ static inline void open_name_ex(struct nfs4_cl *cl, uint32_t minor, const char *
 		memcpy(o->fh.val, r->u.opgetfh.u.resok4.object.val, o->fh.len);
 	}
 	nfs4_cl_compound_free(&cp);
+}
+
+/* OPEN name in the export root in minor version minor with share_access
+ * and deny. */
+static inline void open_name_ex(struct nfs4_cl *cl, uint32_t minor, const char *name, bool create,
+				uint32_t access, uint32_t deny, struct opened *o)
+{
+	open_in(cl, minor, "", name, create, access, deny, o);
 }
 
 /* OPEN name in the export root in the client's minor version, denying nothing. */

@@ -2,7 +2,8 @@
 # tests/vm/run-vm.sh: runs one VM test bed scenario and turns it into an exit code.
 #
 # Usage: run-vm.sh --build DIR [--daxnfsd PATH] [--vmtool PATH] [--daxtest PATH]
-#                  [--timeout SECS] [--kernel SERIES] [--nfsv4 'KEY = V; ...'] SCENARIO
+#                  [--recall-bench PATH] [--timeout SECS] [--kernel SERIES]
+#                  [--nfsv4 'KEY = V; ...'] SCENARIO
 #   SCENARIO  rxe      soft-RoCE smoke: rxe0 up, rping, ibv_rc_pingpong (no daxnfsd)
 #             tcp41    kernel client, vers=4.1 over TCP, daxnfsd on the host
 #             tcp42    the same with vers=4.2
@@ -13,6 +14,13 @@
 #                      daxnfsd's log shows each back channel up after 1 probe (host)
 #             knfsd    the workload against the guest kernel's own nfsd (checks the
 #                      workload itself; not a ctest)
+#             v42ops   vers=4.2: cp --reflink, fallocate -l/-p, SEEK_DATA/HOLE,
+#                      user.* xattrs, against a host daxnfsd exporting an XFS
+#                      with reflink (a loop image; needs root, mkfs.xfs, a loop
+#                      device); the clone's shared extents checked on the host
+#             recallbench  recall_bench against the guest's knfsd, then against
+#                      daxnfsd in the guest (a benchmark: scripts/bench-recall-vm.sh;
+#                      RECALL_BENCH_ARGS in the environment are its -n/-c)
 #   --kernel  the guest kernel's series: the host's own (6.1 on Debian 12, the
 #             default) or 7.3 from trixie-backports (build-image.sh); a kernel
 #             that cannot be had makes the scenario SKIPPED (77)
@@ -35,13 +43,14 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-build= daxnfsd= vmtool= daxtest= tmo=600 kernel= nfsv4_extra=
+build= daxnfsd= vmtool= daxtest= recallbench= tmo=600 kernel= nfsv4_extra=
 while [ $# -gt 1 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
     --daxnfsd) daxnfsd=$2; shift 2 ;;
     --vmtool) vmtool=$2; shift 2 ;;
     --daxtest) daxtest=$2; shift 2 ;;   # tests/unit/test_pmem_dax, run by guest/pmem.sh
+    --recall-bench) recallbench=$2; shift 2 ;;   # tests/bench/recall_bench, run by guest/recallbench.sh
     --timeout) tmo=$2; shift 2 ;;
     --kernel) kernel=$2; shift 2 ;;     # 6.1 (the host's own), 7.3 (trixie-backports)
     --nfsv4) nfsv4_extra=$2; shift 2 ;;
@@ -49,7 +58,7 @@ while [ $# -gt 1 ]; do
   esac
 done
 scenario=${1:-}
-[ -n "$build" ] && [ -n "$scenario" ] || { sed -n '2,21p' "$0" >&2; exit 2; }
+[ -n "$build" ] && [ -n "$scenario" ] || { sed -n '2,25p' "$0" >&2; exit 2; }
 name=$scenario${kernel:+-$kernel}${nfsv4_extra:+-x}   # the log prefix and DIR/vm-work/NAME
 
 say() { echo "run-vm[$name]: $*"; }
@@ -69,6 +78,10 @@ cleanup() {
   qemu_pid=
   [ -n "$srv_pid" ] && kill -9 "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
   srv_pid=
+  if [ -n "${xfs_export:-}" ]; then
+    umount "$xfs_export" 2>/dev/null
+    xfs_export=
+  fi
 }
 trap 'cleanup; exit 1' INT TERM
 
@@ -79,6 +92,8 @@ case "$scenario" in
   restart) script=guest/restart.sh; host_server=1; pmem=0 ;;
   backchannel) script=guest/backchannel.sh; host_server=1; pmem=0 ;;
   knfsd) script=guest/knfsd.sh; host_server=0; pmem=0 ;;
+  recallbench) script=guest/recallbench.sh; host_server=0; pmem=0 ;;
+  v42ops) script=guest/v42ops.sh; host_server=1; pmem=0 ;;
   *) say "unknown scenario '$scenario'"; exit 2 ;;
 esac
 
@@ -98,6 +113,11 @@ build=$(cd "$build" && pwd)
 cache="$build/vm-cache"
 work="$build/vm-work/$name"
 share="$work/share"
+# A loop mount a killed run left behind (v42ops): off before the removal,
+# which would otherwise delete through it.
+if mountpoint -q "$work/export" 2>/dev/null; then
+  umount "$work/export" || { say "FAIL: a stale mount on $work/export cannot be removed"; exit 1; }
+fi
 rm -rf "$work"
 mkdir -p "$share/bin" "$share/guest" "$share/out" "$share/ctl" "$cache"
 
@@ -105,6 +125,7 @@ bins=()
 [ -n "$daxnfsd" ] && bins+=("$daxnfsd")
 [ -n "$vmtool" ] && bins+=("$vmtool")
 [ -n "$daxtest" ] && bins+=("$daxtest")
+[ -n "$recallbench" ] && bins+=("$recallbench")
 
 # --- Image (one builder at a time: ctest may run scenarios in parallel). ---
 t0=$(date +%s)
@@ -123,6 +144,7 @@ cp "$here"/guest/*.sh "$share/guest/"
 [ -n "$daxnfsd" ] && cp "$daxnfsd" "$share/bin/daxnfsd"
 [ -n "$vmtool" ] && cp "$vmtool" "$share/bin/vmtool"
 [ -n "$daxtest" ] && cp "$daxtest" "$share/bin/test_pmem_dax"
+[ -n "$recallbench" ] && cp "$recallbench" "$share/bin/recall_bench"
 case "$scenario" in tcp41) vers=4.1 ;; tcp42) vers=4.2 ;; *) vers=4.1 ;; esac
 # The 1,000-file tree costs ~65 s per scenario under TCG (~150 s on a loaded
 # host): tcp41 (and knfsd) copy 1,000 files, tcp42 and pmem 100 (same checks).
@@ -168,6 +190,13 @@ if [ "$host_server" = 1 ]; then
   [ -x "$daxnfsd" ] || fail "scenario needs --daxnfsd"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   mkdir -p "$work/export" "$work/state"
+  if [ "$scenario" = v42ops ]; then
+    # CLONE needs a filesystem that reflinks: XFS on a loop image.
+    truncate -s 512M "$work/xfs.img" && mkfs.xfs -q -m reflink=1 "$work/xfs.img" >/dev/null 2>&1 &&
+      mount -o loop "$work/xfs.img" "$work/export" ||
+      skip "no XFS with reflink on a loop device here (root, mkfs.xfs)"
+    xfs_export="$work/export"
+  fi
   cat >"$srv_conf" <<EOF
 NFS_CORE_PARAM { Bind_Addr = 127.0.0.1; NFS_Port = $port; }
 NFSV4 { Lease_Lifetime = 15; Grace_Period = 15; Recovery_Dir = "$work/state"; $nfsv4_extra }
@@ -185,6 +214,7 @@ PORT=${port:-2049}
 HOST_SERVER=$host_server
 WL_TREE_FILES=$tree_files
 GUEST_BUDGET=$((tmo - 25))
+RECALL_BENCH_ARGS="${RECALL_BENCH_ARGS:-}"
 EOF
 
 # --- Boot ---
@@ -377,11 +407,33 @@ backchannel_check() {
 if [ "$scenario" = backchannel ] && [ -z "${DAXNFS_VM_SCRIPT:-}" ]; then
   backchannel_check || result=1
 fi
+# v42ops: the clones share their extents on the server (FIEMAP), and the
+# attribute the guest set is the file's user.colour here.
+if [ "$scenario" = v42ops ] && [ -z "${DAXNFS_VM_SCRIPT:-}" ]; then
+  while read -r f; do
+    [ -n "$f" ] || continue
+    if filefrag -v "$work/export/$f" 2>/dev/null | grep -q shared; then
+      say "server: $f shares its extents (filefrag -v: shared)"
+    else
+      say "FAIL: server: $f shares no extent (filefrag -v)"; result=1
+    fi
+  done < "$share/out/v42ops-shared.txt"
+  [ -s "$share/out/v42ops-shared.txt" ] || { say "FAIL: the guest named no cloned file"; result=1; }
+  v=$(python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.colour").decode())' \
+      "$work/export/v42/src" 2>&1)
+  if [ "$v" = blue ]; then say "server: v42/src has user.colour=blue"
+  else say "FAIL: server: v42/src user.colour: '$v', want 'blue'"; result=1; fi
+fi
 
 if [ -s "$srv_log" ] && { [ $result != 0 ] || grep -q -E 'ERROR|Sanitizer|runtime error' "$srv_log"; }; then
   say "daxnfsd log (last 40 lines):"
   tail -40 "$srv_log" | sed 's/^/  daxnfsd: /'
   grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error' "$srv_log" && { say "FAIL: sanitizer report in the daxnfsd log"; result=1; }
+fi
+if [ -n "${xfs_export:-}" ]; then
+  if umount "$xfs_export"; then rm -f "$work/xfs.img"
+  else say "FAIL: cannot unmount the XFS export $xfs_export"; result=1; fi
+  xfs_export=
 fi
 [ $result = 0 ] && say "PASS" || say "FAIL"
 exit $result
