@@ -12,7 +12,8 @@
  * files; the second client sends the C conflicting OPENs at once, then
  * retries each until granted. Printed: p50/p99 over the files of conflicting
  * OPEN -> CB_RECALL at its holder, and -> OPEN granted, and the wall time
- * for all C.
+ * for all C. The files are made before each part, then SETTLE_S seconds
+ * pass (see make_files).
  *
  * usage: recall_bench HOST PORT [-n N] [-c C]
  * Not a test: never run by ctest.
@@ -27,6 +28,8 @@
 #include <unistd.h>
 
 #include "tests/proto/lib/nfs4_client.h"
+
+#define SETTLE_S 5
 
 static const char *host;
 static uint16_t port;
@@ -82,6 +85,7 @@ static struct nfs4_cl *client(const char *owner, struct holder *h)
 {
 	struct nfs4_cl *cl = NULL;
 	char own[128];
+	nfsstat4 st;
 	int i;
 
 	snprintf(own, sizeof(own), "%s-%u", owner, run_id);
@@ -92,8 +96,16 @@ static struct nfs4_cl *client(const char *owner, struct holder *h)
 		cl->cb_op = on_cb_op;
 		cl->cb_op_ctx = h;
 	}
-	if (nfs4_cl_exchange_id(cl) != NFS4_OK || nfs4_cl_create_session(cl, h != NULL) != NFS4_OK)
-		die("session", 0);
+	st = nfs4_cl_exchange_id(cl);
+	if (st != NFS4_OK) {
+		fprintf(stderr, "recall_bench: EXCHANGE_ID: call %d (%s), reply_stat %u "
+			"accept_stat %u\n", cl->last_rpc_rc, strerror(-cl->last_rpc_rc),
+			cl->last_reply_stat, cl->last_accept_stat);
+		die("EXCHANGE_ID", (int)st);
+	}
+	st = nfs4_cl_create_session(cl, h != NULL);
+	if (st != NFS4_OK)
+		die("CREATE_SESSION", (int)st);
 	if (h) {
 		for (i = 0; i < 100 && cl->cb_sequence_count == 0; i++)
 			nfs4_cl_poll(cl, 100, true);
@@ -169,6 +181,21 @@ static void make(struct nfs4_cl *plain, const char *name)
 	free(fh.val);
 }
 
+/* The files a run uses, PREFIX<run>-<i>, made before it, then a pause:
+ * knfsd keeps a file a client wrote open in its file cache for a while, and
+ * a writable open keeps the read lease behind a delegation from being set
+ * (no delegation then); the same shape for every server. */
+static void make_files(struct nfs4_cl *plain, const char *prefix, unsigned n)
+{
+	char name[64];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%u-%u", prefix, run_id, i);
+		make(plain, name);
+	}
+	sleep(SETTLE_S);
+}
+
 static void serial(struct nfs4_cl *plain, unsigned n)
 {
 	struct holder h;
@@ -178,6 +205,7 @@ static void serial(struct nfs4_cl *plain, unsigned n)
 
 	if (!delay || !recall || !ret || !granted)
 		die("calloc", ENOMEM);
+	make_files(plain, "s", n);
 	memset(&h, 0, sizeof(h));
 	h.cl = client("recall-holder", &h);
 	for (i = 0; i < n; i++) {
@@ -189,7 +217,6 @@ static void serial(struct nfs4_cl *plain, unsigned n)
 		nfsstat4 st;
 
 		snprintf(name, sizeof(name), "s%u-%u", run_id, i);
-		make(plain, name);
 		if (open_file(h.cl, name, false, OPEN4_SHARE_ACCESS_READ, &osid, &dsid, &dt,
 			      &fh) != NFS4_OK)
 			die("holder OPEN", 0);
@@ -262,13 +289,13 @@ static void fanout(struct nfs4_cl *plain, unsigned c)
 
 	if (!hs || !t0 || !recall || !granted || !bsid || !bfh || !done)
 		die("calloc", ENOMEM);
+	make_files(plain, "f", c);
 	for (i = 0; i < c; i++) {
 		open_delegation_type4 dt;
 
 		snprintf(owner, sizeof(owner), "recall-fan-%u", i);
 		hs[i].cl = client(owner, &hs[i]);
 		snprintf(hs[i].name, sizeof(hs[i].name), "f%u-%u", run_id, i);
-		make(plain, hs[i].name);
 		if (open_file(hs[i].cl, hs[i].name, false, OPEN4_SHARE_ACCESS_READ,
 			      &hs[i].open_sid, &hs[i].deleg_sid, &dt, &hs[i].fh) != NFS4_OK ||
 		    dt != OPEN_DELEGATE_READ)

@@ -278,6 +278,8 @@ static int cl_decode(struct nfs4_cl_compound *cp, bool sent_sequence)
 	COMPOUND4res res;
 
 	cp->accept_stat = cp->reply.reply_stat == RPC_MSG_ACCEPTED ? cp->reply.accept_stat : 0xffffffffu;
+	cl->last_reply_stat = cp->reply.reply_stat;
+	cl->last_accept_stat = cp->accept_stat;
 	if (cp->accept_stat != RPC_SUCCESS)
 		return 0;
 	xdr_init_decode(&x, cp->reply.body, cp->reply.body_len, &cp->arena);
@@ -313,6 +315,7 @@ static int cl_call(struct nfs4_cl_compound *cp, const void *args, size_t len, bo
 	cp->res = NULL;
 	rc = proto_rpc_call(&cp->cl->conn, NFS4_CL_PROGRAM, 4, 1, &cp->cl->cred, args, len,
 			    &cp->reply);
+	cp->cl->last_rpc_rc = rc;
 	if (rc < 0) {
 		cp->rpc_status = rc;
 		return rc;
@@ -320,6 +323,15 @@ static int cl_call(struct nfs4_cl_compound *cp, const void *args, size_t len, bo
 	cp->have_reply = true;
 	rc = cl_decode(cp, sent_sequence);
 	cp->rpc_status = rc;
+	if (rc < 0 && getenv("NFS4_CL_DUMP")) {
+		/* a reply this library cannot decode: its bytes, for the record */
+		fprintf(stderr, "nfs4_cl: undecodable reply (%d), %u bytes:", rc,
+			(unsigned)cp->reply.body_len);
+		for (uint32_t i = 0; i < cp->reply.body_len; i++)
+			fprintf(stderr, "%s%02x", i % 32 ? "" : "\n  ",
+				((const uint8_t *)cp->reply.body)[i]);
+		fprintf(stderr, "\n");
+	}
 	return rc;
 }
 

@@ -98,6 +98,9 @@ struct nfs4_cl {
 	sequenceid4 cb_last_seq;
 	uint32_t cb_last_ops[8];          /* op numbers of the last CB_COMPOUND */
 	uint32_t cb_last_nops;
+	/* the RPC-level outcome of the last compound (for diagnostics) */
+	uint32_t last_reply_stat, last_accept_stat;
+	int last_rpc_rc;                  /* the last call's transport result (-errno) */
 	nfs4_cl_cb_op_fn cb_op;
 	void *cb_op_ctx;
 	/* The back channel slot 0 as a Linux client keeps it: a CB_SEQUENCE
