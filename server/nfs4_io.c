@@ -37,6 +37,23 @@
 #define MAX_FILE_OFFSET ((uint64_t)INT64_MAX)
 #define READ_CLAMP_MIN (64u * 1024u)   /* below this, zeroing costs less than a stat */
 
+size_t nfs4_reply_room(const struct nfs4_compound *c, size_t overhead)
+{
+	size_t used, room;
+
+	if (!c->req)
+		return 0;
+	used = xdr_pos(&c->req->res) + overhead;
+	room = c->req->res.len > used ? c->req->res.len - used : 0;
+	if (c->resp_limit) {
+		size_t lim = c->resp_limit > used ? c->resp_limit - used : 0;
+
+		if (lim < room)
+			room = lim;
+	}
+	return room;
+}
+
 bool nfs4_stateid_is_bypass(const stateid4 *sid)
 {
 	static const uint8_t ones[NFS4_OTHER_SIZE] = {
@@ -116,7 +133,7 @@ nfsstat4 nfs4_op_read(struct nfs4_compound *c, void *args, void *res)
 	READ4args *a = args;
 	READ4res *r = res;
 	struct pmem_obj *obj;
-	size_t count = a->count, used, n = 0, room;
+	size_t count = a->count, n = 0, room;
 	uint8_t *buf = NULL;
 	struct pmem_attr at;
 	bool eof = false;
@@ -133,14 +150,7 @@ nfsstat4 nfs4_op_read(struct nfs4_compound *c, void *args, void *res)
 	/* Shorten to what the server and this reply can carry. */
 	if (count > nfs4_export_max_io())
 		count = nfs4_export_max_io();
-	used = xdr_pos(&c->req->res) + READ_RES_OVERHEAD;
-	room = c->req->res.len > used ? c->req->res.len - used : 0;
-	if (c->resp_limit) {
-		size_t lim = c->resp_limit > used ? c->resp_limit - used : 0;
-
-		if (lim < room)
-			room = lim;
-	}
+	room = nfs4_reply_room(c, READ_RES_OVERHEAD);
 	if (count > room)
 		count = room & ~(size_t)3;
 	/* Past the largest offset a file can have: nothing there (not EINVAL). */

@@ -88,5 +88,9 @@ void nfs4_open_state_close(struct nfs4_open_state *os);
 struct nfs4_compound;
 nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
 			       const stateid4 *sid, bool write);
+/* Bytes the reply being built can still take after overhead more (the
+ * buffer and the session's ca_maxresponsesize): what READ, READ_PLUS and
+ * LISTXATTRS may put in (nfs4_io.c). */
+size_t nfs4_reply_room(const struct nfs4_compound *c, size_t overhead);
 
 #endif

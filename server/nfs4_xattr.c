@@ -27,6 +27,7 @@
 #include "server/nfs4_attr.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_open.h"
 #include "server/nfs4_ops.h"
 
 #define XATTR_KEY_MAX 250u          /* 255 less "user." */
@@ -215,19 +216,8 @@ nfsstat4 nfs4_op_listxattrs(struct nfs4_compound *c, void *args, void *res)
 	if (!(granted & PMEM_ACC_READ))
 		return NFS4ERR_ACCESS;
 	/* No more than the reply can still carry. */
-	if (c->req) {
-		size_t before = xdr_pos(&c->req->res) + 16, room;
-
-		room = c->req->res.len > before ? c->req->res.len - before : 0;
-		if (c->resp_limit) {
-			size_t lim = c->resp_limit > before ? c->resp_limit - before : 0;
-
-			if (lim < room)
-				room = lim;
-		}
-		if (maxcount > room)
-			maxcount = (uint32_t)room;
-	}
+	if (c->req && maxcount > nfs4_reply_room(c, 16))
+		maxcount = (uint32_t)nfs4_reply_room(c, 16);
 	buf = malloc(XATTR_LIST_BUF);
 	if (!buf)
 		return NFS4ERR_RESOURCE;

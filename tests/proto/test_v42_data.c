@@ -1,6 +1,6 @@
 /*
- * tests/proto/test_v42_data.c: NFSv4.2 CLONE, COPY, SEEK, ALLOCATE and
- * DEALLOCATE (RFC 7862 §15.13, §15.2, §15.11, §15.1, §15.4) against a real daxnfsd exporting a
+ * tests/proto/test_v42_data.c: NFSv4.2 CLONE, COPY, READ_PLUS, SEEK, ALLOCATE
+ * and DEALLOCATE (RFC 7862 §15.13, §15.2, §15.10, §15.11, §15.1, §15.4) against a real daxnfsd exporting a
  * real XFS with reflink (a loop image, Pseudo /xfs) and a tmpfs (Pseudo
  * /tmpfs), over real sockets:
  *  - CLONE of a whole file and of a range on XFS: the bytes match, the
@@ -22,6 +22,8 @@
  *    a range past the source's end and overlapping ranges of one file
  *    (NFS4ERR_INVAL), another server's file (NFS4ERR_NOTSUPP), a read-only
  *    destination (NFS4ERR_OPENMODE);
+ *  - READ_PLUS: holes as hole segments, data as data segments (bytes
+ *    checked), a count ending in a hole, past the end of the file;
  *  - SEEK of data and holes (exact on XFS), sr_eof at the end, NFS4ERR_NXIO
  *    past it; DEALLOCATE punches a hole and keeps the size; ALLOCATE grows
  *    the file; length 0 is NFS4ERR_INVAL, a read-only stateid
@@ -258,6 +260,52 @@ static nfsstat4 seek_op(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *s
 	if (st == NFS4_OK && r) {
 		*found = r->u.opseek.u.resok4.sr_offset;
 		*eof = r->u.opseek.u.resok4.sr_eof;
+	}
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
+/* READ_PLUS: the segments as text ("D0+65536 H65536+983040 ..."), eof,
+ * and the data segments' bytes checked against want (the file's content). */
+static nfsstat4 read_plus(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *sid, uint64_t off,
+			  uint32_t count, const uint8_t *want, char *segs, size_t cap, bool *eof)
+{
+	struct nfs4_cl_compound cp;
+	READ_PLUS4args *a;
+	nfs_resop4 *r;
+	nfsstat4 st;
+
+	segs[0] = '\0';
+	nfs4_cl_compound_init(&cp, cl);
+	cp.minorversion = 2;
+	nfs4_cl_add(&cp, OP_PUTFH)->u.opputfh.object = *fh;
+	a = &nfs4_cl_add(&cp, OP_READ_PLUS)->u.opread_plus;
+	a->rpa_stateid = *sid;
+	a->rpa_offset = off;
+	a->rpa_count = count;
+	assert_int_equal(nfs4_cl_send(&cp), 0);
+	st = cp.status;
+	r = nfs4_cl_res(&cp, OP_READ_PLUS);
+	if (st == NFS4_OK && r) {
+		const read_plus_res4 *ok = &r->u.opread_plus.u.rp_resok4;
+
+		*eof = ok->rpr_eof;
+		for (uint32_t i = 0; i < ok->rpr_contents.len; i++) {
+			const read_plus_content *c = &ok->rpr_contents.val[i];
+			size_t n = strlen(segs);
+
+			if (c->rpc_content == NFS4_CONTENT_DATA) {
+				snprintf(segs + n, cap - n, "%sD%llu+%u", n ? " " : "",
+					 (unsigned long long)c->u.rpc_data.d_offset,
+					 c->u.rpc_data.d_data.len);
+				assert_memory_equal(c->u.rpc_data.d_data.val, want + c->u.rpc_data.d_offset,
+						    c->u.rpc_data.d_data.len);
+			} else {
+				snprintf(segs + n, cap - n, "%sH%llu+%llu", n ? " " : "",
+					 (unsigned long long)c->u.rpc_hole.di_offset,
+					 (unsigned long long)c->u.rpc_hole.di_length);
+			}
+		}
 	}
 	nfs4_cl_compound_free(&cp);
 	return st;
@@ -650,6 +698,36 @@ static void test_seek_allocate_deallocate(void **state)
 			 NFS4ERR_NXIO);
 	assert_int_equal(seek_op(cl, &f.fh, &f.sid, size + 4096, NFS4_CONTENT_HOLE, &found, &eof),
 			 NFS4ERR_NXIO);
+
+	/* READ_PLUS: the holes as hole segments, the data as data. */
+	{
+		static uint8_t content[2 * 1024 * KIB];
+		char segs[256];
+
+		memcpy(content, data, sizeof(data));
+		memcpy(content + mib, data, sizeof(data));
+		/* (the server shortens a count past its largest I/O, 1 MiB) */
+		assert_int_equal(read_plus(cl, &f.fh, &f.sid, 0, 960 * KIB, content, segs,
+					   sizeof(segs), &eof), NFS4_OK);
+		assert_string_equal(segs, "D0+65536 H65536+917504");
+		assert_false(eof);
+		assert_int_equal(read_plus(cl, &f.fh, &f.sid, 960 * KIB, 512 * KIB, content, segs,
+					   sizeof(segs), &eof), NFS4_OK);
+		assert_string_equal(segs, "H983040+65536 D1048576+65536");
+		assert_true(eof);
+		assert_int_equal(read_plus(cl, &f.fh, &f.sid, 64 * KIB + 10, 100, content, segs,
+					   sizeof(segs), &eof), NFS4_OK);
+		assert_string_equal(segs, "H65546+100");
+		assert_false(eof);
+		assert_int_equal(read_plus(cl, &f.fh, &f.sid, mib + 60 * KIB, 64 * KIB, content, segs,
+					   sizeof(segs), &eof), NFS4_OK);
+		assert_string_equal(segs, "D1110016+4096");
+		assert_true(eof);
+		assert_int_equal(read_plus(cl, &f.fh, &f.sid, size + 1, 4096, content, segs,
+					   sizeof(segs), &eof), NFS4_OK);
+		assert_string_equal(segs, "");
+		assert_true(eof);
+	}
 
 	/* DEALLOCATE the first 64 KiB: a hole that reads as zeros, same size. */
 	assert_int_equal(space(cl, &f.fh, &f.sid, 0, 64 * KIB, false), NFS4_OK);

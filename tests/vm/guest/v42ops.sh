@@ -86,9 +86,13 @@ ck "mountstats GETXATTR" at_least GETXATTR 1
 ck "mountstats LISTXATTRS" at_least LISTXATTRS 1
 ck "mountstats REMOVEXATTR" at_least REMOVEXATTR 1
 
+# READ_PLUS: Linux 7.3 reads with it (every read above), 6.1 does not.
+case "$(uname -r)" in
+7.*) ck "mountstats READ_PLUS (Linux 7.x reads with it)" at_least READ_PLUS 1 ;;
+esac
 log_mount $MNT | head -14
 awk -v m=$MNT '$1 == "device" { show = ($5 == m) }
-	show && $1 ~ /^(CLONE|COPY|ALLOCATE|DEALLOCATE|SEEK|GETXATTR|SETXATTR|LISTXATTRS|REMOVEXATTR|READ|WRITE):$/' \
+	show && $1 ~ /^(CLONE|COPY|ALLOCATE|DEALLOCATE|SEEK|GETXATTR|SETXATTR|LISTXATTRS|REMOVEXATTR|READ|READ_PLUS|WRITE):$/' \
 	/proc/self/mountstats | sed 's/^/--- mountstats per-op: /'
 ck "umount" umount $MNT
 finish
