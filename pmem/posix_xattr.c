@@ -45,24 +45,33 @@ static int xattr_obj_check(struct pmem_obj *obj)
 	return obj->type == PMEM_TYPE_REG || obj->type == PMEM_TYPE_DIR ? 0 : -EPERM;
 }
 
+/* The steps get, set and remove share: the object's type, "user." + name,
+ * the caller's credential entered, the object's /proc path. */
+static int xattr_begin(struct pmem_obj *obj, const struct pmem_cred *cred, const char *name,
+		       char full[XATTR_NAME_MAX + 1], struct posix_cred_save *save, char path[64])
+{
+	int rc = xattr_obj_check(obj);
+
+	if (rc == 0)
+		rc = user_name(name, full);
+	if (rc == 0)
+		rc = posix_cred_enter(cred, save);
+	if (rc == 0)
+		posix_fd_path(posix_obj(obj)->path_fd, path);
+	return rc;
+}
+
 int posix_getxattr(struct pmem_obj *obj, const struct pmem_cred *cred, const char *name,
 		   void *buf, size_t cap, size_t *len)
 {
-	struct posix_obj *o = posix_obj(obj);
 	struct posix_cred_save save;
 	char full[XATTR_NAME_MAX + 1], path[64];
 	ssize_t r;
 	int rc;
 
-	rc = xattr_obj_check(obj);
-	if (rc == 0)
-		rc = user_name(name, full);
+	rc = xattr_begin(obj, cred, name, full, &save, path);
 	if (rc)
 		return rc;
-	rc = posix_cred_enter(cred, &save);
-	if (rc)
-		return rc;
-	posix_fd_path(o->path_fd, path);
 	r = getxattr(path, full, buf, cap);
 	if (r < 0)
 		rc = errno == ENOTSUP ? -EOPNOTSUPP : -errno;
@@ -75,23 +84,16 @@ int posix_getxattr(struct pmem_obj *obj, const struct pmem_cred *cred, const cha
 int posix_setxattr(struct pmem_obj *obj, const struct pmem_cred *cred, const char *name,
 		   const void *val, size_t len, enum pmem_xattr_how how)
 {
-	struct posix_obj *o = posix_obj(obj);
 	struct posix_cred_save save;
 	char full[XATTR_NAME_MAX + 1], path[64];
 	int rc, flags = how == PMEM_XATTR_CREATE ? XATTR_CREATE
 			: how == PMEM_XATTR_REPLACE ? XATTR_REPLACE : 0;
 
-	rc = xattr_obj_check(obj);
-	if (rc == 0)
-		rc = user_name(name, full);
-	if (rc)
-		return rc;
 	if (len > XATTR_SIZE_MAX)
 		return -E2BIG;
-	rc = posix_cred_enter(cred, &save);
+	rc = xattr_begin(obj, cred, name, full, &save, path);
 	if (rc)
 		return rc;
-	posix_fd_path(o->path_fd, path);
 	if (setxattr(path, full, val, len, flags) < 0)
 		rc = errno == ENOTSUP ? -EOPNOTSUPP : -errno;
 	posix_cred_leave(&save);
@@ -100,20 +102,13 @@ int posix_setxattr(struct pmem_obj *obj, const struct pmem_cred *cred, const cha
 
 int posix_removexattr(struct pmem_obj *obj, const struct pmem_cred *cred, const char *name)
 {
-	struct posix_obj *o = posix_obj(obj);
 	struct posix_cred_save save;
 	char full[XATTR_NAME_MAX + 1], path[64];
 	int rc;
 
-	rc = xattr_obj_check(obj);
-	if (rc == 0)
-		rc = user_name(name, full);
+	rc = xattr_begin(obj, cred, name, full, &save, path);
 	if (rc)
 		return rc;
-	rc = posix_cred_enter(cred, &save);
-	if (rc)
-		return rc;
-	posix_fd_path(o->path_fd, path);
 	if (removexattr(path, full) < 0)
 		rc = errno == ENOTSUP ? -EOPNOTSUPP : -errno;
 	posix_cred_leave(&save);

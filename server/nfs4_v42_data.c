@@ -62,17 +62,15 @@ static nfsstat4 clone_blksize(const struct nfs4_fh *fh, uint32_t *bs)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_clone(struct nfs4_compound *c, void *args, void *res)
+/* What CLONE and COPY check before their ranges: a saved source and a
+ * current destination, both regular files of one export (the caller's
+ * credential is that export's), the destination writable; the source's
+ * attributes for the range checks. */
+static nfsstat4 two_files_check(struct nfs4_compound *c, struct pmem_attr *src_attr)
 {
-	CLONE4args *a = args;
-	struct pmem_obj *src, *dst;
-	struct pmem_attr sat;
-	uint64_t count = a->cl_count, src_end;
-	uint32_t bs = 0;
 	nfsstat4 st;
 	int err;
 
-	(void)res;
 	if (c->saved.len == 0)
 		return NFS4ERR_NOFILEHANDLE;
 	st = nfs4_fh_check_reg(&c->saved);
@@ -87,13 +85,28 @@ nfsstat4 nfs4_op_clone(struct nfs4_compound *c, void *args, void *res)
 	st = nfs4_fh_check_writable(c, &c->cur);
 	if (st != NFS4_OK)
 		return st;
+	err = c->saved.obj->ops->getattr(c->saved.obj, src_attr);
+	return err ? nfs4_errno_to_status(err) : NFS4_OK;
+}
+
+nfsstat4 nfs4_op_clone(struct nfs4_compound *c, void *args, void *res)
+{
+	CLONE4args *a = args;
+	struct pmem_obj *src, *dst;
+	struct pmem_attr sat;
+	uint64_t count = a->cl_count, src_end;
+	uint32_t bs = 0;
+	nfsstat4 st;
+	int err;
+
+	(void)res;
+	st = two_files_check(c, &sat);
+	if (st != NFS4_OK)
+		return st;
 	src = c->saved.obj;
 	dst = c->cur.obj;
 	if (!range_ok(a->cl_src_offset, count) || !range_ok(a->cl_dst_offset, count))
 		return NFS4ERR_INVAL;
-	err = src->ops->getattr(src, &sat);
-	if (err)
-		return nfs4_errno_to_status(err);
 	if (a->cl_src_offset > sat.size)
 		return NFS4ERR_INVAL;
 	if (count == 0)
@@ -138,31 +151,15 @@ nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, void *res)
 	nfsstat4 st;
 	int err;
 
-	if (c->saved.len == 0)
-		return NFS4ERR_NOFILEHANDLE;
-	if (a->ca_source_server.len != 0)
+	if (c->saved.len && a->ca_source_server.len != 0)
 		return NFS4ERR_NOTSUPP;   /* inter-server copy is not offered */
-	st = nfs4_fh_check_reg(&c->saved);
-	if (st == NFS4_OK)
-		st = nfs4_fh_check_reg(&c->cur);
-	if (st == NFS4ERR_SYMLINK)
-		st = NFS4ERR_WRONG_TYPE;
-	if (st != NFS4_OK)
-		return st;
-	/* The caller's credential is the destination export's (its squash
-	 * rules): the source must be in the same export to be read with it. */
-	if (c->saved.exp != c->cur.exp)
-		return NFS4ERR_XDEV;
-	st = nfs4_fh_check_writable(c, &c->cur);
+	st = two_files_check(c, &sat);
 	if (st != NFS4_OK)
 		return st;
 	src = c->saved.obj;
 	dst = c->cur.obj;
 	if (!range_ok(a->ca_src_offset, count) || !range_ok(a->ca_dst_offset, count))
 		return NFS4ERR_INVAL;
-	err = src->ops->getattr(src, &sat);
-	if (err)
-		return nfs4_errno_to_status(err);
 	/* RFC 7862 §15.2.3: the range must lie in the source (count 0: to its
 	 * end). */
 	if (a->ca_src_offset > sat.size ||
