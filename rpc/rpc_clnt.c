@@ -135,7 +135,7 @@ bool rpc_clnt_deliver(struct rpc_xprt *x, uint32_t xid, const uint8_t *rec, size
 	struct xdr_stream s;
 	struct xdr_opaque verf;
 	uint32_t skip, reply_stat = UINT32_MAX, accept_stat = 0, vflavor;
-	bool found = false;
+	bool found = false, is_async = false;
 
 	if (!p)
 		return false;
@@ -154,7 +154,10 @@ bool rpc_clnt_deliver(struct rpc_xprt *x, uint32_t xid, const uint8_t *rec, size
 			continue;
 		found = true;
 		w->done = true;
-		if (w->on_reply)
+		/* A synchronous waiter lives on its caller's stack: once the lock
+		 * is dropped it may be gone, so what it is must be known now. */
+		is_async = w->on_reply != NULL;
+		if (is_async)
 			unlink_waiter(p, w);
 		if (!xdr_ok(&s) || reply_stat != RPC_MSG_ACCEPTED) {
 			log_debug("rpc", "xprt %llu: backchannel xid 0x%08x %s",
@@ -174,10 +177,10 @@ bool rpc_clnt_deliver(struct rpc_xprt *x, uint32_t xid, const uint8_t *rec, size
 		w->status = 0;
 		break;
 	}
-	if (found && !w->on_reply)
+	if (found && !is_async)
 		pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->lock);
-	if (found && w->on_reply)
+	if (is_async)
 		async_finish(w);
 	return found;
 }
