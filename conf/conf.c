@@ -92,6 +92,10 @@ static const struct key_desc nfsv4_keys[] = {
 	{ "Max_Delegations", KT_UINT, CFG(state.max_delegations), 1, 1u << 24, false },
 	{ "Delegated_Timestamps", KT_BOOL, CFG(deleg_timestamps), 0, 0, false },
 	{ "Open_Xor_Delegation", KT_BOOL, CFG(open_xor_delegation), 0, 0, false },
+	{ "Max_Async_Copies", KT_UINT, CFG(max_async_copies), 0, 1024, false },
+	{ "Max_Async_Copies_Per_Client", KT_UINT, CFG(max_async_copies_per_client), 1, 1024,
+	  false },
+	{ "Async_Copy_Max_Rate", KT_UINT, CFG(async_copy_max_rate), 0, 1u << 20, false },
 	{ NULL, 0, 0, 0, 0, 0, false },
 };
 static const struct key_desc log_keys[] = {
@@ -492,6 +496,8 @@ static void set_defaults(struct daxnfs_config *cfg)
 	cfg->state.max_owners_per_client = 4096;
 	cfg->state.max_stateids_per_client = 65536;
 	cfg->state.max_delegations = 100000;
+	cfg->max_async_copies = 16;
+	cfg->max_async_copies_per_client = 4;
 	strcpy(cfg->domain, "localdomain");
 	strcpy(cfg->log_level, "info");
 	strcpy(cfg->log_destination, "stderr");

@@ -754,6 +754,8 @@ static int grant_obstacle(const struct nfs4_file *fp, const struct nfs4_client *
 	}
 	if (fp->recalled_ms && now - fp->recalled_ms < DELEG_REGRANT_HOLDOFF_MS)
 		return -1;
+	if (fp->copies)
+		return -1;   /* a server-side copy reads or writes it */
 	list_for_each(pos, &fp->shares) {
 		const struct nfs4_share *sh = container_of(pos, struct nfs4_share, node);
 		const struct nfs4_open_state *o = container_of(sh, struct nfs4_open_state, share);

@@ -55,6 +55,10 @@ struct nfs4_file {
 	enum pmem_lease_kind lease;
 	uintptr_t lease_gen;
 	int64_t recalled_ms;       /* monotonic ms of the last recall (no re-grant soon) */
+	/* Asynchronous copies reading or writing the file (nfs4_copy.c): no
+	 * new delegation meanwhile, whose holder would cache what the copy
+	 * changes, or change what it reads. */
+	unsigned copies;
 	void *layout_state;        /* layout/: its per-file record, NULL until then */
 };
 

@@ -27,7 +27,8 @@ CODEC(BIND_CONN_TO_SESSION) CODEC(EXCHANGE_ID) CODEC(CREATE_SESSION)
 CODEC(DESTROY_SESSION) CODEC(FREE_STATEID) CODEC(SECINFO_NO_NAME) CODEC(SEQUENCE)
 CODEC(TEST_STATEID) CODEC(WANT_DELEGATION) CODEC(DESTROY_CLIENTID) CODEC(RECLAIM_COMPLETE)
 CODEC(CLONE) CODEC(COPY) CODEC(READ_PLUS) CODEC(ALLOCATE) CODEC(DEALLOCATE) CODEC(SEEK) CODEC(GETXATTR) CODEC(SETXATTR)
-CODEC(LISTXATTRS) CODEC(REMOVEXATTR) CODEC_NOARGS(ILLEGAL)
+CODEC(LISTXATTRS) CODEC(REMOVEXATTR) CODEC(OFFLOAD_STATUS) CODEC(OFFLOAD_CANCEL)
+CODEC_NOARGS(ILLEGAL)
 
 /* READ's data may travel in req->tail_iov, straight from where the handler
  * read it (nfs4_io.c, when READ is the compound's last op): a resok whose
@@ -117,8 +118,9 @@ const struct nfs4_op_desc nfs4_op_table[] = {
 	OPH(WANT_DELEGATION, nfs4_op_want_delegation, M1 | FH | MOD, 64),
 	OPH(DESTROY_CLIENTID, nfs4_op_destroy_clientid, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 8),
 	OPH(RECLAIM_COMPLETE, nfs4_op_reclaim_complete, M1 | MOD, 8),
-	/* NFSv4.2 (RFC 7862): CLONE, COPY (synchronous), ALLOCATE, DEALLOCATE,
-	 * SEEK in nfs4_v42_data.c. */
+	/* NFSv4.2 (RFC 7862): CLONE, COPY, ALLOCATE, DEALLOCATE, SEEK in
+	 * nfs4_v42_data.c; asynchronous copies, OFFLOAD_CANCEL and
+	 * OFFLOAD_STATUS in nfs4_copy.c. */
 	OPH(ALLOCATE, nfs4_op_allocate, M2 | FH | MOD, 8),
 	OPH(COPY, nfs4_op_copy, M2 | FH | MOD, 64),
 	OPN(COPY_NOTIFY, M2 | FH),
@@ -126,8 +128,8 @@ const struct nfs4_op_desc nfs4_op_table[] = {
 	OPN(IO_ADVISE, M2 | FH),
 	OPN(LAYOUTERROR, M2 | FH),
 	OPN(LAYOUTSTATS, M2 | FH),
-	OPN(OFFLOAD_CANCEL, M2 | FH),
-	OPN(OFFLOAD_STATUS, M2 | FH),
+	OPH(OFFLOAD_CANCEL, nfs4_op_offload_cancel, M2 | FH | MOD, 8),
+	OPH(OFFLOAD_STATUS, nfs4_op_offload_status, M2 | FH, 24),
 	OPH(READ_PLUS, nfs4_op_read_plus, M2 | FH, 24),
 	OPH(SEEK, nfs4_op_seek, M2 | FH, 16),
 	OPN(WRITE_SAME, M2 | FH),

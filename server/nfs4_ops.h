@@ -72,6 +72,9 @@ nfsstat4 nfs4_op_allocate(struct nfs4_compound *c, void *args, void *res);
 nfsstat4 nfs4_op_deallocate(struct nfs4_compound *c, void *args, void *res);
 nfsstat4 nfs4_op_seek(struct nfs4_compound *c, void *args, void *res);
 nfsstat4 nfs4_op_read_plus(struct nfs4_compound *c, void *args, void *res);
+/* Asynchronous copies (nfs4_copy.c) */
+nfsstat4 nfs4_op_offload_status(struct nfs4_compound *c, void *args, void *res);
+nfsstat4 nfs4_op_offload_cancel(struct nfs4_compound *c, void *args, void *res);
 /* Extended attributes, RFC 8276 (nfs4_xattr.c) */
 nfsstat4 nfs4_op_getxattr(struct nfs4_compound *c, void *args, void *res);
 nfsstat4 nfs4_op_setxattr(struct nfs4_compound *c, void *args, void *res);

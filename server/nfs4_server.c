@@ -10,6 +10,7 @@
  * a new one. The write verifier is derived from the start time and random
  * bits and changes at every start (RFC 8881 §18.32.3).
  * Calls: nfs4_recovery.c, nfs4_grace.c, nfs4_client.c, nfs4_callback.c,
+ * nfs4_copy.c,
  * nfs4_compound.c. Called by: server/main.c.
  */
 #include "server/nfs4_server.h"
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "conf/log.h"
+#include "server/nfs4_copy.h"
 #include "server/nfs4_fh_mac.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_file_lease.h"
@@ -111,6 +113,11 @@ int nfs4_server_init(const struct daxnfs_config *cfg)
 		.timestamps = cfg->deleg_timestamps,
 		.open_xor = cfg->open_xor_delegation,
 	});
+	nfs4_copy_set_options(&(struct nfs4_copy_options){
+		.max_async = cfg->max_async_copies,
+		.max_async_per_client = cfg->max_async_copies_per_client,
+		.max_rate_mib = cfg->async_copy_max_rate,
+	});
 	make_identity();
 	rc = nfs4_fh_mac_init(cfg->recovery_dir);
 	if (rc < 0)
@@ -151,12 +158,14 @@ void nfs4_server_tick(void)
 	nfs4_state_lock();
 	nfs4_clients_expire(now);
 	nfs4_grace_tick(now);
+	nfs4_copy_reap();
 	nfs4_state_unlock();
 }
 
 void nfs4_server_shutdown(void)
 {
 	struct nfs4_deleg_stats ds;
+	struct nfs4_copy_stats cs;
 
 	if (!started)
 		return;
@@ -171,6 +180,13 @@ void nfs4_server_shutdown(void)
 		 (unsigned long long)ds.granted_timestamps, (unsigned long long)ds.times_set,
 		 (unsigned long long)ds.open_xor);
 	nfs4_clients_shutdown();
+	nfs4_copy_shutdown();
+	nfs4_copy_stats(&cs);
+	log_info("nfs4", "asynchronous copies: %llu started, %llu completed, %llu cancelled, "
+		 "%llu refused at the limits; %llu CB_OFFLOADs answered",
+		 (unsigned long long)cs.started, (unsigned long long)cs.completed,
+		 (unsigned long long)cs.cancelled, (unsigned long long)cs.refused,
+		 (unsigned long long)cs.callbacks_answered);
 	nfs4_stids_shutdown();
 	nfs4_state_unlock();
 	nfs4_file_lease_stop();

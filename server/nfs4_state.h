@@ -69,6 +69,7 @@ struct nfs4_client {
 	/* what it holds, against conf_state_limits */
 	unsigned nsessions, nowners, nstids;
 	unsigned ndelegs;              /* delegations on files (nfs4_deleg.c) */
+	unsigned ncopies;              /* asynchronous copies running (nfs4_copy.c) */
 	struct nfs4_recall_any *recall_any;   /* a CB_RECALL_ANY in the engine, or NULL */
 	int64_t recall_any_ms;         /* when the last one was sent (monotonic ms) */
 	int refs;
@@ -100,6 +101,7 @@ enum nfs4_stid_type {
 	NFS4_STID_LOCK = 1u << 1,
 	NFS4_STID_DELEG = 1u << 2,
 	NFS4_STID_LAYOUT = 1u << 3,
+	NFS4_STID_COPY = 1u << 4,    /* an asynchronous COPY's callback id (nfs4_copy.c) */
 };
 
 enum nfs4_stid_state {

@@ -1,8 +1,8 @@
 /*
  * server/nfs4_v42_data.c: the NFSv4.2 data operations on one export's
- * files that need no copy state: CLONE (RFC 7862 §15.13), COPY done
- * synchronously (§15.2), ALLOCATE (§15.1), DEALLOCATE (§15.4) and SEEK
- * (§15.11).
+ * files: CLONE (RFC 7862 §15.13), COPY (§15.2: done here when it is small
+ * or the client wants it at once, else handed to nfs4_copy.c), ALLOCATE
+ * (§15.1), DEALLOCATE (§15.4) and SEEK (§15.11).
  *
  * Job: check the handles and stateids as READ and WRITE do (the source of a
  * CLONE as a read, its destination, ALLOCATE and DEALLOCATE as writes), let
@@ -19,24 +19,29 @@
  *    hole every file has there); no data past the offset -> NFS4ERR_NXIO.
  *  - ALLOCATE may grow the file (fallocate mode 0, as knfsd); DEALLOCATE
  *    punches a hole and keeps the size.
- *  - COPY is done within the request, also when the client allows it to run
- *    asynchronously (RFC 7862 §15.2.3 lets the server choose: the reply then
- *    has no callback id), at most COPY_SYNC_MAX bytes per COPY (a short
- *    count; the client goes on from there; a worker is busy for that much
- *    at most); copy_file_range shares extents where the filesystem can.
+ *  - COPY runs asynchronously (a callback id, CB_OFFLOAD at the end) when
+ *    the client allows it and it is more than COPY_ASYNC_MIN bytes;
+ *    otherwise it is done within the request (RFC 7862 §15.2.3 lets the
+ *    server choose: the reply then has no callback id), at most
+ *    COPY_SYNC_MAX bytes per COPY (a short count; the client goes on from
+ *    there; a worker is busy for that much at most). Beyond the limits of
+ *    asynchronous copies: NFS4ERR_OFFLOAD_NO_REQS, cr_synchronous set.
+ *    copy_file_range shares extents where the filesystem can.
  *    The bytes are as a WRITE's UNSTABLE4 (the write verifier; COMMIT makes
  *    them durable). Both files in one export (else NFS4ERR_XDEV, as for
  *    CLONE: the caller's credential is that export's). A copy from another
  *    server (ca_source_server) is NFS4ERR_NOTSUPP, and so is COPY_NOTIFY.
  *  - SEEK of data in a trailing hole answers NFS4ERR_NXIO, as knfsd and
  *    lseek do (the Linux client expects ENXIO).
- * Calls: nfs4_open.h (the I/O stateid rules), nfs4_fh.h, the backend.
+ * Calls: nfs4_open.h (the I/O stateid rules), nfs4_fh.h, nfs4_copy.h, the
+ * backend.
  * Called by: the compound loop (nfs4_ops.c table).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "server/nfs4_attr.h"
+#include "server/nfs4_copy.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_ops.h"
@@ -139,6 +144,7 @@ nfsstat4 nfs4_op_clone(struct nfs4_compound *c, void *args, void *res)
 }
 
 #define COPY_SYNC_MAX (32ull << 20)
+#define COPY_ASYNC_MIN (4ull << 20)
 
 nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, void *res)
 {
@@ -175,20 +181,42 @@ nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, void *res)
 		st = nfs4_io_check_stateid(c, dst, &a->ca_dst_stateid, true);
 	if (st != NFS4_OK)
 		return st;
+	ok->cr_requirements.cr_consecutive = true;
+	if (!a->ca_synchronous && count > COPY_ASYNC_MIN && nfs4_copy_async_offered()) {
+		stateid4 *id = arena_alloc(c->arena, sizeof(*id));
+
+		if (!id)
+			return NFS4ERR_RESOURCE;
+		st = nfs4_copy_start_async(c, src, a->ca_src_offset, dst, a->ca_dst_offset, count,
+					   id);
+		if (st == NFS4ERR_OFFLOAD_NO_REQS) {
+			/* what it can do: the same copy, synchronously */
+			r->u.cr_requirements.cr_consecutive = true;
+			r->u.cr_requirements.cr_synchronous = true;
+			return st;
+		}
+		if (st != NFS4_OK)
+			return st;
+		ok->cr_response.wr_callback_id.len = 1;
+		ok->cr_response.wr_callback_id.val = id;
+		ok->cr_response.wr_count = 0;
+		ok->cr_response.wr_committed = UNSTABLE4;
+		nfs4_write_verifier(ok->cr_response.wr_writeverf);
+		ok->cr_requirements.cr_synchronous = false;
+		return NFS4_OK;
+	}
 	if (count > COPY_SYNC_MAX)
 		count = COPY_SYNC_MAX;
 	err = count ? src->ops->copy(src, a->ca_src_offset, dst, a->ca_dst_offset, count, &copied)
 		    : 0;
 	if (err && copied == 0)
-		return err == -EFBIG ? NFS4ERR_FBIG : err == -ENOSPC ? NFS4ERR_NOSPC
-		       : nfs4_errno_to_status(err);
+		return nfs4_copy_errno_status(err);
 	/* Some bytes, then an error: a short copy, the client goes on or
 	 * meets the error itself. */
 	ok->cr_response.wr_callback_id.len = 0;
 	ok->cr_response.wr_count = copied;
 	ok->cr_response.wr_committed = UNSTABLE4;
 	nfs4_write_verifier(ok->cr_response.wr_writeverf);
-	ok->cr_requirements.cr_consecutive = true;
 	ok->cr_requirements.cr_synchronous = true;
 	return NFS4_OK;
 }

@@ -98,7 +98,7 @@ static void test_conf_full_file(void **state)
 		"  Max_Partial_Record_Bytes = 64M;\n"
 		"}\n"
 		"NFSv4 { Lease_Lifetime = 30; Grace_Period = 45; Delegated_Timestamps = Yes;\n"
-		"  Open_Xor_Delegation = on;\n"
+		"  Open_Xor_Delegation = on; Max_Async_Copies = 0; Async_Copy_Max_Rate = 100;\n"
 		"  Recovery_Dir = \"/var/lib/daxnfs # not a comment\"; Domain = \"example.org\" }\n"
 		"Log { Level = DEBUG; Destination = syslog; }\n"
 		"EXPORT {\n Export_Id = 7; Path = \"/srv/pmem\"; Pseudo = /data//pmem/;\n"
@@ -124,6 +124,9 @@ static void test_conf_full_file(void **state)
 	assert_string_equal(cfg.domain, "example.org");
 	assert_true(cfg.deleg_timestamps);
 	assert_true(cfg.open_xor_delegation);
+	assert_int_equal(cfg.max_async_copies, 0);               /* never asynchronous */
+	assert_int_equal(cfg.max_async_copies_per_client, 4);    /* the default */
+	assert_int_equal(cfg.async_copy_max_rate, 100);
 	assert_string_equal(cfg.log_level, "DEBUG");
 	assert_string_equal(cfg.log_destination, "syslog");
 	assert_int_equal(cfg.n_exports, 2);

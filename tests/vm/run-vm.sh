@@ -17,7 +17,12 @@
 #             v42ops   vers=4.2: cp --reflink, fallocate -l/-p, SEEK_DATA/HOLE,
 #                      user.* xattrs, against a host daxnfsd exporting an XFS
 #                      with reflink (a loop image; needs root, mkfs.xfs, a loop
-#                      device); the clone's shared extents checked on the host
+#                      device) at /xfs, and cp of 256 MiB as an asynchronous
+#                      server-side COPY on a tmpfs export at /tmpfs; the clone's
+#                      shared extents and the copy's CB_OFFLOAD checked on the host
+#             copybench  a 1 GiB file copied by cp --reflink, COPY and read-and-write
+#                      through an NFSv4.2 mount, against daxnfsd and the guest's
+#                      knfsd (a benchmark: scripts/bench-copy-vm.sh)
 #             recallbench  recall_bench against the guest's knfsd, then against
 #                      daxnfsd in the guest (a benchmark: scripts/bench-recall-vm.sh;
 #                      RECALL_BENCH_ARGS in the environment are its -n/-c)
@@ -78,6 +83,10 @@ cleanup() {
   qemu_pid=
   [ -n "$srv_pid" ] && kill -9 "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
   srv_pid=
+  if [ -n "${tmpfs_export:-}" ]; then
+    umount "$tmpfs_export" 2>/dev/null
+    tmpfs_export=
+  fi
   if [ -n "${xfs_export:-}" ]; then
     umount "$xfs_export" 2>/dev/null
     xfs_export=
@@ -94,6 +103,7 @@ case "$scenario" in
   knfsd) script=guest/knfsd.sh; host_server=0; pmem=0 ;;
   recallbench) script=guest/recallbench.sh; host_server=0; pmem=0 ;;
   v42ops) script=guest/v42ops.sh; host_server=1; pmem=0 ;;
+  copybench) script=guest/copybench.sh; host_server=0; pmem=0 ;;
   *) say "unknown scenario '$scenario'"; exit 2 ;;
 esac
 
@@ -115,9 +125,11 @@ work="$build/vm-work/$name"
 share="$work/share"
 # A loop mount a killed run left behind (v42ops): off before the removal,
 # which would otherwise delete through it.
-if mountpoint -q "$work/export" 2>/dev/null; then
-  umount "$work/export" || { say "FAIL: a stale mount on $work/export cannot be removed"; exit 1; }
-fi
+for m in "$work/export" "$work/tmpfs"; do
+  if mountpoint -q "$m" 2>/dev/null; then
+    umount "$m" || { say "FAIL: a stale mount on $m cannot be removed"; exit 1; }
+  fi
+done
 rm -rf "$work"
 mkdir -p "$share/bin" "$share/guest" "$share/out" "$share/ctl" "$cache"
 
@@ -190,18 +202,25 @@ if [ "$host_server" = 1 ]; then
   [ -x "$daxnfsd" ] || fail "scenario needs --daxnfsd"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   mkdir -p "$work/export" "$work/state"
+  exports="EXPORT { Export_Id = 1; Path = $work/export; Pseudo = /; Access_Type = RW; Squash = none; }"
   if [ "$scenario" = v42ops ]; then
-    # CLONE needs a filesystem that reflinks: XFS on a loop image.
+    # CLONE needs a filesystem that reflinks: XFS on a loop image; a real
+    # server-side COPY one that does not: tmpfs.
     truncate -s 512M "$work/xfs.img" && mkfs.xfs -q -m reflink=1 "$work/xfs.img" >/dev/null 2>&1 &&
       mount -o loop "$work/xfs.img" "$work/export" ||
       skip "no XFS with reflink on a loop device here (root, mkfs.xfs)"
     xfs_export="$work/export"
+    mkdir -p "$work/tmpfs"
+    mount -t tmpfs -o size=700m tmpfs "$work/tmpfs" || fail "cannot mount a tmpfs for the COPY export"
+    tmpfs_export="$work/tmpfs"
+    exports="EXPORT { Export_Id = 1; Path = $work/export; Pseudo = /xfs; Access_Type = RW; Squash = none; }
+EXPORT { Export_Id = 2; Path = $work/tmpfs; Pseudo = /tmpfs; Access_Type = RW; Squash = none; }"
   fi
   cat >"$srv_conf" <<EOF
 NFS_CORE_PARAM { Bind_Addr = 127.0.0.1; NFS_Port = $port; }
 NFSV4 { Lease_Lifetime = 15; Grace_Period = 15; Recovery_Dir = "$work/state"; $nfsv4_extra }
 LOG { Level = info; Destination = stderr; }
-EXPORT { Export_Id = 1; Path = $work/export; Pseudo = /; Access_Type = RW; Squash = none; }
+$exports
 EOF
   say "starting host daxnfsd on 127.0.0.1:$port exporting $work/export"
   start_server || fail "daxnfsd did not start"
@@ -215,6 +234,7 @@ HOST_SERVER=$host_server
 WL_TREE_FILES=$tree_files
 GUEST_BUDGET=$((tmo - 25))
 RECALL_BENCH_ARGS="${RECALL_BENCH_ARGS:-}"
+COPYBENCH_MIB="${COPYBENCH_MIB:-1024}"
 EOF
 
 # --- Boot ---
@@ -253,6 +273,8 @@ case "$accel" in
   *) accel_opts=(-accel "tcg,thread=$tcg_thread" -cpu max) ;;
 esac
 mem_opts=(-machine pc -m 2G)
+# copybench keeps two 3.4 GiB XFS images in the guest's memory (sparse).
+[ "$scenario" = copybench ] && mem_opts=(-machine pc -m 6G)
 if [ "$pmem" = 1 ]; then
   truncate -s 1G "$work/pmem.img"
   mem_opts=(-machine pc,nvdimm=on -m 2G,slots=2,maxmem=8G
@@ -423,12 +445,26 @@ if [ "$scenario" = v42ops ] && [ -z "${DAXNFS_VM_SCRIPT:-}" ]; then
       "$work/export/v42/src" 2>&1)
   if [ "$v" = blue ]; then say "server: v42/src has user.colour=blue"
   else say "FAIL: server: v42/src user.colour: '$v', want 'blue'"; result=1; fi
+  # The guest's cp on the tmpfs export ran as an asynchronous copy that
+  # ended in an answered CB_OFFLOAD.
+  line=$(grep -a 'asynchronous copies:' "$srv_log" | tail -1)
+  set -- $(echo "${line#*asynchronous copies: }" | tr -cs '0-9' ' ')
+  if [ $# -ge 5 ] && [ "$2" -ge 1 ] && [ "$5" -ge 1 ]; then
+    say "server: ${line#*nfs4: }"
+  else
+    say "FAIL: server: want an asynchronous copy completed and its CB_OFFLOAD answered: '${line#*nfs4: }'"
+    result=1
+  fi
 fi
 
 if [ -s "$srv_log" ] && { [ $result != 0 ] || grep -q -E 'ERROR|Sanitizer|runtime error' "$srv_log"; }; then
   say "daxnfsd log (last 40 lines):"
   tail -40 "$srv_log" | sed 's/^/  daxnfsd: /'
   grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error' "$srv_log" && { say "FAIL: sanitizer report in the daxnfsd log"; result=1; }
+fi
+if [ -n "${tmpfs_export:-}" ]; then
+  umount "$tmpfs_export" || { say "FAIL: cannot unmount the tmpfs export $tmpfs_export"; result=1; }
+  tmpfs_export=
 fi
 if [ -n "${xfs_export:-}" ]; then
   if umount "$xfs_export"; then rm -f "$work/xfs.img"

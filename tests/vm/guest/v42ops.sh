@@ -1,10 +1,12 @@
 # tests/vm/guest/v42ops.sh: scenario v42ops (issue 10): the NFSv4.2 data
 # operations as the Linux client sends them, vers=4.2 against the daxnfsd
 # that run-vm.sh started on the host exporting an XFS with reflink (a loop
-# image).
+# image) at /xfs and a tmpfs at /tmpfs.
 #
 # Job: cp --reflink=always (CLONE), xfs_io copy_range (COPY, no READ or
-# WRITE on the wire), fallocate -l (ALLOCATE), fallocate -p
+# WRITE on the wire), cp of 256 MiB on the tmpfs export (no reflink there:
+# an asynchronous COPY ended by CB_OFFLOAD, no READ or WRITE for the data),
+# fallocate -l (ALLOCATE), fallocate -p
 # (DEALLOCATE), SEEK_DATA/SEEK_HOLE through xfs_io (SEEK), setfattr /
 # getfattr / removal of user.* attributes (SETXATTR, GETXATTR, LISTXATTRS,
 # REMOVEXATTR); every result checked with checksums, stat and the mount's
@@ -15,12 +17,13 @@
 # Called by: init, for run-vm.sh's scenario v42ops.
 . /host/guest/lib.sh
 MNT=/mnt
+MNT2=/mnt2
 D=$MNT/v42
-mkdir -p $MNT
+mkdir -p $MNT $MNT2
 : > /host/out/v42ops-shared.txt
 
-opcount() {     # opcount OP: the mount's count of OP (mountstats per-op line)
-	awk -v m=$MNT -v op="$1:" '$1 == "device" { show = ($5 == m) }
+opcount() {     # opcount OP [MOUNT]: the mount's count of OP (mountstats per-op line)
+	awk -v m=${2:-$MNT} -v op="$1:" '$1 == "device" { show = ($5 == m) }
 		show && $1 == op { print $2; exit }' /proc/self/mountstats
 }
 at_least() {    # at_least OP N: the mount sent OP at least N times
@@ -31,7 +34,8 @@ at_least() {    # at_least OP N: the mount sent OP at least N times
 }
 
 must "modprobe nfsv4" modprobe nfsv4
-must "mount 10.0.2.2:$PORT vers=4.2" mount -t nfs -o "vers=4.2,proto=tcp,port=$PORT" 10.0.2.2:/ $MNT
+must "mount 10.0.2.2:/xfs vers=4.2" mount -t nfs -o "vers=4.2,proto=tcp,port=$PORT" 10.0.2.2:/xfs $MNT
+must "mount 10.0.2.2:/tmpfs vers=4.2" mount -t nfs -o "vers=4.2,proto=tcp,port=$PORT" 10.0.2.2:/tmpfs $MNT2
 rm -rf $D 2>/dev/null
 must "mkdir" mkdir $D
 
@@ -55,6 +59,22 @@ ck "the copy's content (O_DIRECT)" eval "[ \"\$(dd if=$D/copy iflag=direct bs=1M
 ck "mountstats COPY" at_least COPY 1
 ck "no READ or WRITE for the copy (mountstats: READ ${r0:-?}->${r1:-?}, WRITE ${w0:-?}->${w1:-?})" \
 	eval "[ \"${r0:-x}\" = \"${r1:-y}\" ] && [ \"${w0:-x}\" = \"${w1:-y}\" ]"
+
+# cp of 256 MiB where the server cannot reflink (tmpfs): coreutils' cp
+# tries a clone (NFS4ERR_NOTSUPP), then copy_file_range: a server-side
+# COPY, run asynchronously (the server's count at its stop is checked by
+# run-vm.sh); no data as READ or WRITE.
+head -c 256M /dev/urandom > /tmp/src.256m
+ck "256 MiB source written to the tmpfs export" dd if=/tmp/src.256m of=$MNT2/big bs=1M conv=fsync status=none
+r0=$(opcount READ $MNT2); w0=$(opcount WRITE $MNT2)
+ck "cp of the 256 MiB file" cp $MNT2/big $MNT2/big.copy
+r1=$(opcount READ $MNT2); w1=$(opcount WRITE $MNT2)
+ck "mountstats COPY on the tmpfs mount" eval "[ \"\$(opcount COPY $MNT2)\" -ge 1 ]"
+ck "no READ or WRITE for the cp (mountstats: READ ${r0:-?}->${r1:-?}, WRITE ${w0:-?}->${w1:-?})" \
+	eval "[ \"${r0:-x}\" = \"${r1:-y}\" ] && [ \"${w0:-x}\" = \"${w1:-y}\" ]"
+ck "the copy's size" eq "size" "$(stat -c %s $MNT2/big.copy)" 268435456
+ck "the copy's content (O_DIRECT)" eval "[ \"\$(dd if=$MNT2/big.copy iflag=direct bs=1M 2>/dev/null | sha256sum)\" = \"\$(sha256sum < /tmp/src.256m)\" ]"
+rm -f /tmp/src.256m $MNT2/big $MNT2/big.copy
 
 # ALLOCATE, DEALLOCATE, SEEK
 ck "fallocate -l 16M" fallocate -l 16M $D/falloc
@@ -94,5 +114,9 @@ log_mount $MNT | head -14
 awk -v m=$MNT '$1 == "device" { show = ($5 == m) }
 	show && $1 ~ /^(CLONE|COPY|ALLOCATE|DEALLOCATE|SEEK|GETXATTR|SETXATTR|LISTXATTRS|REMOVEXATTR|READ|READ_PLUS|WRITE):$/' \
 	/proc/self/mountstats | sed 's/^/--- mountstats per-op: /'
+awk -v m=$MNT2 '$1 == "device" { show = ($5 == m) }
+	show && $1 ~ /^(COPY|OFFLOAD_STATUS|OFFLOAD_CANCEL|READ|READ_PLUS|WRITE|COMMIT):$/' \
+	/proc/self/mountstats | sed 's/^/--- mountstats per-op (tmpfs): /'
 ck "umount" umount $MNT
+ck "umount the tmpfs mount" umount $MNT2
 finish
