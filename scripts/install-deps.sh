@@ -3,8 +3,9 @@
 # only missing packages are installed. Debian 12 (bookworm) or later.
 set -euo pipefail
 
-build_pkgs=(build-essential cmake python3 pkg-config libcmocka-dev libsodium-dev libcap-dev)
-test_pkgs=(xfsprogs util-linux attr valgrind clang libclang-rt-dev)
+build_pkgs=(build-essential cmake python3 pkg-config libcmocka-dev libsodium-dev libcap-dev
+  libsystemd-dev)
+test_pkgs=(xfsprogs util-linux attr valgrind clang libclang-rt-dev systemd)
 vm_pkgs=(qemu-system-x86 cpio zstd kmod busybox-static)
 
 want=("${build_pkgs[@]}")

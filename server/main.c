@@ -7,13 +7,15 @@
  * signals that are read through descriptors (the lease signal; SIGINT and
  * SIGTERM through a signalfd in the event loop, never a handler), bring up
  * exports, drop the capabilities it does not need (nfs4_privileges.c),
- * bring up the NFSv4 server, the worker pool and the TCP transport, run the
- * loop, and on SIGINT/SIGTERM take everything down in reverse order so that
- * nothing is left allocated. The base directory (the @BASE@ of the embedded
+ * bring up the NFSv4 server, the worker pool and the TCP transport, tell
+ * systemd READY=1 (service_notify.c; watchdog pings and STATUS from the
+ * tick), run the loop, and on SIGINT/SIGTERM take everything down in
+ * reverse order so that nothing is left allocated. The base directory (the @BASE@ of the embedded
  * default config) is -b, else the directory above the one holding the
  * binary: build/ for build/server/daxnfsd, so scripts/run.sh serves
  * build/export.
- * Calls: conf/, rpc/, pmem/lease, server/nfs4_server, server/nfs4_privileges.
+ * Calls: conf/, rpc/, pmem/lease, server/nfs4_server,
+ * server/nfs4_privileges, server/service_notify.
  * Called by: the admin.
  */
 #include <errno.h>
@@ -36,6 +38,7 @@
 #include "rpc/xprt_tcp.h"
 #include "server/nfs4_privileges.h"
 #include "server/nfs4_server.h"
+#include "server/service_notify.h"
 
 #define DAXNFS_VERSION "0.1.0"
 
@@ -79,6 +82,8 @@ static int default_base_dir(char *out, size_t len)
 struct main_ctx {
 	struct rpc_svc *svc;
 	int sigfd;
+	struct service_notify notify;
+	char serving[160];             /* the first part of the STATUS line */
 };
 
 static void on_signal(void *ctx, int fd, uint32_t events)
@@ -101,9 +106,25 @@ static void on_lease_event(void *ctx, int fd, uint32_t events)
 		log_warn("main", "lease events: %s", strerror(-rc));
 }
 
+/* The STATUS line for systemd: what it serves, grace, clients. */
+static void status_line(const struct main_ctx *m, char *out, size_t cap)
+{
+	char state[96];
+
+	nfs4_server_status(state, sizeof(state));
+	snprintf(out, cap, "%s; %s", m->serving, state);
+}
+
 static void on_tick(void *ctx)
 {
+	struct main_ctx *m = ctx;
+	char line[sizeof(m->serving) + 100];
+
 	nfs4_server_tick();
+	if (m->notify.enabled) {
+		status_line(m, line, sizeof(line));
+		service_notify_tick(&m->notify, line);
+	}
 }
 
 static void log_start(const struct daxnfs_config *cfg, uint16_t port)
@@ -200,6 +221,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	service_notify_init(&m.notify);
 	if (mkdir(cfg.recovery_dir, 0700) < 0 && errno != EEXIST)
 		log_warn("main", "Recovery_Dir %s: %s", cfg.recovery_dir, strerror(errno));
 
@@ -230,12 +252,21 @@ int main(int argc, char **argv)
 	lfd = pmem_lease_event_fd();
 	if (lfd >= 0 && (rc = rpc_svc_add_fd(m.svc, lfd, EPOLLIN, on_lease_event, NULL)) < 0)
 		goto out;
-	rpc_svc_set_tick(m.svc, on_tick, NULL);
+	rpc_svc_set_tick(m.svc, on_tick, &m);
 	rc = rpc_tcp_listen(m.svc, cfg.bind_addr, cfg.nfs_port, cfg.max_record_size, &tcp);
 	if (rc < 0)
 		goto out;
 	log_start(&cfg, rpc_tcp_listener_port(tcp));
+	if (m.notify.enabled) {
+		char line[sizeof(m.serving) + 100];
+
+		snprintf(m.serving, sizeof(m.serving), "serving NFSv4.1/4.2 on tcp %s port %u",
+			 cfg.bind_addr, rpc_tcp_listener_port(tcp));
+		status_line(&m, line, sizeof(line));
+		service_notify_ready(&m.notify, line);
+	}
 	rc = rpc_svc_run(m.svc);
+	service_notify_stopping(&m.notify);
 	if (rc == 0)
 		status = 0;
 out:

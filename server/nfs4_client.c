@@ -34,9 +34,14 @@ struct list_node *nfs4_client_list(void)
 {
 	return &client_table;
 }
+
 static struct list_node session_table = LIST_HEAD_INIT(session_table);
 static struct nfs4_htable clients_by_id, clients_by_owner, sessions_by_id;
 static unsigned nclients;
+unsigned nfs4_client_count(void)
+{
+	return nclients;
+}
 
 /* Random bytes for ids; a failing getrandom (it cannot fail for small
  * requests once the pool is ready) is an error, never a fallback to
@@ -284,7 +289,9 @@ static bool reap_one_courtesy(const struct xdr_opaque *keep_owner)
 
 bool nfs4_client_has_state(const struct nfs4_client *clp)
 {
-	return !list_empty(&clp->stids) || !list_empty(&clp->openowners) ||
+	/* A copy's record is not state that DESTROY_CLIENTID must wait for
+	 * or a lease must keep: the client's end cancels the copy. */
+	return clp->nstids > clp->ncopy_records || !list_empty(&clp->openowners) ||
 	       !list_empty(&clp->lockowners);
 }
 

@@ -40,6 +40,7 @@
 #include "conf/log.h"
 #include "server/nfs4_attr.h"
 #include "server/nfs4_callback.h"
+#include "server/nfs4_deleg.h"
 #include "server/nfs4_file.h"
 #include "server/nfs4_ops.h"
 #include "server/nfs4_session.h"
@@ -47,6 +48,9 @@
 
 #define COPY_CHUNK (4ull << 20)
 #define PACE_SLICE_MS 50
+/* How long the server's stop waits for workers (a copy_file_range stuck in
+ * the storage): then it goes on and says so. */
+#define SHUTDOWN_WAIT_MS 60000
 
 enum nfs4_copy_phase {
 	NFS4_COPY_RUNNING = 1,
@@ -245,7 +249,8 @@ static void *copy_worker(void *arg)
 		atomic_store(&cp->copied, done);
 		if (err || got == 0)
 			break;   /* an error, or the source's end */
-		copy_pace(cp, t0, done);
+		if (done < cp->count)
+			copy_pace(cp, t0, done);
 	}
 	nfs4_state_lock();
 	copy_finish(cp, err, done);
@@ -255,21 +260,50 @@ static void *copy_worker(void *arg)
 
 /* ---- the stateid ---- */
 
-/* nfs4_stid_destroy's hook: OFFLOAD_CANCEL, the client's end, the reaper or
- * the server's end. State lock held. */
-static void copy_stid_release(struct nfs4_stid *stid)
+/* The copy stops after the chunk in hand, and no CB_OFFLOAD goes (or
+ * goes again). State lock held. */
+static void copy_stop(struct nfs4_copy *cp)
 {
-	struct nfs4_copy *cp = (struct nfs4_copy *)stid;
-
 	if (cp->phase == NFS4_COPY_RUNNING) {
 		cp->phase = NFS4_COPY_CANCELLED;
 		stats.cancelled++;
 	}
 	atomic_store(&cp->cancel, true);
 	nfs4_cb_cancel(&cp->offload);
+}
+
+void nfs4_copy_expire(struct nfs4_stid *stid)
+{
+	copy_stop((struct nfs4_copy *)stid);
+}
+
+/* nfs4_stid_destroy's hook: OFFLOAD_CANCEL, the client's end, the reaper or
+ * the server's end. State lock held. */
+static void copy_stid_release(struct nfs4_stid *stid)
+{
+	struct nfs4_copy *cp = (struct nfs4_copy *)stid;
+
+	copy_stop(cp);
+	cp->stid.client->ncopy_records--;
 	cp->stid_live = false;
 	list_del(&cp->node);
 	copy_put(cp);
+}
+
+/* Another client holds a delegation on fp that the copy conflicts with
+ * (any, when the copy writes fp; a write one, when it reads it). */
+static bool others_delegated(const struct nfs4_file *fp, const struct nfs4_client *clp,
+			     bool written)
+{
+	const struct list_node *pos;
+
+	list_for_each(pos, &fp->delegs) {
+		const struct nfs4_deleg *dp = container_of(pos, struct nfs4_deleg, file_node);
+
+		if (dp->stid.client != clp && (written || dp->type == OPEN_DELEGATE_WRITE))
+			return true;
+	}
+	return false;
 }
 
 nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, uint64_t src_off,
@@ -293,11 +327,22 @@ nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, ui
 	}
 	fsrc = nfs4_file_get(src);
 	fdst = fsrc ? nfs4_file_get(dst) : NULL;
-	stid = fdst ? nfs4_stid_new(clp, NFS4_STID_COPY, sizeof(*cp), copy_stid_release) : NULL;
-	if (!stid) {
+	if (!fdst) {
+		st = NFS4ERR_RESOURCE;
+		goto out;
+	}
+	/* The caller's recall dropped the lock: a delegation granted since
+	 * would last the whole copy. Refused from here on (fp->copies). */
+	if (others_delegated(fdst, clp, true) || others_delegated(fsrc, clp, false)) {
 		st = NFS4ERR_DELAY;
 		goto out;
 	}
+	stid = nfs4_stid_new(clp, NFS4_STID_COPY, sizeof(*cp), copy_stid_release);
+	if (!stid) {
+		st = NFS4ERR_RESOURCE;
+		goto out;
+	}
+	clp->ncopy_records++;
 	cp = (struct nfs4_copy *)stid;
 	cp->phase = NFS4_COPY_RUNNING;
 	nfs4_cb_setup(&cp->offload, &offload_ops);
@@ -326,14 +371,15 @@ nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, ui
 		pthread_attr_destroy(&attr);
 	}
 	if (rc != 0) {
-		log_warn("nfs4", "cannot start a copy worker: %s; COPY answers NFS4ERR_DELAY",
+		log_warn("nfs4", "cannot start a copy worker: %s; the COPY is done synchronously",
 			 strerror(rc));
 		clp->ncopies--;
 		running--;
 		nfs4_client_put(clp);
 		cp->refs--;   /* no worker */
+		cp->phase = NFS4_COPY_CANCELLED;   /* never ran: not counted as cancelled */
 		nfs4_stid_destroy(stid);
-		st = NFS4ERR_DELAY;
+		st = NFS4ERR_RESOURCE;
 		goto out;
 	}
 	fsrc->copies++;
@@ -371,23 +417,35 @@ void nfs4_copy_shutdown(void)
 	list_for_each_safe(pos, tmp, &copies)
 		nfs4_stid_destroy(&container_of(pos, struct nfs4_copy, node)->stid);
 	/* Each worker stops after its chunk; it needs the lock to end. */
-	while (running) {
+	for (int ms = 0; running && ms < SHUTDOWN_WAIT_MS; ms += 10) {
 		nfs4_state_unlock();
 		usleep(10000);
 		nfs4_state_lock();
 	}
+	if (running)
+		log_err("nfs4", "%u copy workers still in the storage after %d s; stopping anyway",
+			running, SHUTDOWN_WAIT_MS / 1000);
 }
 
 /* ---- OFFLOAD_STATUS, OFFLOAD_CANCEL ---- */
 
+/* The copy named by sid, whose destination must be the current handle
+ * (RFC 7862 §15.8.3, §15.9.3). */
 static nfsstat4 copy_lookup(struct nfs4_compound *c, const stateid4 *sid,
 			    struct nfs4_copy **out)
 {
 	struct nfs4_stid *stid;
+	struct nfs4_copy *cp;
 	nfsstat4 st = nfs4_stid_lookup(c, sid, NFS4_STID_COPY, false, &stid);
 
-	*out = st == NFS4_OK ? (struct nfs4_copy *)stid : NULL;
-	return st;
+	*out = NULL;
+	if (st != NFS4_OK)
+		return st;
+	cp = (struct nfs4_copy *)stid;
+	if (cp->fh_len != c->cur.len || memcmp(cp->fh, c->cur.data, cp->fh_len) != 0)
+		return NFS4ERR_BAD_STATEID;
+	*out = cp;
+	return NFS4_OK;
 }
 
 nfsstat4 nfs4_op_offload_status(struct nfs4_compound *c, void *args, void *res)

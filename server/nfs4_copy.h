@@ -27,6 +27,8 @@
 #include "pmem/backend.h"
 #include "server/nfs4_compound.h"
 
+struct nfs4_stid;
+
 struct nfs4_copy_options {
 	unsigned max_async;             /* running asynchronous copies, whole server (0: none) */
 	unsigned max_async_per_client;  /* ... of one client */
@@ -44,7 +46,9 @@ bool nfs4_copy_async_offered(void);
  * compound's client, whose current handle (dst) goes into CB_OFFLOAD. On
  * NFS4_OK *sid is the copy's stateid. NFS4ERR_OFFLOAD_NO_REQS when the
  * limits are reached (the client may ask again for a synchronous copy);
- * NFS4ERR_DELAY when the state or a thread cannot be had.
+ * NFS4ERR_DELAY when another client got a conflicting delegation since the
+ * caller's recall; NFS4ERR_RESOURCE when no record or thread can be had
+ * (the caller copies synchronously instead).
  */
 nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, uint64_t src_off,
 			       struct pmem_obj *dst, uint64_t dst_off, uint64_t count,
@@ -53,6 +57,9 @@ nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, ui
 /* A copy's errno as COPY answers it (also the synchronous one's). */
 nfsstat4 nfs4_copy_errno_status(int err);
 
+/* A courtesy client lost its state to a conflict: its copy stops (no
+ * CB_OFFLOAD). nfs4_stid_expire's hook; state lock held. */
+void nfs4_copy_expire(struct nfs4_stid *stid);
 /* Destroys copies that ended longer than a lease ago. State lock held. */
 void nfs4_copy_reap(void);
 /* Waits until every worker has stopped (after the clients and their

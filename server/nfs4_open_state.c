@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "server/nfs4_fh.h"
+#include "server/nfs4_copy.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
@@ -420,6 +421,8 @@ void nfs4_stid_expire(struct nfs4_stid *stid)
 		nfs4_lock_state_expire(stid);
 	else if (stid->type == NFS4_STID_DELEG)
 		nfs4_deleg_expire(stid);
+	else if (stid->type == NFS4_STID_COPY)
+		nfs4_copy_expire(stid);
 	stid->state = NFS4_STID_EXPIRED;
 	stid->client->nexpired_stids++;
 }

@@ -16,6 +16,7 @@
 #include "server/nfs4_server.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
@@ -160,6 +161,17 @@ void nfs4_server_tick(void)
 	nfs4_grace_tick(now);
 	nfs4_copy_reap();
 	nfs4_state_unlock();
+}
+
+void nfs4_server_status(char *buf, size_t len)
+{
+	unsigned n;
+
+	nfs4_state_lock();
+	n = nfs4_client_count();
+	nfs4_state_unlock();
+	snprintf(buf, len, "%s; %u client%s", nfs4_in_grace() ? "in grace" : "grace over", n,
+		 n == 1 ? "" : "s");
 }
 
 void nfs4_server_shutdown(void)

@@ -7,6 +7,8 @@
 #ifndef DAXNFS_SERVER_NFS4_SERVER_H
 #define DAXNFS_SERVER_NFS4_SERVER_H
 
+#include <stddef.h>
+
 #include "conf/conf.h"
 
 /* Opens every EXPORT of cfg through the backend and builds the pseudo fs.
@@ -19,6 +21,8 @@ void nfs4_exports_shutdown(void);
 int nfs4_server_init(const struct daxnfs_config *cfg);
 /* Called about once a second: expires clients, ends grace, retries callbacks. */
 void nfs4_server_tick(void);
+/* One line for the service manager: grace, clients (takes the state lock). */
+void nfs4_server_status(char *buf, size_t len);
 void nfs4_server_shutdown(void);
 
 #endif

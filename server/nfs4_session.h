@@ -152,6 +152,8 @@ struct nfs4_client *nfs4_client_new(const struct xdr_opaque *owner, const verifi
 /* Finds the confirmed (confirmed = true) or unconfirmed record of owner. */
 struct nfs4_client *nfs4_client_find_owner(const struct xdr_opaque *owner, bool confirmed);
 struct nfs4_client *nfs4_client_find_id(clientid4 id);
+/* How many client records there are (confirmed or not). State lock held. */
+unsigned nfs4_client_count(void);
 void nfs4_client_get(struct nfs4_client *clp);
 void nfs4_client_put(struct nfs4_client *clp);
 /* Releases clp's state and sessions and unhashes it (keeps its stable record

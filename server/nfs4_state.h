@@ -70,6 +70,7 @@ struct nfs4_client {
 	unsigned nsessions, nowners, nstids;
 	unsigned ndelegs;              /* delegations on files (nfs4_deleg.c) */
 	unsigned ncopies;              /* asynchronous copies running (nfs4_copy.c) */
+	unsigned ncopy_records;        /* its stateids that are copies' (no locking state) */
 	struct nfs4_recall_any *recall_any;   /* a CB_RECALL_ANY in the engine, or NULL */
 	int64_t recall_any_ms;         /* when the last one was sent (monotonic ms) */
 	int refs;

@@ -195,6 +195,8 @@ nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, void *res)
 			r->u.cr_requirements.cr_synchronous = true;
 			return st;
 		}
+		if (st == NFS4ERR_RESOURCE)
+			goto synchronous;   /* no record or thread now: at once, shortened */
 		if (st != NFS4_OK)
 			return st;
 		ok->cr_response.wr_callback_id.len = 1;
@@ -205,6 +207,7 @@ nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, void *res)
 		ok->cr_requirements.cr_synchronous = false;
 		return NFS4_OK;
 	}
+synchronous:
 	if (count > COPY_SYNC_MAX)
 		count = COPY_SYNC_MAX;
 	err = count ? src->ops->copy(src, a->ca_src_offset, dst, a->ca_dst_offset, count, &copied)
