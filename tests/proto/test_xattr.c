@@ -3,7 +3,8 @@
  * SETXATTR, LISTXATTRS, REMOVEXATTR, ACCESS4_XA*, xattr_support) of a real
  * daxnfsd over real sockets, on the test export's filesystem and, where a
  * FAT image can be made and mounted (mkfs.vfat, the vfat module), on one
- * without them:
+ * without them (a host without vfat skips that case; vm.pmem runs this test
+ * in its guest, which has vfat):
  *  - set with CREATE / REPLACE / EITHER, get, list with cookies and
  *    maxcount, remove; the attributes are the file's "user." ones on the
  *    server (set there, seen by the client and the other way round);

@@ -55,7 +55,7 @@ case "$kseries" in ''|[0-9]*.[0-9]*) ;; *) die "--kernel wants a major.minor ser
 # versioned dependency changes with every security update.
 guest_pkgs=(rdma-core ibverbs-providers rdmacm-utils perftest ibverbs-utils iproute2
   nfs-common nfs-kernel-server xfsprogs ndctl dash coreutils util-linux mount
-  busybox-static findutils procps kmod grep sed tar diffutils gawk attr)
+  busybox-static findutils procps kmod grep sed tar diffutils gawk attr dosfstools)
 
 # Kernel modules the scenarios load; modprobe adds their dependencies. Some
 # are only request_module()d at run time (crypto drivers, pNFS layout drivers),
@@ -65,7 +65,7 @@ modules=(virtio_pci virtio_net virtio_blk 9p 9pnet_virtio
   nfs nfsv4 nfsv3 nfsd nfs_layout_nfsv41_files nfs_layout_flexfiles blocklayoutdriver
   xfs crc32c_generic crc32c_intel crc32_pclmul libcrc32c
   nd_pmem nd_btt nfit dax_pmem device_dax libnvdimm dax
-  loop ext4 overlay)
+  loop ext4 overlay vfat nls_cp437 nls_ascii)
 # In a backports kernel (7.3) CRC32/CRC32C are library code built into the
 # kernel: these modules do not exist there, neither as modules nor listed as
 # built in. The host's 6.1 has them all (rdma_rxe needs crc32_generic there).

@@ -2,7 +2,7 @@
 # tests/vm/run-vm.sh: runs one VM test bed scenario and turns it into an exit code.
 #
 # Usage: run-vm.sh --build DIR [--daxnfsd PATH] [--vmtool PATH] [--daxtest PATH]
-#                  [--recall-bench PATH] [--timeout SECS] [--kernel SERIES]
+#                  [--recall-bench PATH] [--xattrtest PATH] [--timeout SECS] [--kernel SERIES]
 #                  [--nfsv4 'KEY = V; ...'] SCENARIO
 #   SCENARIO  rxe      soft-RoCE smoke: rxe0 up, rping, ibv_rc_pingpong (no daxnfsd)
 #             tcp41    kernel client, vers=4.1 over TCP, daxnfsd on the host
@@ -48,13 +48,14 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-build= daxnfsd= vmtool= daxtest= recallbench= tmo=600 kernel= nfsv4_extra=
+build= daxnfsd= vmtool= daxtest= recallbench= xattrtest= tmo=600 kernel= nfsv4_extra=
 while [ $# -gt 1 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
     --daxnfsd) daxnfsd=$2; shift 2 ;;
     --vmtool) vmtool=$2; shift 2 ;;
     --daxtest) daxtest=$2; shift 2 ;;   # tests/unit/test_pmem_dax, run by guest/pmem.sh
+    --xattrtest) xattrtest=$2; shift 2 ;;   # tests/proto/test_xattr, run by guest/pmem.sh
     --recall-bench) recallbench=$2; shift 2 ;;   # tests/bench/recall_bench, run by guest/recallbench.sh
     --timeout) tmo=$2; shift 2 ;;
     --kernel) kernel=$2; shift 2 ;;     # 6.1 (the host's own), 7.3 (trixie-backports)
@@ -137,6 +138,7 @@ bins=()
 [ -n "$daxnfsd" ] && bins+=("$daxnfsd")
 [ -n "$vmtool" ] && bins+=("$vmtool")
 [ -n "$daxtest" ] && bins+=("$daxtest")
+[ -n "$xattrtest" ] && bins+=("$xattrtest")
 [ -n "$recallbench" ] && bins+=("$recallbench")
 
 # --- Image (one builder at a time: ctest may run scenarios in parallel). ---
@@ -156,6 +158,7 @@ cp "$here"/guest/*.sh "$share/guest/"
 [ -n "$daxnfsd" ] && cp "$daxnfsd" "$share/bin/daxnfsd"
 [ -n "$vmtool" ] && cp "$vmtool" "$share/bin/vmtool"
 [ -n "$daxtest" ] && cp "$daxtest" "$share/bin/test_pmem_dax"
+[ -n "$xattrtest" ] && cp "$xattrtest" "$share/bin/proto_test_xattr"
 [ -n "$recallbench" ] && cp "$recallbench" "$share/bin/recall_bench"
 case "$scenario" in tcp41) vers=4.1 ;; tcp42) vers=4.2 ;; *) vers=4.1 ;; esac
 # The 1,000-file tree costs ~65 s per scenario under TCG (~150 s on a loaded

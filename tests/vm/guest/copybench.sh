@@ -70,17 +70,8 @@ must "modprobe nfsv4" modprobe nfsv4
 must "modprobe loop xfs" eval "modprobe loop && modprobe xfs"
 must "XFS for knfsd" make_xfs knfsd
 must "XFS for daxnfsd" make_xfs dax
-mkdir -p /proc/fs/nfsd /var/lib/nfs/v4recovery /mnt/knfsd /mnt/dax
-must "mount nfsd fs" mount -t nfsd nfsd /proc/fs/nfsd
-echo '/srv/knfsd/export *(rw,no_root_squash,fsid=0,insecure,no_subtree_check)' > /etc/exports
-touch /var/lib/nfs/etab /var/lib/nfs/rmtab
-must "exportfs" exportfs -ra
-echo 15 > /proc/fs/nfsd/nfsv4leasetime
-echo 15 > /proc/fs/nfsd/nfsv4gracetime
-must "rpc.nfsd" rpc.nfsd -N 3 -V 4.1 -V 4.2 4
-rpcbind -w 2>/dev/null
-must "rpc.mountd" rpc.mountd -N 2 -N 3
-must "knfsd listens on 127.0.0.1:2049" wait_listen 2049 30
+mkdir -p /mnt/knfsd /mnt/dax
+start_knfsd /srv/knfsd/export
 
 cat > /tmp/daxnfsd.conf <<CONF
 NFS_CORE_PARAM { Bind_Addr = 127.0.0.1; NFS_Port = 20490; Threads = 8; }

@@ -130,3 +130,24 @@ wait_file() {
 	while [ ! -f "$1" ] && [ $_wf_i -lt $(($2 * 5)) ]; do sleep 0.2; _wf_i=$((_wf_i + 1)); done
 	[ -f "$1" ] || { echo "no $1 after $2 s"; return 1; }
 }
+
+# start_knfsd DIR: the guest kernel's own nfsd exporting DIR as the NFSv4
+# root (vers 4.1 and 4.2, lease and grace 15 s), rpc.mountd beside it, up on
+# 127.0.0.1:2049 (benchmark scenarios; checks through must).
+start_knfsd() {
+	mkdir -p /proc/fs/nfsd /var/lib/nfs/v4recovery
+	must "mount nfsd fs" mount -t nfsd nfsd /proc/fs/nfsd
+	echo "$1 *(rw,no_root_squash,fsid=0,insecure,no_subtree_check)" > /etc/exports
+	touch /var/lib/nfs/etab /var/lib/nfs/rmtab
+	must "exportfs" exportfs -ra
+	# knfsd grants no delegation during its grace period: a short one.
+	echo 15 > /proc/fs/nfsd/nfsv4leasetime
+	echo 15 > /proc/fs/nfsd/nfsv4gracetime
+	must "rpc.nfsd" rpc.nfsd -N 3 -V 4.1 -V 4.2 4
+	# knfsd maps a caller's address to the export's client through
+	# rpc.mountd (the auth.unix.ip cache); without it a new client's first
+	# call waits for an upcall nobody answers.
+	rpcbind -w 2>/dev/null
+	must "rpc.mountd" rpc.mountd -N 2 -N 3
+	must "knfsd listens on 127.0.0.1:2049" wait_listen 2049 30
+}

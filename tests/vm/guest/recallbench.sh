@@ -10,25 +10,11 @@
 must "recall_bench is in the share" test -x /host/bin/recall_bench
 
 must "modprobe nfsd" modprobe nfsd
-mkdir -p /srv/knfsd /srv/dax/export /srv/dax/state /proc/fs/nfsd /var/lib/nfs/v4recovery
+mkdir -p /srv/knfsd /srv/dax/export /srv/dax/state
 mount -t tmpfs -o size=256M tmpfs /srv/knfsd
 mount -t tmpfs -o size=256M tmpfs /srv/dax
 mkdir -p /srv/dax/export /srv/dax/state
-must "mount nfsd fs" mount -t nfsd nfsd /proc/fs/nfsd
-echo '/srv/knfsd *(rw,no_root_squash,fsid=0,insecure,no_subtree_check)' > /etc/exports
-touch /var/lib/nfs/etab /var/lib/nfs/rmtab
-must "exportfs" exportfs -ra
-# knfsd grants no delegation during its grace period: a short one, waited out.
-echo 15 > /proc/fs/nfsd/nfsv4leasetime
-echo 15 > /proc/fs/nfsd/nfsv4gracetime
-must "rpc.nfsd" rpc.nfsd -N 3 -V 4.1 -V 4.2 4
-# knfsd maps a caller's address to the export's client through rpc.mountd
-# (the auth.unix.ip cache); without it a new client's first call waits for
-# an upcall nobody answers (the kernel client retries until it goes
-# through; recall_bench gives up).
-rpcbind -w 2>/dev/null
-must "rpc.mountd" rpc.mountd -N 2 -N 3
-must "knfsd listens on 127.0.0.1:2049" wait_listen 2049 30
+start_knfsd /srv/knfsd
 sleep 35   # the grace period ends at the laundromat run after it (lease time)
 echo "--- knfsd: $(uname -r)"
 NFS4_CL_DUMP=1 /host/bin/recall_bench 127.0.0.1 2049 $RECALL_BENCH_ARGS > /host/out/recall-knfsd.md 2>&1
