@@ -104,6 +104,21 @@ finish() {
 	exit 1
 }
 
+# run_cmocka TAG N CMD...: a cmocka test program run in the guest, its output
+# logged with TAG; passes only with exit 0, N tests passed and none skipped
+# (a test that skips itself here would hide the case the guest is for).
+run_cmocka() {
+	_rc_tag=$1 _rc_n=$2
+	shift 2
+	_rc_out=$("$@" 2>&1)
+	_rc_rc=$?
+	echo "$_rc_out" | sed "s/^/  $_rc_tag: /"
+	[ $_rc_rc -eq 0 ] || { echo "$_rc_tag rc=$_rc_rc"; return 1; }
+	echo "$_rc_out" | grep -q -E 'SKIPPED|SKIP' && { echo "$_rc_tag skipped a test"; return 1; }
+	echo "$_rc_out" | grep -q "PASSED.*$_rc_n test" ||
+		{ echo "$_rc_tag did not report $_rc_n passed tests"; return 1; }
+}
+
 # Mount stats of mount point $1: the /proc/mounts line and the mountstats block.
 log_mount() {
 	echo "--- /proc/mounts: $(grep " $1 " /proc/mounts)"

@@ -39,21 +39,13 @@ rm -f /pmem/export/.daxprobe
 # DAX file; here that is a failure.
 dax_unit() {
 	mkdir -p /pmem/unit
-	out=$(DAXNFS_DAX_DIR=/pmem/unit ASAN_OPTIONS=detect_leaks=1 test_pmem_dax 2>&1)
-	rc=$?
-	echo "$out" | sed 's/^/  test_pmem_dax: /'
+	run_cmocka test_pmem_dax 2 env DAXNFS_DAX_DIR=/pmem/unit ASAN_OPTIONS=detect_leaks=1 test_pmem_dax
+	_du_rc=$?
 	rmdir /pmem/unit 2>/dev/null
-	[ $rc -eq 0 ] || { echo "test_pmem_dax rc=$rc"; return 1; }
-	echo "$out" | grep -q -E 'SKIPPED|SKIP' && { echo "test_pmem_dax skipped a test on a DAX mount"; return 1; }
-	echo "$out" | grep -q 'PASSED.*2 test' || { echo "test_pmem_dax did not report 2 passed tests"; return 1; }
+	return $_du_rc
 }
 if [ -x /host/bin/test_pmem_dax ]; then
-	echo "RUN: pmem backend DAX unit test on /pmem"
-	dax_unit > /tmp/daxunit.out 2>&1
-	durc=$?
-	cat /tmp/daxunit.out
-	if [ $durc -eq 0 ]; then echo "ok: pmem backend DAX unit test on /pmem"
-	else ck "pmem backend DAX unit test on /pmem" eval "tail -1 /tmp/daxunit.out; false"; fi
+	ckv "pmem backend DAX unit test on /pmem" dax_unit
 else
 	echo "NOTE: no test_pmem_dax in the share (not built): the backend's DAX unit test is not run"
 fi
@@ -78,21 +70,13 @@ xattr_proto() {
 	modprobe loop && modprobe vfat && modprobe nls_cp437 && modprobe nls_ascii || return 1
 	mkdir -p /xt && mount -t tmpfs -o size=400m tmpfs /xt && truncate -s 320M /xt/img &&
 		mkfs.xfs -q /xt/img && mkdir -p /xt/fs && mount -o loop /xt/img /xt/fs || return 1
-	out=$(DAXNFSD=/host/bin/daxnfsd DAXNFS_TEST_TMP=/xt/fs proto_test_xattr 2>&1)
-	rc=$?
-	echo "$out" | sed 's/^/  test_xattr: /'
+	run_cmocka test_xattr 3 env DAXNFSD=/host/bin/daxnfsd DAXNFS_TEST_TMP=/xt/fs proto_test_xattr
+	_xp_rc=$?
 	umount /xt/fs; umount /xt
-	[ $rc -eq 0 ] || { echo "proto_test_xattr rc=$rc"; return 1; }
-	echo "$out" | grep -q -E 'SKIPPED|SKIP' && { echo "proto_test_xattr skipped a test"; return 1; }
-	echo "$out" | grep -q 'PASSED.*3 test' || { echo "proto_test_xattr did not report 3 passed tests"; return 1; }
+	return $_xp_rc
 }
 if [ -x /host/bin/proto_test_xattr ]; then
-	echo "RUN: extended-attribute protocol test (FAT export included)"
-	xattr_proto > /tmp/xattr.out 2>&1
-	xrc=$?
-	cat /tmp/xattr.out
-	if [ $xrc -eq 0 ]; then echo "ok: extended-attribute protocol test (FAT export included)"
-	else ck "extended-attribute protocol test (FAT export included)" eval "tail -1 /tmp/xattr.out; false"; fi
+	ckv "extended-attribute protocol test (FAT export included)" xattr_proto
 else
 	echo "NOTE: no proto_test_xattr in the share (not built): the FAT export case is not run"
 fi
