@@ -117,15 +117,26 @@ static void conn_bind(struct nfs4_session *s, const struct rpc_xprt *x)
 }
 
 /* CREATE_SESSION and BIND_CONN_TO_SESSION: connection x joins s's fore
- * channel and, with back, its backchannel too, whose path is then probed. */
-static void conn_attach(struct nfs4_session *s, struct rpc_xprt *x, bool back)
+ * channel and, with back, its backchannel too, whose path is then probed.
+ * After CREATE_SESSION the probe waits for the session's first SEQUENCE
+ * (probe_now false): until the client has read the CREATE_SESSION reply it
+ * does not know the session id, and the Linux client answers a CB_SEQUENCE
+ * that races ahead of it with NFS4ERR_BADSESSION (a 6.1 guest did, in CI),
+ * which would report a sound back channel down. A SEQUENCE proves the
+ * client holds the session; BIND_CONN_TO_SESSION names it, so it probes at
+ * once. Nothing needs the path before that SEQUENCE: every callback is for
+ * state granted inside one. */
+static void conn_attach(struct nfs4_session *s, struct rpc_xprt *x, bool back,
+			bool probe_now)
 {
 	conn_bind(s, x);
 	nfs4_client_renew(s->client);
 	if (back) {
 		s->flags |= CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
 		nfs4_session_bind_back(s, x);
-		nfs4_cb_probe(s);
+		s->cb_probe_at_sequence = !probe_now;
+		if (probe_now)
+			nfs4_cb_probe(s);
 	}
 }
 
@@ -475,7 +486,7 @@ nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, void *res)
 	if (st != NFS4_OK)
 		goto out;
 	clp->create_session_seq++;
-	conn_attach(s, c->req->xprt, s->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+	conn_attach(s, c->req->xprt, s->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN, false);
 	cs_fill(s, a->csa_sequence, &r->u.csr_resok4);
 out:
 	nfs4_state_unlock();
@@ -565,6 +576,10 @@ nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, void *args, void *res)
 	c->cachethis = a->sa_cachethis;
 	c->resp_limit = s->fore.ca_maxresponsesize;
 	nfs4_client_renew(s->client);
+	if (s->cb_probe_at_sequence) {
+		s->cb_probe_at_sequence = false;
+		nfs4_cb_probe(s);
+	}
 	memcpy(ok->sr_sessionid, s->id, sizeof(sessionid4));
 	ok->sr_sequenceid = a->sa_sequenceid;
 	ok->sr_slotid = a->sa_slotid;
@@ -621,7 +636,7 @@ nfsstat4 nfs4_op_bind_conn_to_session(struct nfs4_compound *c, void *args, void 
 	}
 	memcpy(ok->bctsr_sessid, s->id, sizeof(sessionid4));
 	ok->bctsr_use_conn_in_rdma_mode = false;
-	conn_attach(s, c->req->xprt, back);
+	conn_attach(s, c->req->xprt, back, true);
 put:
 	nfs4_session_put(s);
 out:

@@ -76,8 +76,9 @@ uint64_t nfs4_hash_bytes(const void *p, size_t n);
 /*
  * The back channel path of a session (RFC 8881 §2.10.3.1, §18.46.3):
  *   NONE    no connection bound for the back channel
- *   PROBING a probe is queued or running (cb_path_down says whether the
- *           path failed before it: a re-probe keeps CB_PATH_DOWN raised)
+ *   PROBING a probe is queued or running, or waits for the session's first
+ *           SEQUENCE (cb_probe_at_sequence); cb_path_down says whether the
+ *           path failed before it: a re-probe keeps CB_PATH_DOWN raised
  *   UP      the last probe or callback got a CB_SEQUENCE answer
  *   DOWN    the last probe or callback failed; the next probe waits for
  *           cb_next_probe_ms (back-off), whatever the client asks
@@ -113,6 +114,8 @@ struct nfs4_session {
 	struct nfs4_cb probe;             /* the probe of this back channel (nfs4_callback.c) */
 	bool cb_path_down;                /* raised at a failure, cleared by a good probe */
 	bool cb_probe_queued;             /* one probe at a time per session */
+	bool cb_probe_at_sequence;        /* CREATE_SESSION bound the back channel:
+					   * the first SEQUENCE probes it */
 	int64_t cb_next_probe_ms;         /* back-off: no probe before (monotonic ms) */
 	uint32_t cb_backoff_ms;
 	unsigned cb_probes;               /* probes sent since the path was last up */

@@ -142,8 +142,11 @@ static inline struct nfs4_cl *client_cb_minor(const char *owner, struct recall_l
 	log->answer = NFS4_OK;
 	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
 	assert_int_equal(nfs4_cl_create_session(cl, true), NFS4_OK);
-	/* The path is up once the server has the probe's answer: after the
-	 * client answered CB_SEQUENCE, a few round trips give it the time. */
+	/* The session's first SEQUENCE starts the probe (RECLAIM_COMPLETE,
+	 * as the Linux client sends it). The path is up once the server has
+	 * the probe's answer: after the client answered CB_SEQUENCE, a few
+	 * round trips give it the time. */
+	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
 	for (int ms = 0; cl->cb_sequence_count == 0 && ms < 10000; ms += 100)
 		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
 	assert_int_equal(cl->cb_sequence_count, 1);
@@ -152,7 +155,6 @@ static inline struct nfs4_cl *client_cb_minor(const char *owner, struct recall_l
 		assert_int_equal(nfs4_cl_sequence(cl), NFS4_OK);
 	}
 	assert_int_equal(cl->last_status_flags & PATH_DOWN, 0);
-	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
 	return cl;
 }
 

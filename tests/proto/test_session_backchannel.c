@@ -74,12 +74,19 @@ static uint32_t wait_flags(struct nfs4_cl *cl, uint32_t mask, uint32_t want, int
 	}
 }
 
+/* The probe waits for the session's first SEQUENCE: until the client has
+ * read the CREATE_SESSION reply it cannot know the session a CB_SEQUENCE
+ * names (Linux answers NFS4ERR_BADSESSION then). After it, the probe comes
+ * and the path is up. */
 static void test_probe_answered_path_up(void **state)
 {
 	struct nfs4_cl *cl = session_cb("cb-answer", NFS4_CL_CB_ANSWER);
 	uint32_t flags;
 
 	(void)state;
+	assert_true(nfs4_cl_poll(cl, 1000, false) >= 0);
+	assert_int_equal(cl->cb_null_count + cl->cb_compound_count, 0);
+	assert_int_equal(nfs4_cl_sequence(cl), NFS4_OK);
 	wait_probe(cl, 10000);
 	assert_true(cl->cb_null_count >= 1);
 	assert_int_equal(cl->cb_sequence_count, 1);
@@ -203,6 +210,7 @@ static void test_delay_then_same_seqid_path_up(void **state)
 	cl->cb_seq_script[0] = NFS4ERR_DELAY;
 	cl->cb_seq_script_len = 1;
 	assert_int_equal(nfs4_cl_create_session(cl, true), NFS4_OK);
+	assert_int_equal(nfs4_cl_sequence(cl), NFS4_OK);   /* the probe's trigger */
 	wait_seqs(cl, 2, 10000);
 	assert_int_equal(cl->cb_nseqs, 2);
 	assert_int_equal(cl->cb_seqs[0], 1);
@@ -269,6 +277,8 @@ static void test_each_session_own_minor_version(void **state)
 	(void)state;
 	assert_int_equal(nfs4_cl_create_session(a, true), NFS4_OK);
 	assert_int_equal(nfs4_cl_create_session(b, true), NFS4_OK);
+	assert_int_equal(nfs4_cl_sequence(a), NFS4_OK);   /* the probes' trigger */
+	assert_int_equal(nfs4_cl_sequence(b), NFS4_OK);
 	wait_probe(a, 10000);
 	wait_probe(b, 10000);
 	assert_int_equal(a->cb_last_minorversion, 2);
