@@ -103,6 +103,11 @@ static const struct key_desc log_keys[] = {
 	{ "Destination", KT_DEST, CFG(log_destination), 0, 0, false },
 	{ NULL, 0, 0, 0, 0, 0, false },
 };
+static const struct key_desc metrics_keys[] = {
+	{ "Metrics_Addr", KT_ADDR, CFG(metrics_addr), 0, 0, false },
+	{ "Metrics_Port", KT_UINT, CFG(metrics_port), 0, 65535, false },
+	{ NULL, 0, 0, 0, 0, 0, false },
+};
 static const struct key_desc export_keys[] = {
 	{ "Export_Id", KT_UINT, EXP(export_id), 1, 65535, true },
 	{ "Path", KT_ABSPATH, EXP(path), 0, 0, true },
@@ -124,6 +129,7 @@ static const struct block_desc blocks[] = {
 	{ "NFS_CORE_PARAM", core_keys, false },
 	{ "NFSV4", nfsv4_keys, false },
 	{ "LOG", log_keys, false },
+	{ "METRICS", metrics_keys, false },
 	{ "EXPORT", export_keys, true },
 };
 #define N_BLOCKS (sizeof(blocks) / sizeof(blocks[0]))
@@ -497,6 +503,8 @@ static void set_defaults(struct daxnfs_config *cfg)
 	cfg->state.max_stateids_per_client = 65536;
 	cfg->state.max_delegations = 100000;
 	cfg->max_async_copies = 16;
+	strcpy(cfg->metrics_addr, "127.0.0.1");
+	cfg->metrics_port = 9740;
 	cfg->max_async_copies_per_client = 4;
 	strcpy(cfg->domain, "localdomain");
 	strcpy(cfg->log_level, "info");
@@ -563,7 +571,7 @@ static int parse_text(struct parser *ps, struct daxnfs_config *cfg)
 				break;
 		if (i == N_BLOCKS)
 			return fail(ps, bline, "block", name,
-				    "unknown (expected NFS_CORE_PARAM, NFSV4, LOG or EXPORT)");
+				    "unknown (expected NFS_CORE_PARAM, NFSV4, LOG, METRICS or EXPORT)");
 		b = &blocks[i];
 		if (have[i] && !b->is_export)
 			return fail(ps, bline, "block", b->name, "given twice");
@@ -572,6 +580,8 @@ static int parse_text(struct parser *ps, struct daxnfs_config *cfg)
 			ps->core_line = bline;
 		if (i == 1)
 			ps->nfsv4_line = bline;
+		if (strcmp(b->name, "METRICS") == 0)
+			cfg->metrics_on = true;   /* the block alone turns them on */
 		rc = next_token(ps);
 		if (rc < 0)
 			return rc;

@@ -80,6 +80,10 @@ struct daxnfs_config {
 	uint32_t max_async_copies;    /* asynchronous COPYs running at once (0: none) */
 	uint32_t max_async_copies_per_client;
 	uint32_t async_copy_max_rate; /* MiB/s of one asynchronous copy, 0 = unlimited */
+	/* METRICS (off unless the block is given) */
+	bool metrics_on;
+	char metrics_addr[64];        /* default 127.0.0.1 */
+	uint16_t metrics_port;        /* default 9740; 0: any free port (logged) */
 	/* LOG */
 	char log_level[16];
 	char log_destination[16];

@@ -445,6 +445,27 @@ unsigned rpc_tcp_listener_nconns(struct rpc_tcp_listener *l)
 	return n;
 }
 
+static uint64_t events_total(const struct tcp_guard *g, enum tcp_event e)
+{
+	return atomic_load_explicit(&g->events_total[e], memory_order_relaxed);
+}
+
+void rpc_tcp_listener_stats(struct rpc_tcp_listener *l, struct rpc_tcp_stats *out)
+{
+	const struct tcp_guard *g = &l->g;
+
+	out->connections = rpc_tcp_listener_nconns(l);
+	out->partial_record_bytes = atomic_load_explicit(&g->partial_bytes_seen,
+							 memory_order_relaxed);
+	out->refused = events_total(g, TCP_EV_REFUSED);
+	out->accept_failed = events_total(g, TCP_EV_ACCEPT_FAILED);
+	out->record_timeouts = events_total(g, TCP_EV_RECORD_TIMEOUT);
+	out->idle_unbound = events_total(g, TCP_EV_IDLE);
+	out->partial_budget = events_total(g, TCP_EV_BUDGET);
+	out->oversize = events_total(g, TCP_EV_OVERSIZE);
+	out->no_memory = events_total(g, TCP_EV_NOMEM);
+}
+
 void rpc_tcp_listener_close(struct rpc_tcp_listener *l)
 {
 	struct tcp_conn *c;

@@ -32,6 +32,19 @@ int rpc_tcp_listen(struct rpc_svc *s, const char *addr, uint16_t port, uint32_t 
 uint16_t rpc_tcp_listener_port(const struct rpc_tcp_listener *l);
 /* Number of connections currently open (for logs and tests). */
 unsigned rpc_tcp_listener_nconns(struct rpc_tcp_listener *l);
+/* What the guard saw since the start, for the metrics; any thread. */
+struct rpc_tcp_stats {
+	unsigned connections;
+	uint64_t partial_record_bytes;     /* held by unfinished records now */
+	uint64_t refused;                  /* past Max_Connections */
+	uint64_t accept_failed;            /* out of descriptors or memory */
+	uint64_t record_timeouts;          /* closed: a record unfinished for Record_Timeout */
+	uint64_t idle_unbound;             /* closed: no session, idle for Idle_Unbound_Timeout */
+	uint64_t partial_budget;           /* closed for Max_Partial_Record_Bytes */
+	uint64_t oversize;                 /* closed: a record past Max_Record_Size */
+	uint64_t no_memory;                /* closed: no memory for a record */
+};
+void rpc_tcp_listener_stats(struct rpc_tcp_listener *l, struct rpc_tcp_stats *out);
 /* Stops accepting, closes every connection (their on_close hooks run) and
  * frees the listener. Connections still referenced by requests are freed
  * when those finish. Call from the loop thread or after the loop stopped. */

@@ -107,6 +107,10 @@ static void count_events(struct tcp_guard *g, enum tcp_event e, uint64_t n, int6
 {
 	uint64_t due = rpc_ratelog_count(&g->logs[e], n, now);
 
+	atomic_store_explicit(&g->events_total[e],
+			      atomic_load_explicit(&g->events_total[e], memory_order_relaxed) + n,
+			      memory_order_relaxed);
+
 	if (due)
 		report(g, e, due);
 }
@@ -198,6 +202,7 @@ void rpc_tcp_guard_conn_closing(struct tcp_conn *c)
 
 	/* the caller frees the record buffer right after this */
 	g->partial_bytes -= c->held;
+	atomic_store_explicit(&g->partial_bytes_seen, g->partial_bytes, memory_order_relaxed);
 	g->released_bytes += c->held;
 	c->held = 0;
 	c->rec_started_ms = 0;
@@ -244,6 +249,7 @@ bool rpc_tcp_guard_after_feed(struct tcp_conn *c, uint64_t records_before)
 	else if (c->rec_started_ms == 0 || c->rb.records != records_before)
 		c->rec_started_ms = now;
 	g->partial_bytes = g->partial_bytes - c->held + held;
+	atomic_store_explicit(&g->partial_bytes_seen, g->partial_bytes, memory_order_relaxed);
 	c->held = held;
 	if (g->partial_bytes <= g->max_partial_bytes)
 		return true;

@@ -8,6 +8,7 @@
 #define DAXNFS_RPC_XPRT_TCP_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +62,10 @@ struct tcp_guard {
 	int64_t accept_resume_ms;
 	int accept_errno;                /* the last error that paused it */
 	uint64_t partial_bytes;          /* held by all unfinished records */
+	/* Copies for readers on other threads (rpc_tcp_listener_stats), kept
+	 * with relaxed atomic stores by the loop thread. */
+	_Atomic uint64_t partial_bytes_seen;
+	_Atomic uint64_t events_total[TCP_EV_COUNT];
 	uint64_t released_bytes;         /* of those freed since the last heap trim */
 	struct rpc_ratelog logs[TCP_EV_COUNT];
 };

@@ -14,6 +14,12 @@
 # the MAC costs, e.g.
 #   scripts/bench.sh --fs tmpfs --servers "daxnfsd daxnfsd-nomac" --rounds 7 -- -w getattr -r 1
 #
+# Server "daxnfsd-metrics" is daxnfsd with its METRICS endpoint on and
+# scraped once a second during the run (a harsher rate than Prometheus'
+# usual 15 s; DAXNFS_BENCH_SCRAPE_SECS sets another interval, 0 none): the
+# cost of the metrics, e.g.
+#   scripts/bench.sh --fs tmpfs --servers "daxnfsd daxnfsd-metrics" --rounds 5 -- -w getattr -r 1
+#
 # usage: scripts/bench.sh [--fs tmpfs|xfs|both] [--servers "daxnfsd ganesha"]
 #                         [--wait-quiet] [--perf] [--rounds N] [--out DIR] [-- nfs_bench options]
 #   --wait-quiet  wait until no qemu-system process runs before each server run
@@ -127,7 +133,7 @@ umount_fs() {
 	loopimg=""
 }
 
-start_daxnfsd() {   # port
+start_daxnfsd() {   # port [extra config block]
 	mkdir -p "$scratch/state"
 	rm -rf "$scratch/state"/*
 	cat >"$scratch/daxnfsd.conf" <<EOF
@@ -135,9 +141,30 @@ NFS_CORE_PARAM { Bind_Addr = 127.0.0.1; NFS_Port = $1; Threads = 8; Max_Record_S
 NFSV4 { Lease_Lifetime = 90; Grace_Period = 90; Recovery_Dir = "$scratch/state"; }
 LOG { Level = warn; Destination = stderr; }
 EXPORT { Export_Id = 1; Path = "$scratch/exp"; Pseudo = /; Access_Type = RW; Squash = none; }
+${2:-}
 EOF
 	"$daxnfsd" -f "$scratch/daxnfsd.conf" >"$out/daxnfsd-$fs.log" 2>&1 &
 	server_pid=$!
+}
+
+# daxnfsd with metrics on, and a scraper that reads them every second for
+# as long as the daemon runs (each scrape's answer is counted).
+start_daxnfsd-metrics() {   # port
+	local mport pid
+	mport=$(free_port)
+	start_daxnfsd "$1" "METRICS { Metrics_Addr = 127.0.0.1; Metrics_Port = $mport; }"
+	pid=$server_pid
+	[ "${DAXNFS_BENCH_SCRAPE_SECS:-1}" = 0 ] && return 0
+	( ok=0; bad=0
+	  while kill -0 "$pid" 2>/dev/null; do
+		sleep "${DAXNFS_BENCH_SCRAPE_SECS:-1}"
+		if curl -sf -o /dev/null "http://127.0.0.1:$mport/metrics"; then
+			ok=$((ok + 1))
+		elif kill -0 "$pid" 2>/dev/null; then   # not the daemon's own stop
+			bad=$((bad + 1))
+		fi
+	  done
+	  echo "scrapes: $ok answered, $bad failed" >>"$out/daxnfsd-metrics-scrapes-$fs.txt" ) &
 }
 
 start_daxnfsd-nomac() {   # port
@@ -233,3 +260,7 @@ for fs in $fs_list; do
 		echo "$line"
 	done
 done
+for f in "$out"/daxnfsd-metrics-scrapes-*.txt; do
+	[ -e "$f" ] && echo "daxnfsd-metrics on $(basename "$f" .txt | sed 's/daxnfsd-metrics-scrapes-//'): $(awk '{a += $2; b += $4} END {print a " scrapes answered, " b " failed"}' "$f")"
+done
+exit 0

@@ -7,7 +7,8 @@
  * signals that are read through descriptors (the lease signal; SIGINT and
  * SIGTERM through a signalfd in the event loop, never a handler), bring up
  * exports, drop the capabilities it does not need (nfs4_privileges.c),
- * bring up the NFSv4 server, the worker pool and the TCP transport, tell
+ * bring up the NFSv4 server, the worker pool and the TCP transport, the
+ * metrics endpoint when the METRICS block asks for it, tell
  * systemd READY=1 (service_notify.c; watchdog pings and STATUS from the
  * tick), run the loop, and on SIGINT/SIGTERM take everything down in
  * reverse order so that nothing is left allocated. The base directory (the @BASE@ of the embedded
@@ -15,7 +16,8 @@
  * binary: build/ for build/server/daxnfsd, so scripts/run.sh serves
  * build/export.
  * Calls: conf/, rpc/, pmem/lease, server/nfs4_server,
- * server/nfs4_privileges, server/service_notify.
+ * server/nfs4_privileges, server/service_notify, server/metrics*,
+ * server/nfs4_metrics.
  * Called by: the admin.
  */
 #include <errno.h>
@@ -36,9 +38,14 @@
 #include "rpc/rpc.h"
 #include "rpc/svc.h"
 #include "rpc/xprt_tcp.h"
+#include "server/nfs4_attr.h"
+#include "server/nfs4_compound.h"
 #include "server/nfs4_privileges.h"
 #include "server/nfs4_server.h"
 #include "server/service_notify.h"
+#include "server/metrics.h"
+#include "server/metrics_http.h"
+#include "server/nfs4_metrics.h"
 
 #define DAXNFS_VERSION "0.1.0"
 
@@ -115,6 +122,88 @@ static void status_line(const struct main_ctx *m, char *out, size_t cap)
 	snprintf(out, cap, "%s; %s", m->serving, state);
 }
 
+/* The transport's figures for a scrape; ctx is the TCP listener. */
+static void transport_collect(struct metrics_buf *b, void *ctx)
+{
+	struct rpc_tcp_stats s;
+
+	rpc_tcp_listener_stats(ctx, &s);
+	metrics_printf(b, "# HELP daxnfs_connections Connections open, by transport.\n"
+			  "# TYPE daxnfs_connections gauge\n"
+			  "daxnfs_connections{transport=\"tcp\"} %u\n"
+			  "# HELP daxnfs_partial_record_bytes Bytes held by records not yet "
+			  "received whole (bounded by Max_Partial_Record_Bytes).\n"
+			  "# TYPE daxnfs_partial_record_bytes gauge\n"
+			  "daxnfs_partial_record_bytes{transport=\"tcp\"} %llu\n",
+		       s.connections, (unsigned long long)s.partial_record_bytes);
+	metrics_printf(b, "# HELP daxnfs_connections_refused_total Connections not served, "
+			  "by transport and reason.\n"
+			  "# TYPE daxnfs_connections_refused_total counter\n"
+			  "daxnfs_connections_refused_total{transport=\"tcp\",reason=\"max_connections\"} %llu\n"
+			  "daxnfs_connections_refused_total{transport=\"tcp\",reason=\"accept_failed\"} %llu\n",
+		       (unsigned long long)s.refused, (unsigned long long)s.accept_failed);
+	metrics_printf(b, "# HELP daxnfs_connections_dropped_total Connections the server "
+			  "closed, by transport and reason.\n"
+			  "# TYPE daxnfs_connections_dropped_total counter\n"
+			  "daxnfs_connections_dropped_total{transport=\"tcp\",reason=\"record_timeout\"} %llu\n"
+			  "daxnfs_connections_dropped_total{transport=\"tcp\",reason=\"idle_unbound\"} %llu\n"
+			  "daxnfs_connections_dropped_total{transport=\"tcp\",reason=\"partial_record_budget\"} %llu\n"
+			  "daxnfs_connections_dropped_total{transport=\"tcp\",reason=\"oversize_record\"} %llu\n"
+			  "daxnfs_connections_dropped_total{transport=\"tcp\",reason=\"no_memory\"} %llu\n",
+		       (unsigned long long)s.record_timeouts, (unsigned long long)s.idle_unbound,
+		       (unsigned long long)s.partial_budget, (unsigned long long)s.oversize,
+		       (unsigned long long)s.no_memory);
+}
+
+static const char *metrics_op_name(unsigned op)
+{
+	return op < nfs4_op_table_len ? nfs4_op_table[op].name : NULL;
+}
+
+static const char *metrics_status_name(uint32_t st, char *buf, size_t cap)
+{
+	return nfs4_status_name((nfsstat4)st, buf, cap);
+}
+
+/* METRICS block: the registry the COMPOUND path counts into (before the
+ * server starts); the endpoint comes up with the listeners (start_http). */
+static int metrics_setup(const struct daxnfs_config *cfg, struct metrics **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (!cfg->metrics_on)
+		return 0;
+	rc = metrics_create(metrics_op_name, metrics_status_name, out);
+	if (rc == 0)
+		rc = metrics_add_collector(*out, nfs4_metrics_collect, NULL);
+	if (rc < 0)
+		log_err("main", "metrics: %s", strerror(-rc));
+	return rc;
+}
+
+static int metrics_serve(const struct daxnfs_config *cfg, struct metrics *mx,
+			 struct rpc_tcp_listener *tcp, struct metrics_http **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (!mx)
+		return 0;
+	rc = metrics_add_collector(mx, transport_collect, tcp);
+	if (rc == 0)
+		rc = metrics_http_start(mx, cfg->metrics_addr, cfg->metrics_port, out);
+	if (rc < 0) {
+		log_err("main", "metrics on http://%s:%u/metrics (METRICS Metrics_Addr, "
+			"Metrics_Port): %s", cfg->metrics_addr, cfg->metrics_port, strerror(-rc));
+		return rc;
+	}
+	log_info("main", "metrics on http://%s%s%s:%u/metrics",
+		 strchr(cfg->metrics_addr, ':') ? "[" : "", cfg->metrics_addr,
+		 strchr(cfg->metrics_addr, ':') ? "]" : "", metrics_http_port(*out));
+	return 0;
+}
+
 static void on_tick(void *ctx)
 {
 	struct main_ctx *m = ctx;
@@ -150,6 +239,8 @@ int main(int argc, char **argv)
 	const char *conf_path = NULL, *level = NULL;
 	char base[PATH_MAX], err[1024];
 	struct rpc_tcp_listener *tcp = NULL;
+	struct metrics *mx = NULL;
+	struct metrics_http *mx_http = NULL;
 	struct main_ctx m = { .svc = NULL, .sigfd = -1 };
 	bool exports_up = false, server_up = false, have_base = false;
 	enum log_level lvl;
@@ -237,7 +328,10 @@ int main(int argc, char **argv)
 	rc = nfs4_privileges_drop(cfg.nfs_port);
 	if (rc < 0)
 		goto out;
-	rc = nfs4_server_init(&cfg);
+	rc = metrics_setup(&cfg, &mx);
+	if (rc < 0)
+		goto out;
+	rc = nfs4_server_init(&cfg, mx);
 	if (rc < 0) {
 		log_err("main", "NFSv4 server: %s", strerror(-rc));
 		goto out;
@@ -257,6 +351,9 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	log_start(&cfg, rpc_tcp_listener_port(tcp));
+	rc = metrics_serve(&cfg, mx, tcp, &mx_http);
+	if (rc < 0)
+		goto out;
 	if (m.notify.enabled) {
 		char line[sizeof(m.serving) + 100];
 
@@ -272,6 +369,7 @@ int main(int argc, char **argv)
 out:
 	/* reverse order: connections (their close hooks reach the server), then
 	 * the workers (in-flight requests finish), then the server and exports */
+	metrics_http_stop(mx_http);   /* its collector reads the listener */
 	rpc_tcp_listener_close(tcp);
 	if (m.svc)
 		rpc_svc_destroy(m.svc);
@@ -280,6 +378,7 @@ out:
 	rpc_unregister_programs();
 	if (exports_up)
 		nfs4_exports_shutdown();
+	metrics_destroy(mx);   /* after the workers that counted into it */
 	if (m.sigfd >= 0)
 		close(m.sigfd);
 	log_info("main", "daxnfsd stopped%s", status ? " after an error" : "");

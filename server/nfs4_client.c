@@ -95,7 +95,26 @@ static struct limit_log_entry {
 	const char *key;
 	time_t last;
 	unsigned refused;
+	uint64_t total;          /* every refusal, for the metrics */
 } limit_log_entries[LIMIT_LOG_KEYS];
+
+void nfs4_limit_hits(void (*fn)(const char *key, uint64_t n, void *ctx), void *ctx)
+{
+	unsigned i;
+
+	for (i = 0; i < LIMIT_LOG_KEYS && limit_log_entries[i].key; i++)
+		fn(limit_log_entries[i].key, limit_log_entries[i].total, ctx);
+}
+
+unsigned nfs4_session_count(void)
+{
+	struct list_node *pos;
+	unsigned n = 0;
+
+	list_for_each(pos, &session_table)
+		n++;
+	return n;
+}
 
 void nfs4_limit_log(const char *what, const char *key, unsigned limit)
 {
@@ -113,6 +132,7 @@ void nfs4_limit_log(const char *what, const char *key, unsigned limit)
 		e->last = now - LIMIT_LOG_INTERVAL;
 	}
 	e->refused++;
+	e->total++;
 	if (now - e->last < LIMIT_LOG_INTERVAL)
 		return;
 	log_warn("nfs4", "limit reached: %s (%s = %u); refused %u time(s) since the last report",

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "conf/log.h"
+#include "server/metrics.h"
 #include "server/nfs4_fh.h"
 
 #define NFS4_PROGRAM 100003u
@@ -158,9 +159,13 @@ static nfsstat4 run_op(struct nfs4_compound_run *run, struct xdr_stream *args)
 	void *a = NULL, *res;
 	nfsstat4 st;
 
+	run->cur_opnum = OP_ILLEGAL;
+	run->cur_res = NULL;
 	if (!xdr_get_u32(args, &opnum))
 		return encode_error(run, OP_ILLEGAL, &nfs4_op_illegal_desc, NFS4ERR_BADXDR);
 	d = op_desc(opnum, c->minorversion);
+	if (d)
+		run->cur_opnum = opnum;
 	if (!d)
 		return encode_error(run, OP_ILLEGAL, &nfs4_op_illegal_desc, NFS4ERR_OP_ILLEGAL);
 	if (c->opindex == 0 && !(d->flags & OPF_SESSIONLESS))
@@ -187,6 +192,7 @@ static nfsstat4 run_op(struct nfs4_compound_run *run, struct xdr_stream *args)
 	if (!res)
 		return encode_error(run, opnum, d, NFS4ERR_RESOURCE);
 	st = d->handler(c, a, res);
+	run->cur_res = res;
 	if (run->replay)
 		return NFS4_OK;   /* the caller sends the cached reply instead */
 	if (st != NFS4_OK && (d->flags & OPF_CLEARS_CURFH))
@@ -275,7 +281,46 @@ static void finish_slot(struct nfs4_compound_run *run)
 	free(joined);
 }
 
-static int compound(struct rpc_request *req)
+static uint64_t read_plus_data_bytes(const READ_PLUS4res *r)
+{
+	const read_plus_res4 *ok = &r->u.rp_resok4;
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < ok->rpr_contents.len; i++)
+		if (ok->rpr_contents.val[i].rpc_content == NFS4_CONTENT_DATA)
+			n += ok->rpr_contents.val[i].u.rpc_data.d_data.len;
+	return n;
+}
+
+/* The operation run_op just ended: its status and time, and the payload a
+ * READ, READ_PLUS or WRITE moved (the only ones that carry data). */
+static void count_op(struct nfs4_compound_run *run, nfsstat4 st, uint64_t t0)
+{
+	uint64_t bytes = 0;
+	int write = 0;
+
+	metrics_count_op(run->metrics, run->cur_opnum, st, metrics_now_ns() - t0);
+	if (st != NFS4_OK || !run->cur_res)
+		return;
+	switch (run->cur_opnum) {
+	case OP_READ:
+		bytes = ((const READ4res *)run->cur_res)->u.resok4.data.len;
+		break;
+	case OP_READ_PLUS:
+		bytes = read_plus_data_bytes(run->cur_res);
+		break;
+	case OP_WRITE:
+		bytes = ((const WRITE4res *)run->cur_res)->u.resok4.count;
+		write = 1;
+		break;
+	default:
+		return;
+	}
+	metrics_count_bytes(run->metrics, METRICS_TCP, write, bytes);
+}
+
+static int compound(struct rpc_request *req, struct metrics *m)
 {
 	struct nfs4_compound_run run;
 	struct nfs4_compound *c = &run.c;
@@ -287,6 +332,8 @@ static int compound(struct rpc_request *req)
 	int rc = RPC_SUCCESS;
 
 	memset(&run, 0, sizeof(run));
+	if (m)
+		run.metrics = metrics_thread_block(m);
 	if (!xdr_get_opaque(args, MAX_TAG, &tag) || !xdr_get_u32(args, &c->minorversion) ||
 	    !xdr_get_u32(args, &c->numops))
 		return RPC_GARBAGE_ARGS;
@@ -315,12 +362,16 @@ static int compound(struct rpc_request *req)
 		goto patch;
 	}
 	for (i = 0; i < c->numops; i++) {
+		uint64_t t0 = run.metrics ? metrics_now_ns() : 0;
+
 		c->opindex = i;
 		st = run_op(&run, args);
 		if (run.replay) {
 			rc = send_replay(&run);
 			goto out;
 		}
+		if (run.metrics)
+			count_op(&run, st, t0);
 		n++;
 		if (st != NFS4_OK)
 			break;
@@ -347,26 +398,25 @@ out:
 
 static int nfs4_dispatch(struct rpc_request *req, void *ctx)
 {
-	(void)ctx;
 	switch (req->proc) {
 	case 0:
 		return RPC_SUCCESS;
 	case 1:
-		return compound(req);
+		return compound(req, ctx);
 	default:
 		return RPC_PROC_UNAVAIL;
 	}
 }
 
-int nfs4_program_register(void)
+int nfs4_program_register(struct metrics *m)
 {
-	static const struct rpc_program prog = {
+	const struct rpc_program prog = {
 		.prog = NFS4_PROGRAM,
 		.vers_lo = NFS4_VERSION,
 		.vers_hi = NFS4_VERSION,
 		.nprocs = 2,
 		.dispatch = nfs4_dispatch,
-		.ctx = NULL,
+		.ctx = m,   /* copied by the RPC layer */
 	};
 
 	return rpc_register_program(&prog);

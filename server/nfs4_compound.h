@@ -84,7 +84,9 @@ extern const unsigned nfs4_op_table_len;
 extern const struct nfs4_op_desc nfs4_op_illegal_desc;
 
 /* Registers program 100003 version 4 with the RPC layer. */
-int nfs4_program_register(void);
+struct metrics;
+/* m (NULL: none) gets every operation's status, latency and payload bytes. */
+int nfs4_program_register(struct metrics *m);
 
 /* Current-fh helpers (server/nfs4_fh.c). */
 void nfs4_fh_clear(struct nfs4_fh *fh);

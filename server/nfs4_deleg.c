@@ -1175,7 +1175,13 @@ nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res)
 			      deleg_of(stid)->fp->obj != c->cur.obj))
 		st = NFS4ERR_BAD_STATEID;   /* not the current file's delegation */
 	if (st == NFS4_OK) {
+		const struct nfs4_deleg *dp = deleg_of(stid);
+
 		deleg_stats.returned++;
+		if (dp->state == NFS4_DELEG_RECALLING && dp->recall_start_ms)
+			metrics_histogram_observe(&deleg_stats.recall_latency,
+						  (uint64_t)(nfs4_cb_now_ms() - dp->recall_start_ms) *
+							  1000000u);
 		nfs4_stid_destroy(stid);
 	}
 	nfs4_state_unlock();

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "server/metrics.h"
 #include "server/nfs4_callback.h"
 #include "server/nfs4_file.h"
 #include "server/nfs4_state.h"
@@ -163,6 +164,8 @@ struct nfs4_deleg_stats {
 	uint64_t times_set;            /* SETATTRs of delegated times */
 	uint64_t open_xor;             /* OPENs answered without an open stateid */
 	unsigned outstanding;
+	/* From CB_RECALL's start to the DELEGRETURN of a recalled delegation. */
+	struct metrics_histogram recall_latency;
 };
 void nfs4_deleg_stats(struct nfs4_deleg_stats *out);
 

@@ -102,7 +102,7 @@ static void make_identity(void)
 	}
 }
 
-int nfs4_server_init(const struct daxnfs_config *cfg)
+int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m)
 {
 	int rc;
 
@@ -136,7 +136,7 @@ int nfs4_server_init(const struct daxnfs_config *cfg)
 		nfs4_file_lease_stop();
 		goto fail;
 	}
-	rc = nfs4_program_register();
+	rc = nfs4_program_register(m);
 	if (rc < 0) {
 		log_err("nfs4", "cannot register program 100003 v4: %s", strerror(-rc));
 		nfs4_cb_shutdown();

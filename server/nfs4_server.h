@@ -18,7 +18,9 @@ void nfs4_exports_shutdown(void);
 
 /* Client table, stable client records (cfg->recovery_dir), grace period,
  * write verifier, and registration of program 100003 v4 with the RPC layer. */
-int nfs4_server_init(const struct daxnfs_config *cfg);
+struct metrics;
+/* m (NULL: no metrics) counts the COMPOUND operations (server/metrics.h). */
+int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m);
 /* Called about once a second: expires clients, ends grace, retries callbacks. */
 void nfs4_server_tick(void);
 /* One line for the service manager: grace, clients (takes the state lock). */

@@ -147,6 +147,11 @@ struct nfs4_compound_run {
 	uint64_t req_hash;                /* of the whole COMPOUND arguments */
 	size_t res_start;                 /* offset of COMPOUND4res in req->res */
 	bool replay;                      /* SEQUENCE found a cached reply */
+	/* Metrics (NULL: off): the worker's counter block, and what the
+	 * current operation was and left (run_op sets them). */
+	struct metrics_thread *metrics;
+	uint32_t cur_opnum;
+	const void *cur_res;              /* its results, when the handler ran */
 };
 
 /* ---- clients (nfs4_client.c) ---- */
@@ -157,6 +162,11 @@ struct nfs4_client *nfs4_client_find_owner(const struct xdr_opaque *owner, bool 
 struct nfs4_client *nfs4_client_find_id(clientid4 id);
 /* How many client records there are (confirmed or not). State lock held. */
 unsigned nfs4_client_count(void);
+/* Live sessions of every client. State lock held. */
+unsigned nfs4_session_count(void);
+/* Every limit that refused something, with its count since start (fn once
+ * per config key). State lock held. */
+void nfs4_limit_hits(void (*fn)(const char *key, uint64_t n, void *ctx), void *ctx);
 void nfs4_client_get(struct nfs4_client *clp);
 void nfs4_client_put(struct nfs4_client *clp);
 /* Releases clp's state and sessions and unhashes it (keeps its stable record

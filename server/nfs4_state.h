@@ -104,6 +104,11 @@ enum nfs4_stid_type {
 	NFS4_STID_LAYOUT = 1u << 3,
 	NFS4_STID_COPY = 1u << 4,    /* an asynchronous COPY's callback id (nfs4_copy.c) */
 };
+#define NFS4_STID_NTYPES 5
+
+/* Live stateids by type, indexed by the type's bit number (OPEN 0, LOCK 1,
+ * DELEG 2, LAYOUT 3, COPY 4). State lock held. */
+void nfs4_stid_counts(unsigned out[NFS4_STID_NTYPES]);
 
 enum nfs4_stid_state {
 	NFS4_STID_ACTIVE = 0,

@@ -21,6 +21,21 @@
 
 static struct nfs4_stid *stid_hash[STID_HASH_SIZE];
 static uint64_t stid_counter;
+static unsigned stid_live[NFS4_STID_NTYPES];   /* by type bit, for the metrics */
+
+static unsigned type_index(enum nfs4_stid_type type)
+{
+	unsigned i = 0;
+
+	while (i < NFS4_STID_NTYPES - 1 && !(type & (1u << i)))
+		i++;
+	return i;
+}
+
+void nfs4_stid_counts(unsigned out[NFS4_STID_NTYPES])
+{
+	memcpy(out, stid_live, sizeof(stid_live));
+}
 
 static uint64_t other_counter(const uint8_t other[12])
 {
@@ -66,6 +81,7 @@ struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type typ
 	st->release = release;
 	list_add_tail(&st->client_node, &clp->stids);
 	clp->nstids++;
+	stid_live[type_index(type)]++;
 	b = bucket(st->sid.other);
 	st->hash_next = *b;
 	*b = st;
@@ -82,6 +98,7 @@ void nfs4_stid_destroy(struct nfs4_stid *stid)
 		*p = stid->hash_next;
 	list_del(&stid->client_node);
 	stid->client->nstids--;
+	stid_live[type_index(stid->type)]--;
 	if (stid->state == NFS4_STID_EXPIRED && --stid->client->nexpired_stids == 0)
 		stid->client->seq4_flags &= ~(uint32_t)SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
 	if (stid->state == NFS4_STID_REVOKED && stid->client->nrevoked_stids &&

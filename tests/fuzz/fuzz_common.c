@@ -318,7 +318,7 @@ int fuzz_server_up(const char *base, uint32_t owner_uid, bool whole_server)
 	rc = nfs4_exports_init(&cfg);
 	if (rc < 0)
 		goto out;
-	rc = whole_server ? nfs4_server_init(&cfg) : nfs4_fh_mac_init(cfg.recovery_dir);
+	rc = whole_server ? nfs4_server_init(&cfg, NULL) : nfs4_fh_mac_init(cfg.recovery_dir);
 out:
 	if (rc < 0)
 		fprintf(stderr, "fuzz: server bring-up under %s failed: %s\n", base, strerror(-rc));

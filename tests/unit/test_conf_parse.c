@@ -161,6 +161,29 @@ static void test_conf_defaults(void **state)
 	assert_false(cfg.open_xor_delegation);
 	assert_int_equal(cfg.exports[0].squash, CONF_SQUASH_NONE);
 	assert_int_equal(cfg.exports[0].access, CONF_ACCESS_RW);
+	assert_false(cfg.metrics_on);   /* metrics only with a METRICS block */
+}
+
+/* The METRICS block turns the endpoint on; its keys default to loopback
+ * and 9740, and both can be set (port 0: any free port). */
+static void test_conf_metrics(void **state)
+{
+	(void)state;
+	assert_int_equal(load_text(NFSV4_OK "METRICS { }\n" EXPORT_OK), 0);
+	assert_true(cfg.metrics_on);
+	assert_string_equal(cfg.metrics_addr, "127.0.0.1");
+	assert_int_equal(cfg.metrics_port, 9740);
+	assert_int_equal(load_text(NFSV4_OK "metrics { Metrics_Addr = ::1; Metrics_Port = 0; }\n"
+				   EXPORT_OK), 0);
+	assert_true(cfg.metrics_on);
+	assert_string_equal(cfg.metrics_addr, "::1");
+	assert_int_equal(cfg.metrics_port, 0);
+	expect_error(NFSV4_OK "METRICS { Metrics_Port = 65536; }\n" EXPORT_OK, 2, "Metrics_Port",
+		     "range");
+	expect_error(NFSV4_OK "METRICS { Metrics_Addr = localhost; }\n" EXPORT_OK, 2,
+		     "Metrics_Addr", NULL);
+	expect_error(NFSV4_OK "METRICS { }\nMETRICS { }\n" EXPORT_OK, 3, "METRICS", "twice");
+	expect_error(NFSV4_OK "METRICS { Port = 1; }\n" EXPORT_OK, 2, "Port", "unknown");
 }
 
 static void test_conf_errors(void **state)
@@ -265,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_conf_full_file),
 		cmocka_unit_test(test_conf_defaults),
 		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_conf_metrics),
 		cmocka_unit_test(test_conf_missing_file),
 		cmocka_unit_test(test_conf_log_levels),
 		cmocka_unit_test(test_conf_samples_parse),
