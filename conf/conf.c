@@ -61,62 +61,175 @@ struct key_desc {
 	size_t off, size;
 	uint64_t min, max;
 	bool required;
+	/* For the man page and conf_key_describe (docs/man/daxnfs.conf.5.in):
+	 * the unit of a number, what the key does, and where the allowed
+	 * values or the default cannot be told from the fields above. */
+	const char *unit;
+	const char *doc;
+	const char *allowed_doc;
+	const char *default_doc;
 };
 
 #define CFG(f) offsetof(struct daxnfs_config, f), sizeof(((struct daxnfs_config *)0)->f)
 #define EXP(f) offsetof(struct conf_export, f), sizeof(((struct conf_export *)0)->f)
 
 static const struct key_desc core_keys[] = {
-	{ "Bind_Addr", KT_ADDR, CFG(bind_addr), 0, 0, false },
-	{ "NFS_Port", KT_UINT, CFG(nfs_port), 1, 65535, false },
-	{ "Threads", KT_UINT, CFG(threads), 1, 1024, false },
-	{ "Max_Record_Size", KT_SIZE, CFG(max_record_size), 8192, 64u << 20, false },
-	{ "Max_Connections", KT_UINT, CFG(conn.max_connections), 1, 1u << 20, false },
-	{ "Record_Timeout", KT_UINT, CFG(conn.record_timeout), 1, 3600, false },
-	{ "Idle_Unbound_Timeout", KT_UINT, CFG(conn.idle_unbound_timeout), 1, 86400, false },
-	{ "Max_Partial_Record_Bytes", KT_SIZE, CFG(conn.max_partial_record_bytes), 8192,
-	  1ull << 40, false },
-	{ NULL, 0, 0, 0, 0, 0, false },
+	{ .name = "Bind_Addr", .type = KT_ADDR, CFG(bind_addr), .min = 0, .max = 0,
+	  .doc = "address to listen on. `::` listens on every IPv6 and (dual-stack) IPv4 address." },
+	{ .name = "NFS_Port", .type = KT_UINT, CFG(nfs_port), .min = 1, .max = 65535,
+	  .doc = "TCP port." },
+	{ .name = "Threads", .type = KT_UINT, CFG(threads), .min = 1, .max = 1024,
+	  .doc = "worker threads serving requests. Each has a reply buffer of `Max_Record_Size` "
+		 "bytes." },
+	{ .name = "Max_Record_Size", .type = KT_SIZE, CFG(max_record_size),
+	  .min = 8192, .max = 64u << 20,
+	  .doc = "largest RPC record accepted or sent. A client that announces a larger record is "
+		 "logged and disconnected before anything is allocated for it. Must cover the "
+		 "client's `rsize`/`wsize` plus headers." },
+	{ .name = "Max_Connections", .type = KT_UINT, CFG(conn.max_connections),
+	  .min = 1, .max = 1u << 20,
+	  .doc = "TCP connections open at once. One more is accepted and reset at once; the "
+		 "connections already open are not disturbed. Keep it below the descriptor limit "
+		 "(`ulimit -n`, `LimitNOFILE=` under systemd) minus what the exports need: the "
+		 "daemon warns at start when it is not." },
+	{ .name = "Record_Timeout", .type = KT_UINT, CFG(conn.record_timeout),
+	  .min = 1, .max = 3600,
+	  .unit = "s",
+	  .doc = "time an RPC record may take from its first byte to its last fragment. A "
+		 "connection whose record is still incomplete then is closed and the record's "
+		 "memory freed. A client must send a `Max_Record_Size` record at least this fast "
+		 "(about 36 KiB/s at the defaults)." },
+	{ .name = "Idle_Unbound_Timeout", .type = KT_UINT, CFG(conn.idle_unbound_timeout),
+	  .min = 1, .max = 86400,
+	  .unit = "s",
+	  .doc = "a connection that has not been bound to an NFSv4.1 session (no CREATE_SESSION, "
+		 "SEQUENCE or BIND_CONN_TO_SESSION on it yet) and has received nothing for this "
+		 "long is closed. Connections bound to a session (the backchannel too) are never "
+		 "closed for being idle." },
+	{ .name = "Max_Partial_Record_Bytes", .type = KT_SIZE, CFG(conn.max_partial_record_bytes),
+	  .min = 8192, .max = 1ull << 40,
+	  .allowed_doc = "`Max_Record_Size`-1T (K or M suffix)",
+	  .doc = "memory all incomplete records together may hold. Past it the connection whose "
+		 "incomplete record is the oldest is closed, then the next oldest, until the total "
+		 "fits; a record being sent now is the newest and is kept. Must be at least "
+		 "`Max_Record_Size`." },
+	{ .name = NULL },
 };
 static const struct key_desc nfsv4_keys[] = {
-	{ "Lease_Lifetime", KT_UINT, CFG(lease_lifetime), 10, 3600, false },
-	{ "Grace_Period", KT_UINT, CFG(grace_period), 10, 3600, false },
-	{ "Recovery_Dir", KT_ABSPATH, CFG(recovery_dir), 0, 0, true },
-	{ "Domain", KT_STR, CFG(domain), 0, 0, false },
-	{ "Max_Clients", KT_UINT, CFG(state.max_clients), 1, 1u << 20, false },
-	{ "Max_Sessions_Per_Client", KT_UINT, CFG(state.max_sessions_per_client), 1, 1024, false },
-	{ "Max_Owners_Per_Client", KT_UINT, CFG(state.max_owners_per_client), 1, 1u << 20, false },
-	{ "Max_Stateids_Per_Client", KT_UINT, CFG(state.max_stateids_per_client), 16, 1u << 24,
-	  false },
-	{ "Recall_Timeout", KT_UINT, CFG(recall_timeout), 1, 3600, false },
-	{ "Max_Delegations", KT_UINT, CFG(state.max_delegations), 1, 1u << 24, false },
-	{ "Delegated_Timestamps", KT_BOOL, CFG(deleg_timestamps), 0, 0, false },
-	{ "Open_Xor_Delegation", KT_BOOL, CFG(open_xor_delegation), 0, 0, false },
-	{ "Max_Async_Copies", KT_UINT, CFG(max_async_copies), 0, 1024, false },
-	{ "Max_Async_Copies_Per_Client", KT_UINT, CFG(max_async_copies_per_client), 1, 1024,
-	  false },
-	{ "Async_Copy_Max_Rate", KT_UINT, CFG(async_copy_max_rate), 0, 1u << 20, false },
-	{ NULL, 0, 0, 0, 0, 0, false },
+	{ .name = "Lease_Lifetime", .type = KT_UINT, CFG(lease_lifetime),
+	  .min = 10, .max = 3600,
+	  .unit = "s",
+	  .doc = "how long a client's state lives without renewal." },
+	{ .name = "Grace_Period", .type = KT_UINT, CFG(grace_period), .min = 10, .max = 3600,
+	  .unit = "s", .allowed_doc = "`Lease_Lifetime`-3600",
+	  .doc = "after a restart, the time clients have to reclaim; ends early once every client "
+		 "of the previous run sent RECLAIM_COMPLETE, goes on by up to `Lease_Lifetime` "
+		 "while reclaims still arrive (docs/security.md)." },
+	{ .name = "Recovery_Dir", .type = KT_ABSPATH, CFG(recovery_dir), .min = 0, .max = 0,
+	  .required = true,
+	  .doc = "where stable client records are kept across restarts, and the file handle key "
+		 "(`fh-key`: handles stay valid across restarts while it does; deleting it makes "
+		 "every client's handles BADHANDLE). Created (mode 0700) at start if missing." },
+	{ .name = "Domain", .type = KT_STR, CFG(domain), .min = 0, .max = 0,
+	  .doc = "the `@domain` part of owner strings." },
+	{ .name = "Max_Clients", .type = KT_UINT, CFG(state.max_clients),
+	  .min = 1, .max = 1u << 20,
+	  .doc = "client records (EXCHANGE_ID past it: NFS4ERR_DELAY, after releasing the "
+		 "longest-silent courtesy client if there is one)." },
+	{ .name = "Max_Sessions_Per_Client", .type = KT_UINT, CFG(state.max_sessions_per_client),
+	  .min = 1, .max = 1024,
+	  .doc = "sessions of one client (CREATE_SESSION past it: NFS4ERR_NOSPC)." },
+	{ .name = "Max_Owners_Per_Client", .type = KT_UINT, CFG(state.max_owners_per_client),
+	  .min = 1, .max = 1u << 20,
+	  .doc = "open-owners and lock-owners of one client (OPEN/LOCK past it: NFS4ERR_DELAY)." },
+	{ .name = "Max_Stateids_Per_Client", .type = KT_UINT, CFG(state.max_stateids_per_client),
+	  .min = 16, .max = 1u << 24,
+	  .doc = "open, lock, delegation and layout stateids of one client (NFS4ERR_DELAY past "
+		 "it)." },
+	{ .name = "Recall_Timeout", .type = KT_UINT, CFG(recall_timeout), .min = 1, .max = 3600,
+	  .unit = "s", .default_doc = "30, or less to fit in the lease-break time",
+	  .doc = "how long a client has to return a delegation after CB_RECALL (later: a layout "
+		 "after CB_LAYOUTRECALL) before it is revoked. It must fit in the kernel's "
+		 "`/proc/sys/fs/lease-break-time` less the lease manager's margin (a quarter of "
+		 "it, at most 5 s: 40 s of the default 45 s), so that a recall caused by a local "
+		 "process always ends before the kernel breaks the lease itself; a larger value "
+		 "stops the daemon at start with a message naming this key. Unset, it is 30 s or "
+		 "that budget if smaller." },
+	{ .name = "Max_Delegations", .type = KT_UINT, CFG(state.max_delegations),
+	  .min = 1, .max = 1u << 24,
+	  .doc = "delegations outstanding in the whole server. From three quarters of it on, every "
+		 "client holding delegations is asked with CB_RECALL_ANY (at most once per 5 s) to "
+		 "keep half of its own; at the limit OPEN grants none (OPEN_DELEGATE_NONE_EXT, "
+		 "WND4_RESOURCE, when the client asked for one)." },
+	{ .name = "Delegated_Timestamps", .type = KT_BOOL, CFG(deleg_timestamps),
+	  .min = 0, .max = 0,
+	  .doc = "RFC 9754 delegated timestamps: an NFSv4.2 client that asks "
+		 "(WANT_DELEG_TIMESTAMPS) gets delegations that also delegate atime (and, for a "
+		 "write delegation, mtime); it sets them with SETATTR of "
+		 "time_deleg_access/time_deleg_modify, and other clients' GETATTRs get its times "
+		 "through CB_GETATTR. Off by default, as knfsd's developers kept it while client "
+		 "bugs were still being found (docs/decisions/0005). The Linux 7.3 client uses it "
+		 "on vers=4.2 mounts." },
+	{ .name = "Open_Xor_Delegation", .type = KT_BOOL, CFG(open_xor_delegation),
+	  .min = 0, .max = 0,
+	  .doc = "RFC 9754 OPEN_XOR_DELEGATION: an OPEN that asks for it and gets a delegation "
+		 "gets no open stateid, only the delegation. Off by default: knfsd dropped it "
+		 "after Linux clients, holding no open stateid, had to OPEN again after each "
+		 "DELEGRETURN (a slowdown reported on fsmark; docs/decisions/0005)." },
+	{ .name = "Max_Async_Copies", .type = KT_UINT, CFG(max_async_copies),
+	  .min = 0, .max = 1024,
+	  .doc = "asynchronous COPYs (RFC 7862 §15.2.3) running at once in the server, one thread "
+		 "each; 0 makes every COPY synchronous (at most 32 MiB per request). Beyond the "
+		 "limit COPY answers NFS4ERR_OFFLOAD_NO_REQS and the client copies synchronously." },
+	{ .name = "Max_Async_Copies_Per_Client", .type = KT_UINT, CFG(max_async_copies_per_client),
+	  .min = 1, .max = 1024,
+	  .doc = "the same for one client." },
+	{ .name = "Async_Copy_Max_Rate", .type = KT_UINT, CFG(async_copy_max_rate),
+	  .min = 0, .max = 1u << 20,
+	  .unit = "MiB/s",
+	  .doc = "paces each asynchronous copy, so that a client's `cp` of a large file leaves the "
+		 "disk to other clients' I/O." },
+	{ .name = NULL },
 };
 static const struct key_desc log_keys[] = {
-	{ "Level", KT_LEVEL, CFG(log_level), 0, 0, false },
-	{ "Destination", KT_DEST, CFG(log_destination), 0, 0, false },
-	{ NULL, 0, 0, 0, 0, 0, false },
+	{ .name = "Level", .type = KT_LEVEL, CFG(log_level), .min = 0, .max = 0,
+	  .doc = "messages below this level are dropped. `debug` logs connections and refused "
+		 "calls; `trace` more." },
+	{ .name = "Destination", .type = KT_DEST, CFG(log_destination), .min = 0, .max = 0,
+	  .doc = "stderr lines carry a timestamp, the level and the module; syslog uses facility "
+		 "`daemon`." },
+	{ .name = NULL },
 };
 static const struct key_desc metrics_keys[] = {
-	{ "Metrics_Addr", KT_ADDR, CFG(metrics_addr), 0, 0, false },
-	{ "Metrics_Port", KT_UINT, CFG(metrics_port), 0, 65535, false },
-	{ NULL, 0, 0, 0, 0, 0, false },
+	{ .name = "Metrics_Addr", .type = KT_ADDR, CFG(metrics_addr), .min = 0, .max = 0,
+	  .doc = "where the HTTP endpoint listens. Loopback unless you mean to expose it: the "
+		 "metrics name no file, but tell who is busy." },
+	{ .name = "Metrics_Port", .type = KT_UINT, CFG(metrics_port), .min = 0, .max = 65535,
+	  .doc = "its port; `0` takes any free port (logged: `metrics on "
+		 "http://127.0.0.1:PORT/metrics`). A port below 1024 needs `CAP_NET_BIND_SERVICE`, "
+		 "which daxnfsd drops after start: use a high one." },
+	{ .name = NULL },
 };
 static const struct key_desc export_keys[] = {
-	{ "Export_Id", KT_UINT, EXP(export_id), 1, 65535, true },
-	{ "Path", KT_ABSPATH, EXP(path), 0, 0, true },
-	{ "Pseudo", KT_PSEUDO, EXP(pseudo), 0, 0, true },
-	{ "Access_Type", KT_ACCESS, EXP(access), 0, 0, false },
-	{ "Squash", KT_SQUASH, EXP(squash), 0, 0, false },
-	{ "Anonymous_Uid", KT_UINT, EXP(anon_uid), 0, UINT32_MAX, false },
-	{ "Anonymous_Gid", KT_UINT, EXP(anon_gid), 0, UINT32_MAX, false },
-	{ NULL, 0, 0, 0, 0, 0, false },
+	{ .name = "Export_Id", .type = KT_UINT, EXP(export_id), .min = 1, .max = 65535,
+	  .required = true,
+	  .doc = "the export's number (part of its file handles: keep it stable)." },
+	{ .name = "Path", .type = KT_ABSPATH, EXP(path), .min = 0, .max = 0,
+	  .required = true,
+	  .doc = "the local directory exported." },
+	{ .name = "Pseudo", .type = KT_PSEUDO, EXP(pseudo), .min = 0, .max = 0,
+	  .required = true,
+	  .doc = "its place in the NFSv4 pseudo file system. Normalised (`/a//b/` is `/a/b`); `.` "
+		 "and `..` are refused." },
+	{ .name = "Access_Type", .type = KT_ACCESS, EXP(access), .min = 0, .max = 0,
+	  .doc = "what clients may do." },
+	{ .name = "Squash", .type = KT_SQUASH, EXP(squash), .min = 0, .max = 0,
+	  .doc = "which callers are mapped to the anonymous ids." },
+	{ .name = "Anonymous_Uid", .type = KT_UINT, EXP(anon_uid), .min = 0, .max = UINT32_MAX,
+	  .doc = "uid used for squashed callers." },
+	{ .name = "Anonymous_Gid", .type = KT_UINT, EXP(anon_gid), .min = 0, .max = UINT32_MAX,
+	  .doc = "gid used for squashed callers." },
+	{ .name = NULL },
 };
 
 struct block_desc {
@@ -511,6 +624,135 @@ static void set_defaults(struct daxnfs_config *cfg)
 	strcpy(cfg->log_destination, "stderr");
 }
 
+static void export_defaults(struct conf_export *e)
+{
+	memset(e, 0, sizeof(*e));   /* RW, no squash */
+	e->anon_uid = 65534;
+	e->anon_gid = 65534;
+}
+
+/* ---- the keys described (conf_key_describe) ---- */
+
+static uint64_t field_uint(const uint8_t *field, size_t size)
+{
+	if (size == 2)
+		return *(const uint16_t *)field;
+	if (size == 4)
+		return *(const uint32_t *)field;
+	return *(const uint64_t *)field;
+}
+
+/* A size as a config would write it: M or K when exact (K below 1 MiB). */
+static void format_size(uint64_t v, char *out, size_t cap)
+{
+	if (v && v % (1u << 20) == 0)
+		snprintf(out, cap, "%lluM", (unsigned long long)(v >> 20));
+	else if (v && v < (1u << 20) && v % 1024 == 0)
+		snprintf(out, cap, "%lluK", (unsigned long long)(v >> 10));
+	else
+		snprintf(out, cap, "%llu", (unsigned long long)v);
+}
+
+static void describe_allowed(const struct key_desc *k, char *out, size_t cap)
+{
+	char lo[32], hi[32];
+
+	if (k->allowed_doc) {
+		snprintf(out, cap, "%s", k->allowed_doc);
+		return;
+	}
+	switch (k->type) {
+	case KT_UINT:
+		snprintf(out, cap, "%llu-%llu", (unsigned long long)k->min, (unsigned long long)k->max);
+		return;
+	case KT_SIZE:
+		format_size(k->min, lo, sizeof(lo));
+		format_size(k->max, hi, sizeof(hi));
+		snprintf(out, cap, "%s-%s (K or M suffix)", lo, hi);
+		return;
+	case KT_STR: snprintf(out, cap, "a non-empty string"); return;
+	case KT_ADDR: snprintf(out, cap, "an IPv4 or IPv6 literal"); return;
+	case KT_ABSPATH: snprintf(out, cap, "an absolute path"); return;
+	case KT_PSEUDO:
+		snprintf(out, cap, "an absolute path, normalised; no `.` or `..` components");
+		return;
+	case KT_LEVEL: snprintf(out, cap, "`error`, `warn`, `info`, `debug`, `trace`"); return;
+	case KT_DEST: snprintf(out, cap, "`stderr`, `syslog`"); return;
+	case KT_ACCESS: snprintf(out, cap, "`RW`, `RO`, `None`"); return;
+	case KT_SQUASH:
+		snprintf(out, cap, "`none`, `root`, `all` (also `no_root_squash`, `root_squash`, "
+			 "`all_squash`)");
+		return;
+	case KT_BOOL: snprintf(out, cap, "`true` or `false` (also yes/no, on/off, 1/0)"); return;
+	}
+	out[0] = '\0';
+}
+
+static void describe_default(const struct key_desc *k, const void *base, char *out, size_t cap)
+{
+	const uint8_t *field = (const uint8_t *)base + k->off;
+	static const char *const access[] = { "RW", "RO", "None" };
+	static const char *const squash[] = { "none", "root", "all" };
+
+	if (k->default_doc || k->required) {
+		snprintf(out, cap, "%s", k->required ? "" : k->default_doc);
+		return;
+	}
+	switch (k->type) {
+	case KT_UINT:
+		snprintf(out, cap, "%llu", (unsigned long long)field_uint(field, k->size));
+		return;
+	case KT_SIZE:
+		format_size(field_uint(field, k->size), out, cap);
+		return;
+	case KT_BOOL:
+		snprintf(out, cap, "%s", *(const bool *)field ? "true" : "false");
+		return;
+	case KT_ACCESS:
+		snprintf(out, cap, "%s", access[*(const enum conf_access *)field]);
+		return;
+	case KT_SQUASH:
+		snprintf(out, cap, "%s", squash[*(const enum conf_squash *)field]);
+		return;
+	default:
+		snprintf(out, cap, "%s", (const char *)field);
+		return;
+	}
+}
+
+int conf_key_describe(unsigned i, struct conf_key_info *out)
+{
+	struct daxnfs_config *cfg;
+	struct conf_export e;
+	const struct key_desc *k = NULL;
+	unsigned b;
+
+	for (b = 0; b < N_BLOCKS; b++) {
+		for (k = blocks[b].keys; k->name && i; k++)
+			i--;
+		if (k->name)
+			break;   /* i reached 0 on this block's key k */
+	}
+	if (b == N_BLOCKS)
+		return -ENOENT;
+	cfg = malloc(sizeof(*cfg));
+	if (!cfg)
+		return -ENOMEM;
+	set_defaults(cfg);
+	export_defaults(&e);
+	memset(out, 0, sizeof(*out));
+	out->block = blocks[b].name;
+	out->name = k->name;
+	out->doc = k->doc;
+	out->unit = k->unit;
+	out->required = k->required;
+	describe_allowed(k, out->allowed, sizeof(out->allowed));
+	describe_default(k, blocks[b].is_export ? (const void *)&e : (const void *)cfg, out->def,
+			 sizeof(out->def));
+	free(cfg);
+	return 0;
+}
+
 static int check_whole(struct parser *ps, struct daxnfs_config *cfg, bool have_nfsv4)
 {
 	unsigned i, j;
@@ -592,9 +834,8 @@ static int parse_text(struct parser *ps, struct daxnfs_config *cfg)
 				return fail(ps, bline, "block", b->name, "more than %d exports",
 					    CONF_MAX_EXPORTS);
 			e = &cfg->exports[cfg->n_exports++];
+			export_defaults(e);
 			e->src_line = bline;
-			e->anon_uid = 65534;
-			e->anon_gid = 65534;
 			base = e;
 		} else {
 			base = cfg;

@@ -103,6 +103,26 @@ int conf_load(const char *path, const char *base_dir, struct daxnfs_config *cfg,
 /* The connection limits of the configuration conf_load accepted last, or
  * the defaults when none was. Thread-safe. */
 void conf_conn_limits_current(struct conf_conn_limits *out);
+/*
+ * One key of the parser's own table, described for people: the man page
+ * daxnfs.conf(5) is generated from these (conf/conf_keys_roff.c), and
+ * unit.test_conf_keys checks docs/admin-guide.md against them, so that the
+ * parser and what is written about it cannot drift. `x` in the texts marks
+ * a literal.
+ */
+struct conf_key_info {
+	const char *block;        /* NFS_CORE_PARAM, NFSV4, LOG, METRICS, EXPORT */
+	const char *name;
+	const char *doc;          /* what the key does */
+	const char *unit;         /* "s", "MiB/s", or NULL */
+	bool required;
+	char allowed[160];        /* the values the parser accepts */
+	char def[160];            /* the default as a config would spell it; "" if required */
+};
+/* Key i, counting from 0 over the blocks in order; 0, -ENOENT past the
+ * last key, -ENOMEM. */
+int conf_key_describe(unsigned i, struct conf_key_info *out);
+
 /* The embedded default config text. */
 extern const char conf_default_text[];
 
