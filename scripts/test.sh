@@ -4,7 +4,9 @@
 # (unit, protocol, storage and VM tests); then builds without sanitizers and
 # runs the protocol tests again with an optimised (-O2, -Werror) daemon under
 # valgrind (no leaks, no memory errors); then builds the libFuzzer targets with
-# clang and runs each for a short while (docs/fuzzing.md). Needs root for loop devices, XFS and leases; tests that
+# clang and runs each for a short while (docs/fuzzing.md); then builds the
+# Debian package and checks it (scripts/package.sh: lintian, dpkg -i into a
+# scratch root). Needs root for loop devices, XFS and leases; tests that
 # cannot run here say SKIPPED with the reason. Extra arguments go to the first
 # ctest run (e.g. -LE vm for a quick run without the VM tests).
 set -euo pipefail
@@ -29,3 +31,6 @@ echo "== fuzz build (clang, libFuzzer, ASan + UBSan) and a short run of every fu
 cmake -S "$top" -B "$top/build-fuzz" -DCMAKE_C_COMPILER=clang -DDAXNFS_FUZZ=ON >/dev/null
 cmake --build "$top/build-fuzz" -j"$jobs"
 (cd "$top/build-fuzz" && ctest --output-on-failure -L fuzz)
+
+echo "== Debian package (scripts/package.sh)"
+"$top/scripts/package.sh"

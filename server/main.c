@@ -47,7 +47,9 @@
 #include "server/metrics_http.h"
 #include "server/nfs4_metrics.h"
 
-#define DAXNFS_VERSION "0.1.0"
+#ifndef DAXNFS_VERSION   /* from the project() of CMakeLists.txt */
+#define DAXNFS_VERSION "unknown"
+#endif
 
 static void usage(FILE *f)
 {
