@@ -32,13 +32,34 @@ static const uint64_t bucket_ns[] = {
 	5000000000ull, 10000000000ull,
 };
 #define NBUCKETS (sizeof(bucket_ns) / sizeof(bucket_ns[0]) + 1)
-_Static_assert(NBUCKETS == METRICS_HIST_BUCKETS, "one set of buckets");
 /* The same bounds as Prometheus writes them in le="". */
 static const char *const bucket_le[] = {
 	"5e-06", "1e-05", "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005",
 	"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
 	"0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf",
 };
+
+_Static_assert(sizeof(bucket_le) / sizeof(bucket_le[0]) == NBUCKETS, "buckets and le labels");
+
+/* The wide set of struct metrics_histogram: the same, then on to an hour. */
+static const uint64_t wide_bucket_ns[] = {
+	5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000, 25000000, 50000000,
+	100000000, 250000000, 500000000, 1000000000, 2500000000ull,
+	5000000000ull, 10000000000ull, 15000000000ull, 20000000000ull, 30000000000ull,
+	45000000000ull, 60000000000ull, 120000000000ull, 300000000000ull,
+	600000000000ull, 1800000000000ull, 3600000000000ull,
+};
+static const char *const wide_bucket_le[] = {
+	"5e-06", "1e-05", "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005",
+	"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
+	"0.1", "0.25", "0.5", "1", "2.5", "5", "10", "15", "20", "30",
+	"45", "60", "120", "300", "600", "1800", "3600", "+Inf",
+};
+_Static_assert(sizeof(wide_bucket_ns) / sizeof(wide_bucket_ns[0]) + 1 == METRICS_HIST_BUCKETS,
+	       "the wide buckets and their le labels");
+_Static_assert(sizeof(wide_bucket_le) / sizeof(wide_bucket_le[0]) == METRICS_HIST_BUCKETS,
+	       "the wide buckets and their le labels");
 
 /* Written by its thread only (relaxed load and store: no locked
  * instruction), read by the scraper (relaxed loads). */
@@ -180,7 +201,11 @@ static unsigned bucket_of(uint64_t ns)
 
 void metrics_histogram_observe(struct metrics_histogram *h, uint64_t ns)
 {
-	h->bucket[bucket_of(ns)]++;
+	unsigned b = 0;
+
+	while (b < METRICS_HIST_BUCKETS - 1 && ns > wide_bucket_ns[b])
+		b++;
+	h->bucket[b]++;
 	h->sum_ns += ns;
 }
 
@@ -191,10 +216,10 @@ void metrics_render_histogram(struct metrics_buf *b, const char *name, const cha
 	uint64_t cum = 0;
 	unsigned i;
 
-	for (i = 0; i < NBUCKETS; i++) {
+	for (i = 0; i < METRICS_HIST_BUCKETS; i++) {
 		cum += h->bucket[i];
 		metrics_printf(b, "%s_bucket{%s%sle=\"%s\"} %" PRIu64 "\n", name, labels, sep,
-			       bucket_le[i], cum);
+			       wide_bucket_le[i], cum);
 	}
 	metrics_printf(b, "%s_sum%s%s%s %.9f\n%s_count%s%s%s %" PRIu64 "\n",
 		       name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "",

@@ -15,7 +15,8 @@
  * outlives its thread (its counts stay in the sums, so counters never go
  * back); only threads that serve requests get one, a bounded pool.
  * Calls: libc, pthread. Called by: server/nfs4_compound.c (counting),
- * server/metrics_http.c (rendering), server/main.c (creation).
+ * server/metrics_http.c (rendering), server/main.c (creation),
+ * server/nfs4_deleg.c (the recall histogram), server/nfs4_metrics.c.
  */
 #ifndef DAXNFS_SERVER_METRICS_H
 #define DAXNFS_SERVER_METRICS_H
@@ -32,10 +33,11 @@ enum metrics_transport { METRICS_TCP = 0, METRICS_RDMA, METRICS_NTRANSPORTS };
 struct metrics;
 struct metrics_thread;
 
-/* A latency histogram with the buckets of the operation histograms (5 us
- * to 10 s, then +Inf), for state that a module already guards with its own
- * lock (the recall latency under the state lock): plain counters. */
-#define METRICS_HIST_BUCKETS 21
+/* A latency histogram for state that a module already guards with its own
+ * lock (the recall latency under the state lock): plain counters. Its
+ * buckets are the operations' (5 us to 10 s) and go on to an hour, since a
+ * recall may take up to Recall_Timeout (at most 3600 s), then +Inf. */
+#define METRICS_HIST_BUCKETS 31
 struct metrics_histogram {
 	uint64_t bucket[METRICS_HIST_BUCKETS];   /* not cumulative */
 	uint64_t sum_ns;
@@ -61,7 +63,8 @@ int metrics_create(const char *(*op_name)(unsigned op),
 		   const char *(*status_name)(uint32_t st, char *buf, size_t cap),
 		   struct metrics **out);
 void metrics_destroy(struct metrics *m);
-/* Adds a collector (at most 16), before the registry is shared. */
+/* Adds a collector (at most 16) before the first scrape can run: only
+ * metrics_render reads the list, the counting threads never do. */
 int metrics_add_collector(struct metrics *m, metrics_collect_fn fn, void *ctx);
 
 /* The calling thread's block; NULL when it cannot have one (no memory). */

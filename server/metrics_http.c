@@ -52,16 +52,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)version;
 	(void)upload_data;
-	if (!*con_cls) {
-		/* The first call has the headers only; a body, if one comes, is
-		 * read and dropped before the answer. */
-		*con_cls = h;
-		return MHD_YES;
-	}
-	if (*upload_data_size) {
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
+	(void)upload_data_size;
+	(void)con_cls;
+	/* Answered at the first call, which has the headers only: a body is
+	 * never read (libmicrohttpd closes such a connection after the answer),
+	 * so an endless one costs nothing. */
 	if (strcmp(url, "/metrics") != 0)
 		return reply_text(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
 				  sizeof(not_found) - 1, MHD_RESPMEM_PERSISTENT);
@@ -127,15 +122,20 @@ int metrics_http_start(struct metrics *m, const char *addr, uint16_t port,
 		free(h);
 		return rc;
 	}
-	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL,
+	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+				(strchr(addr, ':') ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
 				on_request, h,
 				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)8,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)4,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 				MHD_OPTION_END);
 	if (!h->d) {
-		close(h->fd);
+		/* Not closed here: libmicrohttpd 0.9.75 closes the socket it was
+		 * given on most of its failure paths, and a second close could hit
+		 * a descriptor another thread has just opened. At worst, on a
+		 * failure before it took the socket, one descriptor leaks. */
 		free(h);
 		return -EIO;
 	}

@@ -7,9 +7,10 @@
  * answer every scrape with metrics_render's text. The NFS threads never
  * wait for it: a scrape reads their counters, it takes none of their locks
  * (the collectors take the state locks a moment, as any request does).
- * Hostile peers: at most 8 connections, 10 s idle timeout, 16 KiB of
- * request memory each (libmicrohttpd's limits); anything but GET or HEAD of
- * /metrics is 404 or 405.
+ * Hostile peers: at most 8 connections, 4 from one address, 10 s idle
+ * timeout, 16 KiB of request memory each (libmicrohttpd's limits); every
+ * request is answered from its headers (a body is never read); anything but
+ * GET or HEAD of /metrics is 404 or 405.
  * Calls: libmicrohttpd, server/metrics. Called by: server/main.c.
  */
 #ifndef DAXNFS_SERVER_METRICS_HTTP_H

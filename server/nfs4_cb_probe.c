@@ -20,7 +20,10 @@
 
 bool nfs4_cb_path_usable(const struct nfs4_session *s)
 {
-	if (!s->back_xprt)
+	/* Not before the session's first SEQUENCE either: a callback on it
+	 * could reach the client before the CREATE_SESSION reply did, and be
+	 * answered NFS4ERR_BADSESSION (nfs4_session.c, conn_attach). */
+	if (!s->back_xprt || s->cb_probe_at_sequence)
 		return false;
 	return s->cb_state == NFS4_CB_UP || (s->cb_state == NFS4_CB_PROBING && !s->cb_path_down);
 }

@@ -12,7 +12,8 @@
  * record at the next tick.
  * All functions are called with the state lock held.
  * Calls: nfs4_open.c (nfs4_client_release_state), nfs4_recovery.c,
- * nfs4_session.c. Called by: nfs4_session.c, nfs4_server.c, nfs4_stateid.c.
+ * nfs4_session.c. Called by: nfs4_session.c, nfs4_server.c, nfs4_stateid.c,
+ * nfs4_metrics.c (counts, limit refusals).
  */
 #include "server/nfs4_session.h"
 
@@ -98,12 +99,40 @@ static struct limit_log_entry {
 	uint64_t total;          /* every refusal, for the metrics */
 } limit_log_entries[LIMIT_LOG_KEYS];
 
-void nfs4_limit_hits(void (*fn)(const char *key, uint64_t n, void *ctx), void *ctx)
+/* The limits nfs4_limit_log reports, each given to nfs4_limit_hits even
+ * before it refused anything: a series that only appears at its first
+ * refusal would hide that refusal from Prometheus' increase(). */
+static const char *const known_limit_keys[] = {
+	"Max_Clients", "Max_Sessions_Per_Client", "Max_Owners_Per_Client",
+	"Max_Stateids_Per_Client",
+};
+
+static struct limit_log_entry *limit_entry(const char *key)
 {
 	unsigned i;
 
 	for (i = 0; i < LIMIT_LOG_KEYS && limit_log_entries[i].key; i++)
-		fn(limit_log_entries[i].key, limit_log_entries[i].total, ctx);
+		if (strcmp(limit_log_entries[i].key, key) == 0)
+			return &limit_log_entries[i];
+	return NULL;
+}
+
+void nfs4_limit_hits(void (*fn)(const char *key, uint64_t n, void *ctx), void *ctx)
+{
+	const unsigned nknown = sizeof(known_limit_keys) / sizeof(known_limit_keys[0]);
+	unsigned i, j;
+
+	for (i = 0; i < nknown; i++) {
+		const struct limit_log_entry *e = limit_entry(known_limit_keys[i]);
+
+		fn(known_limit_keys[i], e ? e->total : 0, ctx);
+	}
+	for (i = 0; i < LIMIT_LOG_KEYS && limit_log_entries[i].key; i++) {
+		for (j = 0; j < nknown && strcmp(known_limit_keys[j], limit_log_entries[i].key); j++)
+			;
+		if (j == nknown)   /* a key this list does not know yet */
+			fn(limit_log_entries[i].key, limit_log_entries[i].total, ctx);
+	}
 }
 
 unsigned nfs4_session_count(void)
@@ -123,7 +152,7 @@ void nfs4_limit_log(const char *what, const char *key, unsigned limit)
 	unsigned i;
 
 	for (i = 0; i < LIMIT_LOG_KEYS && !e; i++)
-		if (limit_log_entries[i].key == key || !limit_log_entries[i].key)
+		if (!limit_log_entries[i].key || strcmp(limit_log_entries[i].key, key) == 0)
 			e = &limit_log_entries[i];
 	if (!e)
 		return;

@@ -13,7 +13,8 @@
  * slot's cached bytes instead of executing anything; a new request's reply is
  * kept in the slot when the client asked for it (sa_cachethis).
  * Calls: the op table and handlers, nfs4_session.c (slots, sessions),
- * nfs4_fh.c. Called by: the RPC layer (dispatch).
+ * nfs4_fh.c, server/metrics (per-operation counts, when on). Called by: the
+ * RPC layer (dispatch).
  */
 #include "server/nfs4_session.h"
 

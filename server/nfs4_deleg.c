@@ -17,7 +17,8 @@
  *    DELEG_REGRANT_HOLDOFF_MS, so that two clients do not make it ping-pong.
  *  - After a client answered CB_RECALL, the recall waits in the engine until
  *    the deadline: DELEGRETURN cancels it; the deadline revokes.
- * Calls: nfs4_callback.h, nfs4_file_lease.c, nfs4_state.h, conf/log.h.
+ * Calls: nfs4_callback.h, nfs4_file_lease.c, nfs4_state.h, conf/log.h,
+ * server/metrics (the recall latency histogram).
  * Called by: see nfs4_deleg.h; the compound loop (DELEGRETURN, DELEGPURGE).
  */
 #include "server/nfs4_deleg.h"
@@ -268,6 +269,7 @@ static void deleg_recall(struct nfs4_deleg *dp, int64_t deadline_ms)
 		return;
 	dp->state = NFS4_DELEG_RECALLING;
 	dp->recall_start_ms = now;
+	dp->recall_start_ns = metrics_now_ns();
 	dp->recall_deadline_ms = deadline_ms;
 	if (dp->fp)
 		dp->fp->recalled_ms = now;
@@ -1178,10 +1180,9 @@ nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res)
 		const struct nfs4_deleg *dp = deleg_of(stid);
 
 		deleg_stats.returned++;
-		if (dp->state == NFS4_DELEG_RECALLING && dp->recall_start_ms)
+		if (dp->state == NFS4_DELEG_RECALLING && dp->recall_start_ns)
 			metrics_histogram_observe(&deleg_stats.recall_latency,
-						  (uint64_t)(nfs4_cb_now_ms() - dp->recall_start_ms) *
-							  1000000u);
+						  metrics_now_ns() - dp->recall_start_ns);
 		nfs4_stid_destroy(stid);
 	}
 	nfs4_state_unlock();

@@ -19,7 +19,8 @@
  *              stateid answers NFS4ERR_DELEG_REVOKED and the client sees
  *              SEQ4_STATUS_RECALLABLE_STATE_REVOKED until FREE_STATEID
  * DELEGRETURN ends GRANTED or RECALLING by destroying the stateid.
- * Calls: nfs4_callback.h, nfs4_file.h, nfs4_state.h, pmem/ lease ops.
+ * Calls: nfs4_callback.h, nfs4_file.h, nfs4_state.h, pmem/ lease ops,
+ * server/metrics.h (the histogram type of its stats).
  * Called by: nfs4_open.c (offer, claims), nfs4_io.c, nfs4_getattr.c (also
  * SETATTR of delegated times), nfs4_attr.c (options),
  * nfs4_dirop.c (conflicts), nfs4_file_lease.c (lease events).
@@ -61,6 +62,7 @@ struct nfs4_deleg {
 	bool cb_have_atime, cb_have_mtime; /* the last CB_GETATTR answer had these */
 	struct pmem_time cb_atime, cb_mtime;
 	int64_t recall_start_ms, recall_deadline_ms;
+	uint64_t recall_start_ns;         /* monotonic, for the recall latency metric */
 	bool stid_gone;                   /* the stateid went while the engine held recall */
 	uint32_t fh_len;                  /* the file's handle, for CB_RECALL */
 	uint8_t fh[NFS4_FHSIZE];

@@ -124,8 +124,8 @@ static void conn_bind(struct nfs4_session *s, const struct rpc_xprt *x)
  * that races ahead of it with NFS4ERR_BADSESSION (a 6.1 guest did, in CI),
  * which would report a sound back channel down. A SEQUENCE proves the
  * client holds the session; BIND_CONN_TO_SESSION names it, so it probes at
- * once. Nothing needs the path before that SEQUENCE: every callback is for
- * state granted inside one. */
+ * once. Until then no callback takes this path either (nfs4_cb_path_usable):
+ * a recall of state the client got on an older session waits for it. */
 static void conn_attach(struct nfs4_session *s, struct rpc_xprt *x, bool back,
 			bool probe_now)
 {

@@ -204,6 +204,9 @@ static void test_read_write_move_counters_exactly(void **state)
 	assert_true(sample(t, "daxnfs_stateids{type=\"open\"}") >= 1);
 	assert_true(sample(t, "daxnfs_clients") >= 1);
 	assert_true(sample(t, "daxnfs_sessions") >= 1);
+	/* every limit has its series from the start (0 until it refuses) */
+	assert_non_null(strstr(t, "\ndaxnfs_limit_refusals_total{limit=\"Max_Clients\"} 0\n"));
+	assert_non_null(strstr(t, "\ndaxnfs_limit_refusals_total{limit=\"Max_Stateids_Per_Client\"} 0\n"));
 	free(t);
 
 	nfs4_cl_compound_init(&cp, cl);
