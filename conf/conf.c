@@ -113,6 +113,15 @@ static const struct key_desc core_keys[] = {
 		 "incomplete record is the oldest is closed, then the next oldest, until the total "
 		 "fits; a record being sent now is the newest and is kept. Must be at least "
 		 "`Max_Record_Size`." },
+	{ .name = "Rpcbind_Register", .type = KT_BOOL, CFG(rpcbind_register), .min = 0, .max = 0,
+	  .doc = "register program 100003 version 4 with the local rpcbind (libtirpc's "
+		 "rpcb_set, as knfsd's rpc.nfsd and NFS-Ganesha do) for the listener's address: "
+		 "netid `tcp` for an IPv4 `Bind_Addr`, `tcp6` for IPv6 (and `tcp` too for `::`), "
+		 "so that `rpcinfo -p` lists daxnfsd; taken back at exit. An rpcbind is looked "
+		 "for at its socket `/run/rpcbind.sock` only (a connect: rpcbind leaves the file "
+		 "behind when it stops); without one daxnfsd logs `rpcbind: none runs here` once "
+		 "and goes on. A registration of 100003/4 already there (another server's, or one "
+		 "a server that died left) is replaced, as rpc.nfsd does." },
 	{ .name = NULL },
 };
 static const struct key_desc nfsv4_keys[] = {
@@ -608,6 +617,7 @@ static void set_defaults(struct daxnfs_config *cfg)
 	cfg->threads = 8;
 	cfg->max_record_size = (1u << 20) + (64u << 10);  /* 1 MiB payloads plus headers */
 	conn_limits_defaults(&cfg->conn);
+	cfg->rpcbind_register = true;
 	cfg->lease_lifetime = 90;
 	cfg->grace_period = 90;
 	cfg->state.max_clients = 4096;

@@ -68,6 +68,7 @@ struct daxnfs_config {
 	unsigned threads;
 	uint32_t max_record_size;     /* largest RPC record accepted, bytes */
 	struct conf_conn_limits conn;
+	bool rpcbind_register;        /* register with the local rpcbind (default on) */
 	/* NFSV4 */
 	uint32_t lease_lifetime;      /* seconds */
 	uint32_t grace_period;        /* seconds */

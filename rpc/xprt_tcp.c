@@ -435,6 +435,13 @@ uint16_t rpc_tcp_listener_port(const struct rpc_tcp_listener *l)
 	return l->port;
 }
 
+int rpc_tcp_listener_addr(const struct rpc_tcp_listener *l, struct sockaddr_storage *ss,
+			  socklen_t *len)
+{
+	*len = sizeof(*ss);
+	return getsockname(l->fd, (struct sockaddr *)ss, len) < 0 ? -errno : 0;
+}
+
 unsigned rpc_tcp_listener_nconns(struct rpc_tcp_listener *l)
 {
 	unsigned n;

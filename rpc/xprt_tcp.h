@@ -20,6 +20,7 @@
 #define DAXNFS_RPC_XPRT_TCP_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "rpc/svc.h"
 
@@ -30,6 +31,9 @@ int rpc_tcp_listen(struct rpc_svc *s, const char *addr, uint16_t port, uint32_t 
 		   struct rpc_tcp_listener **out);
 /* The port actually bound. */
 uint16_t rpc_tcp_listener_port(const struct rpc_tcp_listener *l);
+/* The address it is bound to (getsockname); 0 or -errno. */
+int rpc_tcp_listener_addr(const struct rpc_tcp_listener *l, struct sockaddr_storage *ss,
+			  socklen_t *len);
 /* Number of connections currently open (for logs and tests). */
 unsigned rpc_tcp_listener_nconns(struct rpc_tcp_listener *l);
 /* What the guard saw since the start, for the metrics; any thread. */

@@ -4,9 +4,9 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake python3 pkg-config libcmocka-dev libsodium-dev libcap-dev
-  libsystemd-dev libmicrohttpd-dev)
+  libsystemd-dev libmicrohttpd-dev libtirpc-dev)
 test_pkgs=(xfsprogs util-linux attr valgrind clang libclang-rt-dev systemd prometheus curl
-  groff-base man-db dpkg-dev lintian file)
+  groff-base man-db dpkg-dev lintian file rpcbind)
 vm_pkgs=(qemu-system-x86 cpio zstd kmod busybox-static)
 
 want=("${build_pkgs[@]}")

@@ -7,7 +7,8 @@
  * signals that are read through descriptors (the lease signal; SIGINT and
  * SIGTERM through a signalfd in the event loop, never a handler), bring up
  * exports, drop the capabilities it does not need (nfs4_privileges.c),
- * bring up the NFSv4 server, the worker pool and the TCP transport, the
+ * bring up the NFSv4 server, the worker pool and the TCP transport, register
+ * program 100003 version 4 with the local rpcbind (Rpcbind_Register), the
  * metrics endpoint when the METRICS block asks for it, tell
  * systemd READY=1 (service_notify.c; watchdog pings and STATUS from the
  * tick), run the loop, and on SIGINT/SIGTERM take everything down in
@@ -15,7 +16,7 @@
  * default config) is -b, else the directory above the one holding the
  * binary: build/ for build/server/daxnfsd, so scripts/run.sh serves
  * build/export.
- * Calls: conf/, rpc/, pmem/lease, server/nfs4_server,
+ * Calls: conf/, rpc/, rpc/rpcbind, pmem/lease, server/nfs4_server,
  * server/nfs4_privileges, server/service_notify, server/metrics*,
  * server/nfs4_metrics.
  * Called by: the admin.
@@ -36,6 +37,7 @@
 #include "conf/log.h"
 #include "pmem/lease.h"
 #include "rpc/rpc.h"
+#include "rpc/rpcbind/rpcb.h"
 #include "rpc/svc.h"
 #include "rpc/xprt_tcp.h"
 #include "server/nfs4_attr.h"
@@ -211,6 +213,28 @@ static int metrics_serve(const struct daxnfs_config *cfg, struct metrics *mx,
 	return 0;
 }
 
+/* Program 100003 version 4 with the local rpcbind, for the listener's
+ * address; a missing rpcbind is one line, not an error. */
+static void rpcbind_register(const struct rpc_tcp_listener *tcp, struct rpc_rpcb_reg *reg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int rc = rpc_tcp_listener_addr(tcp, &ss, &len);
+
+	if (rc == 0)
+		rc = rpc_rpcb_register(100003, 4, (struct sockaddr *)&ss, len, reg);
+	if (rc == 0)
+		log_info("main", "rpcbind: program 100003 version 4 registered for %s%s%s",
+			 reg->tcp ? "tcp" : "", reg->tcp && reg->tcp6 ? " and " : "",
+			 reg->tcp6 ? "tcp6" : "");
+	else if (rc == -ENOENT)
+		log_info("main", "rpcbind: none runs here (nothing accepts on /run/rpcbind.sock); "
+			 "not registered");
+	else
+		log_warn("main", "rpcbind: program 100003 version 4 not registered: %s",
+			 strerror(-rc));
+}
+
 static void on_tick(void *ctx)
 {
 	struct main_ctx *m = ctx;
@@ -246,6 +270,7 @@ int main(int argc, char **argv)
 	const char *conf_path = NULL, *level = NULL;
 	char base[PATH_MAX], err[1024];
 	struct rpc_tcp_listener *tcp = NULL;
+	struct rpc_rpcb_reg rpcb = { 0 };
 	struct metrics *mx = NULL;
 	struct metrics_http *mx_http = NULL;
 	struct main_ctx m = { .svc = NULL, .sigfd = -1 };
@@ -358,6 +383,8 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	log_start(&cfg, rpc_tcp_listener_port(tcp));
+	if (cfg.rpcbind_register)
+		rpcbind_register(tcp, &rpcb);
 	rc = metrics_serve(&cfg, mx, tcp, &mx_http);
 	if (rc < 0)
 		goto out;
@@ -376,6 +403,7 @@ int main(int argc, char **argv)
 out:
 	/* reverse order: connections (their close hooks reach the server), then
 	 * the workers (in-flight requests finish), then the server and exports */
+	rpc_rpcb_unregister(&rpcb);   /* first: no client is sent to a closing port */
 	metrics_http_stop(mx_http);   /* its collector reads the listener */
 	rpc_tcp_listener_close(tcp);
 	if (m.svc)

@@ -18,6 +18,7 @@
 #define DAXNFS_TESTS_PROTO_SERVER_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -38,6 +39,9 @@ struct proto_server_opts {
 	/* Added inside NFSV4 (e.g. "Max_Owners_Per_Client = 100;"); left out,
 	 * like core_conf, when DAXNFS_TEST_NO_CORE_CONF is set. */
 	const char *nfsv4_conf;
+	/* Register with the host's rpcbind (Rpcbind_Register); off by default,
+	 * so that tests running at once do not take each other's entry. */
+	bool rpcbind;
 	/* RLIMIT_NOFILE (soft) of the daemon; 0 = inherited. */
 	unsigned nofile_limit;
 	/* "NAME=value" strings added to the daemon's environment, NULL-terminated;
