@@ -730,6 +730,30 @@ static void describe_default(const struct key_desc *k, const void *base, char *o
 	}
 }
 
+void conf_changed_keys(const struct daxnfs_config *a, const struct daxnfs_config *b,
+		       void (*fn)(const char *block, const char *key, void *ctx), void *ctx)
+{
+	for (unsigned i = 0; i < N_BLOCKS; i++) {
+		if (blocks[i].is_export)
+			continue;
+		for (const struct key_desc *k = blocks[i].keys; k->name; k++) {
+			const uint8_t *fa = (const uint8_t *)a + k->off, *fb = (const uint8_t *)b + k->off;
+			bool differ;
+
+			/* strings compare as strings: the bytes after the NUL are noise */
+			if (k->type == KT_STR || k->type == KT_ADDR || k->type == KT_ABSPATH ||
+			    k->type == KT_LEVEL || k->type == KT_DEST)
+				differ = strcmp((const char *)fa, (const char *)fb) != 0;
+			else
+				differ = memcmp(fa, fb, k->size) != 0;
+			if (differ)
+				fn(blocks[i].name, k->name, ctx);
+		}
+	}
+	if (a->metrics_on != b->metrics_on)
+		fn("METRICS", "(the block itself)", ctx);
+}
+
 int conf_key_describe(unsigned i, struct conf_key_info *out)
 {
 	struct daxnfs_config *cfg;

@@ -124,6 +124,11 @@ struct conf_key_info {
  * last key, -ENOMEM. */
 int conf_key_describe(unsigned i, struct conf_key_info *out);
 
+/* fn(block, key) for every key outside the EXPORT blocks whose value
+ * differs between a and b (what a reload cannot apply is logged with it). */
+void conf_changed_keys(const struct daxnfs_config *a, const struct daxnfs_config *b,
+		       void (*fn)(const char *block, const char *key, void *ctx), void *ctx);
+
 /* The embedded default config text. */
 extern const char conf_default_text[];
 

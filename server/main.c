@@ -4,8 +4,9 @@
  *   daxnfsd [-f config] [-b base_dir] [-l level] [-p port] [-h]
  *
  * Job: read the config (errors: message, exit 2), set up logging, block the
- * signals that are read through descriptors (the lease signal; SIGINT and
- * SIGTERM through a signalfd in the event loop, never a handler), bring up
+ * signals that are read through descriptors (the lease signal; SIGINT,
+ * SIGTERM and SIGHUP through a signalfd in the event loop, never a
+ * handler; SIGHUP reloads the configuration), bring up
  * exports, drop the capabilities it does not need (nfs4_privileges.c),
  * bring up the NFSv4 server, the worker pool and the TCP transport, register
  * program 100003 version 4 with the local rpcbind (Rpcbind_Register), the
@@ -95,7 +96,80 @@ struct main_ctx {
 	int sigfd;
 	struct service_notify notify;
 	char serving[160];             /* the first part of the STATUS line */
+	/* for a reload (SIGHUP): where the config came from, what the command
+	 * line overrides, and the configuration running now */
+	const char *conf_path;         /* NULL: the embedded default */
+	const char *base;
+	long port_override;            /* -p, or -1 */
+	bool level_override;           /* -l given: the config's Level is not used */
+	struct daxnfs_config *cfg;
 };
+
+/* The STATUS line for systemd: what it serves, grace, clients. */
+static void status_line(const struct main_ctx *m, char *out, size_t cap)
+{
+	char state[96];
+
+	nfs4_server_status(state, sizeof(state));
+	snprintf(out, cap, "%s; %s", m->serving, state);
+}
+
+static void log_unapplied_key(const char *block, const char *key, void *ctx)
+{
+	(void)ctx;
+	if (strcmp(block, "LOG") == 0)
+		return;   /* applied */
+	log_warn("main", "reload: %s %s changed: it takes effect at the next start", block, key);
+}
+
+/* SIGHUP: the configuration read again and applied where it can be, whole
+ * or not at all: exports (added, changed, removed; nfs4_exports_reload) and
+ * the LOG block now; every other changed key is logged as waiting for a
+ * restart. A configuration with an error is refused, FILE:LINE logged, and
+ * the running one stays. */
+static void reload(struct main_ctx *m)
+{
+	struct daxnfs_config *n = malloc(sizeof(*n));
+	struct nfs4_exports_change chg;
+	char err[1024], line[sizeof(m->serving) + 100];
+	enum log_level lvl;
+	int rc;
+
+	service_notify_reloading(&m->notify);
+	if (!n) {
+		log_err("main", "reload refused: out of memory; the running configuration stays");
+		goto out;
+	}
+	rc = conf_load(m->conf_path, m->base, n, err, sizeof(err));
+	if (rc < 0) {
+		log_err("main", "reload refused, the running configuration stays: %s", err);
+		goto out;
+	}
+	if (m->port_override >= 0)
+		n->nfs_port = (uint16_t)m->port_override;
+	rc = nfs4_exports_reload(n, &chg);
+	if (rc < 0) {
+		log_err("main", "reload refused (exports: %s); the running configuration stays",
+			strerror(-rc));
+		goto out;
+	}
+	if (!m->level_override && log_level_parse(n->log_level, &lvl) == 0) {
+		if (strcmp(n->log_level, m->cfg->log_level) != 0)
+			log_info("main", "reload: log level %s", n->log_level);
+		log_set_level(lvl);
+	}
+	log_set_destination(n->log_destination);
+	conf_changed_keys(m->cfg, n, log_unapplied_key, NULL);
+	*m->cfg = *n;
+	log_info("main", "reload of %s: exports %u added, %u changed, %u removed, %u unchanged",
+		 n->source, chg.added, chg.changed, chg.removed, chg.unchanged);
+out:
+	free(n);
+	if (m->notify.enabled) {
+		status_line(m, line, sizeof(line));
+		service_notify_ready(&m->notify, line);
+	}
+}
 
 static void on_signal(void *ctx, int fd, uint32_t events)
 {
@@ -103,6 +177,13 @@ static void on_signal(void *ctx, int fd, uint32_t events)
 	struct signalfd_siginfo si;
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("main", "signal %u (%s): reloading %s", si.ssi_signo,
+				 strsignal((int)si.ssi_signo),
+				 m->conf_path ? m->conf_path : "the embedded default configuration");
+			reload(m);
+			continue;
+		}
 		log_info("main", "signal %u (%s): shutting down", si.ssi_signo,
 			 strsignal((int)si.ssi_signo));
 		rpc_svc_stop(m->svc);
@@ -117,14 +198,6 @@ static void on_lease_event(void *ctx, int fd, uint32_t events)
 		log_warn("main", "lease events: %s", strerror(-rc));
 }
 
-/* The STATUS line for systemd: what it serves, grace, clients. */
-static void status_line(const struct main_ctx *m, char *out, size_t cap)
-{
-	char state[96];
-
-	nfs4_server_status(state, sizeof(state));
-	snprintf(out, cap, "%s; %s", m->serving, state);
-}
 
 /* The transport's figures for a scrape; ctx is the TCP listener. */
 static void transport_collect(struct metrics_buf *b, void *ctx)
@@ -324,6 +397,11 @@ int main(int argc, char **argv)
 			level);
 		return 2;
 	}
+	m.conf_path = conf_path;
+	m.base = base;
+	m.port_override = port;
+	m.level_override = level != NULL;
+	m.cfg = &cfg;
 	if (!level)
 		log_level_parse(cfg.log_level, &lvl);
 	log_set_level(lvl);
@@ -338,6 +416,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
 	    (m.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		log_err("main", "cannot set up signal handling: %s", strerror(errno));

@@ -179,7 +179,7 @@ nfsstat4 nfs4_op_rename(struct nfs4_compound *c, void *args, void *res)
 		st = nfs4_fh_check_dir(dst, false);
 	if (st != NFS4_OK)
 		return st;
-	if (src->exp != dst->exp)
+	if (!nfs4_export_same(src->exp, dst->exp))
 		return NFS4ERR_XDEV;
 	st = nfs4_fh_check_writable(c, dst);
 	if (st != NFS4_OK)
@@ -226,7 +226,7 @@ nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, void *res)
 		return st;
 	if (nfs4_fh_type(src) == PMEM_TYPE_DIR)
 		return NFS4ERR_ISDIR;
-	if (src->exp != dir->exp)
+	if (!nfs4_export_same(src->exp, dir->exp))
 		return NFS4ERR_XDEV;
 	st = nfs4_fh_check_writable(c, dir);
 	if (st != NFS4_OK)

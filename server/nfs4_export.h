@@ -3,10 +3,14 @@
  *
  * Job: one struct nfs4_export per EXPORT block: the config, the backend
  * export opened on its Path, a referenced root object and its wire handle,
- * and the pseudo-fs node it is mounted on. Built once at start
- * (nfs4_exports_init in nfs4_server.h) and immutable until shutdown, so
- * handlers use the pointers without references or locks. Also applies an
- * export's squash rules to a caller's RPC credential.
+ * and the pseudo-fs node it is mounted on. Built at start
+ * (nfs4_exports_init in nfs4_server.h); a reload (nfs4_exports_reload)
+ * publishes a new set of objects and keeps the old ones until exit, so an
+ * object, once found, is immutable and valid for the daemon's life and
+ * handlers use the pointers without references or locks. The same export
+ * (id and Path) shares its backend across reloads: compare pexp, not the
+ * export pointers, to tell whether two handles are in one export. Also
+ * applies an export's squash rules to a caller's RPC credential.
  * Calls: pmem/backend.h, server/nfs4_pseudo.h, conf/.
  * Called by: server/nfs4_fh.c and the namespace handlers.
  */
@@ -21,9 +25,11 @@
 #include "rpc/rpc.h"
 
 struct nfs4_pseudo_node;
+struct export_backend;
 
 struct nfs4_export {
 	struct conf_export conf;
+	struct export_backend *be;         /* referenced; pexp, root... are its */
 	struct pmem_export *pexp;
 	struct pmem_obj *root;             /* referenced for the export's life */
 	uint64_t root_fileid;
@@ -35,11 +41,17 @@ struct nfs4_export {
 struct nfs4_export *nfs4_export_by_id(uint16_t id);
 unsigned nfs4_export_count(void);
 struct nfs4_export *nfs4_export_at(unsigned i);
+/* The pseudo fs tree of the current exports (nfs4_pseudo_root). */
+struct nfs4_pseudo_node *nfs4_export_pseudo_root(void);
 
 /* The caller's credential after exp's squash rules (exp NULL: the pseudo fs,
  * where the caller is used as is). AUTH_NONE callers are anonymous. */
 void nfs4_export_cred(const struct nfs4_export *exp, const struct rpc_cred *rc,
 		      struct pmem_cred *out);
+
+/* True when a and b (NULL: the pseudo fs) are the same export, across a
+ * reload too (the same backend). */
+bool nfs4_export_same(const struct nfs4_export *a, const struct nfs4_export *b);
 
 /* True when obj is exp's root directory. */
 bool nfs4_export_is_root(const struct nfs4_export *exp, const struct pmem_obj *obj);

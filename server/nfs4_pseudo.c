@@ -1,10 +1,12 @@
 /*
  * server/nfs4_pseudo.c: the pseudo file system tree (see nfs4_pseudo.h).
  *
- * The tree is built once from the exports' Pseudo paths; every prefix of a
- * Pseudo path is a node. Nodes are few (a handful per export), so lookups
- * walk lists.
- * Calls: libc. Called by: nfs4_export.c, nfs4_fh.c, namespace handlers.
+ * A tree is built from the exports' Pseudo paths of one export table (at
+ * start, and at each reload); every prefix of a Pseudo path is a node.
+ * Nodes are few (a handful per export), so lookups walk lists. The tree in
+ * use is the current export table's (nfs4_export_pseudo_root).
+ * Calls: libc, nfs4_export.h. Called by: nfs4_export.c, nfs4_fh.c,
+ * namespace handlers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,8 +15,6 @@
 
 #include "server/nfs4_export.h"
 #include "server/nfs4_pseudo.h"
-
-static struct nfs4_pseudo_node *g_root;
 
 /* FNV-1a: stable across runs, so pseudo handles survive a restart. */
 static uint64_t path_hash(const char *p)
@@ -97,10 +97,10 @@ struct nfs4_pseudo_node *nfs4_pseudo_child_at(const struct nfs4_pseudo_node *n, 
 	return ch;
 }
 
-static int add_export(struct nfs4_export *e)
+static int add_export(struct nfs4_pseudo_node *root, struct nfs4_export *e)
 {
 	const char *p = e->conf.pseudo;
-	struct nfs4_pseudo_node *n = g_root;
+	struct nfs4_pseudo_node *n = root;
 
 	if (p[0] != '/')
 		return -EINVAL;
@@ -149,30 +149,36 @@ static struct nfs4_pseudo_node *find_id(struct nfs4_pseudo_node *n, uint64_t id)
 
 struct nfs4_pseudo_node *nfs4_pseudo_by_id(uint64_t id)
 {
-	return find_id(g_root, id);
+	return find_id(nfs4_export_pseudo_root(), id);
 }
 
-struct nfs4_pseudo_node *nfs4_pseudo_root(void) { return g_root; }
-
-int nfs4_pseudo_build(struct nfs4_export *exps, unsigned n)
+struct nfs4_pseudo_node *nfs4_pseudo_root(void)
 {
+	return nfs4_export_pseudo_root();
+}
+
+int nfs4_pseudo_build(struct nfs4_export *const *exps, unsigned n,
+		      struct nfs4_pseudo_node **root_out)
+{
+	struct nfs4_pseudo_node *root = node_new(NULL, "", 0);
 	int err = 0;
 
-	nfs4_pseudo_free();
-	g_root = node_new(NULL, "", 0);
-	if (!g_root)
+	*root_out = NULL;
+	if (!root)
 		return -ENOMEM;
 	/* Access_Type = None: opened (its config is valid) but not reachable */
 	for (unsigned i = 0; i < n && !err; i++)
-		if (exps[i].conf.access != CONF_ACCESS_NONE)
-			err = add_export(&exps[i]);
-	if (err)
-		nfs4_pseudo_free();
-	return err;
+		if (exps[i]->conf.access != CONF_ACCESS_NONE)
+			err = add_export(root, exps[i]);
+	if (err) {
+		nfs4_pseudo_free_tree(root);
+		return err;
+	}
+	*root_out = root;
+	return 0;
 }
 
-void nfs4_pseudo_free(void)
+void nfs4_pseudo_free_tree(struct nfs4_pseudo_node *root)
 {
-	node_free(g_root);
-	g_root = NULL;
+	node_free(root);
 }

@@ -5,8 +5,9 @@
  * (RFC 8881 §7.3). A node on which an export is mounted stands for that
  * export's root: a single export at "/" makes PUTROOTFH land in it. Node ids
  * are a hash of the node's path, so pseudo handles stay valid across a
- * restart with the same config. Exports with Access_Type = None are left
- * out. Immutable after nfs4_pseudo_build.
+ * restart with the same config (and across a reload). Exports with
+ * Access_Type = None are left out. A tree is immutable once built; a
+ * reload builds a new one and keeps the old until exit (nfs4_export.c).
  * Calls: server/nfs4_export.h. Called by: nfs4_export.c, nfs4_fh.c, lookup,
  * readdir and attribute code.
  */
@@ -29,11 +30,13 @@ struct nfs4_pseudo_node {
 	struct nfs4_export *exp;           /* mounted here, or NULL */
 };
 
-/* Builds the tree for exps[0..n). Returns 0 or -errno (-EINVAL for two
- * exports at the same Pseudo path or a path that is not absolute). */
-int nfs4_pseudo_build(struct nfs4_export *exps, unsigned n);
-void nfs4_pseudo_free(void);
-
+/* Builds a tree for exps[0..n), setting each mounted export's node. Returns
+ * 0 or -errno (-EINVAL for two exports at the same Pseudo path or a path
+ * that is not absolute). */
+int nfs4_pseudo_build(struct nfs4_export *const *exps, unsigned n,
+		      struct nfs4_pseudo_node **root_out);
+void nfs4_pseudo_free_tree(struct nfs4_pseudo_node *root);
+/* The tree of the current export table. */
 struct nfs4_pseudo_node *nfs4_pseudo_root(void);
 struct nfs4_pseudo_node *nfs4_pseudo_by_id(uint64_t id);
 struct nfs4_pseudo_node *nfs4_pseudo_child(const struct nfs4_pseudo_node *n,

@@ -14,6 +14,15 @@
 /* Opens every EXPORT of cfg through the backend and builds the pseudo fs.
  * Returns 0 or -errno after logging which export failed and why. */
 int nfs4_exports_init(const struct daxnfs_config *cfg);
+/* What a reload did to the exports (compared by Export_Id). */
+struct nfs4_exports_change {
+	unsigned added, changed, removed, unchanged;
+};
+/* Replaces the exports by cfg's, whole or not at all: a new export that
+ * cannot be opened leaves the running ones as they are (-errno, logged).
+ * Requests in progress finish on what they found; new ones see the new
+ * exports; a removed export's handles are NFS4ERR_STALE from then on. */
+int nfs4_exports_reload(const struct daxnfs_config *cfg, struct nfs4_exports_change *chg);
 void nfs4_exports_shutdown(void);
 
 /* Client table, stable client records (cfg->recovery_dir), grace period,

@@ -85,7 +85,7 @@ static nfsstat4 two_files_check(struct nfs4_compound *c, struct pmem_attr *src_a
 		st = NFS4ERR_WRONG_TYPE;
 	if (st != NFS4_OK)
 		return st;
-	if (c->saved.exp != c->cur.exp)
+	if (!nfs4_export_same(c->saved.exp, c->cur.exp))
 		return NFS4ERR_XDEV;
 	st = nfs4_fh_check_writable(c, &c->cur);
 	if (st != NFS4_OK)

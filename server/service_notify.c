@@ -89,6 +89,17 @@ void service_notify_tick(struct service_notify *sn, const char *status)
 		send_status(sn, status);
 }
 
+void service_notify_reloading(struct service_notify *sn)
+{
+	struct timespec ts;
+
+	if (!sn->enabled)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading the configuration",
+		   (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+}
+
 void service_notify_stopping(struct service_notify *sn)
 {
 	if (sn->enabled)

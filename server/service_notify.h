@@ -31,6 +31,9 @@ void service_notify_ready(struct service_notify *sn, const char *status);
 /* From the tick (event-loop thread): a watchdog ping when due, and STATUS
  * when it changed (at most every 5 s). status may be NULL (no change). */
 void service_notify_tick(struct service_notify *sn, const char *status);
+/* A reload begins: RELOADING=1 (with MONOTONIC_USEC, which systemd 253's
+ * Type=notify-reload wants); service_notify_ready tells its end. */
+void service_notify_reloading(struct service_notify *sn);
 /* Shutting down: STOPPING=1. */
 void service_notify_stopping(struct service_notify *sn);
 
