@@ -119,19 +119,6 @@ static size_t find_in(const nfs_fh4 *fh, const uint8_t *k, size_t klen)
 	return (size_t)(at - (const uint8_t *)fh->val);
 }
 
-static nfsstat4 putfh_getattr(struct nfs4_cl *cl, const nfs_fh4 *fh)
-{
-	struct nfs4_cl_compound cp;
-	nfsstat4 st;
-
-	nfs4_cl_compound_init(&cp, cl);
-	ns_putfh(&cp, fh);
-	nfs4_cl_add_getattr(&cp, 1u << FATTR4_TYPE, 0);
-	st = ns_send(&cp);
-	nfs4_cl_compound_free(&cp);
-	return st;
-}
-
 static nfsstat4 putfh_read(struct nfs4_cl *cl, const nfs_fh4 *fh, char *out, size_t cap)
 {
 	struct nfs4_cl_compound cp;
@@ -172,12 +159,12 @@ static void test_forged_handle_outside_export_is_badhandle(void **state)
 	memcpy((uint8_t *)fh.val + at, kout, lout);
 	assert_int_equal(putfh_read(f->cl, &fh, data, sizeof(data)), NFS4ERR_BADHANDLE);
 	assert_null(strstr(data, "TOPSECRET"));
-	assert_int_equal(putfh_getattr(f->cl, &fh), NFS4ERR_BADHANDLE);
+	assert_int_equal(ns_putfh_getattr(f->cl, &fh), NFS4ERR_BADHANDLE);
 	/* the directory above the export, the same way */
 	lout = kernel_handle("", kout);
 	if (lout == lin) {
 		memcpy((uint8_t *)fh.val + at, kout, lout);
-		assert_int_equal(putfh_getattr(f->cl, &fh), NFS4ERR_BADHANDLE);
+		assert_int_equal(ns_putfh_getattr(f->cl, &fh), NFS4ERR_BADHANDLE);
 	}
 	ns_fh_free(&fh);
 }
@@ -228,15 +215,15 @@ static void test_second_encoding_is_badhandle(void **state)
 	for (bit = 16; bit < 24; bit++) {
 		ns_fh_dup(&fh, &orig);
 		((uint8_t *)fh.val)[at + bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_equal(putfh_getattr(f->cl, &fh), NFS4ERR_BADHANDLE);
+		assert_int_equal(ns_putfh_getattr(f->cl, &fh), NFS4ERR_BADHANDLE);
 		ns_fh_free(&fh);
 	}
 	ns_fh_dup(&fh, &orig);
 	((uint8_t *)fh.val)[fh.len - 1] ^= 1;
-	assert_int_equal(putfh_getattr(f->cl, &fh), NFS4ERR_BADHANDLE);
+	assert_int_equal(ns_putfh_getattr(f->cl, &fh), NFS4ERR_BADHANDLE);
 	ns_fh_free(&fh);
 	/* and the handle as given still works */
-	assert_int_equal(putfh_getattr(f->cl, &orig), NFS4_OK);
+	assert_int_equal(ns_putfh_getattr(f->cl, &orig), NFS4_OK);
 	ns_fh_free(&orig);
 }
 
@@ -265,8 +252,8 @@ static void test_moved_out_is_stale(void **state)
 	assert_int_equal(ns_path_fh(f->cl, "sub/leaving", &file), NFS4_OK);
 	assert_int_equal(ns_path_fh(f->cl, "sub/leaving2", &file2), NFS4_OK);
 	assert_int_equal(ns_path_fh(f->cl, "sub/dleaving", &dir), NFS4_OK);
-	assert_int_equal(putfh_getattr(f->cl, &file), NFS4_OK);
-	assert_int_equal(putfh_getattr(f->cl, &dir), NFS4_OK);
+	assert_int_equal(ns_putfh_getattr(f->cl, &file), NFS4_OK);
+	assert_int_equal(ns_putfh_getattr(f->cl, &dir), NFS4_OK);
 	/* an administrator moves them out of the export */
 	local("sub/leaving", from, sizeof(from));
 	local("left", to, sizeof(to));
@@ -274,14 +261,14 @@ static void test_moved_out_is_stale(void **state)
 	local("sub/dleaving", from, sizeof(from));
 	local("dleft", to, sizeof(to));
 	assert_int_equal(rename(from, to), 0);
-	assert_int_equal(putfh_getattr(f->cl, &file), NFS4ERR_STALE);
-	assert_int_equal(putfh_getattr(f->cl, &dir), NFS4ERR_STALE);
+	assert_int_equal(ns_putfh_getattr(f->cl, &file), NFS4ERR_STALE);
+	assert_int_equal(ns_putfh_getattr(f->cl, &dir), NFS4ERR_STALE);
 	/* also when the kernel no longer knows where the file went */
 	local("sub/leaving2", from, sizeof(from));
 	local("left2", to, sizeof(to));
 	assert_int_equal(rename(from, to), 0);
 	drop_dentries();
-	assert_int_equal(putfh_getattr(f->cl, &file2), NFS4ERR_STALE);
+	assert_int_equal(ns_putfh_getattr(f->cl, &file2), NFS4ERR_STALE);
 	ns_fh_free(&file);
 	ns_fh_free(&file2);
 	ns_fh_free(&dir);
@@ -305,7 +292,7 @@ static void test_renamed_inside_keeps_handle(void **state)
 	a->newname = ns_str(&cp, "moved");
 	assert_int_equal(ns_send(&cp), NFS4_OK);
 	nfs4_cl_compound_free(&cp);
-	assert_int_equal(putfh_getattr(f->cl, &fh), NFS4_OK);
+	assert_int_equal(ns_putfh_getattr(f->cl, &fh), NFS4_OK);
 	ns_fh_free(&fh);
 }
 
@@ -351,8 +338,8 @@ static void test_deep_tree_reachable_by_handle(void **state)
 					DEEP_LEVELS - i : LOOKUPS_PER_COMPOUND);
 	/* the handle alone, with nothing of the walk down cached by the kernel */
 	drop_dentries();
-	assert_int_equal(putfh_getattr(f->cl, &fh), NFS4_OK);
-	assert_int_equal(putfh_getattr(f->cl, &fh), NFS4_OK);
+	assert_int_equal(ns_putfh_getattr(f->cl, &fh), NFS4_OK);
+	assert_int_equal(ns_putfh_getattr(f->cl, &fh), NFS4_OK);
 	ns_fh_free(&fh);
 }
 

@@ -121,6 +121,20 @@ static inline nfsstat4 ns_send(struct nfs4_cl_compound *cp)
 	return cp->status;
 }
 
+/* PUTFH fh; GETATTR type: the compound's status. */
+static inline nfsstat4 ns_putfh_getattr(struct nfs4_cl *cl, const nfs_fh4 *fh)
+{
+	struct nfs4_cl_compound cp;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	ns_putfh(&cp, fh);
+	nfs4_cl_add_getattr(&cp, 1u << FATTR4_TYPE, 0);
+	st = ns_send(&cp);
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
 static inline bitmap4 ns_bitmap(struct nfs4_cl_compound *cp, uint32_t w0, uint32_t w1, uint32_t w2)
 {
 	bitmap4 b;

@@ -8,17 +8,6 @@
  */
 #include "tests/proto/test_open_util.h"
 
-static struct nfs4_cl *client_with_verf(struct proto_server *s, const char *owner, uint64_t verf)
-{
-	struct nfs4_cl *cl = NULL;
-
-	assert_int_equal(nfs4_cl_connect(&cl, s->host, s->port), 0);
-	nfs4_cl_set_owner(cl, owner, verf);
-	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
-	assert_int_equal(nfs4_cl_create_session(cl, false), NFS4_OK);
-	return cl;
-}
-
 /* A write lock on [0, 100) for a new lock owner, reclaimed or not. */
 static nfsstat4 lock_reclaim(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *open_sid,
 			     bool reclaim, stateid4 *lock_sid)
@@ -43,7 +32,7 @@ static void test_reclaim_after_restart(void **st)
 
 	(void)st;
 	assert_int_equal(proto_server_start(&srv, "reclaim", &opts), 0);
-	a = client_with_verf(&srv, "reclaimer", 42);
+	a = ot_client_verf(&srv, "reclaimer", 42);
 	assert_int_equal(nfs4_cl_reclaim_complete(a), NFS4_OK);
 	assert_int_equal(ot_open_simple(a, "kept", true, OPEN4_SHARE_ACCESS_BOTH,
 					OPEN4_SHARE_DENY_WRITE, &r), NFS4_OK);
@@ -54,7 +43,7 @@ static void test_reclaim_after_restart(void **st)
 	/* a crash, then the same client instance comes back */
 	assert_int_equal(proto_server_kill(&srv), 0);
 	assert_int_equal(proto_server_restart(&srv), 0);
-	a = client_with_verf(&srv, "reclaimer", 42);
+	a = ot_client_verf(&srv, "reclaimer", 42);
 	b = ot_client(&srv, "newcomer");
 
 	/* new state waits for the end of grace */

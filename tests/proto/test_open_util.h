@@ -64,6 +64,21 @@ static inline void ot_putfh(struct nfs4_cl_compound *cp, const nfs_fh4 *fh)
 }
 
 /* A session for owner, past RECLAIM_COMPLETE (as a Linux client does). */
+/* A client instance owner/verf with a session (no back channel), not past
+ * RECLAIM_COMPLETE: the same owner and verifier after a server restart are
+ * the same client, who may reclaim. */
+static inline struct nfs4_cl *ot_client_verf(struct proto_server *s, const char *owner,
+					     uint64_t verf)
+{
+	struct nfs4_cl *cl = NULL;
+
+	assert_int_equal(nfs4_cl_connect(&cl, s->host, s->port), 0);
+	nfs4_cl_set_owner(cl, owner, verf);
+	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
+	assert_int_equal(nfs4_cl_create_session(cl, false), NFS4_OK);
+	return cl;
+}
+
 static inline struct nfs4_cl *ot_client(struct proto_server *s, const char *owner)
 {
 	struct nfs4_cl *cl = NULL;

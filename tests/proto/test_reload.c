@@ -101,19 +101,6 @@ static nfsstat4 read_at(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *s
 	return st;
 }
 
-static nfsstat4 getattr_fh(struct nfs4_cl *cl, const nfs_fh4 *fh)
-{
-	struct nfs4_cl_compound cp;
-	nfsstat4 st;
-
-	nfs4_cl_compound_init(&cp, cl);
-	ns_putfh(&cp, fh);
-	nfs4_cl_add_getattr(&cp, 1u << FATTR4_TYPE, 0);
-	st = ns_send(&cp);
-	nfs4_cl_compound_free(&cp);
-	return st;
-}
-
 static void check_after_reload(struct nfs4_cl *cl, const nfs_fh4 *fa, const stateid4 *sa,
 			       const nfs_fh4 *fc, const nfs_fh4 *fd, uint64_t off, const char *data)
 {
@@ -136,7 +123,7 @@ static void check_after_reload(struct nfs4_cl *cl, const nfs_fh4 *fa, const stat
 	assert_int_equal(read_at(cl, fc, &anon, 0, 6, back), NFS4_OK);
 	assert_string_equal(back, "c data");
 	/* D is gone */
-	assert_int_equal(getattr_fh(cl, fd), NFS4ERR_STALE);
+	assert_int_equal(ns_putfh_getattr(cl, fd), NFS4ERR_STALE);
 }
 
 struct hammer {

@@ -58,17 +58,6 @@ static void *write_loop(void *arg)
 	return NULL;
 }
 
-static struct nfs4_cl *client_with_verf(const char *owner, uint64_t verf)
-{
-	struct nfs4_cl *cl = NULL;
-
-	assert_int_equal(nfs4_cl_connect(&cl, srv.host, srv.port), 0);
-	nfs4_cl_set_owner(cl, owner, verf);
-	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
-	assert_int_equal(nfs4_cl_create_session(cl, false), NFS4_OK);
-	return cl;
-}
-
 static void test_sigterm_keeps_acknowledged_writes_and_clients_reclaim(void **st)
 {
 	struct proto_server_opts opts = { .grace_period = 60, .lease_lifetime = 20 };
@@ -92,7 +81,7 @@ static void test_sigterm_keeps_acknowledged_writes_and_clients_reclaim(void **st
 		w[i].idx = i;
 		snprintf(owner, sizeof(owner), "sigterm-writer-%u", i);
 		snprintf(name, sizeof(name), "w%u", i);
-		w[i].cl = client_with_verf(owner, 1000 + i);
+		w[i].cl = ot_client_verf(&srv, owner, 1000 + i);
 		assert_int_equal(nfs4_cl_reclaim_complete(w[i].cl), NFS4_OK);
 		assert_int_equal(ot_open_simple(w[i].cl, name, true, OPEN4_SHARE_ACCESS_BOTH,
 						OPEN4_SHARE_DENY_NONE, &w[i].r), NFS4_OK);
@@ -130,7 +119,7 @@ static void test_sigterm_keeps_acknowledged_writes_and_clients_reclaim(void **st
 					OPEN4_SHARE_DENY_NONE, &rn), NFS4ERR_GRACE);
 	for (i = 0; i < WRITERS; i++) {
 		snprintf(owner, sizeof(owner), "sigterm-writer-%u", i);
-		w[i].cl = client_with_verf(owner, 1000 + i);
+		w[i].cl = ot_client_verf(&srv, owner, 1000 + i);
 		reclaim.fh_in = &w[i].r.fh;
 		assert_int_equal(ot_open(w[i].cl, NULL, &reclaim, &rr), NFS4_OK);
 		for (b = 0; b < w[i].acked; b++) {
