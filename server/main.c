@@ -103,6 +103,8 @@ struct main_ctx {
 	long port_override;            /* -p, or -1 */
 	bool level_override;           /* -l given: the config's Level is not used */
 	struct daxnfs_config *cfg;
+	/* the NFSv4 gauges a scrape reads, taken by the tick (METRICS only) */
+	struct nfs4_metrics_snapshot *snapshot;
 };
 
 /* The STATUS line for systemd: what it serves, grace, clients. */
@@ -246,7 +248,8 @@ static const char *metrics_status_name(uint32_t st, char *buf, size_t cap)
  * server starts); the endpoint comes up after the listener (metrics_serve),
  * whose collector is added then: the workers never read the collector
  * list, and the HTTP thread that does starts after it is complete. */
-static int metrics_setup(const struct daxnfs_config *cfg, struct metrics **out)
+static int metrics_setup(const struct daxnfs_config *cfg, struct nfs4_metrics_snapshot *snap,
+			 struct metrics **out)
 {
 	int rc;
 
@@ -255,20 +258,22 @@ static int metrics_setup(const struct daxnfs_config *cfg, struct metrics **out)
 		return 0;
 	rc = metrics_create(metrics_op_name, metrics_status_name, out);
 	if (rc == 0)
-		rc = metrics_add_collector(*out, nfs4_metrics_collect, NULL);
+		rc = metrics_add_collector(*out, nfs4_metrics_collect, snap);
 	if (rc < 0)
 		log_err("main", "metrics: %s", strerror(-rc));
 	return rc;
 }
 
 static int metrics_serve(const struct daxnfs_config *cfg, struct metrics *mx,
-			 struct rpc_tcp_listener *tcp, struct metrics_http **out)
+			 struct nfs4_metrics_snapshot *snap, struct rpc_tcp_listener *tcp,
+			 struct metrics_http **out)
 {
 	int rc;
 
 	*out = NULL;
 	if (!mx)
 		return 0;
+	nfs4_metrics_snapshot_take(snap);   /* the first scrape has the gauges */
 	rc = metrics_add_collector(mx, transport_collect, tcp);
 	if (rc == 0)
 		rc = metrics_http_start(mx, cfg->metrics_addr, cfg->metrics_port, out);
@@ -314,6 +319,8 @@ static void on_tick(void *ctx)
 	char line[sizeof(m->serving) + 100];
 
 	nfs4_server_tick();
+	if (m->snapshot)
+		nfs4_metrics_snapshot_take(m->snapshot);
 	if (m->notify.enabled) {
 		status_line(m, line, sizeof(line));
 		service_notify_tick(&m->notify, line);
@@ -346,6 +353,7 @@ int main(int argc, char **argv)
 	struct rpc_rpcb_reg rpcb = { 0 };
 	struct metrics *mx = NULL;
 	struct metrics_http *mx_http = NULL;
+	struct nfs4_metrics_snapshot snapshot;
 	struct main_ctx m = { .svc = NULL, .sigfd = -1 };
 	bool exports_up = false, server_up = false, have_base = false;
 	enum log_level lvl;
@@ -427,6 +435,7 @@ int main(int argc, char **argv)
 	if (mkdir(cfg.recovery_dir, 0700) < 0 && errno != EEXIST)
 		log_warn("main", "Recovery_Dir %s: %s", cfg.recovery_dir, strerror(errno));
 
+	nfs4_metrics_snapshot_init(&snapshot);   /* before the first goto out */
 	rc = nfs4_exports_init(&cfg);
 	if (rc < 0) {
 		log_err("main", "exports: %s", strerror(-rc));
@@ -439,7 +448,9 @@ int main(int argc, char **argv)
 	rc = nfs4_privileges_drop(cfg.nfs_port);
 	if (rc < 0)
 		goto out;
-	rc = metrics_setup(&cfg, &mx);
+	if (cfg.metrics_on)
+		m.snapshot = &snapshot;
+	rc = metrics_setup(&cfg, &snapshot, &mx);
 	if (rc < 0)
 		goto out;
 	rc = nfs4_server_init(&cfg, mx);
@@ -464,7 +475,7 @@ int main(int argc, char **argv)
 	log_start(&cfg, rpc_tcp_listener_port(tcp));
 	if (cfg.rpcbind_register)
 		rpcbind_register(tcp, &rpcb);
-	rc = metrics_serve(&cfg, mx, tcp, &mx_http);
+	rc = metrics_serve(&cfg, mx, &snapshot, tcp, &mx_http);
 	if (rc < 0)
 		goto out;
 	if (m.notify.enabled) {
@@ -493,6 +504,7 @@ out:
 	if (exports_up)
 		nfs4_exports_shutdown();
 	metrics_destroy(mx);   /* after the workers that counted into it */
+	nfs4_metrics_snapshot_destroy(&snapshot);
 	if (m.sigfd >= 0)
 		close(m.sigfd);
 	log_info("main", "daxnfsd stopped%s", status ? " after an error" : "");

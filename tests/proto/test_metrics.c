@@ -7,8 +7,9 @@
  *    exactly what it read, and both appear in the latency histogram;
  *  - a forged file handle refused with NFS4ERR_BADHANDLE moves the PUTFH
  *    counter of that status by one;
- *  - the gauges follow the state: one client and one session while the
- *    client holds them, an open stateid while a file is open;
+ *  - the gauges follow the state (a snapshot the tick takes about once a
+ *    second): one client and one session while the client holds them, an
+ *    open stateid while a file is open;
  *  - a delegation recalled and returned moves daxnfs_recalls_total and the
  *    recall latency histogram's count by one;
  *  - anything but GET /metrics is 404 or 405, and the endpoint still
@@ -178,6 +179,21 @@ static double sample(const char *text, const char *series)
 	return 0;
 }
 
+/* A scrape in which series is at least min: the NFSv4 gauges and totals
+ * are a snapshot the server's tick takes about once a second. */
+static char *scrape_until(const char *series, double min)
+{
+	int64_t end = proto_now_ms() + 15000;
+	char *t = scrape();
+
+	while (sample(t, series) < min && proto_now_ms() < end) {
+		free(t);
+		proto_sleep_ms(100);
+		t = scrape();
+	}
+	return t;
+}
+
 static void test_read_write_move_counters_exactly(void **state)
 {
 	struct nfs4_cl *cl = NULL;
@@ -196,7 +212,7 @@ static void test_read_write_move_counters_exactly(void **state)
 	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
 	assert_int_equal(nfs4_cl_open_file(cl, "counted", true, OPEN4_SHARE_ACCESS_BOTH,
 					   OPEN4_SHARE_DENY_NONE, &sid, &fh), NFS4_OK);
-	t = scrape();
+	t = scrape_until("daxnfs_stateids{type=\"open\"}", 1);
 	w0 = sample(t, "daxnfs_nfs_written_bytes_total{transport=\"tcp\"}");
 	r0 = sample(t, "daxnfs_nfs_operations_total{op=\"READ\",status=\"NFS4_OK\"}");
 	b0 = sample(t, "daxnfs_nfs_read_bytes_total{transport=\"tcp\"}");
@@ -300,7 +316,7 @@ static void test_recall_moves_recall_counters(void **state)
 	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4_OK);
 	open_until_granted(b, "recalled", OPEN4_SHARE_ACCESS_WRITE, 2000, &ob);
 	assert_int_equal(ob.status, NFS4_OK);
-	t = scrape();
+	t = scrape_until("daxnfs_recall_duration_seconds_count{state=\"delegation\"}", n0 + 1);
 	r1 = sample(t, "daxnfs_recalls_total{state=\"delegation\"}");
 	n1 = sample(t, "daxnfs_recall_duration_seconds_count{state=\"delegation\"}");
 	g1 = sample(t, "daxnfs_delegations_granted_total");
