@@ -187,7 +187,7 @@ static const struct key_desc nfsv4_keys[] = {
 		 "DELEGRETURN (a slowdown reported on fsmark; docs/decisions/0005)." },
 	{ .name = "Max_Async_Copies", .type = KT_UINT, CFG(max_async_copies),
 	  .min = 0, .max = 1024,
-	  .doc = "asynchronous COPYs (RFC 7862 §15.2.3) running at once in the server, one thread "
+	  .doc = "asynchronous COPYs (RFC 7862 section 15.2.3) running at once in the server, one thread "
 		 "each; 0 makes every COPY synchronous (at most 32 MiB per request). Beyond the "
 		 "limit COPY answers NFS4ERR_OFFLOAD_NO_REQS and the client copies synchronously." },
 	{ .name = "Max_Async_Copies_Per_Client", .type = KT_UINT, CFG(max_async_copies_per_client),
@@ -601,7 +601,7 @@ void conf_conn_limits_current(struct conf_conn_limits *out)
 	pthread_mutex_unlock(&current_lock);
 }
 
-static void conn_limits_publish(const struct conf_conn_limits *c)
+void conf_conn_limits_publish(const struct conf_conn_limits *c)
 {
 	pthread_mutex_lock(&current_lock);
 	current_conn = *c;
@@ -952,8 +952,6 @@ int conf_load(const char *path, const char *base_dir, struct daxnfs_config *cfg,
 	ps->err = err;
 	ps->errlen = errlen;
 	rc = parse_text(ps, cfg);
-	if (rc == 0)
-		conn_limits_publish(&cfg->conn);
 out:
 	free(ps);
 	free(text);

@@ -101,8 +101,10 @@ struct daxnfs_config {
  */
 int conf_load(const char *path, const char *base_dir, struct daxnfs_config *cfg,
 	      char *err, size_t errlen);
-/* The connection limits of the configuration conf_load accepted last, or
- * the defaults when none was. Thread-safe. */
+/* The connection limits the TCP transport takes when it starts listening:
+ * what main published from the configuration it started with (a reload's
+ * configuration does not change them), else the defaults. Thread-safe. */
+void conf_conn_limits_publish(const struct conf_conn_limits *c);
 void conf_conn_limits_current(struct conf_conn_limits *out);
 /*
  * One key of the parser's own table, described for people: the man page

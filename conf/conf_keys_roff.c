@@ -9,7 +9,7 @@
  * parser's own table describes it (conf_key_describe: allowed values,
  * default, unit, what it does), so that the man page cannot drift from the
  * parser. `x` in a description becomes bold x; roff's special characters
- * are escaped.
+ * are escaped, and a non-ASCII character is written as \[uXXXX].
  * Calls: conf/conf (conf_key_describe). Called by: the build (CMake custom
  * command in conf/CMakeLists.txt).
  */
@@ -19,6 +19,38 @@
 #include <string.h>
 
 #include "conf/conf.h"
+
+/* One UTF-8 character at p as roff's \[uXXXX] (groff's glyph for it,
+ * whatever the output device); the bytes used. A broken sequence is one
+ * byte, written as '?'. */
+static int put_utf8(FILE *out, const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	unsigned cp, n, i;
+
+	if (u[0] >= 0xf0 && u[0] < 0xf8) {
+		cp = u[0] & 0x07;
+		n = 4;
+	} else if (u[0] >= 0xe0) {
+		cp = u[0] & 0x0f;
+		n = 3;
+	} else if (u[0] >= 0xc0) {
+		cp = u[0] & 0x1f;
+		n = 2;
+	} else {
+		fputc('?', out);
+		return 1;
+	}
+	for (i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80) {
+			fputc('?', out);
+			return 1;
+		}
+		cp = cp << 6 | (u[i] & 0x3f);
+	}
+	fprintf(out, "\\[u%04X]", cp);
+	return (int)n;
+}
 
 /* Writes text as roff running text: `x` bold, '\' and '-' escaped, and a
  * '.' or '\'' at the start of an output line kept literal. */
@@ -47,7 +79,10 @@ static void put_roff(FILE *out, const char *text)
 			line_start = true;
 			break;
 		default:
-			fputc(*p, out);
+			if ((unsigned char)*p >= 0x80)
+				p += put_utf8(out, p) - 1;
+			else
+				fputc(*p, out);
 		}
 	}
 	if (bold)

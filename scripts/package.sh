@@ -7,7 +7,7 @@
 #     installed there): the files are where the unit expects them (its
 #     ExecStart binary, the -f configuration, the state directory), the
 #     conffile is registered, the man pages are there, and the installed
-#     binary runs (-h).
+#     binary runs (-h), stripped and hardened (dpkg-buildflags).
 # usage: scripts/package.sh [--out DIR]   (the .deb is copied to DIR)
 # Installs what it needs from Debian's packages (dpkg-dev, lintian).
 set -euo pipefail
@@ -28,8 +28,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build="$top/build-pkg"
+# Debian's hardening flags (dpkg-buildflags: fortify, stack protector, relro, bindnow)
+export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+ldflags="$(dpkg-buildflags --get LDFLAGS)"
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDAXNFS_TESTS=OFF \
-	-DDAXNFS_PACKAGE=ON -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	-DDAXNFS_PACKAGE=ON -DCMAKE_INSTALL_PREFIX=/usr \
+	-DCMAKE_C_FLAGS="$cflags" -DCMAKE_EXE_LINKER_FLAGS="$ldflags" >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 rm -f "$build"/daxnfs_*.deb
 (cd "$build" && cpack -G DEB >/dev/null)
@@ -74,6 +79,8 @@ check "man pages daxnfsd(8), daxnfs.conf(5)" test -f "$root/usr/share/man/man8/d
 	-f "$root/usr/share/man/man5/daxnfs.conf.5.gz"
 check "the installed daxnfsd runs" "$root$exe" -h
 check "its binary is stripped" sh -c "file '$root$exe' | grep -q ', stripped'"
+check "it is built with Debian's hardening (bind now, fortified calls)" sh -c \
+	"readelf -d '$root$exe' | grep -q BIND_NOW && readelf -W --dyn-syms '$root$exe' | grep -q '_chk@'"
 dpkg --root="$root" --force-not-root --purge daxnfs >/dev/null
 check "purge removes the files" test ! -e "$root$exe" -a ! -e "$root$conf"
 [ -z "$out" ] || { mkdir -p "$out"; cp "$deb" "$out/"; }

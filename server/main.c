@@ -103,6 +103,7 @@ struct main_ctx {
 	long port_override;            /* -p, or -1 */
 	bool level_override;           /* -l given: the config's Level is not used */
 	struct daxnfs_config *cfg;
+	bool last_reload_refused;      /* shown in the STATUS line */
 	/* the NFSv4 gauges a scrape reads, taken by the tick (METRICS only) */
 	struct nfs4_metrics_snapshot *snapshot;
 };
@@ -113,7 +114,8 @@ static void status_line(const struct main_ctx *m, char *out, size_t cap)
 	char state[96];
 
 	nfs4_server_status(state, sizeof(state));
-	snprintf(out, cap, "%s; %s", m->serving, state);
+	snprintf(out, cap, "%s; %s%s", m->serving, state,
+		 m->last_reload_refused ? "; the last reload was refused (see the log)" : "");
 }
 
 static void log_unapplied_key(const char *block, const char *key, void *ctx)
@@ -138,6 +140,7 @@ static void reload(struct main_ctx *m)
 	int rc;
 
 	service_notify_reloading(&m->notify);
+	m->last_reload_refused = true;   /* until it is applied */
 	if (!n) {
 		log_err("main", "reload refused: out of memory; the running configuration stays");
 		goto out;
@@ -162,7 +165,13 @@ static void reload(struct main_ctx *m)
 	}
 	log_set_destination(n->log_destination);
 	conf_changed_keys(m->cfg, n, log_unapplied_key, NULL);
-	*m->cfg = *n;
+	/* what runs now: the exports and LOG; every other key stays what the
+	 * daemon started with, so a later reload reports it again */
+	memcpy(m->cfg->exports, n->exports, sizeof(n->exports));
+	m->cfg->n_exports = n->n_exports;
+	memcpy(m->cfg->log_level, n->log_level, sizeof(n->log_level));
+	memcpy(m->cfg->log_destination, n->log_destination, sizeof(n->log_destination));
+	m->last_reload_refused = false;
 	log_info("main", "reload of %s: exports %u added, %u changed, %u removed, %u unchanged",
 		 n->source, chg.added, chg.changed, chg.removed, chg.unchanged);
 out:
@@ -400,6 +409,7 @@ int main(int argc, char **argv)
 	}
 	if (port >= 0)
 		cfg.nfs_port = (uint16_t)port;
+	conf_conn_limits_publish(&cfg.conn);   /* for the TCP transport's start */
 	if (level && log_level_parse(level, &lvl) < 0) {
 		fprintf(stderr, "daxnfsd: -l: '%s' is not one of error, warn, info, debug, trace\n",
 			level);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "conf/log.h"
@@ -31,31 +32,42 @@
  * the table once per handle and keeps using what it found). A table and
  * its export objects are never changed after they are published, and the
  * ones a reload replaced are kept until exit, since a request that began
- * before the reload may still hold them (a few hundred bytes per export and
+ * before the reload may still hold them (about 5 KB per export and
  * reload). */
 struct export_table {
 	struct nfs4_export *exps[CONF_MAX_EXPORTS];
 	unsigned n;
 	struct nfs4_pseudo_node *root;
+	int64_t built_ns;                  /* CLOCK_REALTIME: the pseudo fs's times and change */
 	struct export_table *older;        /* the retired tables, newest first */
 };
 
 /* What an export opened on its Path: shared by the export objects of every
- * table that keeps the export on the same Path, closed with the last one. */
+ * table that serves that Export_Id, closed at exit.
+ * Why an Export_Id stays bound to its directory for the daemon's life: the
+ * handles of its files carry the id, and a second backend for the same
+ * inodes would give them a second object, so state on one would not see
+ * state on the other (share reservations, locks, delegations). A reload
+ * may spell the Path another way, or bring back an export it removed, and
+ * gets the same backend; another directory under the same id is refused. */
 struct export_backend {
 	struct pmem_export *pexp;
 	struct pmem_obj *root;
 	uint64_t root_fileid;
 	bool xattr_user;
-	unsigned refs;
+	uint16_t export_id;
+	dev_t dev;                         /* of the directory opened */
+	ino_t ino;
+	unsigned refs;                     /* export objects, and the registry's */
+	struct export_backend *next;       /* in g_backends */
 };
 
 static _Atomic(struct export_table *) g_table;
 static struct export_table *g_retired;
+static struct export_backend *g_backends;   /* every one opened, until exit */
 static pthread_mutex_t g_reload_lock = PTHREAD_MUTEX_INITIALIZER;   /* reloads, shutdown */
 static uint32_t g_max_io = 1u << 20;
 static char g_domain[256] = "localdomain";
-static int64_t g_boot_ns;
 
 static struct export_table *current_table(void)
 {
@@ -95,7 +107,12 @@ struct nfs4_pseudo_node *nfs4_export_pseudo_root(void)
 
 uint32_t nfs4_export_max_io(void) { return g_max_io; }
 const char *nfs4_export_domain(void) { return g_domain; }
-int64_t nfs4_export_boot_ns(void) { return g_boot_ns; }
+int64_t nfs4_export_boot_ns(void)
+{
+	struct export_table *t = current_table();
+
+	return t ? t->built_ns : 0;
+}
 
 bool nfs4_export_same(const struct nfs4_export *a, const struct nfs4_export *b)
 {
@@ -154,12 +171,22 @@ static int backend_open(const struct conf_export *ce, struct export_backend **ou
 	struct export_backend *be = calloc(1, sizeof(*be));
 	struct pmem_fsstat fs;
 	struct pmem_attr a;
+	struct stat st;
 	int err;
 
 	*out = NULL;
 	if (!be)
 		return -ENOMEM;
 	be->refs = 1;
+	be->export_id = ce->export_id;
+	if (stat(ce->path, &st) < 0) {
+		err = -errno;
+		log_err("export", "export %u (line %u): cannot open '%s': %s",
+			ce->export_id, ce->src_line, ce->path, strerror(-err));
+		goto fail;
+	}
+	be->dev = st.st_dev;
+	be->ino = st.st_ino;
 	err = pmem_posix_export_open(ce->path, ce->export_id, &be->pexp);
 	if (err) {
 		log_err("export", "export %u (line %u): cannot open '%s': %s",
@@ -240,11 +267,38 @@ static struct nfs4_export *table_find(const struct export_table *t, uint16_t id)
 	return NULL;
 }
 
-/* A table for cfg's EXPORT blocks. An export of old with the same id and
- * Path keeps its backend (open directory, root, the objects clients hold);
- * any other is opened now. Nothing is published. 0 or -errno, logged. */
-static int table_build(const struct daxnfs_config *cfg, const struct export_table *old,
-		       struct export_table **out)
+/* The backend ce's Export_Id has had since start (*out NULL: none yet),
+ * when ce's Path is its directory; -EINVAL (logged) when it is another. */
+static int backend_find(const struct conf_export *ce, struct export_backend **out)
+{
+	struct export_backend *be;
+	struct stat st;
+
+	*out = NULL;
+	for (be = g_backends; be && be->export_id != ce->export_id; be = be->next)
+		;
+	if (!be)
+		return 0;
+	if (stat(ce->path, &st) < 0) {
+		log_err("export", "export %u (line %u): '%s': %s", ce->export_id, ce->src_line,
+			ce->path, strerror(errno));
+		return -errno;
+	}
+	if (st.st_dev != be->dev || st.st_ino != be->ino) {
+		log_err("export", "export %u (line %u): '%s' is another directory than the one this "
+			"Export_Id has served since start; the handles clients hold carry the id: "
+			"give the new directory a new Export_Id, or restart", ce->export_id,
+			ce->src_line, ce->path);
+		return -EINVAL;
+	}
+	*out = be;
+	return 0;
+}
+
+/* A table for cfg's EXPORT blocks. An Export_Id that has a backend keeps it
+ * (open directory, root, the objects clients hold); any other is opened
+ * now. Nothing is published. 0 or -errno, logged. */
+static int table_build(const struct daxnfs_config *cfg, struct export_table **out)
 {
 	struct export_table *t;
 	unsigned i;
@@ -260,7 +314,6 @@ static int table_build(const struct daxnfs_config *cfg, const struct export_tabl
 		return -ENOMEM;
 	for (i = 0; i < cfg->n_exports && !err; i++) {
 		const struct conf_export *ce = &cfg->exports[i];
-		const struct nfs4_export *prev = table_find(old, ce->export_id);
 		struct export_backend *be = NULL;
 
 		if (table_find(t, ce->export_id)) {
@@ -269,13 +322,18 @@ static int table_build(const struct daxnfs_config *cfg, const struct export_tabl
 			err = -EINVAL;
 			break;
 		}
-		if (prev && strcmp(prev->conf.path, ce->path) == 0) {
-			be = prev->be;
+		err = backend_find(ce, &be);
+		if (err)
+			break;
+		if (be) {
 			be->refs++;
 		} else {
 			err = backend_open(ce, &be);
 			if (err)
 				break;
+			be->next = g_backends;   /* the registry's reference */
+			g_backends = be;
+			be->refs++;
 		}
 		t->exps[t->n] = export_new(ce, be);
 		backend_put(be);   /* the export object holds it now */
@@ -286,6 +344,11 @@ static int table_build(const struct daxnfs_config *cfg, const struct export_tabl
 		t->n++;
 	}
 	if (!err) {
+		struct timespec ts;
+
+		/* a new table is a new pseudo fs: clients see its change */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		t->built_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 		err = nfs4_pseudo_build(t->exps, t->n, &t->root);
 		if (err)
 			log_err("export", "%s: cannot build the pseudo file system: %s", cfg->source,
@@ -302,20 +365,24 @@ static int table_build(const struct daxnfs_config *cfg, const struct export_tabl
 int nfs4_exports_init(const struct daxnfs_config *cfg)
 {
 	struct export_table *t;
-	struct timespec ts;
 	int err;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	g_boot_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	if (cfg->domain[0])
 		snprintf(g_domain, sizeof(g_domain), "%s", cfg->domain);
 	if (cfg->max_record_size > RECORD_OVERHEAD + MIN_IO)
 		g_max_io = (cfg->max_record_size - RECORD_OVERHEAD) & ~(MIN_IO - 1);
 	else
 		g_max_io = MIN_IO;
-	err = table_build(cfg, NULL, &t);
-	if (err)
+	err = table_build(cfg, &t);
+	if (err) {
+		while (g_backends) {
+			struct export_backend *be = g_backends;
+
+			g_backends = be->next;
+			backend_put(be);
+		}
 		return err;
+	}
 	for (unsigned i = 0; i < t->n; i++)
 		log_info("export", "export %u: '%s' at pseudo '%s' (%s)", t->exps[i]->conf.export_id,
 			 t->exps[i]->conf.path, t->exps[i]->conf.pseudo,
@@ -340,7 +407,7 @@ int nfs4_exports_reload(const struct daxnfs_config *cfg, struct nfs4_exports_cha
 	memset(chg, 0, sizeof(*chg));
 	pthread_mutex_lock(&g_reload_lock);
 	old = current_table();
-	err = table_build(cfg, old, &t);
+	err = table_build(cfg, &t);
 	if (err)
 		goto out;
 	for (unsigned i = 0; i < t->n; i++) {
@@ -354,11 +421,9 @@ int nfs4_exports_reload(const struct daxnfs_config *cfg, struct nfs4_exports_cha
 		} else if (!export_same(&prev->conf, ce)) {
 			chg->changed++;
 			log_info("export", "reload: export %u changed: '%s' at pseudo '%s' (%s, squash "
-				 "%s, anonymous %u:%u)%s", ce->export_id, ce->path, ce->pseudo,
+				 "%s, anonymous %u:%u)", ce->export_id, ce->path, ce->pseudo,
 				 access_name(ce->access), squash_name(ce->squash), ce->anon_uid,
-				 ce->anon_gid,
-				 strcmp(prev->conf.path, ce->path) ? "; a new Path: its old handles "
-				 "are stale" : "");
+				 ce->anon_gid);
 		} else {
 			chg->unchanged++;
 		}
@@ -393,6 +458,12 @@ void nfs4_exports_shutdown(void)
 		t = g_retired;
 		g_retired = t->older;
 		table_free(t);
+	}
+	while (g_backends) {   /* the registry's references, the last ones */
+		struct export_backend *be = g_backends;
+
+		g_backends = be->next;
+		backend_put(be);
 	}
 	pthread_mutex_unlock(&g_reload_lock);
 }

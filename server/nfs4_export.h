@@ -8,8 +8,8 @@
  * publishes a new set of objects and keeps the old ones until exit, so an
  * object, once found, is immutable and valid for the daemon's life and
  * handlers use the pointers without references or locks. The same export
- * (id and Path) shares its backend across reloads: compare pexp, not the
- * export pointers, to tell whether two handles are in one export. Also
+ * (Export_Id) shares its backend across reloads: nfs4_export_same, not the
+ * export pointers, tells whether two handles are in one export. Also
  * applies an export's squash rules to a caller's RPC credential.
  * Calls: pmem/backend.h, server/nfs4_pseudo.h, conf/.
  * Called by: server/nfs4_fh.c and the namespace handlers.
@@ -61,7 +61,8 @@ bool nfs4_export_is_root(const struct nfs4_export *exp, const struct pmem_obj *o
 uint32_t nfs4_export_max_io(void);
 /* NFSV4.Domain, for owner@domain strings. */
 const char *nfs4_export_domain(void);
-/* When the export table was built (pseudo-fs times and change). */
+/* When the current export table was built (pseudo-fs times and change:
+ * a reload changes them, so clients see the pseudo fs anew). */
 int64_t nfs4_export_boot_ns(void);
 
 #endif

@@ -296,14 +296,15 @@ nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, void *args, void *res)
 
 nfsstat4 nfs4_op_putrootfh(struct nfs4_compound *c, void *args, void *res)
 {
+	struct nfs4_pseudo_node *root = nfs4_pseudo_root();   /* once: a reload may swap it */
 	struct nfs4_fh fh = { 0 };
 	nfsstat4 st;
 
 	(void)args;
 	(void)res;
-	if (!nfs4_pseudo_root())
+	if (!root)
 		return NFS4ERR_SERVERFAULT;
-	st = nfs4_fh_from_node(nfs4_pseudo_root(), &fh);
+	st = nfs4_fh_from_node(root, &fh);
 	if (st == NFS4_OK)
 		nfs4_fh_set_current(c, &fh);
 	return st;

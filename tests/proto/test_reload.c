@@ -8,9 +8,10 @@
  *    client goes on writing and reading its open file in A with the same
  *    session and stateid, reaches B, gets NFS4ERR_ROFS writing in C and
  *    NFS4ERR_STALE for D's handle; the log says what changed;
- *  - a configuration with an error (FILE:LINE in the log), and one whose
- *    new export's Path does not exist, are refused whole: B is still
- *    there, D still stale, A still written;
+ *  - a configuration with an error (FILE:LINE in the log), one whose new
+ *    export's Path does not exist, and one that gives A another directory,
+ *    are refused whole: B is still there, D still stale, A still written;
+ *  - D brought back (its Path spelled another way): its old handle works;
  *  - 20 reloads in a row (B removed and added again each time) while
  *    another client writes and reads a file in A on its own thread as fast
  *    as it can: not one of its operations fails.
@@ -280,6 +281,30 @@ static void test_reload_while_a_client_works(void **state)
 	check_after_reload(cl, &fa, &sa, &fc, &fd, 35, " and on.");
 	assert_int_equal(read_at(cl, &fa, &sa, 0, 43, back), NFS4_OK);
 	assert_string_equal(back, "before the reload; after it; still; and on.");
+
+	/* Export 1 given another directory: refused (its handles carry the id) */
+	snprintf(tail, sizeof(tail), "EXPORT { Export_Id = 1; Path = \"%s/b\"; Pseudo = /a; }\n",
+		 dir);
+	rewrite_conf("info", tail);
+	hup_and_wait("reload refused (exports:", 2);
+	assert_int_equal(proto_log_count(srv.log_path, 0, "another directory than the one",
+					 100000), 1);
+	assert_int_equal(read_at(cl, &fa, &sa, 0, 6, back), NFS4_OK);
+
+	/* D back, its Path spelled another way: its old handle works again */
+	tail[0] = '\0';
+	export_block(blk, sizeof(blk), 1, "a", "RW");
+	strcat(tail, blk);
+	export_block(blk, sizeof(blk), 2, "b", "RW");
+	strcat(tail, blk);
+	export_block(blk, sizeof(blk), 3, "c", "RO");
+	strcat(tail, blk);
+	snprintf(blk, sizeof(blk), "EXPORT { Export_Id = 4; Path = \"%s//d/\"; Pseudo = /d; }\n",
+		 dir);
+	strcat(tail, blk);
+	rewrite_conf("info", tail);
+	hup_and_wait("exports 1 added, 0 changed, 0 removed, 3 unchanged", 1);
+	assert_int_equal(ns_putfh_getattr(cl, &fd), NFS4_OK);
 
 	assert_int_equal(nfs4_cl_close_file(cl, &fa, &sa), NFS4_OK);
 	free(fa.val);

@@ -166,6 +166,11 @@ static void test_man_pages_name_every_key_and_render_clean(void **state)
 			 0);
 	if (out[0])
 		fail_msg("groff warns: %s", out);
+	/* the ASCII device too: a raw non-ASCII byte would warn here */
+	assert_int_equal(run_capture("groff -ww -man -Tascii -z " MAN5 " " MAN8 " 2>&1", out,
+				     sizeof(out)), 0);
+	if (out[0])
+		fail_msg("groff warns: %s", out);
 	assert_int_equal(run_capture("MANWIDTH=80 man --warnings -l " MAN5 " 2>&1 >/dev/null", out,
 				     sizeof(out)), 0);
 	if (out[0])

@@ -114,7 +114,9 @@ static void test_conf_full_file(void **state)
 	assert_int_equal(cfg.conn.record_timeout, 5);
 	assert_int_equal(cfg.conn.idle_unbound_timeout, 60);
 	assert_int_equal(cfg.conn.max_partial_record_bytes, 64ull << 20);
-	/* what the TCP transport will read when it starts listening */
+	/* what the TCP transport will read when it starts listening, once
+	 * main published them */
+	conf_conn_limits_publish(&cfg.conn);
 	conf_conn_limits_current(&cl);
 	assert_int_equal(cl.max_connections, 100);
 	assert_int_equal(cl.max_partial_record_bytes, 64ull << 20);
