@@ -22,10 +22,10 @@ find_program(GZIP_EXECUTABLE gzip REQUIRED)
 # gzip -9n (no name, no time stamp): reproducible, as Debian policy asks.
 add_custom_command(
   OUTPUT ${pkg_build}/daxnfsd.8.gz ${pkg_build}/daxnfs.conf.5.gz ${pkg_build}/changelog.Debian.gz
-  COMMAND ${GZIP_EXECUTABLE} -9nc ${CMAKE_BINARY_DIR}/man/daxnfsd.8 > ${pkg_build}/daxnfsd.8.gz
-  COMMAND ${GZIP_EXECUTABLE} -9nc ${CMAKE_BINARY_DIR}/man/daxnfs.conf.5 > ${pkg_build}/daxnfs.conf.5.gz
+  COMMAND ${GZIP_EXECUTABLE} -9nc ${CMAKE_BINARY_DIR}/man/man8/daxnfsd.8 > ${pkg_build}/daxnfsd.8.gz
+  COMMAND ${GZIP_EXECUTABLE} -9nc ${CMAKE_BINARY_DIR}/man/man5/daxnfs.conf.5 > ${pkg_build}/daxnfs.conf.5.gz
   COMMAND ${GZIP_EXECUTABLE} -9nc ${pkg_build}/changelog > ${pkg_build}/changelog.Debian.gz
-  DEPENDS man ${CMAKE_BINARY_DIR}/man/daxnfsd.8 ${CMAKE_BINARY_DIR}/man/daxnfs.conf.5
+  DEPENDS man ${CMAKE_BINARY_DIR}/man/man8/daxnfsd.8 ${CMAKE_BINARY_DIR}/man/man5/daxnfs.conf.5
           ${pkg_build}/changelog
   COMMENT "compressed man pages and changelog for the package")
 add_custom_target(package_files ALL DEPENDS ${pkg_build}/daxnfsd.8.gz

@@ -24,8 +24,8 @@
 #include "conf/conf.h"
 
 #define GUIDE DAXNFS_SOURCE_DIR "/docs/admin-guide.md"
-#define MAN5 DAXNFS_BINARY_DIR "/man/daxnfs.conf.5"
-#define MAN8 DAXNFS_BINARY_DIR "/man/daxnfsd.8"
+#define MAN5 DAXNFS_BINARY_DIR "/man/man5/daxnfs.conf.5"
+#define MAN8 DAXNFS_BINARY_DIR "/man/man8/daxnfsd.8"
 
 static unsigned key_count(void)
 {
