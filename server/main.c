@@ -91,6 +91,10 @@ static int default_base_dir(char *out, size_t len)
 	return 0;
 }
 
+/* The STATUS line: what it serves (160), the server's state (96), a refused
+ * reload's note (43), separators: room for all of it, so none is cut. */
+#define STATUS_LINE_MAX 320
+
 struct main_ctx {
 	struct rpc_svc *svc;
 	int sigfd;
@@ -135,7 +139,7 @@ static void reload(struct main_ctx *m)
 {
 	struct daxnfs_config *n = malloc(sizeof(*n));
 	struct nfs4_exports_change chg;
-	char err[1024], line[sizeof(m->serving) + 100];
+	char err[1024], line[STATUS_LINE_MAX];
 	enum log_level lvl;
 	int rc;
 
@@ -325,7 +329,7 @@ static void rpcbind_register(const struct rpc_tcp_listener *tcp, struct rpc_rpcb
 static void on_tick(void *ctx)
 {
 	struct main_ctx *m = ctx;
-	char line[sizeof(m->serving) + 100];
+	char line[STATUS_LINE_MAX];
 
 	nfs4_server_tick();
 	if (m->snapshot)
@@ -489,7 +493,7 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	if (m.notify.enabled) {
-		char line[sizeof(m.serving) + 100];
+		char line[STATUS_LINE_MAX];
 
 		snprintf(m.serving, sizeof(m.serving), "serving NFSv4.1/4.2 on tcp %s port %u",
 			 cfg.bind_addr, rpc_tcp_listener_port(tcp));
