@@ -84,20 +84,6 @@ struct nfs4_export *nfs4_export_by_id(uint16_t id)
 	return NULL;
 }
 
-unsigned nfs4_export_count(void)
-{
-	struct export_table *t = current_table();
-
-	return t ? t->n : 0;
-}
-
-struct nfs4_export *nfs4_export_at(unsigned i)
-{
-	struct export_table *t = current_table();
-
-	return t && i < t->n ? t->exps[i] : NULL;
-}
-
 struct nfs4_pseudo_node *nfs4_export_pseudo_root(void)
 {
 	struct export_table *t = current_table();

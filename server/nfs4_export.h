@@ -39,8 +39,6 @@ struct nfs4_export {
 
 /* The export with this Export_Id, or NULL. */
 struct nfs4_export *nfs4_export_by_id(uint16_t id);
-unsigned nfs4_export_count(void);
-struct nfs4_export *nfs4_export_at(unsigned i);
 /* The pseudo fs tree of the current exports (nfs4_pseudo_root). */
 struct nfs4_pseudo_node *nfs4_export_pseudo_root(void);
 

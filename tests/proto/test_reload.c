@@ -27,10 +27,23 @@
 static char dir[PATH_MAX];
 static struct proto_server srv;
 
-static void export_block(char *out, size_t cap, unsigned id, const char *sub, const char *access)
+/* Appends to out (cap bytes) the EXPORT block of export id: dir/sub at
+ * pseudo /sub with access. */
+static void add_export(char *out, size_t cap, unsigned id, const char *sub, const char *access)
 {
-	snprintf(out, cap, "EXPORT { Export_Id = %u; Path = \"%s/%s\"; Pseudo = /%s; "
-			   "Access_Type = %s; Squash = none; }\n", id, dir, sub, sub, access);
+	size_t n = strlen(out);
+
+	snprintf(out + n, cap - n, "EXPORT { Export_Id = %u; Path = \"%s/%s\"; Pseudo = /%s; "
+				   "Access_Type = %s; Squash = none; }\n", id, dir, sub, sub, access);
+}
+
+/* Removes the scratch directory. */
+static void remove_dir(void)
+{
+	char cmd[PATH_MAX + 32];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* The running config up to its first EXPORT block, with Level replaced,
@@ -167,17 +180,17 @@ static void test_reloads_under_load(void **state)
 {
 	static const char *const subs[] = { "a", "b" };
 	struct proto_server_opts o = { 0 };
-	char with_b[2 * 5000], without_b[5000], blk[5000];
+	char with_b[2 * 5000], without_b[5000];
 	struct hammer h = { 0 };
 	pthread_t t;
 	long n;
 
 	(void)state;
 	assert_int_equal(ns_scratch_mkdirs(dir, sizeof(dir), "reload-load", subs, 2), 0);
-	export_block(without_b, sizeof(without_b), 1, "a", "RW");
+	without_b[0] = '\0';
+	add_export(without_b, sizeof(without_b), 1, "a", "RW");
 	snprintf(with_b, sizeof(with_b), "%s", without_b);
-	export_block(blk, sizeof(blk), 2, "b", "RW");
-	strcat(with_b, blk);
+	add_export(with_b, sizeof(with_b), 2, "b", "RW");
 	o.exports_conf = with_b;
 	assert_int_equal(proto_server_start(&srv, "reload-load", &o), 0);
 	h.cl = ns_client(&srv, "reload-hammer");
@@ -203,19 +216,14 @@ static void test_reloads_under_load(void **state)
 	nfs4_cl_close(h.cl, true);
 	assert_int_equal(proto_server_stop_checked(&srv), 0);
 	proto_server_cleanup(&srv);
-	{
-		char cmd[PATH_MAX + 32];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		assert_int_equal(system(cmd), 0);
-	}
+	remove_dir();
 }
 
 static void test_reload_while_a_client_works(void **state)
 {
 	static const char *const subs[] = { "a", "b", "c", "d" };
 	struct proto_server_opts o = { 0 };
-	char exports[4 * 5000], blk[5000], tail[4 * 5000], back[64];
+	char exports[4 * 5000], tail[4 * 5000], back[64];
 	struct nfs4_cl *cl;
 	stateid4 sa, sc, sd;
 	nfs_fh4 fa = { 0 }, fc = { 0 }, fd = { 0 };
@@ -225,12 +233,9 @@ static void test_reload_while_a_client_works(void **state)
 	memset(&anon, 0, sizeof(anon));
 	assert_int_equal(ns_scratch_mkdirs(dir, sizeof(dir), "reload", subs, 4), 0);
 	exports[0] = '\0';
-	export_block(blk, sizeof(blk), 1, "a", "RW");
-	strcat(exports, blk);
-	export_block(blk, sizeof(blk), 3, "c", "RW");
-	strcat(exports, blk);
-	export_block(blk, sizeof(blk), 4, "d", "RW");
-	strcat(exports, blk);
+	add_export(exports, sizeof(exports), 1, "a", "RW");
+	add_export(exports, sizeof(exports), 3, "c", "RW");
+	add_export(exports, sizeof(exports), 4, "d", "RW");
 	o.exports_conf = exports;
 	assert_int_equal(proto_server_start(&srv, "reload", &o), 0);
 
@@ -248,12 +253,9 @@ static void test_reload_while_a_client_works(void **state)
 
 	/* A the same, B added, C read-only, D removed; Level debug */
 	tail[0] = '\0';
-	export_block(blk, sizeof(blk), 1, "a", "RW");
-	strcat(tail, blk);
-	export_block(blk, sizeof(blk), 2, "b", "RW");
-	strcat(tail, blk);
-	export_block(blk, sizeof(blk), 3, "c", "RO");
-	strcat(tail, blk);
+	add_export(tail, sizeof(tail), 1, "a", "RW");
+	add_export(tail, sizeof(tail), 2, "b", "RW");
+	add_export(tail, sizeof(tail), 3, "c", "RO");
 	rewrite_conf("debug", tail);
 	hup_and_wait("exports 1 added, 1 changed, 1 removed, 1 unchanged", 1);
 	assert_int_equal(proto_log_count(srv.log_path, 0, "reload: log level debug", 100000), 1);
@@ -293,15 +295,11 @@ static void test_reload_while_a_client_works(void **state)
 
 	/* D back, its Path spelled another way: its old handle works again */
 	tail[0] = '\0';
-	export_block(blk, sizeof(blk), 1, "a", "RW");
-	strcat(tail, blk);
-	export_block(blk, sizeof(blk), 2, "b", "RW");
-	strcat(tail, blk);
-	export_block(blk, sizeof(blk), 3, "c", "RO");
-	strcat(tail, blk);
-	snprintf(blk, sizeof(blk), "EXPORT { Export_Id = 4; Path = \"%s//d/\"; Pseudo = /d; }\n",
-		 dir);
-	strcat(tail, blk);
+	add_export(tail, sizeof(tail), 1, "a", "RW");
+	add_export(tail, sizeof(tail), 2, "b", "RW");
+	add_export(tail, sizeof(tail), 3, "c", "RO");
+	snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail),
+		 "EXPORT { Export_Id = 4; Path = \"%s//d/\"; Pseudo = /d; }\n", dir);
 	rewrite_conf("info", tail);
 	hup_and_wait("exports 1 added, 0 changed, 0 removed, 3 unchanged", 1);
 	assert_int_equal(ns_putfh_getattr(cl, &fd), NFS4_OK);
@@ -313,12 +311,7 @@ static void test_reload_while_a_client_works(void **state)
 	nfs4_cl_close(cl, true);
 	assert_int_equal(proto_server_stop_checked(&srv), 0);
 	proto_server_cleanup(&srv);
-	{
-		char cmd[PATH_MAX + 32];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		assert_int_equal(system(cmd), 0);
-	}
+	remove_dir();
 }
 
 int main(void)
