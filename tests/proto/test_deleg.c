@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -341,6 +342,67 @@ static void test_write_deleg_cb_getattr(void **state)
 	assert_int_equal(la.n, 1);
 	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4_OK);
 	assert_int_equal(getattr_cs(b, &oa.fh, &c2, &s2), NFS4_OK);
+	close_opened(a, &oa);
+	nfs4_cl_close(a, true);
+	nfs4_cl_close(b, true);
+}
+
+/* Serves one client's callbacks on a thread of its own, as a real client's
+ * callback service runs beside its other calls. */
+struct callback_thread {
+	struct nfs4_cl *cl;
+	atomic_bool stop;
+	bool failed;
+};
+
+static void *callback_thread_run(void *arg)
+{
+	struct callback_thread *t = arg;
+
+	while (!atomic_load(&t->stop))
+		if (nfs4_cl_poll(t->cl, 50, true) < 0) {
+			t->failed = true;
+			break;
+		}
+	return NULL;
+}
+
+/* The holder answers CB_GETATTR while the other client's GETATTR is still
+ * pending: that GETATTR waits for the answer and gets the holder's size and
+ * change at once (no NFS4ERR_DELAY, no recall; RFC 8881 §10.4.3). In
+ * test_write_deleg_cb_getattr the holder answers only after the GETATTR came
+ * back, which exercises the DELAY path instead. */
+static void test_getattr_waits_for_cb_getattr_answer(void **state)
+{
+	struct recall_log la = { 0 };
+	struct nfs4_cl *a = client_cb("deleg-a11", &la), *b = client_plain("deleg-b11");
+	struct callback_thread cbt = { .cl = a };
+	struct opened oa;
+	uint64_t change, size, c2 = 0, s2 = 0;
+	nfsstat4 st;
+	stateid4 ds;
+	pthread_t th;
+
+	(void)state;
+	make_file(b, "g2", "0123456789");
+	open_name(a, "g2", false, OPEN4_SHARE_ACCESS_BOTH, &oa);
+	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_WRITE);
+	ds = deleg_sid(&oa);
+	assert_int_equal(getattr_cs(a, &oa.fh, &change, &size), NFS4_OK);
+	la.ga_size = size + 50;
+	la.ga_change = change + 3;
+	atomic_init(&cbt.stop, false);
+	assert_int_equal(pthread_create(&th, NULL, callback_thread_run, &cbt), 0);
+	st = getattr_cs(b, &oa.fh, &c2, &s2);
+	atomic_store(&cbt.stop, true);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_false(cbt.failed);
+	assert_int_equal(st, NFS4_OK);
+	assert_int_equal(la.ga_n, 1);
+	assert_int_equal(s2, size + 50);
+	assert_int_equal(c2, change + 3);
+	assert_int_equal(la.n, 0);
+	assert_int_equal(nfs4_cl_delegreturn(a, &oa.fh, &ds), NFS4_OK);
 	close_opened(a, &oa);
 	nfs4_cl_close(a, true);
 	nfs4_cl_close(b, true);
@@ -831,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_recall_resent_after_new_connection),
 		cmocka_unit_test(test_probe_waits_for_a_busy_slot),
 		cmocka_unit_test(test_write_deleg_cb_getattr),
+		cmocka_unit_test(test_getattr_waits_for_cb_getattr_answer),
 		cmocka_unit_test(test_local_open_for_write_recalls),
 		cmocka_unit_test(test_local_read_of_write_delegated_file),
 		cmocka_unit_test(test_local_truncate_recalls),
