@@ -41,14 +41,14 @@
 #include "rpc/rpcbind/rpcb.h"
 #include "rpc/svc.h"
 #include "rpc/xprt_tcp.h"
+#include "server/metrics.h"
+#include "server/metrics_http.h"
 #include "server/nfs4_attr.h"
 #include "server/nfs4_compound.h"
+#include "server/nfs4_metrics.h"
 #include "server/nfs4_privileges.h"
 #include "server/nfs4_server.h"
 #include "server/service_notify.h"
-#include "server/metrics.h"
-#include "server/metrics_http.h"
-#include "server/nfs4_metrics.h"
 
 #ifndef DAXNFS_VERSION   /* from the project() of CMakeLists.txt */
 #define DAXNFS_VERSION "unknown"

@@ -10,7 +10,7 @@
  * back channel once per interval with the reason, never once per probe.
  * Everything is called with the state lock held unless said otherwise.
  * Calls: nfs4_callback.c (queue, clock), conf/log.h.
- * Called by: nfs4_session.c (nfs4_cb_probe, in nfs4_session.h),
+ * Called by: nfs4_session.c (nfs4_cb_probe), nfs4_deleg.c (path usable),
  * nfs4_client.c (path flags), nfs4_callback.c (outcomes).
  */
 #ifndef DAXNFS_SERVER_NFS4_CB_PROBE_H
@@ -44,5 +44,13 @@ int64_t nfs4_cb_probe_admit(struct nfs4_session *s);
 void nfs4_cb_probe_finished(struct nfs4_session *s, bool ok, const char *reason);
 /* A callback (not a probe) on s failed for reason: the path is down. */
 void nfs4_cb_path_failed(struct nfs4_session *s, const char *reason);
+
+/* Queues a probe (CB_NULL + CB_COMPOUND{CB_SEQUENCE}) of s's back channel,
+ * unless one is queued already; it goes out after the back-off of earlier
+ * failures and within the client's probe budget. */
+void nfs4_cb_probe(struct nfs4_session *s);
+/* True when s's back channel can be used or is being probed for the first
+ * time since it last worked (no CB_PATH_DOWN*_SESSION for it). */
+bool nfs4_cb_path_usable(const struct nfs4_session *s);
 
 #endif

@@ -15,6 +15,8 @@
  * nfs4_session.c. Called by: nfs4_session.c, nfs4_server.c, nfs4_stateid.c,
  * nfs4_metrics.c (counts, limit refusals).
  */
+#include "server/nfs4_cb_probe.h"
+#include "server/nfs4_recovery.h"
 #include "server/nfs4_session.h"
 
 #include <errno.h>

@@ -24,7 +24,7 @@
  *    client's COMMIT makes them durable), as the synchronous COPY does.
  *  - After CB_OFFLOAD ended (answered or its deadline of two leases), the
  *    record answers OFFLOAD_STATUS for one more lease, then goes.
- * Calls: nfs4_callback.h, nfs4_state.h, nfs4_session.h (client references),
+ * Calls: nfs4_callback.h, nfs4_state.h, nfs4_client.h (client references),
  * the backend. Called by: see nfs4_copy.h.
  */
 #include "server/nfs4_copy.h"
@@ -40,10 +40,10 @@
 #include "conf/log.h"
 #include "server/nfs4_attr.h"
 #include "server/nfs4_callback.h"
+#include "server/nfs4_client.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_file.h"
 #include "server/nfs4_ops.h"
-#include "server/nfs4_session.h"
 #include "server/nfs4_state.h"
 
 #define COPY_CHUNK (4ull << 20)

@@ -32,12 +32,14 @@
 
 #include "conf/log.h"
 #include "server/nfs4_attr.h"
+#include "server/nfs4_cb_probe.h"
+#include "server/nfs4_client.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_file_lease.h"
+#include "server/nfs4_grace.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
-#include "server/nfs4_session.h"
 
 #define WANT_MASK OPEN4_SHARE_ACCESS_WANT_DELEG_MASK
 /* The want bits besides the type (RFC 8881 §18.16.3, RFC 9754). */

@@ -29,7 +29,9 @@
  * Calls: nfs4_recovery.c. Called by: nfs4_server.c (start, tick),
  * nfs4_session.c (CREATE_SESSION, RECLAIM_COMPLETE), OPEN/LOCK handlers.
  */
-#include "server/nfs4_session.h"
+#include "server/nfs4_grace.h"
+#include "server/nfs4_recovery.h"
+#include "server/nfs4_state.h"
 
 #include <stdatomic.h>
 

@@ -26,9 +26,9 @@
 #include <string.h>
 
 #include "server/nfs4_attr.h"
+#include "server/nfs4_deleg.h"
 #include "server/nfs4_export.h"
 #include "server/nfs4_fh.h"
-#include "server/nfs4_deleg.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "server/nfs4_fh.h"
+#include "server/nfs4_grace.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"

@@ -17,9 +17,10 @@
 
 #include "server/metrics.h"
 #include "server/nfs4_callback.h"
+#include "server/nfs4_client.h"
 #include "server/nfs4_copy.h"
 #include "server/nfs4_deleg.h"
-#include "server/nfs4_session.h"
+#include "server/nfs4_grace.h"
 #include "server/nfs4_state.h"
 
 static void family(struct metrics_buf *b, const char *name, const char *type, const char *help)

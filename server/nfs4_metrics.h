@@ -9,7 +9,7 @@
  * the state lock about once a second (nfs4_metrics_snapshot_take) and a
  * scrape reads the copy under the snapshot's own lock: gauges are at most
  * a tick old.
- * Calls: the state accessors (nfs4_session.h, nfs4_state.h, nfs4_deleg.h,
+ * Calls: the state accessors (nfs4_client.h, nfs4_grace.h, nfs4_state.h, nfs4_deleg.h,
  * nfs4_copy.h, nfs4_callback.h), /proc/self. Called by: server/main.c (the
  * tick, the collector it registers).
  */

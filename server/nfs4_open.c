@@ -28,6 +28,7 @@
 #include "server/nfs4_attr.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_grace.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"

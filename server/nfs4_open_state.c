@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/nfs4_fh.h"
 #include "server/nfs4_copy.h"
 #include "server/nfs4_deleg.h"
+#include "server/nfs4_fh.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"

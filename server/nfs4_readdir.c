@@ -39,7 +39,7 @@
 #include "server/nfs4_attr.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_ops.h"
-#include "server/nfs4_session.h"
+#include "server/nfs4_slot.h"
 
 #define COOKIE_BASE 3u            /* 0 = start, 1 and 2 reserved */
 #define RESOK_BASE (8u + 4u + 4u) /* cookieverf, no-more-entries, eof */

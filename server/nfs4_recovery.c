@@ -26,7 +26,7 @@
  * Calls: libc, libsodium (BLAKE2b), conf/log. Called by: nfs4_session.c, nfs4_client.c,
  * nfs4_grace.c, nfs4_server.c.
  */
-#include "server/nfs4_session.h"
+#include "server/nfs4_recovery.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "conf/log.h"
+#include "server/nfs4_client.h"
 
 #define RECORD_HASH_BYTES 16u   /* BLAKE2b-128: 32 hex digits */
 

@@ -25,9 +25,11 @@
 
 #include "conf/log.h"
 #include "server/nfs4_copy.h"
-#include "server/nfs4_fh_mac.h"
 #include "server/nfs4_deleg.h"
+#include "server/nfs4_fh_mac.h"
 #include "server/nfs4_file_lease.h"
+#include "server/nfs4_grace.h"
+#include "server/nfs4_recovery.h"
 #include "server/nfs4_session.h"
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -20,7 +20,10 @@
 #include <string.h>
 
 #include "conf/log.h"
+#include "server/nfs4_cb_probe.h"
+#include "server/nfs4_grace.h"
 #include "server/nfs4_ops.h"
+#include "server/nfs4_recovery.h"
 
 #define EXID_VALID_FLAGS (EXCHGID4_FLAG_SUPP_MOVED_REFER | EXCHGID4_FLAG_SUPP_MOVED_MIGR | \
 			  EXCHGID4_FLAG_BIND_PRINC_STATEID | EXCHGID4_FLAG_USE_NON_PNFS | \

@@ -1,11 +1,14 @@
 /*
- * server/nfs4_session.h: private interfaces of the session core (clients,
- * sessions, slot tables and reply cache, grace, stable records, the
- * backchannel) shared between nfs4_compound.c, nfs4_session.c,
- * nfs4_client.c, nfs4_slot.c, nfs4_grace.c, nfs4_recovery.c,
- * nfs4_callback.c and nfs4_server.c. Everything here is called with the
- * state lock held unless said otherwise.
- * Calls: server/nfs4_state.h. Called by: the files above (and unit tests).
+ * server/nfs4_session.h: sessions (RFC 8881 §2.10): the session record with
+ * its fore channel slot table and its back channel (path state, slots, the
+ * probe), the session table, the limits offered in CREATE_SESSION, and the
+ * compound context the session core runs a COMPOUND in.
+ * Locking: everything here is called with the state lock held unless said
+ * otherwise.
+ * Calls: nfs4_slot.h, nfs4_client.h, nfs4_callback.h. Called by:
+ * nfs4_compound.c, nfs4_session.c, nfs4_client.c, nfs4_callback.c,
+ * nfs4_cb_probe.c, nfs4_deleg.c, nfs4_copy.c, nfs4_readdir.c, nfs4_metrics.c,
+ * nfs4_server.c (and unit tests).
  */
 #ifndef DAXNFS_SERVER_NFS4_SESSION_H
 #define DAXNFS_SERVER_NFS4_SESSION_H
@@ -14,6 +17,8 @@
 #include <stdint.h>
 
 #include "server/nfs4_callback.h"
+#include "server/nfs4_client.h"
+#include "server/nfs4_slot.h"
 #include "server/nfs4_state.h"
 
 /* Server limits offered in CREATE_SESSION (RFC 8881 §18.36.3). */
@@ -33,44 +38,6 @@
 #define NFS4_CB_MIN_RESP 96u
 /* Back channel slots we use at most (the client offers ca_maxrequests). */
 #define NFS4_BACK_MAX_SLOTS 16u
-
-/* ---- slot table and reply cache (nfs4_slot.c) ---- */
-struct nfs4_slot {
-	sequenceid4 seqid;       /* of the last request executed on this slot */
-	bool used;               /* a request has been executed (seqid is meaningful) */
-	bool busy;               /* a compound is executing on it now */
-	bool cached;             /* reply holds the whole reply of seqid */
-	bool replay;             /* the current compound replays the cached reply */
-	uint64_t req_hash;       /* of the request bytes of seqid (false-retry check) */
-	uint8_t *reply;          /* malloc'd COMPOUND4res bytes when cached */
-	size_t reply_len;
-};
-
-struct nfs4_slot_table {
-	uint32_t nslots;
-	struct nfs4_slot *slots;
-};
-
-enum nfs4_slot_verdict {
-	NFS4_SLOT_NEW,           /* a new request: execute it */
-	NFS4_SLOT_REPLAY,        /* send the cached reply */
-};
-
-int nfs4_slot_table_init(struct nfs4_slot_table *t, uint32_t nslots);
-void nfs4_slot_table_free(struct nfs4_slot_table *t);
-/*
- * The slot rules of RFC 8881 §2.10.6.1 for one SEQUENCE: NFS4ERR_BADSLOT,
- * NFS4ERR_DELAY (busy), NFS4ERR_SEQ_MISORDERED, NFS4ERR_SEQ_FALSE_RETRY (a
- * retry whose bytes differ), NFS4ERR_RETRY_UNCACHED_REP (a retry whose reply
- * was not kept). On NFS4_OK *verdict says what to do and the slot is busy.
- */
-nfsstat4 nfs4_slot_check(struct nfs4_slot_table *t, slotid4 slotid, sequenceid4 seqid,
-			 uint64_t req_hash, enum nfs4_slot_verdict *verdict,
-			 struct nfs4_slot **out);
-/* Ends the slot's request: keeps reply (copied) when cache, frees the old one. */
-void nfs4_slot_done(struct nfs4_slot *s, const void *reply, size_t len, bool cache);
-/* FNV-1a over the request bytes. */
-uint64_t nfs4_hash_bytes(const void *p, size_t n);
 
 /* ---- sessions ---- */
 /*
@@ -154,83 +121,14 @@ struct nfs4_compound_run {
 	const void *cur_res;              /* its results, when the handler ran */
 };
 
-/* ---- clients (nfs4_client.c) ---- */
-struct nfs4_client *nfs4_client_new(const struct xdr_opaque *owner, const verifier4 verf,
-				    const struct rpc_cred *principal);
-/* Finds the confirmed (confirmed = true) or unconfirmed record of owner. */
-struct nfs4_client *nfs4_client_find_owner(const struct xdr_opaque *owner, bool confirmed);
-struct nfs4_client *nfs4_client_find_id(clientid4 id);
-/* How many client records there are (confirmed or not). State lock held. */
-unsigned nfs4_client_count(void);
-/* Live sessions of every client. State lock held. */
-unsigned nfs4_session_count(void);
-/* Every limit that refused something, with its count since start (fn once
- * per config key). State lock held. */
-void nfs4_limit_hits(void (*fn)(const char *key, uint64_t n, void *ctx), void *ctx);
-void nfs4_client_get(struct nfs4_client *clp);
-void nfs4_client_put(struct nfs4_client *clp);
-/* Releases clp's state and sessions and unhashes it (keeps its stable record
- * unless remove_record). */
-void nfs4_client_destroy(struct nfs4_client *clp, bool remove_record);
-bool nfs4_client_has_state(const struct nfs4_client *clp);
-bool nfs4_same_principal(const struct rpc_cred *a, const struct rpc_cred *b);
-/* The table of every client record (walk it with the state lock held). */
-struct list_node *nfs4_client_list(void);
-/* Expires clients whose lease ran out (tick). */
-void nfs4_clients_expire(time_t now);
-void nfs4_clients_shutdown(void);
-time_t nfs4_now(void);                /* CLOCK_MONOTONIC seconds */
-/* SEQ4_STATUS_* flags for a SEQUENCE on s. */
-uint32_t nfs4_client_seq_flags(struct nfs4_client *clp, struct nfs4_session *s);
-/* The session table (nfs4_client.c). */
+/* ---- the session table (nfs4_client.c) ---- */
 void nfs4_session_hash(struct nfs4_session *s);
 void nfs4_session_unhash(struct nfs4_session *s);
 /* Connection x is gone: sessions using it as back channel lose it. */
 void nfs4_sessions_xprt_gone(struct rpc_xprt *x);
 
-/* ---- stable records (nfs4_recovery.c) ---- */
-int nfs4_recovery_init(const char *dir);      /* loads the records of the last run */
-void nfs4_recovery_shutdown(void);
-/* Writes and syncs the record of clp (before CREATE_SESSION's reply). 0 or -errno. */
-int nfs4_recovery_add(const struct nfs4_client *clp);
-void nfs4_recovery_remove(const struct nfs4_client *clp);
-/* True when owner was recorded by the previous run (may reclaim). */
-bool nfs4_recovery_was_known(const struct xdr_opaque *owner);
-/* Marks owner as done reclaiming; returns how many previous-run owners remain. */
-unsigned nfs4_recovery_reclaimed(const struct xdr_opaque *owner);
-unsigned nfs4_recovery_previous_count(void);
-/* Forgets the previous run's owners that did not come back (grace ended). */
-void nfs4_recovery_end_grace(void);
-/* The server owner/scope, stable across restarts. */
-const char *nfs4_server_owner(void);
-
-/* ---- grace (nfs4_grace.c) ---- */
-void nfs4_grace_start(uint32_t seconds, unsigned known_clients);
-void nfs4_grace_tick(time_t now);
-void nfs4_grace_client_done(struct nfs4_client *clp);
-/* At a client's confirmation: true when owner is a recorded client of the
- * previous run and grace is on (it may reclaim); counts as reclaim activity. */
-bool nfs4_grace_client_back(const struct xdr_opaque *owner);
-
-/* ---- backchannel (nfs4_callback.c) ---- */
-int nfs4_cb_init(void);
-void nfs4_cb_shutdown(void);
-/* Queues a probe (CB_NULL + CB_COMPOUND{CB_SEQUENCE}) of s's back channel,
- * unless one is queued already; it goes out after the back-off of earlier
- * failures and within the client's probe budget (nfs4_cb_probe.c). */
-void nfs4_cb_probe(struct nfs4_session *s);
-/* True when s's back channel can be used or is being probed for the first
- * time since it last worked (no CB_PATH_DOWN*_SESSION for it). */
-bool nfs4_cb_path_usable(const struct nfs4_session *s);
 /* Connection bookkeeping: x is now a back channel of s (takes a ref on x). */
 void nfs4_session_bind_back(struct nfs4_session *s, struct rpc_xprt *x);
 void nfs4_conn_watch(struct rpc_xprt *x);
-
-/* ---- stateids (nfs4_stateid.c) ---- */
-void nfs4_stids_shutdown(void);
-
-/* ---- server (nfs4_server.c) ---- */
-uint32_t nfs4_grace_time(void);
-uint32_t nfs4_boot_epoch(void);
 
 #endif

@@ -7,10 +7,10 @@
  * so a stateid from an earlier server instance can never match. The table is
  * a fixed array of hash chains on the counter.
  * All table functions are called with the state lock held.
- * Calls: nfs4_session.h. Called by: open/lock/deleg/layout code, the op table,
+ * Calls: nfs4_client.h. Called by: open/lock/deleg/layout code, the op table,
  * nfs4_metrics.c (live counts by type).
  */
-#include "server/nfs4_session.h"
+#include "server/nfs4_client.h"
 #include "server/nfs4_open.h"
 
 #include <stdlib.h>

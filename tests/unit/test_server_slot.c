@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "server/nfs4_session.h"
+#include "server/nfs4_slot.h"
 
 static struct nfs4_slot_table t;
 
