@@ -110,6 +110,7 @@ struct main_ctx {
 	bool last_reload_refused;      /* shown in the STATUS line */
 	/* the NFSv4 gauges a scrape reads, taken by the tick (METRICS only) */
 	struct nfs4_metrics_snapshot *snapshot;
+	struct nfs4_server *srv;       /* the NFSv4 server (NULL until it is up) */
 };
 
 /* The STATUS line for systemd: what it serves, grace, clients. */
@@ -117,7 +118,7 @@ static void status_line(const struct main_ctx *m, char *out, size_t cap)
 {
 	char state[96];
 
-	nfs4_server_status(state, sizeof(state));
+	nfs4_server_status(m->srv, state, sizeof(state));
 	snprintf(out, cap, "%s; %s%s", m->serving, state,
 		 m->last_reload_refused ? "; the last reload was refused (see the log)" : "");
 }
@@ -278,15 +279,15 @@ static int metrics_setup(const struct daxnfs_config *cfg, struct nfs4_metrics_sn
 }
 
 static int metrics_serve(const struct daxnfs_config *cfg, struct metrics *mx,
-			 struct nfs4_metrics_snapshot *snap, struct rpc_tcp_listener *tcp,
-			 struct metrics_http **out)
+			 struct nfs4_metrics_snapshot *snap, struct nfs4_server *srv,
+			 struct rpc_tcp_listener *tcp, struct metrics_http **out)
 {
 	int rc;
 
 	*out = NULL;
 	if (!mx)
 		return 0;
-	nfs4_metrics_snapshot_take(snap);   /* the first scrape has the gauges */
+	nfs4_metrics_snapshot_take(snap, srv);   /* the first scrape has the gauges */
 	rc = metrics_add_collector(mx, transport_collect, tcp);
 	if (rc == 0)
 		rc = metrics_http_start(mx, cfg->metrics_addr, cfg->metrics_port, out);
@@ -331,9 +332,9 @@ static void on_tick(void *ctx)
 	struct main_ctx *m = ctx;
 	char line[STATUS_LINE_MAX];
 
-	nfs4_server_tick();
+	nfs4_server_tick(m->srv);
 	if (m->snapshot)
-		nfs4_metrics_snapshot_take(m->snapshot);
+		nfs4_metrics_snapshot_take(m->snapshot, m->srv);
 	if (m->notify.enabled) {
 		status_line(m, line, sizeof(line));
 		service_notify_tick(&m->notify, line);
@@ -467,7 +468,7 @@ int main(int argc, char **argv)
 	rc = metrics_setup(&cfg, &snapshot, &mx);
 	if (rc < 0)
 		goto out;
-	rc = nfs4_server_init(&cfg, mx);
+	rc = nfs4_server_init(&cfg, mx, &m.srv);
 	if (rc < 0) {
 		log_err("main", "NFSv4 server: %s", strerror(-rc));
 		goto out;
@@ -489,7 +490,7 @@ int main(int argc, char **argv)
 	log_start(&cfg, rpc_tcp_listener_port(tcp));
 	if (cfg.rpcbind_register)
 		rpcbind_register(tcp, &rpcb);
-	rc = metrics_serve(&cfg, mx, &snapshot, tcp, &mx_http);
+	rc = metrics_serve(&cfg, mx, &snapshot, m.srv, tcp, &mx_http);
 	if (rc < 0)
 		goto out;
 	if (m.notify.enabled) {
@@ -513,7 +514,7 @@ out:
 	if (m.svc)
 		rpc_svc_destroy(m.svc);
 	if (server_up)
-		nfs4_server_shutdown();
+		nfs4_server_shutdown(m.srv);
 	rpc_unregister_programs();
 	if (exports_up)
 		nfs4_exports_shutdown();

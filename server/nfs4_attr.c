@@ -16,6 +16,7 @@
 #include "server/nfs4_attr.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_state.h"
 
 #define ATTR_WORDS 3
@@ -261,7 +262,7 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 	case FATTR4_NAMED_ATTR:       xdr_put_bool(x, false); break;
 	case FATTR4_FSID:             xdr_put_u64(x, s->fsid_major); xdr_put_u64(x, s->fsid_minor); break;
 	case FATTR4_UNIQUE_HANDLES:   xdr_put_bool(x, true); break;
-	case FATTR4_LEASE_TIME:       xdr_put_u32(x, nfs4_lease_time()); break;
+	case FATTR4_LEASE_TIME:       xdr_put_u32(x, c->srv->lease_seconds); break;
 	case FATTR4_RDATTR_ERROR:     xdr_put_u32(x, NFS4_OK); break;
 	case FATTR4_CANSETTIME:       xdr_put_bool(x, true); break;
 	case FATTR4_CASE_INSENSITIVE: xdr_put_bool(x, false); break;

@@ -33,6 +33,7 @@
 #include "conf/log.h"
 #include "server/nfs4_attr.h"
 #include "server/nfs4_cb_probe.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_session.h"
 
 #define CB_PROC_NULL 0u
@@ -50,6 +51,7 @@
 /* The engine: one per server. It is reached through this pointer until the
  * server object of the state-core work owns it. */
 struct nfs4_cb_engine {
+	struct nfs4_server *srv;          /* the server whose callbacks these are */
 	pthread_mutex_t lock;             /* answered, kicked, stop */
 	pthread_cond_t cond;              /* CLOCK_MONOTONIC */
 	pthread_t thread;
@@ -71,9 +73,9 @@ int64_t nfs4_cb_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t cb_timeout_ms(void)
+static int64_t cb_timeout_ms(const struct nfs4_cb_engine *e)
 {
-	int64_t ms = (int64_t)nfs4_lease_time() * 1000 / 5;
+	int64_t ms = (int64_t)e->srv->lease_seconds * 1000 / 5;
 
 	return ms < 2000 ? 2000 : ms;
 }
@@ -563,7 +565,7 @@ static int dispatch(struct nfs4_cb_engine *e, struct nfs4_cb *cb, int64_t now,
 	}
 	cb->attempts++;
 	cb->xid = rpc_call_next_xid();
-	cb->attempt_deadline_ms = now + cb_timeout_ms();
+	cb->attempt_deadline_ms = now + cb_timeout_ms(e);
 	if (cb->deadline_ms && cb->deadline_ms < cb->attempt_deadline_ms)
 		cb->attempt_deadline_ms = cb->deadline_ms;
 	if (cb->attempt_deadline_ms < *wake_ms)
@@ -732,7 +734,7 @@ static void *engine_thread(void *arg)
 	return NULL;
 }
 
-int nfs4_cb_init(void)
+int nfs4_cb_init(struct nfs4_server *srv)
 {
 	struct nfs4_cb_engine *e = calloc(1, sizeof(*e));
 	pthread_condattr_t ca;
@@ -740,6 +742,7 @@ int nfs4_cb_init(void)
 
 	if (!e)
 		return -ENOMEM;
+	e->srv = srv;
 	pthread_mutex_init(&e->lock, NULL);
 	list_init(&e->waiting);
 	list_init(&e->inflight);
@@ -838,17 +841,16 @@ void nfs4_cb_shutdown(void)
 
 static void conn_closed(struct rpc_xprt *x, void *ctx)
 {
-	(void)ctx;
 	nfs4_state_lock();
-	nfs4_sessions_xprt_gone(x);
+	nfs4_sessions_xprt_gone(ctx, x);
 	nfs4_state_unlock();
 }
 
-void nfs4_conn_watch(struct rpc_xprt *x)
+void nfs4_conn_watch(struct nfs4_server *srv, struct rpc_xprt *x)
 {
-	x->on_close_ctx = NULL;
+	x->on_close_ctx = srv;
 	x->on_close = conn_closed;
 	/* Closed before we watched it: nobody will call us. */
 	if (atomic_load(&x->dead))
-		nfs4_sessions_xprt_gone(x);
+		nfs4_sessions_xprt_gone(srv, x);
 }

@@ -143,7 +143,7 @@ enum nfs4_cb_seq_verdict {
 enum nfs4_cb_seq_verdict nfs4_cb_seq_judge(int err, bool have_seq, nfsstat4 seq_status);
 
 /* The engine's life: started by nfs4_server_init, stopped at shutdown. */
-int nfs4_cb_init(void);
+int nfs4_cb_init(struct nfs4_server *srv);
 void nfs4_cb_shutdown(void);
 
 #endif

@@ -15,8 +15,6 @@
  * nfs4_session.c. Called by: nfs4_session.c, nfs4_server.c, nfs4_stateid.c,
  * nfs4_metrics.c (counts, limit refusals).
  */
-#include "server/nfs4_cb_probe.h"
-#include "server/nfs4_recovery.h"
 #include "server/nfs4_session.h"
 
 #include <errno.h>
@@ -25,25 +23,23 @@
 #include <sys/random.h>
 
 #include "conf/log.h"
+#include "server/nfs4_cb_probe.h"
+#include "server/nfs4_instance.h"
+#include "server/nfs4_recovery.h"
 
 #define CLIENT_BUCKETS 4096u
 /* A courtesy client that never comes back goes after this (knfsd: a day). */
 #define COURTESY_MAX_SECONDS (24 * 3600)
 #define SESSION_BUCKETS 4096u
 
-static struct list_node client_table = LIST_HEAD_INIT(client_table);
-
-struct list_node *nfs4_client_list(void)
+struct list_node *nfs4_client_list(struct nfs4_server *srv)
 {
-	return &client_table;
+	return &srv->clients.clients;
 }
 
-static struct list_node session_table = LIST_HEAD_INIT(session_table);
-static struct nfs4_htable clients_by_id, clients_by_owner, sessions_by_id;
-static unsigned nclients;
-unsigned nfs4_client_count(void)
+unsigned nfs4_client_count(const struct nfs4_server *srv)
 {
-	return nclients;
+	return srv->clients.nclients;
 }
 
 /* Random bytes for ids; a failing getrandom (it cannot fail for small
@@ -65,19 +61,25 @@ int nfs4_random_bytes(void *buf, size_t n)
 	return 0;
 }
 
-static int tables_ready(void)
+int nfs4_client_table_init(struct nfs4_client_table *t)
 {
-	if (clients_by_id.buckets)
-		return 0;
-	if (nfs4_htable_init(&clients_by_id, CLIENT_BUCKETS) < 0 ||
-	    nfs4_htable_init(&clients_by_owner, CLIENT_BUCKETS) < 0 ||
-	    nfs4_htable_init(&sessions_by_id, SESSION_BUCKETS) < 0) {
-		nfs4_htable_free(&clients_by_id);
-		nfs4_htable_free(&clients_by_owner);
-		nfs4_htable_free(&sessions_by_id);
+	memset(t, 0, sizeof(*t));
+	list_init(&t->clients);
+	list_init(&t->sessions);
+	if (nfs4_htable_init(&t->by_id, CLIENT_BUCKETS) < 0 ||
+	    nfs4_htable_init(&t->by_owner, CLIENT_BUCKETS) < 0 ||
+	    nfs4_htable_init(&t->sessions_by_id, SESSION_BUCKETS) < 0) {
+		nfs4_client_table_free(t);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+void nfs4_client_table_free(struct nfs4_client_table *t)
+{
+	nfs4_htable_free(&t->by_id);
+	nfs4_htable_free(&t->by_owner);
+	nfs4_htable_free(&t->sessions_by_id);
 }
 
 static uint64_t id_hash(clientid4 id)
@@ -92,14 +94,6 @@ static uint64_t owner_hash(const struct xdr_opaque *owner)
 
 /* One line a minute per limit: a flood must not become a flood of logs. */
 #define LIMIT_LOG_INTERVAL 60
-#define LIMIT_LOG_KEYS 8
-
-static struct limit_log_entry {
-	const char *key;
-	time_t last;
-	unsigned refused;
-	uint64_t total;          /* every refusal, for the metrics */
-} limit_log_entries[LIMIT_LOG_KEYS];
 
 /* The limits nfs4_limit_log reports, each given to nfs4_limit_hits even
  * before it refused anything: a series that only appears at its first
@@ -109,53 +103,57 @@ static const char *const known_limit_keys[] = {
 	"Max_Stateids_Per_Client",
 };
 
-static struct limit_log_entry *limit_entry(const char *key)
+static const struct nfs4_limit_log_entry *limit_entry(const struct nfs4_server *srv,
+						     const char *key)
 {
+	const struct nfs4_limit_log_entry *l = srv->clients.limit_log;
 	unsigned i;
 
-	for (i = 0; i < LIMIT_LOG_KEYS && limit_log_entries[i].key; i++)
-		if (strcmp(limit_log_entries[i].key, key) == 0)
-			return &limit_log_entries[i];
+	for (i = 0; i < NFS4_LIMIT_LOG_KEYS && l[i].key; i++)
+		if (strcmp(l[i].key, key) == 0)
+			return &l[i];
 	return NULL;
 }
 
-void nfs4_limit_hits(void (*fn)(const char *key, uint64_t n, void *ctx), void *ctx)
+void nfs4_limit_hits(const struct nfs4_server *srv,
+		     void (*fn)(const char *key, uint64_t n, void *ctx), void *ctx)
 {
 	const unsigned nknown = sizeof(known_limit_keys) / sizeof(known_limit_keys[0]);
+	const struct nfs4_limit_log_entry *l = srv->clients.limit_log;
 	unsigned i, j;
 
 	for (i = 0; i < nknown; i++) {
-		const struct limit_log_entry *e = limit_entry(known_limit_keys[i]);
+		const struct nfs4_limit_log_entry *e = limit_entry(srv, known_limit_keys[i]);
 
 		fn(known_limit_keys[i], e ? e->total : 0, ctx);
 	}
-	for (i = 0; i < LIMIT_LOG_KEYS && limit_log_entries[i].key; i++) {
-		for (j = 0; j < nknown && strcmp(known_limit_keys[j], limit_log_entries[i].key); j++)
+	for (i = 0; i < NFS4_LIMIT_LOG_KEYS && l[i].key; i++) {
+		for (j = 0; j < nknown && strcmp(known_limit_keys[j], l[i].key); j++)
 			;
 		if (j == nknown)   /* a key this list does not know yet */
-			fn(limit_log_entries[i].key, limit_log_entries[i].total, ctx);
+			fn(l[i].key, l[i].total, ctx);
 	}
 }
 
-unsigned nfs4_session_count(void)
+unsigned nfs4_session_count(const struct nfs4_server *srv)
 {
 	struct list_node *pos;
 	unsigned n = 0;
 
-	list_for_each(pos, &session_table)
+	list_for_each(pos, &srv->clients.sessions)
 		n++;
 	return n;
 }
 
-void nfs4_limit_log(const char *what, const char *key, unsigned limit)
+void nfs4_limit_log(struct nfs4_server *srv, const char *what, const char *key, unsigned limit)
 {
-	struct limit_log_entry *e = NULL;
+	struct nfs4_limit_log_entry *l = srv->clients.limit_log, *e = NULL;
 	time_t now = nfs4_now();
 	unsigned i;
 
-	for (i = 0; i < LIMIT_LOG_KEYS && !e; i++)
-		if (!limit_log_entries[i].key || strcmp(limit_log_entries[i].key, key) == 0)
-			e = &limit_log_entries[i];
+	for (i = 0; i < NFS4_LIMIT_LOG_KEYS && !e; i++)
+		if (!l[i].key || strcmp(l[i].key, key) == 0)
+			e = &l[i];
 	if (!e)
 		return;
 	if (!e->key) {
@@ -174,18 +172,18 @@ void nfs4_limit_log(const char *what, const char *key, unsigned limit)
 
 bool nfs4_client_may_add_owner(struct nfs4_client *clp)
 {
-	if (clp->nowners < nfs4_state_limits()->max_owners_per_client)
+	if (clp->nowners < clp->srv->limits.max_owners_per_client)
 		return true;
-	nfs4_limit_log("owners of one client", "Max_Owners_Per_Client",
-		       nfs4_state_limits()->max_owners_per_client);
+	nfs4_limit_log(clp->srv, "owners of one client", "Max_Owners_Per_Client",
+		       clp->srv->limits.max_owners_per_client);
 	return false;
 }
 
-static bool reap_one_courtesy(const struct xdr_opaque *keep_owner);
+static bool reap_one_courtesy(struct nfs4_server *srv, const struct xdr_opaque *keep_owner);
 
-bool nfs4_clients_at_limit(void)
+bool nfs4_clients_at_limit(const struct nfs4_server *srv)
 {
-	return nclients >= nfs4_state_limits()->max_clients;
+	return srv->clients.nclients >= srv->limits.max_clients;
 }
 
 time_t nfs4_now(void)
@@ -196,14 +194,15 @@ time_t nfs4_now(void)
 	return ts.tv_sec;
 }
 
-struct nfs4_client *nfs4_client_new(const struct xdr_opaque *owner, const verifier4 verf,
-				    const struct rpc_cred *principal)
+struct nfs4_client *nfs4_client_new(struct nfs4_server *srv, const struct xdr_opaque *owner,
+				    const verifier4 verf, const struct rpc_cred *principal)
 {
+	struct nfs4_client_table *t = &srv->clients;
 	struct nfs4_client *clp;
 
 	if (owner->len > NFS4_OPAQUE_LIMIT)
 		return NULL;
-	if (tables_ready() < 0 || (nfs4_clients_at_limit() && !reap_one_courtesy(owner)))
+	if (nfs4_clients_at_limit(srv) && !reap_one_courtesy(srv, owner))
 		return NULL;
 	clp = calloc(1, sizeof(*clp));
 	if (!clp)
@@ -218,8 +217,9 @@ struct nfs4_client *nfs4_client_new(const struct xdr_opaque *owner, const verifi
 			free(clp);
 			return NULL;
 		}
-		clp->clientid = ((uint64_t)nfs4_boot_epoch() << 32) | r;
-	} while ((uint32_t)clp->clientid == 0 || nfs4_client_find_id(clp->clientid));
+		clp->clientid = ((uint64_t)srv->boot_epoch << 32) | r;
+	} while ((uint32_t)clp->clientid == 0 || nfs4_client_find_id(srv, clp->clientid));
+	clp->srv = srv;
 	memcpy(clp->owner_buf, owner->val, owner->len);
 	clp->owner_id.len = owner->len;
 	clp->owner_id.val = clp->owner_buf;
@@ -232,10 +232,10 @@ struct nfs4_client *nfs4_client_new(const struct xdr_opaque *owner, const verifi
 	list_init(&clp->openowners);
 	list_init(&clp->lockowners);
 	clp->refs = 1;   /* the table's */
-	list_add_tail(&clp->node, &client_table);
-	nfs4_htable_add(&clients_by_id, &clp->id_hnode, id_hash(clp->clientid));
-	nfs4_htable_add(&clients_by_owner, &clp->owner_hnode, owner_hash(&clp->owner_id));
-	nclients++;
+	list_add_tail(&clp->node, &t->clients);
+	nfs4_htable_add(&t->by_id, &clp->id_hnode, id_hash(clp->clientid));
+	nfs4_htable_add(&t->by_owner, &clp->owner_hnode, owner_hash(&clp->owner_id));
+	t->nclients++;
 	return clp;
 }
 
@@ -245,12 +245,13 @@ static bool owner_eq(const struct nfs4_client *clp, const struct xdr_opaque *own
 	       memcmp(clp->owner_id.val, owner->val, owner->len) == 0;
 }
 
-struct nfs4_client *nfs4_client_find_owner(const struct xdr_opaque *owner, bool confirmed)
+struct nfs4_client *nfs4_client_find_owner(struct nfs4_server *srv, const struct xdr_opaque *owner,
+					   bool confirmed)
 {
 	uint64_t h = owner_hash(owner);
 	struct nfs4_hnode *n;
 
-	for (n = nfs4_htable_chain(&clients_by_owner, h); n; n = n->next) {
+	for (n = nfs4_htable_chain(&srv->clients.by_owner, h); n; n = n->next) {
 		struct nfs4_client *clp = container_of(n, struct nfs4_client, owner_hnode);
 
 		if (n->hash == h && clp->confirmed == confirmed && !clp->expired &&
@@ -260,12 +261,12 @@ struct nfs4_client *nfs4_client_find_owner(const struct xdr_opaque *owner, bool 
 	return NULL;
 }
 
-struct nfs4_client *nfs4_client_find_id(clientid4 id)
+struct nfs4_client *nfs4_client_find_id(struct nfs4_server *srv, clientid4 id)
 {
 	uint64_t h = id_hash(id);
 	struct nfs4_hnode *n;
 
-	for (n = nfs4_htable_chain(&clients_by_id, h); n; n = n->next) {
+	for (n = nfs4_htable_chain(&srv->clients.by_id, h); n; n = n->next) {
 		struct nfs4_client *clp = container_of(n, struct nfs4_client, id_hnode);
 
 		if (n->hash == h && clp->clientid == id && !clp->expired)
@@ -311,19 +312,19 @@ bool nfs4_client_yield_courtesy(struct nfs4_client *clp)
 	/* Nothing left to be courteous about: it stays, as an expired
 	 * client, until it comes back or COURTESY_MAX_SECONDS. */
 	clp->courtesy = false;
-	clp->last_renew = nfs4_now() - (time_t)nfs4_lease_time() - 1;
+	clp->last_renew = nfs4_now() - (time_t)clp->srv->lease_seconds - 1;
 	return true;
 }
 
 /* Makes room at Max_Clients: the courtesy or expired client heard from
  * longest ago goes (not one of keep_owner: EXCHANGE_ID may hold its records). */
-static bool reap_one_courtesy(const struct xdr_opaque *keep_owner)
+static bool reap_one_courtesy(struct nfs4_server *srv, const struct xdr_opaque *keep_owner)
 {
 	struct list_node *pos, *tmp;
 	struct nfs4_client *oldest = NULL;
-	time_t lease = nfs4_lease_time(), now = nfs4_now();
+	time_t lease = srv->lease_seconds, now = nfs4_now();
 
-	list_for_each_safe(pos, tmp, &client_table) {
+	list_for_each_safe(pos, tmp, &srv->clients.clients) {
 		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
 
 		if (now - clp->last_renew > lease && !owner_eq(clp, keep_owner) &&
@@ -357,6 +358,7 @@ bool nfs4_same_principal(const struct rpc_cred *a, const struct rpc_cred *b)
 
 void nfs4_client_destroy(struct nfs4_client *clp, bool remove_record)
 {
+	struct nfs4_client_table *t = &clp->srv->clients;
 	struct list_node *pos, *tmp;
 
 	if (clp->expired && list_empty(&clp->node))
@@ -371,18 +373,18 @@ void nfs4_client_destroy(struct nfs4_client *clp, bool remove_record)
 	if (remove_record && clp->confirmed)
 		nfs4_recovery_remove(clp);
 	list_del(&clp->node);
-	nfs4_htable_del(&clients_by_id, &clp->id_hnode);
-	nfs4_htable_del(&clients_by_owner, &clp->owner_hnode);
-	nclients--;
+	nfs4_htable_del(&t->by_id, &clp->id_hnode);
+	nfs4_htable_del(&t->by_owner, &clp->owner_hnode);
+	t->nclients--;
 	nfs4_client_put(clp);
 }
 
-void nfs4_clients_expire(time_t now)
+void nfs4_clients_expire(struct nfs4_server *srv, time_t now)
 {
 	struct list_node *pos, *tmp;
-	time_t lease = nfs4_lease_time();
+	time_t lease = srv->lease_seconds;
 
-	list_for_each_safe(pos, tmp, &client_table) {
+	list_for_each_safe(pos, tmp, &srv->clients.clients) {
 		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
 
 		/* Unconfirmed records also go after a lease without CREATE_SESSION. */
@@ -407,11 +409,11 @@ void nfs4_clients_expire(time_t now)
 	}
 }
 
-void nfs4_clients_shutdown(void)
+void nfs4_clients_shutdown(struct nfs4_server *srv)
 {
 	struct list_node *pos, *tmp;
 
-	list_for_each_safe(pos, tmp, &client_table) {
+	list_for_each_safe(pos, tmp, &srv->clients.clients) {
 		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
 
 		nfs4_client_destroy(clp, false);
@@ -443,35 +445,37 @@ static uint64_t session_hash(const sessionid4 id)
 	return nfs4_htable_hash(3, id, sizeof(sessionid4));
 }
 
-int nfs4_session_new_id(sessionid4 id)
+int nfs4_session_new_id(struct nfs4_server *srv, sessionid4 id)
 {
 	do {
-		if (tables_ready() < 0 || nfs4_random_bytes(id, sizeof(sessionid4)) < 0)
+		if (nfs4_random_bytes(id, sizeof(sessionid4)) < 0)
 			return -EIO;
-	} while (nfs4_session_find_noref(id));
+	} while (nfs4_session_find_noref(srv, id));
 	return 0;
 }
 
 void nfs4_session_hash(struct nfs4_session *s)
 {
-	list_add_tail(&s->node, &session_table);
-	nfs4_htable_add(&sessions_by_id, &s->hnode, session_hash(s->id));
+	struct nfs4_client_table *t = &s->client->srv->clients;
+
+	list_add_tail(&s->node, &t->sessions);
+	nfs4_htable_add(&t->sessions_by_id, &s->hnode, session_hash(s->id));
 	s->client->nsessions++;
 }
 
 void nfs4_session_unhash(struct nfs4_session *s)
 {
 	list_del(&s->node);
-	nfs4_htable_del(&sessions_by_id, &s->hnode);
+	nfs4_htable_del(&s->client->srv->clients.sessions_by_id, &s->hnode);
 	s->client->nsessions--;
 }
 
-struct nfs4_session *nfs4_session_find_noref(const sessionid4 id)
+struct nfs4_session *nfs4_session_find_noref(struct nfs4_server *srv, const sessionid4 id)
 {
 	uint64_t h = session_hash(id);
 	struct nfs4_hnode *n;
 
-	for (n = nfs4_htable_chain(&sessions_by_id, h); n; n = n->next) {
+	for (n = nfs4_htable_chain(&srv->clients.sessions_by_id, h); n; n = n->next) {
 		struct nfs4_session *s = container_of(n, struct nfs4_session, hnode);
 
 		if (n->hash == h && !s->dead && memcmp(s->id, id, sizeof(sessionid4)) == 0)
@@ -480,20 +484,20 @@ struct nfs4_session *nfs4_session_find_noref(const sessionid4 id)
 	return NULL;
 }
 
-struct nfs4_session *nfs4_session_find(const sessionid4 id)
+struct nfs4_session *nfs4_session_find(struct nfs4_server *srv, const sessionid4 id)
 {
-	struct nfs4_session *s = nfs4_session_find_noref(id);
+	struct nfs4_session *s = nfs4_session_find_noref(srv, id);
 
 	if (s)
 		s->refs++;
 	return s;
 }
 
-void nfs4_sessions_xprt_gone(struct rpc_xprt *x)
+void nfs4_sessions_xprt_gone(struct nfs4_server *srv, struct rpc_xprt *x)
 {
 	struct list_node *pos, *tmp;
 
-	list_for_each_safe(pos, tmp, &session_table) {
+	list_for_each_safe(pos, tmp, &srv->clients.sessions) {
 		struct nfs4_session *s = container_of(pos, struct nfs4_session, node);
 
 		if (s->back_xprt != x)

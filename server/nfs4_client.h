@@ -21,11 +21,14 @@
 #include "server/list.h"
 #include "server/nfs4_htable.h"
 
+struct nfs4_client_table;
+struct nfs4_server;
 struct nfs4_session;
 struct nfs4_stid;
 struct nfs4_recall_any;
 
 struct nfs4_client {
+	struct nfs4_server *srv;       /* the server it is a client of */
 	clientid4 clientid;
 	bool confirmed;
 	bool expired;                  /* destroyed; the record lives on only by reference */
@@ -88,20 +91,30 @@ void nfs4_stid_expire(struct nfs4_stid *stid);
 bool nfs4_client_may_add_owner(struct nfs4_client *clp);
 /* A limit refused something: logged once a minute per limit, with how many
  * times it refused meanwhile. what says what was refused, key its config key. */
-void nfs4_limit_log(const char *what, const char *key, unsigned limit);
+void nfs4_limit_log(struct nfs4_server *srv, const char *what, const char *key, unsigned limit);
 
-struct nfs4_client *nfs4_client_new(const struct xdr_opaque *owner, const verifier4 verf,
-				    const struct rpc_cred *principal);
+/* The client and session tables of a server (made at its start, freed at
+ * its end). 0 or -ENOMEM. */
+int nfs4_client_table_init(struct nfs4_client_table *t);
+void nfs4_client_table_free(struct nfs4_client_table *t);
+/* A new unconfirmed record in srv's table; NULL at Max_Clients (when no
+ * courtesy client can make room) or without memory. */
+struct nfs4_client *nfs4_client_new(struct nfs4_server *srv, const struct xdr_opaque *owner,
+				    const verifier4 verf, const struct rpc_cred *principal);
 /* Finds the confirmed (confirmed = true) or unconfirmed record of owner. */
-struct nfs4_client *nfs4_client_find_owner(const struct xdr_opaque *owner, bool confirmed);
-struct nfs4_client *nfs4_client_find_id(clientid4 id);
+struct nfs4_client *nfs4_client_find_owner(struct nfs4_server *srv, const struct xdr_opaque *owner,
+					   bool confirmed);
+struct nfs4_client *nfs4_client_find_id(struct nfs4_server *srv, clientid4 id);
+/* True when Max_Clients client records exist (EXCHANGE_ID makes no more). */
+bool nfs4_clients_at_limit(const struct nfs4_server *srv);
 /* How many client records there are (confirmed or not). State lock held. */
-unsigned nfs4_client_count(void);
+unsigned nfs4_client_count(const struct nfs4_server *srv);
 /* Live sessions of every client. State lock held. */
-unsigned nfs4_session_count(void);
+unsigned nfs4_session_count(const struct nfs4_server *srv);
 /* Every limit that refused something, with its count since start (fn once
  * per config key). State lock held. */
-void nfs4_limit_hits(void (*fn)(const char *key, uint64_t n, void *ctx), void *ctx);
+void nfs4_limit_hits(const struct nfs4_server *srv,
+		     void (*fn)(const char *key, uint64_t n, void *ctx), void *ctx);
 void nfs4_client_get(struct nfs4_client *clp);
 void nfs4_client_put(struct nfs4_client *clp);
 /* Releases clp's state and sessions and unhashes it (keeps its stable record
@@ -110,10 +123,10 @@ void nfs4_client_destroy(struct nfs4_client *clp, bool remove_record);
 bool nfs4_client_has_state(const struct nfs4_client *clp);
 bool nfs4_same_principal(const struct rpc_cred *a, const struct rpc_cred *b);
 /* The table of every client record (walk it with the state lock held). */
-struct list_node *nfs4_client_list(void);
+struct list_node *nfs4_client_list(struct nfs4_server *srv);
 /* Expires clients whose lease ran out (tick). */
-void nfs4_clients_expire(time_t now);
-void nfs4_clients_shutdown(void);
+void nfs4_clients_expire(struct nfs4_server *srv, time_t now);
+void nfs4_clients_shutdown(struct nfs4_server *srv);
 time_t nfs4_now(void);                /* CLOCK_MONOTONIC seconds */
 /* SEQ4_STATUS_* flags for a SEQUENCE on s. */
 uint32_t nfs4_client_seq_flags(struct nfs4_client *clp, struct nfs4_session *s);

@@ -25,6 +25,7 @@
 #include "conf/log.h"
 #include "server/metrics.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_instance.h"
 
 #define NFS4_PROGRAM 100003u
 #define NFS4_VERSION 4u
@@ -321,7 +322,7 @@ static void count_op(struct nfs4_compound_run *run, nfsstat4 st, uint64_t t0)
 	metrics_count_bytes(run->metrics, METRICS_TCP, write, bytes);
 }
 
-static int compound(struct rpc_request *req, struct metrics *m)
+static int compound(struct rpc_request *req, struct nfs4_server *srv)
 {
 	struct nfs4_compound_run run;
 	struct nfs4_compound *c = &run.c;
@@ -333,8 +334,9 @@ static int compound(struct rpc_request *req, struct metrics *m)
 	int rc = RPC_SUCCESS;
 
 	memset(&run, 0, sizeof(run));
-	if (m)
-		run.metrics = metrics_thread_block(m);
+	c->srv = srv;
+	if (srv->metrics)
+		run.metrics = metrics_thread_block(srv->metrics);
 	if (!xdr_get_opaque(args, MAX_TAG, &tag) || !xdr_get_u32(args, &c->minorversion) ||
 	    !xdr_get_u32(args, &c->numops))
 		return RPC_GARBAGE_ARGS;
@@ -409,7 +411,7 @@ static int nfs4_dispatch(struct rpc_request *req, void *ctx)
 	}
 }
 
-int nfs4_program_register(struct metrics *m)
+int nfs4_program_register(struct nfs4_server *srv)
 {
 	const struct rpc_program prog = {
 		.prog = NFS4_PROGRAM,
@@ -417,7 +419,7 @@ int nfs4_program_register(struct metrics *m)
 		.vers_hi = NFS4_VERSION,
 		.nprocs = 2,
 		.dispatch = nfs4_dispatch,
-		.ctx = m,   /* copied by the RPC layer */
+		.ctx = srv,   /* copied by the RPC layer */
 	};
 
 	return rpc_register_program(&prog);

@@ -24,6 +24,7 @@ struct nfs4_pseudo_node;
 struct nfs4_session;
 struct nfs4_slot;
 struct nfs4_client;
+struct nfs4_server;
 
 /* A current or saved filehandle: a pseudo-fs node, or an object in an export. */
 struct nfs4_fh {
@@ -35,6 +36,7 @@ struct nfs4_fh {
 };
 
 struct nfs4_compound {
+	struct nfs4_server *srv;           /* the server it runs on */
 	struct rpc_request *req;
 	struct arena *arena;               /* == &req->arena */
 	uint32_t minorversion;
@@ -83,10 +85,10 @@ extern const unsigned nfs4_op_table_len;
 /* OP_ILLEGAL and unknown operation numbers. */
 extern const struct nfs4_op_desc nfs4_op_illegal_desc;
 
-/* Registers program 100003 version 4 with the RPC layer. */
-struct metrics;
-/* m (NULL: none) gets every operation's status, latency and payload bytes. */
-int nfs4_program_register(struct metrics *m);
+/* Registers program 100003 version 4 with the RPC layer: its COMPOUNDs run
+ * on srv (c->srv), and srv->metrics (NULL: none) gets every operation's
+ * status, latency and payload bytes. */
+int nfs4_program_register(struct nfs4_server *srv);
 
 /* Current-fh helpers (server/nfs4_fh.c). */
 void nfs4_fh_clear(struct nfs4_fh *fh);

@@ -43,6 +43,7 @@
 #include "server/nfs4_client.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_file.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_ops.h"
 #include "server/nfs4_state.h"
 
@@ -211,11 +212,11 @@ static void copy_finish(struct nfs4_copy *cp, int err, uint64_t done)
 		/* Some bytes, then an error: a short copy, as a synchronous one. */
 		cp->status = err && done == 0 ? nfs4_copy_errno_status(err) : NFS4_OK;
 		cp->phase = NFS4_COPY_DONE;
-		nfs4_write_verifier(cp->verf);
+		nfs4_write_verifier(cp->clp->srv, cp->verf);
 		stats.completed++;
 		cp->refs++;   /* the callback's */
 		if (nfs4_cb_start(&cp->offload, cp->clp,
-				  now + 2000 * (int64_t)nfs4_lease_time()) < 0) {
+				  now + 2000 * (int64_t)cp->clp->srv->lease_seconds) < 0) {
 			cp->refs--;
 			cp->ended_ms = now;
 		}
@@ -396,9 +397,9 @@ out:
 	return st;
 }
 
-void nfs4_copy_reap(void)
+void nfs4_copy_reap(const struct nfs4_server *srv)
 {
-	int64_t keep_ms = 1000 * (int64_t)nfs4_lease_time(), now = nfs4_cb_now_ms();
+	int64_t keep_ms = 1000 * (int64_t)srv->lease_seconds, now = nfs4_cb_now_ms();
 	struct list_node *pos, *tmp;
 
 	list_for_each_safe(pos, tmp, &copies) {

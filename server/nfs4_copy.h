@@ -61,7 +61,7 @@ nfsstat4 nfs4_copy_errno_status(int err);
  * CB_OFFLOAD). nfs4_stid_expire's hook; state lock held. */
 void nfs4_copy_expire(struct nfs4_stid *stid);
 /* Destroys copies that ended longer than a lease ago. State lock held. */
-void nfs4_copy_reap(void);
+void nfs4_copy_reap(const struct nfs4_server *srv);
 /* Waits until every worker has stopped (after the clients and their
  * stateids are gone, which cancelled their copies). State lock held. */
 void nfs4_copy_shutdown(void);

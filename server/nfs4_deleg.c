@@ -37,6 +37,7 @@
 #include "server/nfs4_fh.h"
 #include "server/nfs4_file_lease.h"
 #include "server/nfs4_grace.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
@@ -588,7 +589,7 @@ static const struct nfs4_cb_ops recall_any_ops = {
 
 /* Too many delegations: every client holding some is asked to keep half;
  * at most once per interval, with one log line. */
-static void deleg_reap(void)
+static void deleg_reap(struct nfs4_server *srv)
 {
 	static int64_t last_reap_ms;
 	int64_t now = nfs4_cb_now_ms();
@@ -598,7 +599,7 @@ static void deleg_reap(void)
 	if (last_reap_ms && now - last_reap_ms < RECALL_ANY_INTERVAL_MS)
 		return;
 	last_reap_ms = now;
-	list_for_each(pos, nfs4_client_list()) {
+	list_for_each(pos, nfs4_client_list(srv)) {
 		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
 		struct nfs4_recall_any *ra;
 
@@ -622,7 +623,7 @@ static void deleg_reap(void)
 	if (asked)
 		log_info("nfs4", "%u delegations outstanding (Max_Delegations %u): CB_RECALL_ANY "
 			 "sent to %u client(s), each asked to keep half of its delegations",
-			 deleg_stats.outstanding, nfs4_state_limits()->max_delegations, asked);
+			 deleg_stats.outstanding, srv->limits.max_delegations, asked);
 }
 
 /* ---- conflicts ---- */
@@ -774,7 +775,7 @@ static int grant_obstacle(const struct nfs4_file *fp, const struct nfs4_client *
 		if (type == OPEN_DELEGATE_WRITE && o != os && o->stid.client != clp)
 			return -1;
 	}
-	if (deleg_stats.outstanding >= nfs4_state_limits()->max_delegations) {
+	if (deleg_stats.outstanding >= clp->srv->limits.max_delegations) {
 		*why = WND4_RESOURCE;
 		return -1;
 	}
@@ -912,8 +913,8 @@ static void deleg_grant(struct nfs4_compound *c, struct nfs4_file *fp,
 	deleg_stats.outstanding++;
 	atomic_store(&outstanding_hint, deleg_stats.outstanding);
 	deleg_fill(dp, out);
-	if (deleg_stats.outstanding >= nfs4_state_limits()->max_delegations / 4 * 3)
-		deleg_reap();
+	if (deleg_stats.outstanding >= clp->srv->limits.max_delegations / 4 * 3)
+		deleg_reap(clp->srv);
 	return;
 none:
 	if (stated)

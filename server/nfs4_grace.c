@@ -53,10 +53,9 @@ static void grace_stop(const char *why)
 	nfs4_recovery_end_grace();
 }
 
-void nfs4_grace_start(uint32_t seconds, unsigned known_clients)
+void nfs4_grace_start(uint32_t seconds, uint32_t lease, unsigned known_clients)
 {
 	time_t now = nfs4_now();
-	uint32_t lease = nfs4_lease_time();
 
 	grace_extended = false;
 	if (seconds == 0 || known_clients == 0) {

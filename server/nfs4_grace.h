@@ -23,7 +23,9 @@ nfsstat4 nfs4_grace_check(struct nfs4_client *clp, bool is_reclaim);
 /* The same for a caller that does not hold the state lock (takes it). */
 nfsstat4 nfs4_grace_check_unlocked(struct nfs4_client *clp, bool is_reclaim);
 
-void nfs4_grace_start(uint32_t seconds, unsigned known_clients);
+/* Grace for seconds (0: none) when known_clients may come back; it ends
+ * at the latest seconds + lease after the start, however reclaims go. */
+void nfs4_grace_start(uint32_t seconds, uint32_t lease, unsigned known_clients);
 void nfs4_grace_tick(time_t now);
 void nfs4_grace_client_done(struct nfs4_client *clp);
 /* At a client's confirmation: true when owner is a recorded client of the

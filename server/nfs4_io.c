@@ -220,7 +220,7 @@ nfsstat4 nfs4_op_write(struct nfs4_compound *c, void *args, void *res)
 	}
 	r->u.resok4.count = (count4)n;
 	r->u.resok4.committed = (stable_how4)committed;
-	nfs4_write_verifier(r->u.resok4.writeverf);
+	nfs4_write_verifier(c->srv, r->u.resok4.writeverf);
 	return NFS4_OK;
 }
 
@@ -241,7 +241,7 @@ nfsstat4 nfs4_op_commit(struct nfs4_compound *c, void *args, void *res)
 	ret = obj->ops->commit(obj, a->offset, a->count);
 	if (ret < 0)
 		return nfs4_errno_to_status(ret);
-	nfs4_write_verifier(r->u.resok4.writeverf);
+	nfs4_write_verifier(c->srv, r->u.resok4.writeverf);
 	return NFS4_OK;
 }
 

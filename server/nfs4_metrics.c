@@ -80,19 +80,19 @@ static void limit_take(const char *key, uint64_t n, void *ctx)
 	s->nlimits++;
 }
 
-void nfs4_metrics_snapshot_take(struct nfs4_metrics_snapshot *s)
+void nfs4_metrics_snapshot_take(struct nfs4_metrics_snapshot *s, struct nfs4_server *srv)
 {
 	struct nfs4_metrics_snapshot t;
 
 	memset(&t, 0, sizeof(t));
 	nfs4_state_lock();
-	t.clients = nfs4_client_count();
-	t.sessions = nfs4_session_count();
+	t.clients = nfs4_client_count(srv);
+	t.sessions = nfs4_session_count(srv);
 	nfs4_stid_counts(t.stids);
 	nfs4_deleg_stats(&t.deleg);
 	nfs4_copy_stats(&t.copy);
 	t.cb_inflight = nfs4_cb_inflight_count();
-	nfs4_limit_hits(limit_take, &t);
+	nfs4_limit_hits(srv, limit_take, &t);
 	nfs4_state_unlock();
 	t.grace = nfs4_in_grace();
 	pthread_mutex_lock(&s->lock);

@@ -43,7 +43,8 @@ struct nfs4_metrics_snapshot {
 void nfs4_metrics_snapshot_init(struct nfs4_metrics_snapshot *s);
 void nfs4_metrics_snapshot_destroy(struct nfs4_metrics_snapshot *s);
 /* Copies the state's figures (takes the state lock): the event loop's tick. */
-void nfs4_metrics_snapshot_take(struct nfs4_metrics_snapshot *s);
+struct nfs4_server;
+void nfs4_metrics_snapshot_take(struct nfs4_metrics_snapshot *s, struct nfs4_server *srv);
 
 struct metrics_buf;
 /* A metrics_collect_fn; ctx is the snapshot. Takes only the snapshot's lock. */

@@ -16,8 +16,9 @@
 #include "server/nfs4_server.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -29,25 +30,21 @@
 #include "server/nfs4_fh_mac.h"
 #include "server/nfs4_file_lease.h"
 #include "server/nfs4_grace.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_recovery.h"
 #include "server/nfs4_session.h"
 
+/* The one lock of all NFSv4 state until the state core's lock step
+ * (docs/decisions/0007) gives clients and files their own. */
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t lease_seconds = 90;
-static uint32_t grace_seconds = 90;
-static uint32_t boot_epoch;
-static verifier4 write_verf;
-static struct conf_state_limits state_limits = {
+
+/* What a configuration that does not come from conf_load (the fuzzers')
+ * gets: conf_load always sets every limit. */
+static const struct conf_state_limits default_limits = {
 	.max_clients = 4096, .max_sessions_per_client = 16,
 	.max_owners_per_client = 4096, .max_stateids_per_client = 65536,
 	.max_delegations = 100000,
 };
-static bool started;
-
-const struct conf_state_limits *nfs4_state_limits(void)
-{
-	return &state_limits;
-}
 
 void nfs4_state_lock(void)
 {
@@ -64,27 +61,12 @@ int nfs4_state_wait(pthread_cond_t *cond, const struct timespec *deadline)
 	return pthread_cond_timedwait(cond, &state_lock, deadline);
 }
 
-uint32_t nfs4_lease_time(void)
+void nfs4_write_verifier(const struct nfs4_server *srv, verifier4 out)
 {
-	return lease_seconds;
+	memcpy(out, srv->write_verf, sizeof(verifier4));
 }
 
-uint32_t nfs4_grace_time(void)
-{
-	return grace_seconds;
-}
-
-uint32_t nfs4_boot_epoch(void)
-{
-	return boot_epoch;
-}
-
-void nfs4_write_verifier(verifier4 out)
-{
-	memcpy(out, write_verf, sizeof(verifier4));
-}
-
-static void make_identity(void)
+static void make_identity(struct nfs4_server *srv)
 {
 	uint32_t rnd[2] = { 0, 0 };
 	uint32_t now = (uint32_t)time(NULL);
@@ -97,21 +79,31 @@ static void make_identity(void)
 		rnd[0] = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid();
 		rnd[1] = (uint32_t)ts.tv_sec * 2654435761u;
 	}
-	boot_epoch = rnd[0] ? rnd[0] : now;
+	srv->boot_epoch = rnd[0] ? rnd[0] : now;
 	for (i = 0; i < 4; i++) {
-		write_verf[i] = (uint8_t)(now >> (24 - 8 * i));
-		write_verf[4 + i] = (uint8_t)(rnd[1] >> (24 - 8 * i));
+		srv->write_verf[i] = (uint8_t)(now >> (24 - 8 * i));
+		srv->write_verf[4 + i] = (uint8_t)(rnd[1] >> (24 - 8 * i));
 	}
 }
 
-int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m)
+int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
+		     struct nfs4_server **out)
 {
+	struct nfs4_server *srv = calloc(1, sizeof(*srv));
 	int rc;
 
-	lease_seconds = cfg->lease_lifetime ? cfg->lease_lifetime : 90;
-	grace_seconds = cfg->grace_period;
-	if (cfg->state.max_clients)   /* a config from conf_load always has them */
-		state_limits = cfg->state;
+	*out = NULL;
+	if (!srv)
+		return -ENOMEM;
+	rc = nfs4_client_table_init(&srv->clients);
+	if (rc < 0) {
+		free(srv);
+		return rc;
+	}
+	srv->metrics = m;
+	srv->lease_seconds = cfg->lease_lifetime ? cfg->lease_lifetime : 90;
+	srv->grace_seconds = cfg->grace_period;
+	srv->limits = cfg->state.max_clients ? cfg->state : default_limits;
 	nfs4_deleg_set_options(&(struct nfs4_deleg_options){
 		.timestamps = cfg->deleg_timestamps,
 		.open_xor = cfg->open_xor_delegation,
@@ -121,67 +113,71 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m)
 		.max_async_per_client = cfg->max_async_copies_per_client,
 		.max_rate_mib = cfg->async_copy_max_rate,
 	});
-	make_identity();
+	make_identity(srv);
 	rc = nfs4_fh_mac_init(cfg->recovery_dir);
 	if (rc < 0)
-		return rc;
+		goto fail_tables;
 	rc = nfs4_recovery_init(cfg->recovery_dir);
 	if (rc < 0)
-		return rc;
-	nfs4_grace_start(grace_seconds, nfs4_recovery_previous_count());
+		goto fail_tables;
+	nfs4_grace_start(srv->grace_seconds, srv->lease_seconds, nfs4_recovery_previous_count());
 	rc = nfs4_file_lease_start(cfg->recall_timeout);
 	if (rc < 0)
 		goto fail;
-	rc = nfs4_cb_init();
+	rc = nfs4_cb_init(srv);
 	if (rc < 0) {
 		log_err("nfs4", "cannot start the callback engine: %s", strerror(-rc));
 		nfs4_file_lease_stop();
 		goto fail;
 	}
-	rc = nfs4_program_register(m);
+	rc = nfs4_program_register(srv);
 	if (rc < 0) {
 		log_err("nfs4", "cannot register program 100003 v4: %s", strerror(-rc));
 		nfs4_cb_shutdown();
 		nfs4_file_lease_stop();
 		goto fail;
 	}
-	started = true;
+	srv->started = true;
 	log_info("nfs4", "NFSv4.1 server: lease %u s, grace %u s, server owner %s",
-		 lease_seconds, grace_seconds, nfs4_server_owner());
+		 srv->lease_seconds, srv->grace_seconds, nfs4_server_owner());
+	*out = srv;
 	return 0;
 fail:
 	nfs4_recovery_shutdown();
+fail_tables:
+	nfs4_client_table_free(&srv->clients);
+	free(srv);
 	return rc;
 }
 
-void nfs4_server_tick(void)
+void nfs4_server_tick(struct nfs4_server *srv)
 {
 	time_t now = nfs4_now();
 
 	nfs4_state_lock();
-	nfs4_clients_expire(now);
+	nfs4_clients_expire(srv, now);
 	nfs4_grace_tick(now);
-	nfs4_copy_reap();
+	nfs4_copy_reap(srv);
 	nfs4_state_unlock();
 }
 
-void nfs4_server_status(char *buf, size_t len)
+void nfs4_server_status(const struct nfs4_server *srv, char *buf, size_t len)
 {
 	unsigned n;
 
 	nfs4_state_lock();
-	n = nfs4_client_count();
+	n = nfs4_client_count(srv);
 	nfs4_state_unlock();
 	snprintf(buf, len, "%s; %u client%s", nfs4_in_grace() ? "in grace" : "grace over", n,
 		 n == 1 ? "" : "s");
 }
 
-void nfs4_server_shutdown(void)
+void nfs4_server_shutdown(struct nfs4_server *srv)
 {
 	struct nfs4_deleg_stats ds;
 	struct nfs4_copy_stats cs;
 
-	if (!started)
+	if (!srv)
 		return;
 	nfs4_cb_shutdown();
 	nfs4_state_lock();
@@ -193,7 +189,7 @@ void nfs4_server_shutdown(void)
 		 (unsigned long long)ds.recalls, (unsigned long long)ds.revoked,
 		 (unsigned long long)ds.granted_timestamps, (unsigned long long)ds.times_set,
 		 (unsigned long long)ds.open_xor);
-	nfs4_clients_shutdown();
+	nfs4_clients_shutdown(srv);
 	nfs4_copy_shutdown();
 	nfs4_copy_stats(&cs);
 	log_info("nfs4", "asynchronous copies: %llu started, %llu completed, %llu cancelled, "
@@ -205,5 +201,6 @@ void nfs4_server_shutdown(void)
 	nfs4_state_unlock();
 	nfs4_file_lease_stop();
 	nfs4_recovery_shutdown();
-	started = false;
+	nfs4_client_table_free(&srv->clients);
+	free(srv);
 }

@@ -29,11 +29,16 @@ void nfs4_exports_shutdown(void);
  * write verifier, and registration of program 100003 v4 with the RPC layer. */
 struct metrics;
 /* m (NULL: no metrics) counts the COMPOUND operations (server/metrics.h). */
-int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m);
+/* On success *out is the server (struct nfs4_server, nfs4_instance.h),
+ * which the caller owns until nfs4_server_shutdown. 0 or -errno. */
+struct nfs4_server;
+int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
+		     struct nfs4_server **out);
 /* Called about once a second: expires clients, ends grace, retries callbacks. */
-void nfs4_server_tick(void);
+void nfs4_server_tick(struct nfs4_server *srv);
 /* One line for the service manager: grace, clients (takes the state lock). */
-void nfs4_server_status(char *buf, size_t len);
-void nfs4_server_shutdown(void);
+void nfs4_server_status(const struct nfs4_server *srv, char *buf, size_t len);
+/* Releases every client's state and frees srv (NULL: nothing). */
+void nfs4_server_shutdown(struct nfs4_server *srv);
 
 #endif

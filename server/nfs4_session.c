@@ -22,6 +22,7 @@
 #include "conf/log.h"
 #include "server/nfs4_cb_probe.h"
 #include "server/nfs4_grace.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_ops.h"
 #include "server/nfs4_recovery.h"
 
@@ -95,7 +96,7 @@ void nfs4_session_bind_back(struct nfs4_session *s, struct rpc_xprt *x)
 	rpc_xprt_get(x);
 	s->back_xprt = x;
 	s->cb_state = NFS4_CB_PROBING;
-	nfs4_conn_watch(x);
+	nfs4_conn_watch(s->client->srv, x);
 }
 
 /* Associates connection x with s (CREATE_SESSION, SEQUENCE's implicit
@@ -206,8 +207,8 @@ nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, void *args, void *res)
 		return NFS4ERR_INVAL;
 
 	nfs4_state_lock();
-	conf = nfs4_client_find_owner(owner, true);
-	unconf = nfs4_client_find_owner(owner, false);
+	conf = nfs4_client_find_owner(c->srv, owner, true);
+	unconf = nfs4_client_find_owner(c->srv, owner, false);
 	if (a->eia_flags & EXCHGID4_FLAG_UPD_CONFIRMED_REC_A) {
 		/* cases 6-8: update of a confirmed record */
 		if (!conf)
@@ -242,12 +243,12 @@ nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, void *args, void *res)
 	 * identical request; the client gets a new clientid (§18.35.5). */
 	if (unconf)
 		nfs4_client_destroy(unconf, false);
-	clp = nfs4_client_new(owner, a->eia_clientowner.co_verifier, cred);  /* case 1 */
-	if (!clp && nfs4_clients_at_limit()) {
+	clp = nfs4_client_new(c->srv, owner, a->eia_clientowner.co_verifier, cred);  /* case 1 */
+	if (!clp && nfs4_clients_at_limit(c->srv)) {
 		/* Max_Clients: refused until records expire (an unconfirmed one
 		 * after a lease). EXCHANGE_ID's errors (RFC 8881 §18.35) have no
 		 * "no resources" but DELAY. */
-		nfs4_limit_log("clients", "Max_Clients", nfs4_state_limits()->max_clients);
+		nfs4_limit_log(c->srv, "clients", "Max_Clients", c->srv->limits.max_clients);
 		st = NFS4ERR_DELAY;
 	} else if (!clp) {
 		st = NFS4ERR_SERVERFAULT;
@@ -339,10 +340,10 @@ static void cb_sec_take(struct nfs4_session *s, const callback_sec_parms4 *p, ui
 }
 
 /* Looks the record up again after the unlocked stable-storage write. */
-static nfsstat4 cs_find_client(const CREATE_SESSION4args *a, const struct rpc_cred *cred,
-			       struct nfs4_client **out)
+static nfsstat4 cs_find_client(struct nfs4_server *srv, const CREATE_SESSION4args *a,
+			       const struct rpc_cred *cred, struct nfs4_client **out)
 {
-	struct nfs4_client *clp = nfs4_client_find_id(a->csa_clientid);
+	struct nfs4_client *clp = nfs4_client_find_id(srv, a->csa_clientid);
 
 	if (!clp)
 		return NFS4ERR_STALE_CLIENTID;
@@ -381,7 +382,7 @@ static nfsstat4 session_new(struct nfs4_client *clp, const CREATE_SESSION4args *
 	}
 	/* sessionid: random, so that no client can name another's session
 	 * from what it knows (its own clientid and sessionid) */
-	if (nfs4_session_new_id(s->id) < 0) {
+	if (nfs4_session_new_id(clp->srv, s->id) < 0) {
 		nfs4_slot_table_free(&s->slots);
 		free(p);
 		return NFS4ERR_SERVERFAULT;
@@ -410,7 +411,7 @@ static nfsstat4 session_new(struct nfs4_client *clp, const CREATE_SESSION4args *
  * loses its state now. */
 static void cs_confirm(struct nfs4_client *clp)
 {
-	struct nfs4_client *old = nfs4_client_find_owner(&clp->owner_id, true);
+	struct nfs4_client *old = nfs4_client_find_owner(clp->srv, &clp->owner_id, true);
 
 	if (old && old != clp)
 		nfs4_client_destroy(old, false);
@@ -435,7 +436,7 @@ nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, void *res)
 	if (st != NFS4_OK)
 		return st;
 	nfs4_state_lock();
-	st = cs_find_client(a, cred, &clp);
+	st = cs_find_client(c->srv, a, cred, &clp);
 	if (st != NFS4_OK)
 		goto out;
 	if (a->csa_sequence == (sequenceid4)(clp->create_session_seq - 1)) {
@@ -451,10 +452,10 @@ nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, void *res)
 		st = NFS4ERR_SEQ_MISORDERED;
 		goto out;
 	}
-	if (clp->nsessions >= nfs4_state_limits()->max_sessions_per_client) {
+	if (clp->nsessions >= c->srv->limits.max_sessions_per_client) {
 		/* RFC 8881 §18.36.3: NOSPC when the server cannot make the session */
-		nfs4_limit_log("sessions of one client", "Max_Sessions_Per_Client",
-			       nfs4_state_limits()->max_sessions_per_client);
+		nfs4_limit_log(c->srv, "sessions of one client", "Max_Sessions_Per_Client",
+			       c->srv->limits.max_sessions_per_client);
 		st = NFS4ERR_NOSPC;
 		goto out;
 	}
@@ -475,7 +476,7 @@ nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, void *res)
 			st = NFS4ERR_SERVERFAULT;
 			goto out;
 		}
-		st = cs_find_client(a, cred, &clp);
+		st = cs_find_client(c->srv, a, cred, &clp);
 		if (st != NFS4_OK)
 			goto out;
 		if (a->csa_sequence != clp->create_session_seq) {
@@ -505,7 +506,7 @@ nfsstat4 nfs4_op_destroy_session(struct nfs4_compound *c, void *args, void *res)
 	nfsstat4 st = NFS4_OK;
 
 	nfs4_state_lock();
-	s = nfs4_session_find(a->dsa_sessionid);
+	s = nfs4_session_find(c->srv, a->dsa_sessionid);
 	if (!s) {
 		st = NFS4ERR_BADSESSION;
 		goto out;
@@ -550,7 +551,7 @@ nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, void *args, void *res)
 	nfsstat4 st;
 
 	nfs4_state_lock();
-	s = nfs4_session_find(a->sa_sessionid);
+	s = nfs4_session_find(c->srv, a->sa_sessionid);
 	if (!s) {
 		st = NFS4ERR_BADSESSION;
 		goto out;
@@ -611,7 +612,7 @@ nfsstat4 nfs4_op_bind_conn_to_session(struct nfs4_compound *c, void *args, void 
 	if (a->bctsa_use_conn_in_rdma_mode)
 		return NFS4ERR_INVAL;   /* TCP only for now */
 	nfs4_state_lock();
-	s = nfs4_session_find(a->bctsa_sessid);
+	s = nfs4_session_find(c->srv, a->bctsa_sessid);
 	if (!s) {
 		st = NFS4ERR_BADSESSION;
 		goto out;
@@ -656,7 +657,7 @@ nfsstat4 nfs4_op_destroy_clientid(struct nfs4_compound *c, void *args, void *res
 	nfsstat4 st = NFS4_OK;
 
 	nfs4_state_lock();
-	clp = nfs4_client_find_id(a->dca_clientid);
+	clp = nfs4_client_find_id(c->srv, a->dca_clientid);
 	if (!clp)
 		st = NFS4ERR_STALE_CLIENTID;
 	else if (!nfs4_same_principal(&clp->principal, &c->req->cred))

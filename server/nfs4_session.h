@@ -95,14 +95,12 @@ struct nfs4_session {
 	bool dead;                        /* destroyed; freed at the last put */
 };
 
-struct nfs4_session *nfs4_session_find(const sessionid4 id);   /* takes a ref */
-struct nfs4_session *nfs4_session_find_noref(const sessionid4 id);
-/* A new random sessionid no live session has. 0 or -EIO. */
-int nfs4_session_new_id(sessionid4 id);
+struct nfs4_session *nfs4_session_find(struct nfs4_server *srv, const sessionid4 id);   /* takes a ref */
+struct nfs4_session *nfs4_session_find_noref(struct nfs4_server *srv, const sessionid4 id);
+/* A new random sessionid no live session of srv has. 0 or -EIO. */
+int nfs4_session_new_id(struct nfs4_server *srv, sessionid4 id);
 /* Random bytes from getrandom(). 0 or -EIO. */
 int nfs4_random_bytes(void *buf, size_t n);
-/* True when Max_Clients client records exist (EXCHANGE_ID makes no more). */
-bool nfs4_clients_at_limit(void);
 void nfs4_session_get(struct nfs4_session *s);
 void nfs4_session_put(struct nfs4_session *s);
 /* Unhashes s, unbinds its connections, drops the table's reference. */
@@ -125,10 +123,11 @@ struct nfs4_compound_run {
 void nfs4_session_hash(struct nfs4_session *s);
 void nfs4_session_unhash(struct nfs4_session *s);
 /* Connection x is gone: sessions using it as back channel lose it. */
-void nfs4_sessions_xprt_gone(struct rpc_xprt *x);
+void nfs4_sessions_xprt_gone(struct nfs4_server *srv, struct rpc_xprt *x);
 
 /* Connection bookkeeping: x is now a back channel of s (takes a ref on x). */
 void nfs4_session_bind_back(struct nfs4_session *s, struct rpc_xprt *x);
-void nfs4_conn_watch(struct rpc_xprt *x);
+/* srv learns when x closes (its sessions lose x as back channel). */
+void nfs4_conn_watch(struct nfs4_server *srv, struct rpc_xprt *x);
 
 #endif

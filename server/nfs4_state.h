@@ -90,17 +90,9 @@ nfsstat4 nfs4_stid_lookup(struct nfs4_compound *c, const stateid4 *sid, uint32_t
 /* Records sid as the compound's current stateid (RFC 8881 §16.2.3.1.2). */
 void nfs4_set_current_stateid(struct nfs4_compound *c, const stateid4 *sid);
 
-/* ---- server instance (server/nfs4_server.c) ---- */
-/* The write verifier: changes at every start of the server. */
-void nfs4_write_verifier(verifier4 out);
-/* Lease time in seconds (config NFSV4.Lease_Lifetime). */
-uint32_t nfs4_lease_time(void);
-/* The NFSV4 Max_* limits in force. */
-const struct conf_state_limits *nfs4_state_limits(void);
-/* Grace time in seconds (config NFSV4.Grace_Period). */
-uint32_t nfs4_grace_time(void);
-/* The random epoch of this start, in every clientid, sessionid and stateid. */
-uint32_t nfs4_boot_epoch(void);
+/* ---- the server instance (nfs4_instance.h; nfs4_server.c) ---- */
+/* The write verifier of srv: changes at every start of the server. */
+void nfs4_write_verifier(const struct nfs4_server *srv, verifier4 out);
 /* Frees every stateid left at shutdown (nfs4_stateid.c). */
 void nfs4_stids_shutdown(void);
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/nfs4_instance.h"
 #include "server/nfs4_ops.h"
 
 #define STID_HASH_SIZE 4096u
@@ -57,13 +58,13 @@ struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type typ
 				size_t size, void (*release)(struct nfs4_stid *))
 {
 	struct nfs4_stid *st, **b;
-	uint32_t epoch = nfs4_boot_epoch();
+	uint32_t epoch = clp->srv->boot_epoch;
 	uint64_t n = ++stid_counter;
 	int i;
 
-	if (clp->nstids >= nfs4_state_limits()->max_stateids_per_client) {
-		nfs4_limit_log("stateids of one client", "Max_Stateids_Per_Client",
-			       nfs4_state_limits()->max_stateids_per_client);
+	if (clp->nstids >= clp->srv->limits.max_stateids_per_client) {
+		nfs4_limit_log(clp->srv, "stateids of one client", "Max_Stateids_Per_Client",
+			       clp->srv->limits.max_stateids_per_client);
 		return NULL;   /* the caller answers NFS4ERR_DELAY */
 	}
 	if (size < sizeof(*st))

@@ -203,7 +203,7 @@ nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, void *res)
 		ok->cr_response.wr_callback_id.val = id;
 		ok->cr_response.wr_count = 0;
 		ok->cr_response.wr_committed = UNSTABLE4;
-		nfs4_write_verifier(ok->cr_response.wr_writeverf);
+		nfs4_write_verifier(c->srv, ok->cr_response.wr_writeverf);
 		ok->cr_requirements.cr_synchronous = false;
 		return NFS4_OK;
 	}
@@ -219,7 +219,7 @@ synchronous:
 	ok->cr_response.wr_callback_id.len = 0;
 	ok->cr_response.wr_count = copied;
 	ok->cr_response.wr_committed = UNSTABLE4;
-	nfs4_write_verifier(ok->cr_response.wr_writeverf);
+	nfs4_write_verifier(c->srv, ok->cr_response.wr_writeverf);
 	ok->cr_requirements.cr_synchronous = true;
 	return NFS4_OK;
 }

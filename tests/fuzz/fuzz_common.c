@@ -128,6 +128,8 @@ void fuzz_xprt_reset(struct fuzz_xprt *fx)
 
 /* ---- scratch directories ---- */
 
+struct nfs4_server *fuzz_srv;
+
 static char scratch_path[512];
 static bool scratch_remove_at_exit, scratch_mounted;
 
@@ -318,7 +320,7 @@ int fuzz_server_up(const char *base, uint32_t owner_uid, bool whole_server)
 	rc = nfs4_exports_init(&cfg);
 	if (rc < 0)
 		goto out;
-	rc = whole_server ? nfs4_server_init(&cfg, NULL) : nfs4_fh_mac_init(cfg.recovery_dir);
+	rc = whole_server ? nfs4_server_init(&cfg, NULL, &fuzz_srv) : nfs4_fh_mac_init(cfg.recovery_dir);
 out:
 	if (rc < 0)
 		fprintf(stderr, "fuzz: server bring-up under %s failed: %s\n", base, strerror(-rc));

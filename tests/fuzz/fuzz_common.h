@@ -73,5 +73,8 @@ int fuzz_empty_dir(const char *dir);
  * 100003); otherwise only the file handle key. Returns 0 or -errno.
  */
 int fuzz_server_up(const char *base, uint32_t owner_uid, bool whole_server);
+/* The server fuzz_server_up brought up with whole_server (else NULL). */
+struct nfs4_server;
+extern struct nfs4_server *fuzz_srv;
 
 #endif

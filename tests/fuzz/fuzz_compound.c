@@ -273,7 +273,7 @@ static void setup_client(bool want_root_fh)
 static void teardown(void)
 {
 	nfs4_state_lock();
-	nfs4_clients_shutdown();
+	nfs4_clients_shutdown(fuzz_srv);
 	nfs4_state_unlock();
 	fuzz_empty_dir(export_dirs[0]);
 	fuzz_empty_dir(export_dirs[1]);

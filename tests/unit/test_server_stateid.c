@@ -14,13 +14,24 @@
 
 #include <cmocka.h>
 
+#include "server/nfs4_instance.h"
 #include "server/nfs4_session.h"
+
+/* The server the test's clients belong to: its epoch and limits are what
+ * nfs4_stid_new reads. */
+static struct nfs4_server test_srv = {
+	.lease_seconds = 90,
+	.boot_epoch = 0x5eed,
+	.limits = { .max_clients = 16, .max_sessions_per_client = 4, .max_owners_per_client = 16,
+		    .max_stateids_per_client = 1024, .max_delegations = 16 },
+};
 
 static struct nfs4_client *mk_client(void)
 {
 	struct nfs4_client *clp = calloc(1, sizeof(*clp));
 
 	assert_non_null(clp);
+	clp->srv = &test_srv;
 	list_init(&clp->sessions);
 	list_init(&clp->stids);
 	list_init(&clp->openowners);

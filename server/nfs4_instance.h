@@ -1,0 +1,67 @@
+/*
+ * server/nfs4_instance.h: struct nfs4_server, the object one running NFSv4
+ * server is: its constants for this start (boot epoch, write verifier, lease
+ * and grace times, the NFSV4 limits), the client and session tables, and the
+ * metrics block its COMPOUNDs count into.
+ *
+ * Who reaches it how (as knfsd reaches struct nfsd_net from a client's
+ * cl_net): main owns it (nfs4_server_init makes it, nfs4_server_shutdown
+ * frees it); every COMPOUND carries it (c->srv, from the RPC program's
+ * context); every client record points to it (clp->srv), so whatever holds
+ * a client, a session or a stateid finds the server from there. Nothing
+ * reaches it through a global.
+ * State still outside it (in file-scope variables of their modules, each to
+ * move here in its own step of the state core, docs/decisions/0007): the
+ * state lock, the stateid table, the file table, open- and lock-owner
+ * tables, grace, the stable records, the callback engine, delegation and
+ * copy bookkeeping, the export tables.
+ * Calls: nothing. Called by: server/ (the session core and the handlers).
+ */
+#ifndef DAXNFS_SERVER_NFS4_INSTANCE_H
+#define DAXNFS_SERVER_NFS4_INSTANCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf/conf.h"
+#include "rpc/nfs4_xdr_gen.h"
+#include "server/list.h"
+#include "server/nfs4_htable.h"
+
+struct metrics;
+
+/* One line a minute per limit: a flood must not become a flood of logs. */
+#define NFS4_LIMIT_LOG_KEYS 8
+
+struct nfs4_limit_log_entry {
+	const char *key;          /* the config key of the limit; NULL: unused */
+	time_t last;              /* the last report (CLOCK_MONOTONIC seconds) */
+	unsigned refused;         /* since the last report */
+	uint64_t total;           /* every refusal, for the metrics */
+};
+
+/* Clients by clientid and by co_ownerid, sessions by sessionid (keyed hash
+ * tables, nfs4_client.c), and lists of both for the walks of the tick. */
+struct nfs4_client_table {
+	struct list_node clients;                 /* struct nfs4_client.node */
+	struct list_node sessions;                /* struct nfs4_session.node */
+	struct nfs4_htable by_id, by_owner, sessions_by_id;
+	unsigned nclients;
+	struct nfs4_limit_log_entry limit_log[NFS4_LIMIT_LOG_KEYS];
+};
+
+struct nfs4_server {
+	uint32_t lease_seconds;                   /* NFSV4 Lease_Lifetime */
+	uint32_t grace_seconds;                   /* NFSV4 Grace_Period */
+	/* Random, in every clientid, sessionid and stateid "other", so that
+	 * nothing a previous instance handed out matches in this one. */
+	uint32_t boot_epoch;
+	verifier4 write_verf;                     /* changes at every start */
+	struct conf_state_limits limits;          /* the NFSV4 Max_* keys */
+	struct metrics *metrics;                  /* NULL: not counted */
+	struct nfs4_client_table clients;
+	bool started;                             /* the program is registered */
+};
+
+#endif
