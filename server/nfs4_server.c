@@ -197,7 +197,7 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 		 (unsigned long long)cs.started, (unsigned long long)cs.completed,
 		 (unsigned long long)cs.cancelled, (unsigned long long)cs.refused,
 		 (unsigned long long)cs.callbacks_answered);
-	nfs4_stids_shutdown();
+	nfs4_stids_shutdown(srv);
 	nfs4_state_unlock();
 	nfs4_file_lease_stop();
 	nfs4_recovery_shutdown();

@@ -45,7 +45,7 @@ enum nfs4_stid_type {
 
 /* Live stateids by type, indexed by the type's bit number (OPEN 0, LOCK 1,
  * DELEG 2, LAYOUT 3, COPY 4). State lock held. */
-void nfs4_stid_counts(unsigned out[NFS4_STID_NTYPES]);
+void nfs4_stid_counts(const struct nfs4_server *srv, unsigned out[NFS4_STID_NTYPES]);
 
 enum nfs4_stid_state {
 	NFS4_STID_ACTIVE = 0,
@@ -63,6 +63,15 @@ struct nfs4_stid {
 	struct list_node client_node;
 	struct nfs4_stid *hash_next;
 	void (*release)(struct nfs4_stid *stid);   /* frees the embedding struct */
+};
+
+/* Every stateid of a server by "other" (nfs4_stateid.c): "other" is the boot
+ * epoch and a counter, so the counter spreads them over the buckets. */
+#define NFS4_STID_BUCKETS 4096u
+struct nfs4_stid_table {
+	struct nfs4_stid *buckets[NFS4_STID_BUCKETS];
+	uint64_t counter;                    /* of the last "other" made */
+	unsigned live[NFS4_STID_NTYPES];     /* by type bit, for the metrics */
 };
 
 /* Creates a stateid of the given type for clp, seqid 1, a unique "other";
@@ -94,6 +103,6 @@ void nfs4_set_current_stateid(struct nfs4_compound *c, const stateid4 *sid);
 /* The write verifier of srv: changes at every start of the server. */
 void nfs4_write_verifier(const struct nfs4_server *srv, verifier4 out);
 /* Frees every stateid left at shutdown (nfs4_stateid.c). */
-void nfs4_stids_shutdown(void);
+void nfs4_stids_shutdown(struct nfs4_server *srv);
 
 #endif

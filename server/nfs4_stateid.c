@@ -19,11 +19,6 @@
 #include "server/nfs4_instance.h"
 #include "server/nfs4_ops.h"
 
-#define STID_HASH_SIZE 4096u
-
-static struct nfs4_stid *stid_hash[STID_HASH_SIZE];
-static uint64_t stid_counter;
-static unsigned stid_live[NFS4_STID_NTYPES];   /* by type bit, for the metrics */
 
 static unsigned type_index(enum nfs4_stid_type type)
 {
@@ -34,9 +29,9 @@ static unsigned type_index(enum nfs4_stid_type type)
 	return i;
 }
 
-void nfs4_stid_counts(unsigned out[NFS4_STID_NTYPES])
+void nfs4_stid_counts(const struct nfs4_server *srv, unsigned out[NFS4_STID_NTYPES])
 {
-	memcpy(out, stid_live, sizeof(stid_live));
+	memcpy(out, srv->stids.live, sizeof(srv->stids.live));
 }
 
 static uint64_t other_counter(const uint8_t other[12])
@@ -49,17 +44,18 @@ static uint64_t other_counter(const uint8_t other[12])
 	return v;
 }
 
-static struct nfs4_stid **bucket(const uint8_t other[12])
+static struct nfs4_stid **bucket(struct nfs4_stid_table *t, const uint8_t other[12])
 {
-	return &stid_hash[other_counter(other) % STID_HASH_SIZE];
+	return &t->buckets[other_counter(other) % NFS4_STID_BUCKETS];
 }
 
 struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type type,
 				size_t size, void (*release)(struct nfs4_stid *))
 {
+	struct nfs4_stid_table *t = &clp->srv->stids;
 	struct nfs4_stid *st, **b;
 	uint32_t epoch = clp->srv->boot_epoch;
-	uint64_t n = ++stid_counter;
+	uint64_t n = ++t->counter;
 	int i;
 
 	if (clp->nstids >= clp->srv->limits.max_stateids_per_client) {
@@ -83,8 +79,8 @@ struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type typ
 	st->release = release;
 	list_add_tail(&st->client_node, &clp->stids);
 	clp->nstids++;
-	stid_live[type_index(type)]++;
-	b = bucket(st->sid.other);
+	t->live[type_index(type)]++;
+	b = bucket(t, st->sid.other);
 	st->hash_next = *b;
 	*b = st;
 	return st;
@@ -92,7 +88,8 @@ struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type typ
 
 void nfs4_stid_destroy(struct nfs4_stid *stid)
 {
-	struct nfs4_stid **p = bucket(stid->sid.other);
+	struct nfs4_stid_table *t = &stid->client->srv->stids;
+	struct nfs4_stid **p = bucket(t, stid->sid.other);
 
 	while (*p && *p != stid)
 		p = &(*p)->hash_next;
@@ -100,7 +97,7 @@ void nfs4_stid_destroy(struct nfs4_stid *stid)
 		*p = stid->hash_next;
 	list_del(&stid->client_node);
 	stid->client->nstids--;
-	stid_live[type_index(stid->type)]--;
+	t->live[type_index(stid->type)]--;
 	if (stid->state == NFS4_STID_EXPIRED && --stid->client->nexpired_stids == 0)
 		stid->client->seq4_flags &= ~(uint32_t)SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
 	if (stid->state == NFS4_STID_REVOKED && stid->client->nrevoked_stids &&
@@ -118,11 +115,11 @@ void nfs4_stid_bump(struct nfs4_stid *stid)
 		stid->sid.seqid = 1;
 }
 
-static struct nfs4_stid *stid_find(const uint8_t other[12])
+static struct nfs4_stid *stid_find(struct nfs4_server *srv, const uint8_t other[12])
 {
 	struct nfs4_stid *st;
 
-	for (st = *bucket(other); st; st = st->hash_next)
+	for (st = *bucket(&srv->stids, other); st; st = st->hash_next)
 		if (memcmp(st->sid.other, other, 12) == 0)
 			return st;
 	return NULL;
@@ -139,10 +136,10 @@ static bool other_is(const stateid4 *sid, uint8_t byte)
 }
 
 /* The checks shared by every use of a real (non-special) stateid. */
-static nfsstat4 stid_check(struct nfs4_client *clp, const stateid4 *sid, uint32_t type_mask,
-			   struct nfs4_stid **out)
+static nfsstat4 stid_check(struct nfs4_server *srv, struct nfs4_client *clp, const stateid4 *sid,
+			   uint32_t type_mask, struct nfs4_stid **out)
 {
-	struct nfs4_stid *st = stid_find(sid->other);
+	struct nfs4_stid *st = stid_find(srv, sid->other);
 
 	if (!st || !(st->type & type_mask) || (clp && st->client != clp))
 		return NFS4ERR_BAD_STATEID;
@@ -178,7 +175,7 @@ nfsstat4 nfs4_stid_lookup(struct nfs4_compound *c, const stateid4 *sid, uint32_t
 		return allow_special ? NFS4_OK : NFS4ERR_BAD_STATEID;
 	if (other_is(&s, 0) || other_is(&s, 0xff))
 		return NFS4ERR_BAD_STATEID;
-	return stid_check(c->client, &s, type_mask, out);
+	return stid_check(c->srv, c->client, &s, type_mask, out);
 }
 
 void nfs4_set_current_stateid(struct nfs4_compound *c, const stateid4 *sid)
@@ -208,7 +205,7 @@ nfsstat4 nfs4_op_test_stateid(struct nfs4_compound *c, void *args, void *res)
 		if (other_is(sid, 0) || other_is(sid, 0xff))
 			codes[i] = NFS4ERR_BAD_STATEID;
 		else
-			codes[i] = stid_check(c->client, sid, ALL_TYPES, &st);
+			codes[i] = stid_check(c->srv, c->client, sid, ALL_TYPES, &st);
 	}
 	nfs4_state_unlock();
 	r->u.tsr_resok4.tsr_status_codes.len = a->ts_stateids.len;
@@ -231,7 +228,7 @@ nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, void *args, void *res)
 	if (other_is(&sid, 0) || other_is(&sid, 0xff))
 		return NFS4ERR_BAD_STATEID;
 	nfs4_state_lock();
-	st = stid_find(sid.other);
+	st = stid_find(c->srv, sid.other);
 	if (!st || st->client != c->client) {
 		status = NFS4ERR_BAD_STATEID;
 	} else if (sid.seqid != 0 && sid.seqid != st->sid.seqid) {
@@ -251,11 +248,12 @@ nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, void *args, void *res)
 }
 
 /* Frees every stateid (server shutdown; clients already released theirs). */
-void nfs4_stids_shutdown(void)
+void nfs4_stids_shutdown(struct nfs4_server *srv)
 {
+	struct nfs4_stid **b = srv->stids.buckets;
 	unsigned i;
 
-	for (i = 0; i < STID_HASH_SIZE; i++)
-		while (stid_hash[i])
-			nfs4_stid_destroy(stid_hash[i]);
+	for (i = 0; i < NFS4_STID_BUCKETS; i++)
+		while (b[i])
+			nfs4_stid_destroy(b[i]);
 }

@@ -47,6 +47,7 @@ static void test_special_stateids(void **state)
 
 	(void)state;
 	memset(&c, 0, sizeof(c));
+	c.srv = &test_srv;
 	memset(&anon, 0, sizeof(anon));
 	memset(&bypass, 0xff, sizeof(bypass));
 	memset(&cur, 0, sizeof(cur));
@@ -74,6 +75,7 @@ static void test_seqid_rules_and_owner(void **state)
 
 	(void)state;
 	memset(&c, 0, sizeof(c));
+	c.srv = &test_srv;
 	c.client = a;
 	st = nfs4_stid_new(a, NFS4_STID_OPEN, sizeof(*st) + 16, NULL);
 	assert_non_null(st);
@@ -145,6 +147,7 @@ static void test_bump_skips_zero_and_others_are_unique(void **state)
 		struct nfs4_stid *out;
 
 		memset(&c, 0, sizeof(c));
+		c.srv = &test_srv;
 		c.client = a;
 		assert_int_equal(nfs4_stid_lookup(&c, &s1->sid, NFS4_STID_DELEG, false, &out),
 				 NFS4ERR_DELEG_REVOKED);
