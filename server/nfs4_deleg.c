@@ -869,7 +869,7 @@ static void deleg_grant(struct nfs4_compound *c, struct nfs4_file *fp,
 		 * write access in the open it comes with. */
 		if (type == OPEN_DELEGATE_WRITE && !(share_access & NFS4_SHARE_WRITE))
 			goto none;
-		if (nfs4_in_grace() || !client_cb_up(clp))
+		if (nfs4_in_grace(clp->srv) || !client_cb_up(clp))
 			goto none;
 	}
 	if (grant_obstacle(fp, clp, os, type, &why) < 0)
@@ -1006,13 +1006,13 @@ nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *c, void *args, void *res)
 		/* The client must want something (RFC 8881 §18.49.3). */
 		if (want == OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE)
 			return NFS4ERR_INVAL;
-		st = nfs4_grace_check_unlocked(c->client, false);
+		st = nfs4_grace_check_unlocked(c->srv, c->client, false);
 		break;
 	case CLAIM_PREVIOUS:
 		reclaim_type = a->wda_claim.u.dc_delegate_type;
 		if (!nfs4_deleg_type_reclaimable(reclaim_type))
 			return NFS4ERR_INVAL;
-		st = nfs4_grace_check_unlocked(c->client, true);
+		st = nfs4_grace_check_unlocked(c->srv, c->client, true);
 		break;
 	case CLAIM_DELEG_PREV_FH:
 		return NFS4ERR_NOTSUPP;

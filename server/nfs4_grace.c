@@ -30,79 +30,84 @@
  * nfs4_session.c (CREATE_SESSION, RECLAIM_COMPLETE), OPEN/LOCK handlers.
  */
 #include "server/nfs4_grace.h"
-#include "server/nfs4_recovery.h"
-#include "server/nfs4_state.h"
 
 #include <stdatomic.h>
 
 #include "conf/log.h"
+#include "server/nfs4_instance.h"
+#include "server/nfs4_recovery.h"
+#include "server/nfs4_state.h"
 
 /* Seconds of silence after the last reclaim before an overdue grace ends. */
 #define RECLAIM_QUIET 3
 
-static atomic_bool grace_active;
-static time_t grace_end;       /* moves later while reclaims arrive */
-static time_t grace_limit;     /* start + Grace_Period + Lease_Lifetime */
-static bool grace_extended;    /* logged once */
 
-static void grace_stop(const char *why)
+static void grace_stop(struct nfs4_grace *g, const char *why)
 {
-	if (!atomic_exchange(&grace_active, false))
+	if (!atomic_exchange(&g->active, false))
 		return;
 	log_info("nfs4", "grace period ended (%s)", why);
 	nfs4_recovery_end_grace();
 }
 
-void nfs4_grace_start(uint32_t seconds, uint32_t lease, unsigned known_clients)
+void nfs4_grace_start(struct nfs4_server *srv, unsigned known_clients)
 {
+	struct nfs4_grace *g = &srv->grace;
+	uint32_t seconds = srv->grace_seconds, lease = srv->lease_seconds;
 	time_t now = nfs4_now();
 
-	grace_extended = false;
+	g->extended = false;
 	if (seconds == 0 || known_clients == 0) {
-		atomic_store(&grace_active, false);
+		atomic_store(&g->active, false);
 		log_info("nfs4", "no grace period (%u client records)", known_clients);
 		return;
 	}
-	grace_end = now + seconds;
-	grace_limit = grace_end + (lease < seconds ? lease : seconds);
-	atomic_store(&grace_active, true);
+	g->end = now + seconds;
+	g->limit = g->end + (lease < seconds ? lease : seconds);
+	atomic_store(&g->active, true);
 	log_info("nfs4", "grace period of %u s (up to %u s while reclaims arrive) for %u "
-		 "client(s) of the previous run", seconds, (unsigned)(grace_limit - now),
+		 "client(s) of the previous run", seconds, (unsigned)(g->limit - now),
 		 known_clients);
 }
 
-bool nfs4_in_grace(void)
+bool nfs4_in_grace(const struct nfs4_server *srv)
 {
-	return atomic_load(&grace_active);
+	const struct nfs4_grace *g = &srv->grace;
+
+	return atomic_load(&g->active);
 }
 
 /* A reclaim happened now: an end that is near moves away, up to the bound. */
-static void reclaim_seen(void)
+static void reclaim_seen(struct nfs4_grace *g)
 {
 	time_t want = nfs4_now() + RECLAIM_QUIET;
 
-	if (!atomic_load(&grace_active) || want <= grace_end)
+	if (!atomic_load(&g->active) || want <= g->end)
 		return;
-	grace_end = want < grace_limit ? want : grace_limit;
-	if (!grace_extended) {
-		grace_extended = true;
+	g->end = want < g->limit ? want : g->limit;
+	if (!g->extended) {
+		g->extended = true;
 		log_info("nfs4", "grace period extended: clients are still reclaiming");
 	}
 }
 
-void nfs4_grace_tick(time_t now)
+void nfs4_grace_tick(struct nfs4_server *srv, time_t now)
 {
-	if (!atomic_load(&grace_active) || now < grace_end)
+	struct nfs4_grace *g = &srv->grace;
+
+	if (!atomic_load(&g->active) || now < g->end)
 		return;
-	grace_stop(now >= grace_limit && grace_extended ? "its longest extension is up"
+	grace_stop(g, now >= g->limit && g->extended ? "its longest extension is up"
 							 : "time is up");
 }
 
-bool nfs4_grace_client_back(const struct xdr_opaque *owner)
+bool nfs4_grace_client_back(struct nfs4_server *srv, const struct xdr_opaque *owner)
 {
-	if (!atomic_load(&grace_active) || !nfs4_recovery_was_known(owner))
+	struct nfs4_grace *g = &srv->grace;
+
+	if (!atomic_load(&g->active) || !nfs4_recovery_was_known(owner))
 		return false;
-	reclaim_seen();
+	reclaim_seen(g);
 	return true;
 }
 
@@ -111,12 +116,13 @@ void nfs4_grace_client_done(struct nfs4_client *clp)
 	if (!clp->may_reclaim)
 		return;
 	if (nfs4_recovery_reclaimed(&clp->owner_id) == 0)
-		grace_stop("every recorded client completed its reclaim");
+		grace_stop(&clp->srv->grace, "every recorded client completed its reclaim");
 }
 
-nfsstat4 nfs4_grace_check(struct nfs4_client *clp, bool is_reclaim)
+nfsstat4 nfs4_grace_check(struct nfs4_server *srv, struct nfs4_client *clp, bool is_reclaim)
 {
-	bool grace = atomic_load(&grace_active);
+	struct nfs4_grace *g = &srv->grace;
+	bool grace = atomic_load(&g->active);
 
 	/* A client that has not sent RECLAIM_COMPLETE may still reclaim, so
 	 * it gets no new state yet, grace period or not (RFC 8881 §18.51.3). */
@@ -124,17 +130,18 @@ nfsstat4 nfs4_grace_check(struct nfs4_client *clp, bool is_reclaim)
 		return grace || (clp && !clp->reclaim_complete) ? NFS4ERR_GRACE : NFS4_OK;
 	if (!grace || !clp || clp->reclaim_complete || !clp->may_reclaim)
 		return NFS4ERR_NO_GRACE;
-	reclaim_seen();
+	reclaim_seen(g);
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_grace_check_unlocked(struct nfs4_client *clp, bool is_reclaim)
+nfsstat4 nfs4_grace_check_unlocked(struct nfs4_server *srv, struct nfs4_client *clp,
+				    bool is_reclaim)
 {
 	nfsstat4 st;
 
 	/* clp's reclaim flags change under the state lock */
 	nfs4_state_lock();
-	st = nfs4_grace_check(clp, is_reclaim);
+	st = nfs4_grace_check(srv, clp, is_reclaim);
 	nfs4_state_unlock();
 	return st;
 }

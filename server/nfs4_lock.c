@@ -244,7 +244,7 @@ static nfsstat4 lock_check_client(struct nfs4_compound *c, bool reclaim)
 {
 	if (!c->client)
 		return NFS4ERR_OP_NOT_IN_SESSION;
-	return nfs4_grace_check_unlocked(c->client, reclaim);
+	return nfs4_grace_check_unlocked(c->srv, c->client, reclaim);
 }
 
 nfsstat4 nfs4_op_lock(struct nfs4_compound *c, void *args, void *res)

@@ -94,7 +94,7 @@ void nfs4_metrics_snapshot_take(struct nfs4_metrics_snapshot *s, struct nfs4_ser
 	t.cb_inflight = nfs4_cb_inflight_count();
 	nfs4_limit_hits(srv, limit_take, &t);
 	nfs4_state_unlock();
-	t.grace = nfs4_in_grace();
+	t.grace = nfs4_in_grace(srv);
 	pthread_mutex_lock(&s->lock);
 	s->taken = true;
 	s->clients = t.clients;

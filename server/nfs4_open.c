@@ -336,17 +336,17 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 	}
 	switch (a->claim.claim) {
 	case CLAIM_NULL:
-		st = nfs4_grace_check_unlocked(c->client, false);
+		st = nfs4_grace_check_unlocked(c->srv, c->client, false);
 		if (st == NFS4_OK)
 			st = open_by_name(c, a, &a->claim.u.file, &t);
 		break;
 	case CLAIM_FH:
-		st = nfs4_grace_check_unlocked(c->client, false);
+		st = nfs4_grace_check_unlocked(c->srv, c->client, false);
 		if (st == NFS4_OK)
 			st = open_by_fh(c, a, &t);
 		break;
 	case CLAIM_PREVIOUS:
-		st = nfs4_grace_check_unlocked(c->client, true);
+		st = nfs4_grace_check_unlocked(c->srv, c->client, true);
 		if (st == NFS4_OK && a->claim.u.delegate_type != OPEN_DELEGATE_NONE &&
 		    !nfs4_deleg_type_reclaimable(a->claim.u.delegate_type))
 			st = NFS4ERR_INVAL;

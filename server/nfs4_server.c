@@ -120,7 +120,7 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 	rc = nfs4_recovery_init(cfg->recovery_dir);
 	if (rc < 0)
 		goto fail_tables;
-	nfs4_grace_start(srv->grace_seconds, srv->lease_seconds, nfs4_recovery_previous_count());
+	nfs4_grace_start(srv, nfs4_recovery_previous_count());
 	rc = nfs4_file_lease_start(cfg->recall_timeout);
 	if (rc < 0)
 		goto fail;
@@ -156,7 +156,7 @@ void nfs4_server_tick(struct nfs4_server *srv)
 
 	nfs4_state_lock();
 	nfs4_clients_expire(srv, now);
-	nfs4_grace_tick(now);
+	nfs4_grace_tick(srv, now);
 	nfs4_copy_reap(srv);
 	nfs4_state_unlock();
 }
@@ -168,7 +168,7 @@ void nfs4_server_status(const struct nfs4_server *srv, char *buf, size_t len)
 	nfs4_state_lock();
 	n = nfs4_client_count(srv);
 	nfs4_state_unlock();
-	snprintf(buf, len, "%s; %u client%s", nfs4_in_grace() ? "in grace" : "grace over", n,
+	snprintf(buf, len, "%s; %u client%s", nfs4_in_grace(srv) ? "in grace" : "grace over", n,
 		 n == 1 ? "" : "s");
 }
 

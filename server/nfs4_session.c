@@ -416,7 +416,7 @@ static void cs_confirm(struct nfs4_client *clp)
 	if (old && old != clp)
 		nfs4_client_destroy(old, false);
 	clp->confirmed = true;
-	clp->may_reclaim = nfs4_grace_client_back(&clp->owner_id);
+	clp->may_reclaim = nfs4_grace_client_back(clp->srv, &clp->owner_id);
 }
 
 nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, void *res)
