@@ -371,7 +371,7 @@ void nfs4_client_destroy(struct nfs4_client *clp, bool remove_record)
 	list_for_each_safe(pos, tmp, &clp->stids)
 		nfs4_stid_destroy(container_of(pos, struct nfs4_stid, client_node));
 	if (remove_record && clp->confirmed)
-		nfs4_recovery_remove(clp);
+		nfs4_recovery_remove(&clp->srv->recovery, clp);
 	list_del(&clp->node);
 	nfs4_htable_del(&t->by_id, &clp->id_hnode);
 	nfs4_htable_del(&t->by_owner, &clp->owner_hnode);

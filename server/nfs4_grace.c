@@ -42,12 +42,14 @@
 #define RECLAIM_QUIET 3
 
 
-static void grace_stop(struct nfs4_grace *g, const char *why)
+static void grace_stop(struct nfs4_server *srv, const char *why)
 {
+	struct nfs4_grace *g = &srv->grace;
+
 	if (!atomic_exchange(&g->active, false))
 		return;
 	log_info("nfs4", "grace period ended (%s)", why);
-	nfs4_recovery_end_grace();
+	nfs4_recovery_end_grace(&srv->recovery);
 }
 
 void nfs4_grace_start(struct nfs4_server *srv, unsigned known_clients)
@@ -97,7 +99,7 @@ void nfs4_grace_tick(struct nfs4_server *srv, time_t now)
 
 	if (!atomic_load(&g->active) || now < g->end)
 		return;
-	grace_stop(g, now >= g->limit && g->extended ? "its longest extension is up"
+	grace_stop(srv, now >= g->limit && g->extended ? "its longest extension is up"
 							 : "time is up");
 }
 
@@ -105,7 +107,7 @@ bool nfs4_grace_client_back(struct nfs4_server *srv, const struct xdr_opaque *ow
 {
 	struct nfs4_grace *g = &srv->grace;
 
-	if (!atomic_load(&g->active) || !nfs4_recovery_was_known(owner))
+	if (!atomic_load(&g->active) || !nfs4_recovery_was_known(&srv->recovery, owner))
 		return false;
 	reclaim_seen(g);
 	return true;
@@ -115,8 +117,8 @@ void nfs4_grace_client_done(struct nfs4_client *clp)
 {
 	if (!clp->may_reclaim)
 		return;
-	if (nfs4_recovery_reclaimed(&clp->owner_id) == 0)
-		grace_stop(&clp->srv->grace, "every recorded client completed its reclaim");
+	if (nfs4_recovery_reclaimed(&clp->srv->recovery, &clp->owner_id) == 0)
+		grace_stop(clp->srv, "every recorded client completed its reclaim");
 }
 
 nfsstat4 nfs4_grace_check(struct nfs4_server *srv, struct nfs4_client *clp, bool is_reclaim)

@@ -2,7 +2,8 @@
  * server/nfs4_instance.h: struct nfs4_server, the object one running NFSv4
  * server is: its constants for this start (boot epoch, write verifier, lease
  * and grace times, the NFSV4 limits), the client and session tables, and the
- * metrics block its COMPOUNDs count into, the stateid table and grace.
+ * metrics block its COMPOUNDs count into, the stateid table, grace and
+ * the stable records.
  *
  * Who reaches it how (as knfsd reaches struct nfsd_net from a client's
  * cl_net): main owns it (nfs4_server_init makes it, nfs4_server_shutdown
@@ -13,7 +14,7 @@
  * State still outside it (in file-scope variables of their modules, each to
  * move here in its own step of the state core, docs/decisions/0007): the
  * state lock, the file table, open- and lock-owner
- * tables, the stable records, the callback engine, delegation and
+ * tables, the callback engine, delegation and
  * copy bookkeeping, the export tables.
  * Calls: nothing. Called by: server/ (the session core and the handlers).
  */
@@ -29,6 +30,7 @@
 #include "server/list.h"
 #include "server/nfs4_grace.h"
 #include "server/nfs4_htable.h"
+#include "server/nfs4_recovery.h"
 #include "server/nfs4_state.h"
 
 struct metrics;
@@ -65,6 +67,7 @@ struct nfs4_server {
 	struct nfs4_client_table clients;
 	struct nfs4_stid_table stids;
 	struct nfs4_grace grace;
+	struct nfs4_recovery recovery;
 	bool started;                             /* the program is registered */
 };
 

@@ -45,7 +45,7 @@
 
 #define RECORD_HASH_BYTES 16u   /* BLAKE2b-128: 32 hex digits */
 
-struct prev_client {
+struct nfs4_prev_client {
 	uint8_t owner[NFS4_OPAQUE_LIMIT];
 	uint32_t len;
 	bool reclaimed;      /* sent RECLAIM_COMPLETE in this run */
@@ -53,13 +53,6 @@ struct prev_client {
 	char file[NAME_MAX + 1];   /* the record's name when loaded */
 };
 
-static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
-static char rec_dir[4096];
-static char clients_dir[4200];
-static char server_owner[64];
-static struct prev_client *prev;
-static unsigned n_prev;
-static bool grace_over;
 
 /* The record's file name (no directory) for owner. */
 static void record_base(const uint8_t *owner, uint32_t len, char out[2 * RECORD_HASH_BYTES + 1])
@@ -70,17 +63,17 @@ static void record_base(const uint8_t *owner, uint32_t len, char out[2 * RECORD_
 	sodium_bin2hex(out, 2 * RECORD_HASH_BYTES + 1, h, sizeof(h));
 }
 
-static void record_path(const char *base, char *out, size_t cap)
+static void record_path(const struct nfs4_recovery *r, const char *base, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s/%s", clients_dir, base);
+	snprintf(out, cap, "%s/%s", r->clients_dir, base);
 }
 
 /* Removes the record file base; a record that is already gone is fine. */
-static void record_unlink(const char *base)
+static void record_unlink(const struct nfs4_recovery *r, const char *base)
 {
 	char path[4500];
 
-	record_path(base, path, sizeof(path));
+	record_path(r, base, path, sizeof(path));
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_warn("nfs4", "cannot remove client record %s: %s", path, strerror(errno));
 }
@@ -141,41 +134,42 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-static int load_owner(void)
+static int load_owner(struct nfs4_recovery *r)
 {
 	char path[4200], random_part[17];
-	uint64_t r = 0;
+	uint64_t rnd = 0;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/server_owner", rec_dir);
+	snprintf(path, sizeof(path), "%s/server_owner", r->dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		n = read(fd, server_owner, sizeof(server_owner) - 1);
+		n = read(fd, r->server_owner, sizeof(r->server_owner) - 1);
 		close(fd);
 		if (n > 0) {
-			server_owner[n] = '\0';
+			r->server_owner[n] = '\0';
 			return 0;
 		}
 	}
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		if (read(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
-			r = 0;
+		if (read(fd, &rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+			rnd = 0;
 		close(fd);
 	}
-	if (!r)
-		r = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	snprintf(random_part, sizeof(random_part), "%016llx", (unsigned long long)r);
-	snprintf(server_owner, sizeof(server_owner), "daxnfs-%s", random_part);
-	return write_durable(rec_dir, path, server_owner, strlen(server_owner));
+	if (!rnd)
+		rnd = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	snprintf(random_part, sizeof(random_part), "%016llx", (unsigned long long)rnd);
+	snprintf(r->server_owner, sizeof(r->server_owner), "daxnfs-%s", random_part);
+	return write_durable(r->dir, path, r->server_owner, strlen(r->server_owner));
 }
 
-static struct prev_client *prev_find(const uint8_t *owner, uint32_t len);
+static struct nfs4_prev_client *prev_find(struct nfs4_recovery *r, const uint8_t *owner,
+					 uint32_t len);
 
-static int load_clients(void)
+static int load_clients(struct nfs4_recovery *r)
 {
-	DIR *d = opendir(clients_dir);
+	DIR *d = opendir(r->clients_dir);
 	struct dirent *e;
 	int rc = 0;
 
@@ -183,25 +177,25 @@ static int load_clients(void)
 		return -errno;
 	while ((e = readdir(d))) {
 		char path[4500];
-		struct prev_client *grown, *pc;
+		struct nfs4_prev_client *grown, *pc;
 		ssize_t n;
 		int fd;
 
 		if (e->d_name[0] == '.')
 			continue;
 		if (strstr(e->d_name, ".tmp")) {
-			record_unlink(e->d_name);   /* a record whose write did not finish */
+			record_unlink(r, e->d_name);   /* a record whose write did not finish */
 			continue;
 		}
-		grown = realloc(prev, (n_prev + 1) * sizeof(*prev));
+		grown = realloc(r->prev, (r->n_prev + 1) * sizeof(*r->prev));
 		if (!grown) {
 			rc = -ENOMEM;
 			break;
 		}
-		prev = grown;
-		pc = &prev[n_prev];
+		r->prev = grown;
+		pc = &r->prev[r->n_prev];
 		memset(pc, 0, sizeof(*pc));
-		record_path(e->d_name, path, sizeof(path));
+		record_path(r, e->d_name, path, sizeof(path));
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			log_warn("nfs4", "cannot read client record %s: %s", path, strerror(errno));
@@ -214,143 +208,146 @@ static int load_clients(void)
 		if (n <= 0)
 			continue;
 		pc->len = (uint32_t)n;
-		if (prev_find(pc->owner, pc->len)) {
+		if (prev_find(r, pc->owner, pc->len)) {
 			/* The same owner twice (an old name and a new one): one
 			 * client, and one RECLAIM_COMPLETE must account for it. */
 			log_info("nfs4", "client record %s repeats another one: removed", path);
-			record_unlink(e->d_name);
+			record_unlink(r, e->d_name);
 			continue;
 		}
 		snprintf(pc->file, sizeof(pc->file), "%s", e->d_name);
-		n_prev++;
+		r->n_prev++;
 	}
 	closedir(d);
 	return rc;
 }
 
-int nfs4_recovery_init(const char *dir)
+int nfs4_recovery_init(struct nfs4_recovery *r, const char *dir)
 {
 	int rc;
 
 	if (!dir || !*dir)
 		return -EINVAL;
-	snprintf(rec_dir, sizeof(rec_dir), "%s", dir);
-	snprintf(clients_dir, sizeof(clients_dir), "%s/clients", dir);
-	grace_over = false;
-	rc = mkdir_p(clients_dir);
+	pthread_mutex_init(&r->lock, NULL);
+	snprintf(r->dir, sizeof(r->dir), "%s", dir);
+	snprintf(r->clients_dir, sizeof(r->clients_dir), "%s/clients", dir);
+	r->grace_over = false;
+	rc = mkdir_p(r->clients_dir);
 	if (rc == 0)
-		rc = load_owner();
+		rc = load_owner(r);
 	if (rc == 0)
-		rc = load_clients();
+		rc = load_clients(r);
 	if (rc < 0)
 		log_err("nfs4", "recovery directory %s: %s", dir, strerror(-rc));
 	else
-		log_info("nfs4", "recovery directory %s: %u client record(s)", dir, n_prev);
+		log_info("nfs4", "recovery directory %s: %u client record(s)", dir, r->n_prev);
 	return rc;
 }
 
-void nfs4_recovery_shutdown(void)
+void nfs4_recovery_shutdown(struct nfs4_recovery *r)
 {
-	pthread_mutex_lock(&rec_lock);
-	free(prev);
-	prev = NULL;
-	n_prev = 0;
-	pthread_mutex_unlock(&rec_lock);
+	pthread_mutex_lock(&r->lock);
+	free(r->prev);
+	r->prev = NULL;
+	r->n_prev = 0;
+	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_destroy(&r->lock);
 }
 
-static struct prev_client *prev_find(const uint8_t *owner, uint32_t len)
+static struct nfs4_prev_client *prev_find(struct nfs4_recovery *r, const uint8_t *owner,
+					 uint32_t len)
 {
 	unsigned i;
 
-	for (i = 0; i < n_prev; i++)
-		if (prev[i].len == len && memcmp(prev[i].owner, owner, len) == 0)
-			return &prev[i];
+	for (i = 0; i < r->n_prev; i++)
+		if (r->prev[i].len == len && memcmp(r->prev[i].owner, owner, len) == 0)
+			return &r->prev[i];
 	return NULL;
 }
 
-int nfs4_recovery_add(const struct nfs4_client *clp)
+int nfs4_recovery_add(struct nfs4_recovery *r, const struct nfs4_client *clp)
 {
 	char base[2 * RECORD_HASH_BYTES + 1], path[4500];
-	struct prev_client *pc;
+	struct nfs4_prev_client *pc;
 	int rc;
 
-	pthread_mutex_lock(&rec_lock);
+	pthread_mutex_lock(&r->lock);
 	record_base(clp->owner_id.val, clp->owner_id.len, base);
-	record_path(base, path, sizeof(path));
-	rc = write_durable(clients_dir, path, clp->owner_id.val, clp->owner_id.len);
-	pc = prev_find(clp->owner_id.val, clp->owner_id.len);
+	record_path(r, base, path, sizeof(path));
+	rc = write_durable(r->clients_dir, path, clp->owner_id.val, clp->owner_id.len);
+	pc = prev_find(r, clp->owner_id.val, clp->owner_id.len);
 	if (rc == 0 && pc) {
 		pc->rewritten = true;
 		if (strcmp(pc->file, base) != 0) {
 			/* loaded under an older name: the new record replaces it */
-			record_unlink(pc->file);
+			record_unlink(r, pc->file);
 			snprintf(pc->file, sizeof(pc->file), "%s", base);
 		}
 	}
-	pthread_mutex_unlock(&rec_lock);
+	pthread_mutex_unlock(&r->lock);
 	return rc;
 }
 
-void nfs4_recovery_remove(const struct nfs4_client *clp)
+void nfs4_recovery_remove(struct nfs4_recovery *r, const struct nfs4_client *clp)
 {
 	char base[2 * RECORD_HASH_BYTES + 1];
-	struct prev_client *pc;
+	struct nfs4_prev_client *pc;
 
-	pthread_mutex_lock(&rec_lock);
+	pthread_mutex_lock(&r->lock);
 	record_base(clp->owner_id.val, clp->owner_id.len, base);
-	record_unlink(base);
-	pc = prev_find(clp->owner_id.val, clp->owner_id.len);
+	record_unlink(r, base);
+	pc = prev_find(r, clp->owner_id.val, clp->owner_id.len);
 	if (pc) {
 		if (strcmp(pc->file, base) != 0)
-			record_unlink(pc->file);
+			record_unlink(r, pc->file);
 		pc->rewritten = false;
 	}
-	pthread_mutex_unlock(&rec_lock);
+	pthread_mutex_unlock(&r->lock);
 }
 
-bool nfs4_recovery_was_known(const struct xdr_opaque *owner)
+bool nfs4_recovery_was_known(struct nfs4_recovery *r, const struct xdr_opaque *owner)
 {
 	bool known;
 
-	pthread_mutex_lock(&rec_lock);
-	known = !grace_over && prev_find(owner->val, owner->len) != NULL;
-	pthread_mutex_unlock(&rec_lock);
+	pthread_mutex_lock(&r->lock);
+	known = !r->grace_over && prev_find(r, owner->val, owner->len) != NULL;
+	pthread_mutex_unlock(&r->lock);
 	return known;
 }
 
-unsigned nfs4_recovery_reclaimed(const struct xdr_opaque *owner)
+unsigned nfs4_recovery_reclaimed(struct nfs4_recovery *r, const struct xdr_opaque *owner)
 {
-	struct prev_client *pc;
+	struct nfs4_prev_client *pc;
 	unsigned i, left = 0;
 
-	pthread_mutex_lock(&rec_lock);
-	pc = prev_find(owner->val, owner->len);
+	pthread_mutex_lock(&r->lock);
+	pc = prev_find(r, owner->val, owner->len);
 	if (pc)
 		pc->reclaimed = true;
-	for (i = 0; i < n_prev; i++)
-		left += !prev[i].reclaimed;
-	pthread_mutex_unlock(&rec_lock);
+	for (i = 0; i < r->n_prev; i++)
+		left += !r->prev[i].reclaimed;
+	pthread_mutex_unlock(&r->lock);
 	return left;
 }
 
-unsigned nfs4_recovery_previous_count(void)
+unsigned nfs4_recovery_previous_count(const struct nfs4_recovery *r)
 {
-	return n_prev;
+	return r->n_prev;
 }
 
-void nfs4_recovery_end_grace(void)
+void nfs4_recovery_end_grace(struct nfs4_recovery *r)
 {
 	unsigned i;
 
-	pthread_mutex_lock(&rec_lock);
-	grace_over = true;
-	for (i = 0; i < n_prev; i++)
-		if (!prev[i].rewritten)
-			record_unlink(prev[i].file);   /* never came back: it cannot reclaim any more */
-	pthread_mutex_unlock(&rec_lock);
+	pthread_mutex_lock(&r->lock);
+	r->grace_over = true;
+	for (i = 0; i < r->n_prev; i++)
+		if (!r->prev[i].rewritten)
+			record_unlink(r, r->prev[i].file);   /* never came back: it cannot reclaim any more */
+	pthread_mutex_unlock(&r->lock);
 }
 
-const char *nfs4_server_owner(void)
+const char *nfs4_server_owner(const struct nfs4_recovery *r)
 {
-	return server_owner;
+	return r->server_owner;
 }

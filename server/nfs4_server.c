@@ -117,10 +117,10 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 	rc = nfs4_fh_mac_init(cfg->recovery_dir);
 	if (rc < 0)
 		goto fail_tables;
-	rc = nfs4_recovery_init(cfg->recovery_dir);
+	rc = nfs4_recovery_init(&srv->recovery, cfg->recovery_dir);
 	if (rc < 0)
 		goto fail_tables;
-	nfs4_grace_start(srv, nfs4_recovery_previous_count());
+	nfs4_grace_start(srv, nfs4_recovery_previous_count(&srv->recovery));
 	rc = nfs4_file_lease_start(cfg->recall_timeout);
 	if (rc < 0)
 		goto fail;
@@ -139,11 +139,11 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 	}
 	srv->started = true;
 	log_info("nfs4", "NFSv4.1 server: lease %u s, grace %u s, server owner %s",
-		 srv->lease_seconds, srv->grace_seconds, nfs4_server_owner());
+		 srv->lease_seconds, srv->grace_seconds, nfs4_server_owner(&srv->recovery));
 	*out = srv;
 	return 0;
 fail:
-	nfs4_recovery_shutdown();
+	nfs4_recovery_shutdown(&srv->recovery);
 fail_tables:
 	nfs4_client_table_free(&srv->clients);
 	free(srv);
@@ -200,7 +200,7 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 	nfs4_stids_shutdown(srv);
 	nfs4_state_unlock();
 	nfs4_file_lease_stop();
-	nfs4_recovery_shutdown();
+	nfs4_recovery_shutdown(&srv->recovery);
 	nfs4_client_table_free(&srv->clients);
 	free(srv);
 }

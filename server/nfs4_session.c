@@ -160,7 +160,7 @@ static bool conn_bound(const struct nfs4_session *s, const struct rpc_xprt *x)
 
 static void exid_fill(struct nfs4_compound *c, struct nfs4_client *clp, EXCHANGE_ID4resok *ok)
 {
-	const char *owner = nfs4_server_owner();
+	const char *owner = nfs4_server_owner(&c->srv->recovery);
 	nfs_impl_id4 *impl = arena_alloc(c->arena, sizeof(*impl));
 
 	ok->eir_clientid = clp->clientid;
@@ -468,7 +468,7 @@ nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, void *res)
 		 * confirms the client; no state lock across the fsync. */
 		snap.owner_id.val = snap.owner_buf;
 		nfs4_state_unlock();
-		rc = nfs4_recovery_add(&snap);
+		rc = nfs4_recovery_add(&c->srv->recovery, &snap);
 		nfs4_state_lock();
 		if (rc < 0) {
 			log_err("nfs4", "cannot write the stable record of client %016llx: %d",
