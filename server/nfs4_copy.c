@@ -326,8 +326,8 @@ nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, ui
 		st = NFS4ERR_OFFLOAD_NO_REQS;
 		goto out;
 	}
-	fsrc = nfs4_file_get(src);
-	fdst = fsrc ? nfs4_file_get(dst) : NULL;
+	fsrc = nfs4_file_get(&c->srv->files, src);
+	fdst = fsrc ? nfs4_file_get(&c->srv->files, dst) : NULL;
 	if (!fdst) {
 		st = NFS4ERR_RESOURCE;
 		goto out;

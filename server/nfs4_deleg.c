@@ -439,8 +439,8 @@ static const struct nfs4_cb_ops getattr_ops = {
 	.release = getattr_release,
 };
 
-nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
-				     bool size_change, struct nfs4_fattr_opts *opts)
+nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_server *srv, struct nfs4_client *clp,
+				     struct pmem_obj *obj, bool size_change, struct nfs4_fattr_opts *opts)
 {
 	int64_t now = nfs4_cb_now_ms(), wait_until = now + GETATTR_WAIT_MS, wake;
 	struct nfs4_file *fp;
@@ -452,7 +452,7 @@ nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *o
 	if (deleg_stats.outstanding == 0)
 		return NFS4_OK;
 	pthread_once(&getattr_cond_once, getattr_cond_init);
-	fp = nfs4_file_find(obj);
+	fp = nfs4_file_find(&srv->files, obj);
 	if (!fp)
 		return NFS4_OK;
 again:
@@ -656,8 +656,8 @@ static bool others_hold(const struct nfs4_file *fp, const struct nfs4_client *cl
 	return false;
 }
 
-nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
-			     enum nfs4_deleg_access access)
+nfsstat4 nfs4_deleg_conflict(struct nfs4_server *srv, struct nfs4_client *clp,
+			     struct pmem_obj *obj, enum nfs4_deleg_access access)
 {
 	struct nfs4_file *fp;
 	struct list_node *pos, *tmp;
@@ -665,7 +665,7 @@ nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
 
 	if (deleg_stats.outstanding == 0)
 		return NFS4_OK;   /* the hot path of every READ and WRITE */
-	fp = nfs4_file_find(obj);
+	fp = nfs4_file_find(&srv->files, obj);
 	if (!fp)
 		return NFS4_OK;
 again:
@@ -698,13 +698,13 @@ again:
 	return st;
 }
 
-nfsstat4 nfs4_deleg_conflict_unlocked(struct nfs4_client *clp, struct pmem_obj *obj,
-				      enum nfs4_deleg_access access)
+nfsstat4 nfs4_deleg_conflict_unlocked(struct nfs4_server *srv, struct nfs4_client *clp,
+				      struct pmem_obj *obj, enum nfs4_deleg_access access)
 {
 	nfsstat4 st;
 
 	nfs4_state_lock();
-	st = nfs4_deleg_conflict(clp, obj, access);
+	st = nfs4_deleg_conflict(srv, clp, obj, access);
 	nfs4_state_unlock();
 	return st;
 }
@@ -1033,7 +1033,7 @@ nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *c, void *args, void *res)
 	if (st != NFS4_OK)
 		return st;
 	nfs4_state_lock();
-	fp = nfs4_file_get(obj);
+	fp = nfs4_file_get(&c->srv->files, obj);
 	if (!fp) {
 		st = NFS4ERR_SERVERFAULT;
 		goto out;

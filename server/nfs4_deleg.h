@@ -84,8 +84,8 @@ enum nfs4_deleg_access {
  * conflicting one is outstanding, NFS4_OK when none is. A conflicting
  * delegation of a courtesy client is taken without a recall. State lock held.
  */
-nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
-			     enum nfs4_deleg_access access);
+nfsstat4 nfs4_deleg_conflict(struct nfs4_server *srv, struct nfs4_client *clp,
+			     struct pmem_obj *obj, enum nfs4_deleg_access access);
 /*
  * GETATTR of size or change by clp on obj (RFC 8881 §10.4.3): another
  * client's write delegation may hide a newer size and change (and, with
@@ -97,8 +97,8 @@ nfsstat4 nfs4_deleg_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
  * *opts for the encoder. An answer serves for a second. State lock held.
  */
 struct nfs4_fattr_opts;
-nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_client *clp, struct pmem_obj *obj,
-				     bool size_change, struct nfs4_fattr_opts *opts);
+nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_server *srv, struct nfs4_client *clp,
+				     struct pmem_obj *obj, bool size_change, struct nfs4_fattr_opts *opts);
 /*
  * SETATTR of FATTR4_TIME_DELEG_ACCESS / _MODIFY (RFC 9754): sid must be
  * c->client's delegation with delegated timestamps on obj (a write one for
@@ -113,8 +113,8 @@ nfsstat4 nfs4_deleg_setattr_times(struct nfs4_compound *c, const stateid4 *sid,
 void nfs4_deleg_setattr_times_done(struct nfs4_compound *c, const stateid4 *sid,
 				   struct pmem_obj *obj, const struct pmem_setattr *sa);
 /* The same, taking the state lock. */
-nfsstat4 nfs4_deleg_conflict_unlocked(struct nfs4_client *clp, struct pmem_obj *obj,
-				      enum nfs4_deleg_access access);
+nfsstat4 nfs4_deleg_conflict_unlocked(struct nfs4_server *srv, struct nfs4_client *clp,
+				      struct pmem_obj *obj, enum nfs4_deleg_access access);
 
 /*
  * OPEN's decision (RFC 8881 §10.4, §18.16.3): grants a read or write

@@ -131,7 +131,7 @@ static nfsstat4 name_deleg_conflict(struct nfs4_compound *c, struct pmem_obj *di
 	if (!nfs4_deleg_any() || dir->ops->lookup(dir, &c->cred, name, &obj) < 0)
 		return NFS4_OK;
 	st = obj->type == PMEM_TYPE_REG
-	     ? nfs4_deleg_conflict_unlocked(c->client, obj, NFS4_DELEG_CHANGE_META) : NFS4_OK;
+	     ? nfs4_deleg_conflict_unlocked(c->srv, c->client, obj, NFS4_DELEG_CHANGE_META) : NFS4_OK;
 	pmem_obj_put(obj);
 	return st;
 }
@@ -235,7 +235,7 @@ nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, void *res)
 	if (st != NFS4_OK)
 		return st;
 	if (nfs4_deleg_any()) {
-		st = nfs4_deleg_conflict_unlocked(c->client, src->obj, NFS4_DELEG_CHANGE_META);
+		st = nfs4_deleg_conflict_unlocked(c->srv, c->client, src->obj, NFS4_DELEG_CHANGE_META);
 		if (st != NFS4_OK)
 			return st;
 	}

@@ -12,10 +12,6 @@
 
 #include "server/nfs4_file.h"
 
-#define NFS4_FILE_BUCKETS 1024u
-
-static struct nfs4_file *file_table[NFS4_FILE_BUCKETS];
-static unsigned file_count;
 
 static unsigned file_hash(const struct pmem_obj *obj)
 {
@@ -26,11 +22,11 @@ static unsigned file_hash(const struct pmem_obj *obj)
 	return (unsigned)(v >> 40) % NFS4_FILE_BUCKETS;
 }
 
-struct nfs4_file *nfs4_file_find(struct pmem_obj *obj)
+struct nfs4_file *nfs4_file_find(struct nfs4_file_table *t, struct pmem_obj *obj)
 {
 	struct nfs4_file *fp;
 
-	for (fp = file_table[file_hash(obj)]; fp; fp = fp->hash_next) {
+	for (fp = t->buckets[file_hash(obj)]; fp; fp = fp->hash_next) {
 		if (fp->obj == obj) {
 			fp->refs++;
 			return fp;
@@ -39,9 +35,9 @@ struct nfs4_file *nfs4_file_find(struct pmem_obj *obj)
 	return NULL;
 }
 
-struct nfs4_file *nfs4_file_get(struct pmem_obj *obj)
+struct nfs4_file *nfs4_file_get(struct nfs4_file_table *t, struct pmem_obj *obj)
 {
-	struct nfs4_file *fp = nfs4_file_find(obj);
+	struct nfs4_file *fp = nfs4_file_find(t, obj);
 	unsigned h;
 
 	if (fp)
@@ -51,14 +47,15 @@ struct nfs4_file *nfs4_file_get(struct pmem_obj *obj)
 		return NULL;
 	pmem_obj_get(obj);
 	fp->obj = obj;
+	fp->table = t;
 	fp->refs = 1;
 	list_init(&fp->shares);
 	list_init(&fp->locks);
 	list_init(&fp->delegs);
 	h = file_hash(obj);
-	fp->hash_next = file_table[h];
-	file_table[h] = fp;
-	file_count++;
+	fp->hash_next = t->buckets[h];
+	t->buckets[h] = fp;
+	t->count++;
 	return fp;
 }
 
@@ -68,18 +65,18 @@ void nfs4_file_put(struct nfs4_file *fp)
 
 	if (!fp || --fp->refs > 0)
 		return;
-	for (pp = &file_table[file_hash(fp->obj)]; *pp; pp = &(*pp)->hash_next) {
+	for (pp = &fp->table->buckets[file_hash(fp->obj)]; *pp; pp = &(*pp)->hash_next) {
 		if (*pp == fp) {
 			*pp = fp->hash_next;
 			break;
 		}
 	}
-	file_count--;
+	fp->table->count--;
 	pmem_obj_put(fp->obj);
 	free(fp);
 }
 
-unsigned nfs4_file_count(void)
+unsigned nfs4_file_count(const struct nfs4_file_table *t)
 {
-	return file_count;
+	return t->count;
 }

@@ -43,8 +43,11 @@ struct nfs4_lock_range {
 	enum nfs4_range_type type;
 };
 
+struct nfs4_file_table;
+
 struct nfs4_file {
 	struct pmem_obj *obj;      /* referenced while the record lives */
+	struct nfs4_file_table *table;   /* the table it is in */
 	struct nfs4_file *hash_next;
 	unsigned refs;             /* one per open/lock state, plus transient users */
 	struct list_node shares;   /* struct nfs4_share.node */
@@ -63,14 +66,20 @@ struct nfs4_file {
 };
 
 /* ---- file table (nfs4_file.c) ---- */
-/* The record for obj, created when absent; a new reference. NULL on ENOMEM. */
-struct nfs4_file *nfs4_file_get(struct pmem_obj *obj);
+/* A server's records, by object pointer (srv->files). Zeroed is empty. */
+#define NFS4_FILE_BUCKETS 1024u
+struct nfs4_file_table {
+	struct nfs4_file *buckets[NFS4_FILE_BUCKETS];
+	unsigned count;
+};
+/* The record for obj in t, created when absent; a new reference. NULL on ENOMEM. */
+struct nfs4_file *nfs4_file_get(struct nfs4_file_table *t, struct pmem_obj *obj);
 /* The record for obj when one exists (a new reference), else NULL. */
-struct nfs4_file *nfs4_file_find(struct pmem_obj *obj);
+struct nfs4_file *nfs4_file_find(struct nfs4_file_table *t, struct pmem_obj *obj);
 /* Drops a reference; the last one frees the record and its object reference. */
 void nfs4_file_put(struct nfs4_file *fp);
-/* Number of records in the table (tests, admin). */
-unsigned nfs4_file_count(void);
+/* Number of records in t (tests, admin). */
+unsigned nfs4_file_count(const struct nfs4_file_table *t);
 
 /* ---- share reservations (nfs4_share.c) ---- */
 /* The first share on fp that conflicts (see nfs4_share_conflicts), or NULL. */

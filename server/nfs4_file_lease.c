@@ -13,6 +13,7 @@
 #include "conf/log.h"
 #include "pmem/lease.h"
 #include "server/nfs4_deleg.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_state.h"
 
 /* Each lease taken gets a new generation; 0 is never used. Guarded by the
@@ -54,9 +55,9 @@ void nfs4_file_lease_drop(struct nfs4_file *fp)
 }
 
 /* The file whose current lease the event is about, or NULL (stale event). */
-static struct nfs4_file *event_file(struct pmem_obj *obj, void *cookie)
+static struct nfs4_file *event_file(struct nfs4_server *srv, struct pmem_obj *obj, void *cookie)
 {
-	struct nfs4_file *fp = nfs4_file_find(obj);
+	struct nfs4_file *fp = nfs4_file_find(&srv->files, obj);
 
 	if (fp && (!fp->lease || fp->lease_gen != (uintptr_t)cookie)) {
 		nfs4_file_put(fp);
@@ -72,12 +73,11 @@ static void on_lease_breaking(void *ctx, struct pmem_obj *obj, void *cookie,
 	int64_t dl = nfs4_cb_now_ms() + nfs4_recall_timeout_ms();
 	struct nfs4_file *fp;
 
-	(void)ctx;
 	/* The deadline counts from the break, not from when a callback goes out. */
 	if (kernel_ms < dl)
 		dl = kernel_ms;
 	nfs4_state_lock();
-	fp = event_file(obj, cookie);
+	fp = event_file(ctx, obj, cookie);
 	if (fp) {
 		log_info("nfs4", "local lease on fileid %llu breaking: recalling its delegations "
 			 "(deadline in %lld ms)", (unsigned long long)obj->fileid,
@@ -92,9 +92,8 @@ static void on_lease_gone(void *ctx, struct pmem_obj *obj, void *cookie)
 {
 	struct nfs4_file *fp;
 
-	(void)ctx;
 	nfs4_state_lock();
-	fp = event_file(obj, cookie);
+	fp = event_file(ctx, obj, cookie);
 	if (fp) {
 		/* Still ours by our books: the kernel took it. Nothing may go
 		 * on relying on it. */
@@ -106,14 +105,14 @@ static void on_lease_gone(void *ctx, struct pmem_obj *obj, void *cookie)
 	nfs4_state_unlock();
 }
 
-static const struct pmem_lease_events dispatcher = {
-	.breaking = on_lease_breaking,
-	.gone = on_lease_gone,
-	.ctx = NULL,
-};
-
-int nfs4_file_lease_start(unsigned recall_timeout_s)
+int nfs4_file_lease_start(struct nfs4_server *srv, unsigned recall_timeout_s)
 {
+	/* copied by the lease manager */
+	const struct pmem_lease_events dispatcher = {
+		.breaking = on_lease_breaking,
+		.gone = on_lease_gone,
+		.ctx = srv,
+	};
 	unsigned bt = 0, budget, rt;
 	int rc;
 

@@ -26,11 +26,12 @@ int nfs4_file_lease_take(struct nfs4_file *fp, enum pmem_lease_kind kind);
 /* Releases fp's lease, if it holds one. */
 void nfs4_file_lease_drop(struct nfs4_file *fp);
 
-/* Starts the lease manager with the dispatcher as its subscriber and
- * checks Recall_Timeout against /proc/sys/fs/lease-break-time:
- * recall_timeout_s 0 = choose (30 s, or less to fit). 0 or -errno (logged,
- * naming the key). */
-int nfs4_file_lease_start(unsigned recall_timeout_s);
+/* Starts the lease manager with the dispatcher as its subscriber (events
+ * find their file in srv's table) and checks Recall_Timeout against
+ * /proc/sys/fs/lease-break-time: recall_timeout_s 0 = choose (30 s, or less
+ * to fit). 0 or -errno (logged, naming the key). */
+struct nfs4_server;
+int nfs4_file_lease_start(struct nfs4_server *srv, unsigned recall_timeout_s);
 void nfs4_file_lease_stop(void);
 
 #endif

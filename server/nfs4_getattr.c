@@ -50,7 +50,7 @@ nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, void *args, void *res)
 	if (c->cur.obj && c->cur.obj->type == PMEM_TYPE_REG && nfs4_deleg_any() &&
 	    (size_change || (times && nfs4_deleg_options()->timestamps))) {
 		nfs4_state_lock();
-		st = nfs4_deleg_getattr_conflict(c->client, c->cur.obj, size_change, &opts);
+		st = nfs4_deleg_getattr_conflict(c->srv, c->client, c->cur.obj, size_change, &opts);
 		nfs4_state_unlock();
 		if (st != NFS4_OK)
 			return st;
@@ -129,7 +129,7 @@ nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, void *res)
 	if (sa.valid && c->cur.obj && !times_only) {
 		/* Other clients' delegations go first (a size change: every
 		 * read delegation too); NFS4ERR_DELAY meanwhile. */
-		st = nfs4_deleg_conflict_unlocked(c->client, c->cur.obj,
+		st = nfs4_deleg_conflict_unlocked(c->srv, c->client, c->cur.obj,
 						  (sa.valid & PMEM_SET_SIZE) ? NFS4_DELEG_WRITE_DATA
 									     : NFS4_DELEG_CHANGE_META);
 		if (st != NFS4_OK)

@@ -2,8 +2,8 @@
  * server/nfs4_instance.h: struct nfs4_server, the object one running NFSv4
  * server is: its constants for this start (boot epoch, write verifier, lease
  * and grace times, the NFSV4 limits), the client and session tables, and the
- * metrics block its COMPOUNDs count into, the stateid table, grace and
- * the stable records.
+ * metrics block its COMPOUNDs count into, the stateid and file tables,
+ * grace and the stable records.
  *
  * Who reaches it how (as knfsd reaches struct nfsd_net from a client's
  * cl_net): main owns it (nfs4_server_init makes it, nfs4_server_shutdown
@@ -13,7 +13,7 @@
  * reaches it through a global.
  * State still outside it (in file-scope variables of their modules, each to
  * move here in its own step of the state core, docs/decisions/0007): the
- * state lock, the file table, open- and lock-owner
+ * state lock, the open- and lock-owner
  * tables, the callback engine, delegation and
  * copy bookkeeping, the export tables.
  * Calls: nothing. Called by: server/ (the session core and the handlers).
@@ -28,6 +28,7 @@
 #include "conf/conf.h"
 #include "rpc/nfs4_xdr_gen.h"
 #include "server/list.h"
+#include "server/nfs4_file.h"
 #include "server/nfs4_grace.h"
 #include "server/nfs4_htable.h"
 #include "server/nfs4_recovery.h"
@@ -66,6 +67,7 @@ struct nfs4_server {
 	struct metrics *metrics;                  /* NULL: not counted */
 	struct nfs4_client_table clients;
 	struct nfs4_stid_table stids;
+	struct nfs4_file_table files;
 	struct nfs4_grace grace;
 	struct nfs4_recovery recovery;
 	bool started;                             /* the program is registered */

@@ -29,6 +29,7 @@
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_export.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
@@ -81,7 +82,7 @@ nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
 		special = true;
 		if (!write && nfs4_stateid_is_bypass(sid))
 			goto out;
-		fp = nfs4_file_find(obj);
+		fp = nfs4_file_find(&c->srv->files, obj);
 		if (fp && nfs4_share_denied(fp, write ? NFS4_SHARE_WRITE : NFS4_SHARE_READ))
 			st = NFS4ERR_LOCKED;
 		nfs4_file_put(fp);
@@ -99,7 +100,7 @@ out:
 	/* Another client's delegation (or, for a write, any read delegation)
 	 * is recalled first: NFS4ERR_DELAY until it is returned or revoked. */
 	if (st == NFS4_OK)
-		st = nfs4_deleg_conflict(c->client, obj, write ? NFS4_DELEG_WRITE_DATA
+		st = nfs4_deleg_conflict(c->srv, c->client, obj, write ? NFS4_DELEG_WRITE_DATA
 							      : NFS4_DELEG_READ_DATA);
 	nfs4_state_unlock();
 	if (st == NFS4_OK && special)

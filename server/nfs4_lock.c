@@ -24,6 +24,7 @@
 
 #include "server/nfs4_fh.h"
 #include "server/nfs4_grace.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
@@ -332,7 +333,7 @@ nfsstat4 nfs4_op_lockt(struct nfs4_compound *c, void *args, void *res)
 	nfs4_state_lock();
 	/* LOCKT creates nothing: an unknown owner simply owns no locks. */
 	lo = nfs4_lockowner_find(c->client, &a->owner.owner);
-	fp = nfs4_file_find(c->cur.obj);
+	fp = nfs4_file_find(&c->srv->files, c->cur.obj);
 	if (fp) {
 		conflict = range_conflict_live(&fp->locks, lo, type, start, end);
 		if (conflict) {

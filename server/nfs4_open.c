@@ -412,7 +412,7 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 	 * Denying read conflicts with other clients' delegations of any kind
 	 * (their holders open for reading without asking). */
 	if (st == NFS4_OK && a->claim.claim != CLAIM_PREVIOUS)
-		st = nfs4_deleg_conflict(c->client, obj,
+		st = nfs4_deleg_conflict(c->srv, c->client, obj,
 					 (access & NFS4_SHARE_WRITE) ? NFS4_DELEG_WRITE_DATA
 					 : (a->share_deny & OPEN4_SHARE_DENY_READ) ? NFS4_DELEG_CHANGE_META
 					 : NFS4_DELEG_OPEN_READ);

@@ -15,6 +15,7 @@
 #include "server/nfs4_copy.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
@@ -151,7 +152,7 @@ nfsstat4 nfs4_open_state_get(struct nfs4_compound *c, const struct xdr_opaque *o
 
 	memset(undo, 0, sizeof(*undo));
 	oo = openowner_get(c->client, owner);
-	fp = nfs4_file_get(obj);
+	fp = nfs4_file_get(&c->srv->files, obj);
 	if (!oo || !fp) {
 		st = NFS4ERR_DELAY;
 		goto out;

@@ -121,7 +121,7 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 	if (rc < 0)
 		goto fail_tables;
 	nfs4_grace_start(srv, nfs4_recovery_previous_count(&srv->recovery));
-	rc = nfs4_file_lease_start(cfg->recall_timeout);
+	rc = nfs4_file_lease_start(srv, cfg->recall_timeout);
 	if (rc < 0)
 		goto fail;
 	rc = nfs4_cb_init(srv);

@@ -123,7 +123,7 @@ static nfsstat4 xattr_change_begin(struct nfs4_compound *c, change_info4 *ci)
 	if (st != NFS4_OK)
 		return st;
 	if (c->cur.obj->type == PMEM_TYPE_REG) {
-		st = nfs4_deleg_conflict_unlocked(c->client, c->cur.obj, NFS4_DELEG_CHANGE_META);
+		st = nfs4_deleg_conflict_unlocked(c->srv, c->client, c->cur.obj, NFS4_DELEG_CHANGE_META);
 		if (st != NFS4_OK)
 			return st;
 	}

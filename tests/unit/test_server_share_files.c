@@ -29,6 +29,7 @@ static void obj_init(struct pmem_obj *o)
 
 static void test_one_record_per_object(void **st)
 {
+	static struct nfs4_file_table files;
 	struct pmem_obj a, b;
 	struct nfs4_file *fa, *fa2, *fb;
 
@@ -36,29 +37,29 @@ static void test_one_record_per_object(void **st)
 	released = 0;
 	obj_init(&a);
 	obj_init(&b);
-	assert_null(nfs4_file_find(&a));
-	fa = nfs4_file_get(&a);
+	assert_null(nfs4_file_find(&files, &a));
+	fa = nfs4_file_get(&files, &a);
 	assert_non_null(fa);
 	assert_int_equal(atomic_load(&a.refs), 2);   /* the record holds one */
-	fa2 = nfs4_file_get(&a);
+	fa2 = nfs4_file_get(&files, &a);
 	assert_ptr_equal(fa, fa2);
-	assert_ptr_equal(nfs4_file_find(&a), fa);
-	fb = nfs4_file_get(&b);
+	assert_ptr_equal(nfs4_file_find(&files, &a), fa);
+	fb = nfs4_file_get(&files, &b);
 	assert_ptr_not_equal(fa, fb);
-	assert_int_equal(nfs4_file_count(), 2);
+	assert_int_equal(nfs4_file_count(&files), 2);
 	assert_true(list_empty(&fa->shares));
 	assert_true(list_empty(&fa->locks));
 	/* three references on fa: get, get, find */
 	nfs4_file_put(fa);
 	nfs4_file_put(fa2);
-	assert_int_equal(nfs4_file_count(), 2);
+	assert_int_equal(nfs4_file_count(&files), 2);
 	assert_int_equal(atomic_load(&a.refs), 2);
 	nfs4_file_put(fa);
-	assert_int_equal(nfs4_file_count(), 1);
+	assert_int_equal(nfs4_file_count(&files), 1);
 	assert_int_equal(atomic_load(&a.refs), 1);   /* the record's reference is gone */
-	assert_null(nfs4_file_find(&a));
+	assert_null(nfs4_file_find(&files, &a));
 	nfs4_file_put(fb);
-	assert_int_equal(nfs4_file_count(), 0);
+	assert_int_equal(nfs4_file_count(&files), 0);
 	assert_int_equal(released, 0);              /* our own references remain */
 	pmem_obj_put(&a);
 	pmem_obj_put(&b);
