@@ -6,6 +6,10 @@
 # loopback, and prints both markdown tables (docs/benchmarks.md). A
 # benchmark, not a test: absolute figures are TCG's; the comparison is the
 # point. NFS-Ganesha's FSAL_VFS grants no delegations (docs/benchmarks.md).
+# knfsd declines delegations on files it recalled one on in the last
+# 30-60 s, by a bloom filter that a burst of recalls fills: recall_bench
+# skips such files and waits, so knfsd's part takes minutes (about 7 with
+# the defaults), daxnfsd's seconds.
 #
 # usage: scripts/bench-recall-vm.sh [-n N] [-c C] [--kernel SERIES]
 #        (defaults: -n 1000 -c 100; the guest kernel: the host suite's)
