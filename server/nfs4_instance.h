@@ -2,8 +2,8 @@
  * server/nfs4_instance.h: struct nfs4_server, the object one running NFSv4
  * server is: its constants for this start (boot epoch, write verifier, lease
  * and grace times, the NFSV4 limits), the client and session tables, and the
- * metrics block its COMPOUNDs count into, the stateid and file tables,
- * grace and the stable records.
+ * metrics block its COMPOUNDs count into, the stateid, file and owner
+ * tables, grace and the stable records.
  *
  * Who reaches it how (as knfsd reaches struct nfsd_net from a client's
  * cl_net): main owns it (nfs4_server_init makes it, nfs4_server_shutdown
@@ -13,8 +13,7 @@
  * reaches it through a global.
  * State still outside it (in file-scope variables of their modules, each to
  * move here in its own step of the state core, docs/decisions/0007): the
- * state lock, the open- and lock-owner
- * tables, the callback engine, delegation and
+ * state lock, the callback engine, delegation and
  * copy bookkeeping, the export tables.
  * Calls: nothing. Called by: server/ (the session core and the handlers).
  */
@@ -35,6 +34,10 @@
 #include "server/nfs4_state.h"
 
 struct metrics;
+
+/* Buckets of the owner tables: many owners per client (one per process
+ * that opens, one per lock owner) and many clients. */
+#define NFS4_OWNER_BUCKETS 65536u
 
 /* One line a minute per limit: a flood must not become a flood of logs. */
 #define NFS4_LIMIT_LOG_KEYS 8
@@ -68,6 +71,9 @@ struct nfs4_server {
 	struct nfs4_client_table clients;
 	struct nfs4_stid_table stids;
 	struct nfs4_file_table files;
+	/* open- and lock-owners of every client, by (clientid, owner bytes);
+	 * made at the first owner */
+	struct nfs4_htable openowners, lockowners;
 	struct nfs4_grace grace;
 	struct nfs4_recovery recovery;
 	bool started;                             /* the program is registered */

@@ -29,10 +29,6 @@
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
 
-#define OWNER_BUCKETS 65536u
-
-/* Lock-owners of every client, by (clientid, owner bytes). */
-static struct nfs4_htable lockowners;
 
 static uint64_t lockowner_hash(const struct nfs4_client *clp, const struct xdr_opaque *o)
 {
@@ -44,7 +40,7 @@ struct nfs4_lockowner *nfs4_lockowner_find(struct nfs4_client *clp, const struct
 	uint64_t h = lockowner_hash(clp, o);
 	struct nfs4_hnode *n;
 
-	for (n = nfs4_htable_chain(&lockowners, h); n; n = n->next) {
+	for (n = nfs4_htable_chain(&clp->srv->lockowners, h); n; n = n->next) {
 		struct nfs4_lockowner *lo = container_of(n, struct nfs4_lockowner, hnode);
 
 		if (n->hash == h && lo->client == clp && lo->len == o->len &&
@@ -64,7 +60,8 @@ static struct nfs4_lockowner *lockowner_get(struct nfs4_client *clp, const struc
 		return lo;
 	if (!nfs4_client_may_add_owner(clp))
 		return NULL;
-	if (!lockowners.buckets && nfs4_htable_init(&lockowners, OWNER_BUCKETS) < 0)
+	if (!clp->srv->lockowners.buckets &&
+	    nfs4_htable_init(&clp->srv->lockowners, NFS4_OWNER_BUCKETS) < 0)
 		return NULL;
 	lo = calloc(1, sizeof(*lo) + o->len);
 	if (!lo)
@@ -75,7 +72,7 @@ static struct nfs4_lockowner *lockowner_get(struct nfs4_client *clp, const struc
 		memcpy(lo->owner, o->val, o->len);
 	list_init(&lo->states);
 	list_add_tail(&lo->client_node, &clp->lockowners);
-	nfs4_htable_add(&lockowners, &lo->hnode, lockowner_hash(clp, o));
+	nfs4_htable_add(&clp->srv->lockowners, &lo->hnode, lockowner_hash(clp, o));
 	clp->nowners++;
 	return lo;
 }
@@ -85,7 +82,7 @@ static void lockowner_put_if_unused(struct nfs4_lockowner *lo)
 	if (!list_empty(&lo->states))
 		return;
 	list_del(&lo->client_node);
-	nfs4_htable_del(&lockowners, &lo->hnode);
+	nfs4_htable_del(&lo->client->srv->lockowners, &lo->hnode);
 	lo->client->nowners--;
 	free(lo);
 }

@@ -20,11 +20,7 @@
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
 
-#define OWNER_BUCKETS 65536u
-
-/* Open-owners of every client, by (clientid, owner bytes). */
-static struct nfs4_htable openowners;
-
+/* Open-owners of every client are in srv->openowners, by (clientid, owner bytes). */
 static uint64_t openowner_hash(const struct nfs4_client *clp, const struct xdr_opaque *o)
 {
 	return nfs4_htable_hash(clp->clientid, o->val, o->len);
@@ -54,7 +50,7 @@ static struct nfs4_openowner *openowner_find(struct nfs4_client *clp, const stru
 	uint64_t h = openowner_hash(clp, o);
 	struct nfs4_hnode *n;
 
-	for (n = nfs4_htable_chain(&openowners, h); n; n = n->next) {
+	for (n = nfs4_htable_chain(&clp->srv->openowners, h); n; n = n->next) {
 		struct nfs4_openowner *oo = container_of(n, struct nfs4_openowner, hnode);
 
 		if (n->hash == h && oo->client == clp && oo->len == o->len &&
@@ -74,7 +70,8 @@ static struct nfs4_openowner *openowner_get(struct nfs4_client *clp, const struc
 		return oo;
 	if (!nfs4_client_may_add_owner(clp))
 		return NULL;
-	if (!openowners.buckets && nfs4_htable_init(&openowners, OWNER_BUCKETS) < 0)
+	if (!clp->srv->openowners.buckets &&
+	    nfs4_htable_init(&clp->srv->openowners, NFS4_OWNER_BUCKETS) < 0)
 		return NULL;
 	oo = calloc(1, sizeof(*oo) + o->len);
 	if (!oo)
@@ -85,7 +82,7 @@ static struct nfs4_openowner *openowner_get(struct nfs4_client *clp, const struc
 		memcpy(oo->owner, o->val, o->len);
 	list_init(&oo->opens);
 	list_add_tail(&oo->client_node, &clp->openowners);
-	nfs4_htable_add(&openowners, &oo->hnode, openowner_hash(clp, o));
+	nfs4_htable_add(&clp->srv->openowners, &oo->hnode, openowner_hash(clp, o));
 	clp->nowners++;
 	return oo;
 }
@@ -97,7 +94,7 @@ static void openowner_put_if_unused(struct nfs4_openowner *oo)
 	if (!list_empty(&oo->opens))
 		return;
 	list_del(&oo->client_node);
-	nfs4_htable_del(&openowners, &oo->hnode);
+	nfs4_htable_del(&oo->client->srv->openowners, &oo->hnode);
 	oo->client->nowners--;
 	free(oo);
 }

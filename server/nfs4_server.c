@@ -146,6 +146,8 @@ fail:
 	nfs4_recovery_shutdown(&srv->recovery);
 fail_tables:
 	nfs4_client_table_free(&srv->clients);
+	nfs4_htable_free(&srv->openowners);
+	nfs4_htable_free(&srv->lockowners);
 	free(srv);
 	return rc;
 }
@@ -202,5 +204,7 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 	nfs4_file_lease_stop();
 	nfs4_recovery_shutdown(&srv->recovery);
 	nfs4_client_table_free(&srv->clients);
+	nfs4_htable_free(&srv->openowners);
+	nfs4_htable_free(&srv->lockowners);
 	free(srv);
 }
