@@ -100,7 +100,7 @@ bool nfs4_attr_supported(const struct nfs4_compound *c, unsigned n)
 {
 	return words_isset(supported_words, n) ||
 	       (c->minorversion >= 2 && words_isset(supported_words_v42, n)) ||
-	       (c->minorversion >= 2 && nfs4_deleg_options()->timestamps &&
+	       (c->minorversion >= 2 && nfs4_deleg_options(c->srv)->timestamps &&
 		words_isset(deleg_time_words, n));
 }
 
@@ -220,7 +220,7 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 
 		for (unsigned i = 0; i < ATTR_WORDS; i++)
 			w[i] = supported_words[i] | (c->minorversion >= 2 ? supported_words_v42[i] : 0) |
-			       (c->minorversion >= 2 && nfs4_deleg_options()->timestamps
+			       (c->minorversion >= 2 && nfs4_deleg_options(c->srv)->timestamps
 				? deleg_time_words[i] : 0);
 		put_bitmap_words(x, w, ATTR_WORDS);
 		break;
@@ -230,7 +230,7 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 		 * the delegation wants of RFC 8881 and those of RFC 9754 the
 		 * administrator turned on, every claim but the DELEGATE_PREV
 		 * ones, every create mode. */
-		const struct nfs4_deleg_options *o = nfs4_deleg_options();
+		const struct nfs4_deleg_options *o = nfs4_deleg_options(c->srv);
 		const uint32_t oa[5] = {
 			W0(OPEN_ARGS_SHARE_ACCESS_READ) | W0(OPEN_ARGS_SHARE_ACCESS_WRITE) |
 				W0(OPEN_ARGS_SHARE_ACCESS_BOTH),

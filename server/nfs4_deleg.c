@@ -58,42 +58,57 @@
  * per RECALL_ANY_INTERVAL_MS. */
 #define RECALL_ANY_INTERVAL_MS 5000
 
-/* Counters; guarded by the state lock like the delegations themselves. */
-static struct nfs4_deleg_stats deleg_stats;
-static int64_t recall_timeout_ms = 30000;
-static struct nfs4_deleg_options deleg_options;
-/* outstanding, readable without the state lock (a hint for callers that
- * would otherwise look names up for nothing) */
-static atomic_uint outstanding_hint;
-
-bool nfs4_deleg_any(void)
+int nfs4_delegations_init(struct nfs4_delegations *d)
 {
-	return atomic_load(&outstanding_hint) != 0;
+	pthread_condattr_t ca;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->recall_timeout_ms = 30000;
+	atomic_init(&d->outstanding_hint, 0);
+	rc = pthread_condattr_init(&ca);
+	if (rc == 0) {
+		rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		if (rc == 0)
+			rc = pthread_cond_init(&d->getattr_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	return -rc;
 }
 
-void nfs4_deleg_stats(struct nfs4_deleg_stats *out)
+void nfs4_delegations_destroy(struct nfs4_delegations *d)
 {
-	*out = deleg_stats;
+	pthread_cond_destroy(&d->getattr_cond);
 }
 
-int64_t nfs4_recall_timeout_ms(void)
+bool nfs4_deleg_any(const struct nfs4_server *srv)
 {
-	return recall_timeout_ms;
+	return atomic_load(&srv->delegs.outstanding_hint) != 0;
 }
 
-void nfs4_deleg_set_recall_timeout(int64_t ms)
+void nfs4_deleg_stats(const struct nfs4_server *srv, struct nfs4_deleg_stats *out)
 {
-	recall_timeout_ms = ms;
+	*out = srv->delegs.stats;
 }
 
-void nfs4_deleg_set_options(const struct nfs4_deleg_options *o)
+int64_t nfs4_recall_timeout_ms(const struct nfs4_server *srv)
 {
-	deleg_options = *o;
+	return srv->delegs.recall_timeout_ms;
 }
 
-const struct nfs4_deleg_options *nfs4_deleg_options(void)
+void nfs4_deleg_set_recall_timeout(struct nfs4_server *srv, int64_t ms)
 {
-	return &deleg_options;
+	srv->delegs.recall_timeout_ms = ms;
+}
+
+void nfs4_deleg_set_options(struct nfs4_server *srv, const struct nfs4_deleg_options *o)
+{
+	srv->delegs.options = *o;
+}
+
+const struct nfs4_deleg_options *nfs4_deleg_options(const struct nfs4_server *srv)
+{
+	return &srv->delegs.options;
 }
 
 static struct nfs4_deleg *deleg_of(const struct nfs4_stid *stid)
@@ -116,6 +131,7 @@ uint32_t nfs4_deleg_share_access(const struct nfs4_stid *stid)
 /* The delegation leaves its file; the last one out drops the file's lease. */
 static void deleg_leave_file(struct nfs4_deleg *dp)
 {
+	struct nfs4_delegations *d = &dp->stid.client->srv->delegs;
 	struct nfs4_file *fp = dp->fp;
 
 	if (!fp)
@@ -123,8 +139,8 @@ static void deleg_leave_file(struct nfs4_deleg *dp)
 	list_del(&dp->file_node);
 	dp->fp = NULL;
 	dp->stid.client->ndelegs--;
-	deleg_stats.outstanding--;
-	atomic_store(&outstanding_hint, deleg_stats.outstanding);
+	d->stats.outstanding--;
+	atomic_store(&d->outstanding_hint, d->stats.outstanding);
 	if (list_empty(&fp->delegs))
 		nfs4_file_lease_drop(fp);
 	nfs4_file_put(fp);
@@ -161,6 +177,7 @@ static void deleg_cb_released(struct nfs4_deleg *dp)
 
 static void deleg_revoke(struct nfs4_deleg *dp, const char *why)
 {
+	struct nfs4_delegations *d = &dp->stid.client->srv->delegs;
 	struct nfs4_client *clp = dp->stid.client;
 	uint64_t fileid = dp->fp ? dp->fp->obj->fileid : 0;
 
@@ -173,12 +190,12 @@ static void deleg_revoke(struct nfs4_deleg *dp, const char *why)
 	deleg_leave_file(dp);
 	nfs4_cb_cancel(&dp->recall);
 	nfs4_cb_cancel(&dp->getattr);
-	deleg_stats.revoked++;
+	d->stats.revoked++;
 	log_warn("nfs4", "delegation revoked: clientid %016llx fileid %llu (%s delegation): %s; "
 		 "%llu revoked since start",
 		 (unsigned long long)clp->clientid, (unsigned long long)fileid,
 		 dp->type == OPEN_DELEGATE_WRITE ? "write" : "read", why,
-		 (unsigned long long)deleg_stats.revoked);
+		 (unsigned long long)d->stats.revoked);
 }
 
 /* ---- CB_RECALL through the engine ---- */
@@ -246,6 +263,7 @@ static const struct nfs4_cb_ops recall_ops = {
 /* Starts (or hastens) the recall of dp, to be returned by deadline_ms. */
 static void deleg_recall(struct nfs4_deleg *dp, int64_t deadline_ms)
 {
+	struct nfs4_delegations *d = &dp->stid.client->srv->delegs;
 	int64_t now = nfs4_cb_now_ms();
 	int rc;
 
@@ -276,7 +294,7 @@ static void deleg_recall(struct nfs4_deleg *dp, int64_t deadline_ms)
 	dp->recall_deadline_ms = deadline_ms;
 	if (dp->fp)
 		dp->fp->recalled_ms = now;
-	deleg_stats.recalls++;
+	d->stats.recalls++;
 	rc = nfs4_cb_start(&dp->recall, dp->stid.client, deadline_ms);
 	if (rc < 0)
 		log_warn("nfs4", "delegation recall: clientid %016llx: the callback engine refused "
@@ -291,20 +309,6 @@ static void deleg_recall(struct nfs4_deleg *dp, int64_t deadline_ms)
 			     (1u << (FATTR4_TIME_DELEG_MODIFY - 64)))
 #define GETATTR_FRESH_MS 1000
 #define GETATTR_WAIT_MS 500
-
-/* Woken when a CB_GETATTR ends; waited on with the state lock. */
-static pthread_cond_t getattr_cond;
-static pthread_once_t getattr_cond_once = PTHREAD_ONCE_INIT;
-
-static void getattr_cond_init(void)
-{
-	pthread_condattr_t ca;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&getattr_cond, &ca);
-	pthread_condattr_destroy(&ca);
-}
 
 static bool getattr_prepare(struct nfs4_cb *cb, struct arena *arena, nfs_cb_argop4 **ops,
 			    uint32_t *nops)
@@ -387,13 +391,14 @@ static int64_t getattr_done(struct nfs4_cb *cb, int err, nfsstat4 status,
 			    const CB_COMPOUND4res *res)
 {
 	struct nfs4_deleg *dp = container_of(cb, struct nfs4_deleg, getattr);
+	struct nfs4_delegations *d = &dp->stid.client->srv->delegs;
 	int64_t now = nfs4_cb_now_ms();
 	struct getattr_answer ans;
 	struct pmem_attr at;
 
 	if (dp->stid_gone || dp->state != NFS4_DELEG_GRANTED || !dp->fp)
 		return -1;
-	pthread_cond_broadcast(&getattr_cond);
+	pthread_cond_broadcast(&d->getattr_cond);
 	if (err == -ETIME) {
 		/* No answer for a whole Recall_Timeout: no second period. */
 		deleg_revoke(dp, "CB_GETATTR not answered within Recall_Timeout");
@@ -422,14 +427,17 @@ static int64_t getattr_done(struct nfs4_cb *cb, int err, nfsstat4 status,
 	}
 	/* No usable answer: the data must come back to the server before
 	 * anyone else sees the attributes. */
-	deleg_recall(dp, now + recall_timeout_ms);
+	deleg_recall(dp, now + d->recall_timeout_ms);
 	return -1;
 }
 
+/* The engine still holds the delegation's client here (cb_finish). */
 static void getattr_release(struct nfs4_cb *cb)
 {
-	pthread_cond_broadcast(&getattr_cond);
-	deleg_cb_released(container_of(cb, struct nfs4_deleg, getattr));
+	struct nfs4_deleg *dp = container_of(cb, struct nfs4_deleg, getattr);
+
+	pthread_cond_broadcast(&dp->stid.client->srv->delegs.getattr_cond);
+	deleg_cb_released(dp);
 }
 
 static const struct nfs4_cb_ops getattr_ops = {
@@ -442,6 +450,7 @@ static const struct nfs4_cb_ops getattr_ops = {
 nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_server *srv, struct nfs4_client *clp,
 				     struct pmem_obj *obj, bool size_change, struct nfs4_fattr_opts *opts)
 {
+	struct nfs4_delegations *d = &srv->delegs;
 	int64_t now = nfs4_cb_now_ms(), wait_until = now + GETATTR_WAIT_MS, wake;
 	struct nfs4_file *fp;
 	struct list_node *pos, *tmp;
@@ -449,9 +458,8 @@ nfsstat4 nfs4_deleg_getattr_conflict(struct nfs4_server *srv, struct nfs4_client
 	nfsstat4 st;
 	bool pending;
 
-	if (deleg_stats.outstanding == 0)
+	if (d->stats.outstanding == 0)
 		return NFS4_OK;
-	pthread_once(&getattr_cond_once, getattr_cond_init);
 	fp = nfs4_file_find(&srv->files, obj);
 	if (!fp)
 		return NFS4_OK;
@@ -486,8 +494,8 @@ again:
 		}
 		if (dp->state == NFS4_DELEG_GRANTED && dp->getattr.phase == NFS4_CB_IDLE) {
 			dp->getattr_ok_ms = 0;
-			if (nfs4_cb_start(&dp->getattr, dp->stid.client, now + recall_timeout_ms) < 0)
-				deleg_recall(dp, now + recall_timeout_ms);
+			if (nfs4_cb_start(&dp->getattr, dp->stid.client, now + d->recall_timeout_ms) < 0)
+				deleg_recall(dp, now + d->recall_timeout_ms);
 		} else if (dp->state == NFS4_DELEG_RECALLING) {
 			deleg_recall(dp, dp->recall_deadline_ms);   /* revokes when its time is up */
 		}
@@ -504,7 +512,7 @@ again:
 		wake = now + 100 < wait_until ? now + 100 : wait_until;
 		ts.tv_sec = wake / 1000;
 		ts.tv_nsec = (wake % 1000) * 1000000;
-		nfs4_state_wait(&getattr_cond, &ts);
+		nfs4_state_wait(&d->getattr_cond, &ts);
 		goto again;
 	}
 	if (pending)
@@ -591,14 +599,14 @@ static const struct nfs4_cb_ops recall_any_ops = {
  * at most once per interval, with one log line. */
 static void deleg_reap(struct nfs4_server *srv)
 {
-	static int64_t last_reap_ms;
+	struct nfs4_delegations *d = &srv->delegs;
 	int64_t now = nfs4_cb_now_ms();
 	struct list_node *pos;
 	unsigned asked = 0;
 
-	if (last_reap_ms && now - last_reap_ms < RECALL_ANY_INTERVAL_MS)
+	if (d->last_reap_ms && now - d->last_reap_ms < RECALL_ANY_INTERVAL_MS)
 		return;
-	last_reap_ms = now;
+	d->last_reap_ms = now;
 	list_for_each(pos, nfs4_client_list(srv)) {
 		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
 		struct nfs4_recall_any *ra;
@@ -612,7 +620,7 @@ static void deleg_reap(struct nfs4_server *srv)
 		nfs4_cb_setup(&ra->cb, &recall_any_ops);
 		ra->clp = clp;
 		ra->keep = clp->ndelegs / 2;
-		if (nfs4_cb_start(&ra->cb, clp, now + recall_timeout_ms) < 0) {
+		if (nfs4_cb_start(&ra->cb, clp, now + d->recall_timeout_ms) < 0) {
 			free(ra);
 			return;
 		}
@@ -623,7 +631,7 @@ static void deleg_reap(struct nfs4_server *srv)
 	if (asked)
 		log_info("nfs4", "%u delegations outstanding (Max_Delegations %u): CB_RECALL_ANY "
 			 "sent to %u client(s), each asked to keep half of its delegations",
-			 deleg_stats.outstanding, srv->limits.max_delegations, asked);
+			 d->stats.outstanding, srv->limits.max_delegations, asked);
 }
 
 /* ---- conflicts ---- */
@@ -659,11 +667,12 @@ static bool others_hold(const struct nfs4_file *fp, const struct nfs4_client *cl
 nfsstat4 nfs4_deleg_conflict(struct nfs4_server *srv, struct nfs4_client *clp,
 			     struct pmem_obj *obj, enum nfs4_deleg_access access)
 {
+	struct nfs4_delegations *d = &srv->delegs;
 	struct nfs4_file *fp;
 	struct list_node *pos, *tmp;
 	nfsstat4 st = NFS4_OK;
 
-	if (deleg_stats.outstanding == 0)
+	if (d->stats.outstanding == 0)
 		return NFS4_OK;   /* the hot path of every READ and WRITE */
 	fp = nfs4_file_find(&srv->files, obj);
 	if (!fp)
@@ -690,7 +699,7 @@ again:
 		 * the list changed under us: look again. */
 		if (nfs4_client_yield_courtesy(dp->stid.client))
 			goto again;
-		deleg_recall(dp, nfs4_cb_now_ms() + recall_timeout_ms);
+		deleg_recall(dp, nfs4_cb_now_ms() + d->recall_timeout_ms);
 		if (dp->fp)   /* still there (not revoked just now) */
 			st = NFS4ERR_DELAY;
 	}
@@ -740,6 +749,7 @@ static int grant_obstacle(const struct nfs4_file *fp, const struct nfs4_client *
 			  const struct nfs4_open_state *os, open_delegation_type4 type,
 			  why_no_delegation4 *why)
 {
+	const struct nfs4_delegations *d = &clp->srv->delegs;
 	const struct list_node *pos;
 	int64_t now = nfs4_cb_now_ms();
 
@@ -775,7 +785,7 @@ static int grant_obstacle(const struct nfs4_file *fp, const struct nfs4_client *
 		if (type == OPEN_DELEGATE_WRITE && o != os && o->stid.client != clp)
 			return -1;
 	}
-	if (deleg_stats.outstanding >= clp->srv->limits.max_delegations) {
+	if (d->stats.outstanding >= clp->srv->limits.max_delegations) {
 		*why = WND4_RESOURCE;
 		return -1;
 	}
@@ -830,6 +840,7 @@ static void deleg_grant(struct nfs4_compound *c, struct nfs4_file *fp,
 			open_delegation_type4 reclaim_type, const struct nfs4_fh *fh,
 			open_delegation4 *out)
 {
+	struct nfs4_delegations *d = &c->srv->delegs;
 	struct nfs4_client *clp = c->client;
 	uint32_t want = share_access & WANT_MASK;
 	bool stated = want != OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE;
@@ -892,7 +903,7 @@ static void deleg_grant(struct nfs4_compound *c, struct nfs4_file *fp,
 	dp->fp = fp;
 	/* Delegated timestamps (RFC 9754), when offered and asked for; the
 	 * file's times now are what the holder's must be later than. */
-	if (deleg_options.timestamps && c->minorversion >= 2 &&
+	if (d->options.timestamps && c->minorversion >= 2 &&
 	    ((share_access & OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS) ||
 	     reclaim_type == OPEN_DELEGATE_READ_ATTRS_DELEG ||
 	     reclaim_type == OPEN_DELEGATE_WRITE_ATTRS_DELEG) &&
@@ -900,7 +911,7 @@ static void deleg_grant(struct nfs4_compound *c, struct nfs4_file *fp,
 		dp->timestamps = true;
 		dp->atime_floor = at.atime;
 		dp->mtime_floor = at.mtime;
-		deleg_stats.granted_timestamps++;
+		d->stats.granted_timestamps++;
 	}
 	fp->refs++;
 	list_add_tail(&dp->file_node, &fp->delegs);
@@ -908,12 +919,12 @@ static void deleg_grant(struct nfs4_compound *c, struct nfs4_file *fp,
 	nfs4_cb_setup(&dp->getattr, &getattr_ops);
 	dp->fh_len = fh->len <= sizeof(dp->fh) ? fh->len : 0;
 	memcpy(dp->fh, fh->data, dp->fh_len);
-	deleg_stats.granted++;
+	d->stats.granted++;
 	clp->ndelegs++;
-	deleg_stats.outstanding++;
-	atomic_store(&outstanding_hint, deleg_stats.outstanding);
+	d->stats.outstanding++;
+	atomic_store(&d->outstanding_hint, d->stats.outstanding);
 	deleg_fill(dp, out);
-	if (deleg_stats.outstanding >= clp->srv->limits.max_delegations / 4 * 3)
+	if (d->stats.outstanding >= clp->srv->limits.max_delegations / 4 * 3)
 		deleg_reap(clp->srv);
 	return;
 none:
@@ -931,7 +942,8 @@ void nfs4_deleg_offer(struct nfs4_compound *c, struct nfs4_open_state *os,
 void nfs4_deleg_open_xor(struct nfs4_compound *c, const OPEN4args *a,
 			 struct nfs4_open_undo *undo, OPEN4resok *ok)
 {
-	if (!deleg_options.open_xor ||
+	struct nfs4_delegations *d = &c->srv->delegs;
+	if (!d->options.open_xor ||
 	    !(a->share_access & OPEN4_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION) ||
 	    !nfs4_deleg_granted(&ok->delegation) || !undo->created ||
 	    a->share_deny != OPEN4_SHARE_DENY_NONE || a->claim.claim == CLAIM_PREVIOUS)
@@ -940,7 +952,7 @@ void nfs4_deleg_open_xor(struct nfs4_compound *c, const OPEN4args *a,
 	undo->os = NULL;
 	memset(&ok->stateid, 0, sizeof(ok->stateid));
 	ok->rflags |= OPEN4_RESULT_NO_OPEN_STATEID;
-	deleg_stats.open_xor++;
+	d->stats.open_xor++;
 }
 
 /* ---- WANT_DELEGATION (RFC 8881 §18.49) ---- */
@@ -1147,6 +1159,7 @@ nfsstat4 nfs4_deleg_setattr_times(struct nfs4_compound *c, const stateid4 *sid,
 void nfs4_deleg_setattr_times_done(struct nfs4_compound *c, const stateid4 *sid,
 				   struct pmem_obj *obj, const struct pmem_setattr *sa)
 {
+	struct nfs4_delegations *d = &c->srv->delegs;
 	struct nfs4_deleg *dp;
 	nfsstat4 st;
 
@@ -1159,7 +1172,7 @@ void nfs4_deleg_setattr_times_done(struct nfs4_compound *c, const stateid4 *sid,
 			dp->atime_floor = sa->atime;
 		if ((sa->valid & PMEM_SET_MTIME) && time_cmp(&sa->mtime, &dp->mtime_floor) > 0)
 			dp->mtime_floor = sa->mtime;
-		deleg_stats.times_set++;
+		d->stats.times_set++;
 	}
 	nfs4_state_unlock();
 }
@@ -1168,6 +1181,7 @@ void nfs4_deleg_setattr_times_done(struct nfs4_compound *c, const stateid4 *sid,
 
 nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res)
 {
+	struct nfs4_delegations *d = &c->srv->delegs;
 	DELEGRETURN4args *a = args;
 	struct nfs4_stid *stid = NULL;
 	nfsstat4 st;
@@ -1182,9 +1196,9 @@ nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res)
 	if (st == NFS4_OK) {
 		const struct nfs4_deleg *dp = deleg_of(stid);
 
-		deleg_stats.returned++;
+		d->stats.returned++;
 		if (dp->state == NFS4_DELEG_RECALLING && dp->recall_start_ns)
-			metrics_histogram_observe(&deleg_stats.recall_latency,
+			metrics_histogram_observe(&d->stats.recall_latency,
 						  metrics_now_ns() - dp->recall_start_ns);
 		nfs4_stid_destroy(stid);
 	}

@@ -28,6 +28,8 @@
 #ifndef DAXNFS_SERVER_NFS4_DELEG_H
 #define DAXNFS_SERVER_NFS4_DELEG_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -156,8 +158,9 @@ void nfs4_deleg_expire(struct nfs4_stid *stid);
 struct nfs4_file *nfs4_deleg_file(const struct nfs4_stid *stid);
 uint32_t nfs4_deleg_share_access(const struct nfs4_stid *stid);
 
-/* True while some delegation is outstanding (any thread, no lock: a hint). */
-bool nfs4_deleg_any(void);
+struct nfs4_server;
+/* True while some delegation of srv is outstanding (any thread, no lock: a hint). */
+bool nfs4_deleg_any(const struct nfs4_server *srv);
 
 /* Counters (admin, tests), state lock held. */
 struct nfs4_deleg_stats {
@@ -169,7 +172,7 @@ struct nfs4_deleg_stats {
 	/* From CB_RECALL's start to the DELEGRETURN of a recalled delegation. */
 	struct metrics_histogram recall_latency;
 };
-void nfs4_deleg_stats(struct nfs4_deleg_stats *out);
+void nfs4_deleg_stats(const struct nfs4_server *srv, struct nfs4_deleg_stats *out);
 
 /*
  * The RFC 9754 extensions an administrator turns on (NFSV4 block; both off
@@ -190,11 +193,30 @@ struct nfs4_deleg_options {
 	bool timestamps;
 	bool open_xor;
 };
-void nfs4_deleg_set_options(const struct nfs4_deleg_options *o);
-const struct nfs4_deleg_options *nfs4_deleg_options(void);
+void nfs4_deleg_set_options(struct nfs4_server *srv, const struct nfs4_deleg_options *o);
+const struct nfs4_deleg_options *nfs4_deleg_options(const struct nfs4_server *srv);
 
 /* Recall_Timeout in ms (config NFSV4.Recall_Timeout; set by nfs4_file_lease_start). */
-int64_t nfs4_recall_timeout_ms(void);
-void nfs4_deleg_set_recall_timeout(int64_t ms);
+int64_t nfs4_recall_timeout_ms(const struct nfs4_server *srv);
+void nfs4_deleg_set_recall_timeout(struct nfs4_server *srv, int64_t ms);
+
+/* A server's delegation bookkeeping (srv->delegs): counters, settings, and
+ * where a GETATTR waits for a CB_GETATTR. All under the state lock but
+ * outstanding_hint. */
+struct nfs4_delegations {
+	struct nfs4_deleg_stats stats;
+	int64_t recall_timeout_ms;
+	struct nfs4_deleg_options options;
+	/* stats.outstanding, readable without the state lock (a hint for
+	 * callers that would otherwise look names up for nothing) */
+	atomic_uint outstanding_hint;
+	/* woken when a CB_GETATTR ends; waited on with the state lock
+	 * (CLOCK_MONOTONIC) */
+	pthread_cond_t getattr_cond;
+	int64_t last_reap_ms;          /* the last CB_RECALL_ANY round */
+};
+/* 0 or -errno. */
+int nfs4_delegations_init(struct nfs4_delegations *d);
+void nfs4_delegations_destroy(struct nfs4_delegations *d);
 
 #endif

@@ -128,7 +128,7 @@ static nfsstat4 name_deleg_conflict(struct nfs4_compound *c, struct pmem_obj *di
 	struct pmem_obj *obj;
 	nfsstat4 st;
 
-	if (!nfs4_deleg_any() || dir->ops->lookup(dir, &c->cred, name, &obj) < 0)
+	if (!nfs4_deleg_any(c->srv) || dir->ops->lookup(dir, &c->cred, name, &obj) < 0)
 		return NFS4_OK;
 	st = obj->type == PMEM_TYPE_REG
 	     ? nfs4_deleg_conflict_unlocked(c->srv, c->client, obj, NFS4_DELEG_CHANGE_META) : NFS4_OK;
@@ -234,7 +234,7 @@ nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, void *res)
 	st = nfs4_name_check(c, &a->newname, &name);
 	if (st != NFS4_OK)
 		return st;
-	if (nfs4_deleg_any()) {
+	if (nfs4_deleg_any(c->srv)) {
 		st = nfs4_deleg_conflict_unlocked(c->srv, c->client, src->obj, NFS4_DELEG_CHANGE_META);
 		if (st != NFS4_OK)
 			return st;

@@ -70,7 +70,7 @@ static void on_lease_breaking(void *ctx, struct pmem_obj *obj, void *cookie,
 			      struct timespec deadline)
 {
 	int64_t kernel_ms = (int64_t)deadline.tv_sec * 1000 + deadline.tv_nsec / 1000000;
-	int64_t dl = nfs4_cb_now_ms() + nfs4_recall_timeout_ms();
+	int64_t dl = nfs4_cb_now_ms() + nfs4_recall_timeout_ms(ctx);
 	struct nfs4_file *fp;
 
 	/* The deadline counts from the break, not from when a callback goes out. */
@@ -137,7 +137,7 @@ int nfs4_file_lease_start(struct nfs4_server *srv, unsigned recall_timeout_s)
 			"(NFSV4 Recall_Timeout); raise fs.lease-break-time", bt);
 		return -EINVAL;
 	}
-	nfs4_deleg_set_recall_timeout((int64_t)rt * 1000);
+	nfs4_deleg_set_recall_timeout(srv, (int64_t)rt * 1000);
 	rc = pmem_lease_manager_start(&dispatcher);
 	if (rc < 0) {
 		log_err("nfs4", "cannot start the lease manager: %s", strerror(-rc));

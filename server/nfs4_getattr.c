@@ -47,8 +47,8 @@ nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, void *args, void *res)
 		nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_MODIFY) ||
 		nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_DELEG_ACCESS) ||
 		nfs4_bitmap_isset(&a->attr_request, FATTR4_TIME_DELEG_MODIFY);
-	if (c->cur.obj && c->cur.obj->type == PMEM_TYPE_REG && nfs4_deleg_any() &&
-	    (size_change || (times && nfs4_deleg_options()->timestamps))) {
+	if (c->cur.obj && c->cur.obj->type == PMEM_TYPE_REG && nfs4_deleg_any(c->srv) &&
+	    (size_change || (times && nfs4_deleg_options(c->srv)->timestamps))) {
 		nfs4_state_lock();
 		st = nfs4_deleg_getattr_conflict(c->srv, c->client, c->cur.obj, size_change, &opts);
 		nfs4_state_unlock();

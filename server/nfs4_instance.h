@@ -1,9 +1,9 @@
 /*
  * server/nfs4_instance.h: struct nfs4_server, the object one running NFSv4
  * server is: its constants for this start (boot epoch, write verifier, lease
- * and grace times, the NFSV4 limits), the client and session tables, and the
- * metrics block its COMPOUNDs count into, the stateid, file and owner
- * tables, grace and the stable records.
+ * and grace times, the NFSV4 limits), the metrics block its COMPOUNDs count
+ * into, its tables (clients, sessions, stateids, files, open- and
+ * lock-owners), grace, the stable records and the delegation bookkeeping.
  *
  * Who reaches it how (as knfsd reaches struct nfsd_net from a client's
  * cl_net): main owns it (nfs4_server_init makes it, nfs4_server_shutdown
@@ -13,8 +13,7 @@
  * reaches it through a global.
  * State still outside it (in file-scope variables of their modules, each to
  * move here in its own step of the state core, docs/decisions/0007): the
- * state lock, the callback engine, delegation and
- * copy bookkeeping, the export tables.
+ * state lock, the callback engine, copy bookkeeping, the export tables.
  * Calls: nothing. Called by: server/ (the session core and the handlers).
  */
 #ifndef DAXNFS_SERVER_NFS4_INSTANCE_H
@@ -27,6 +26,7 @@
 #include "conf/conf.h"
 #include "rpc/nfs4_xdr_gen.h"
 #include "server/list.h"
+#include "server/nfs4_deleg.h"
 #include "server/nfs4_file.h"
 #include "server/nfs4_grace.h"
 #include "server/nfs4_htable.h"
@@ -74,6 +74,7 @@ struct nfs4_server {
 	/* open- and lock-owners of every client, by (clientid, owner bytes);
 	 * made at the first owner */
 	struct nfs4_htable openowners, lockowners;
+	struct nfs4_delegations delegs;
 	struct nfs4_grace grace;
 	struct nfs4_recovery recovery;
 	bool started;                             /* the program is registered */

@@ -100,11 +100,17 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 		free(srv);
 		return rc;
 	}
+	rc = nfs4_delegations_init(&srv->delegs);
+	if (rc < 0) {
+		nfs4_client_table_free(&srv->clients);
+		free(srv);
+		return rc;
+	}
 	srv->metrics = m;
 	srv->lease_seconds = cfg->lease_lifetime ? cfg->lease_lifetime : 90;
 	srv->grace_seconds = cfg->grace_period;
 	srv->limits = cfg->state.max_clients ? cfg->state : default_limits;
-	nfs4_deleg_set_options(&(struct nfs4_deleg_options){
+	nfs4_deleg_set_options(srv, &(struct nfs4_deleg_options){
 		.timestamps = cfg->deleg_timestamps,
 		.open_xor = cfg->open_xor_delegation,
 	});
@@ -148,6 +154,7 @@ fail_tables:
 	nfs4_client_table_free(&srv->clients);
 	nfs4_htable_free(&srv->openowners);
 	nfs4_htable_free(&srv->lockowners);
+	nfs4_delegations_destroy(&srv->delegs);
 	free(srv);
 	return rc;
 }
@@ -183,7 +190,7 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 		return;
 	nfs4_cb_shutdown();
 	nfs4_state_lock();
-	nfs4_deleg_stats(&ds);
+	nfs4_deleg_stats(srv, &ds);
 	log_info("nfs4", "delegations: %llu granted, %llu returned, %llu recalled, %llu revoked; "
 		 "%llu with delegated timestamps (%llu SETATTRs of them), %llu OPENs without "
 		 "an open stateid",
@@ -206,5 +213,6 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 	nfs4_client_table_free(&srv->clients);
 	nfs4_htable_free(&srv->openowners);
 	nfs4_htable_free(&srv->lockowners);
+	nfs4_delegations_destroy(&srv->delegs);
 	free(srv);
 }

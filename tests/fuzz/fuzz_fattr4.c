@@ -26,6 +26,7 @@
 
 #include "server/nfs4_attr.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_ops.h"
 #include "tests/fuzz/fuzz_common.h"
 
@@ -34,12 +35,16 @@
 
 static struct rpc_request fake_req;
 static struct nfs4_fh pseudo_root, export_root;
+/* The server the compounds run on (no whole server here): the encoder reads
+ * its lease time and delegation options. */
+static struct nfs4_server fattr_srv = { .lease_seconds = 90 };
 
 /* Builds a compound context on fh (a copy, with references) for one check. */
 static void compound_on(struct nfs4_compound *c, struct arena *a, const struct nfs4_fh *fh,
 			uint32_t minor)
 {
 	memset(c, 0, sizeof(*c));
+	c->srv = &fattr_srv;
 	arena_init(a, 1u << 24);
 	c->req = &fake_req;
 	c->arena = a;
@@ -75,6 +80,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* the pseudo root "/" and the root of export 1 ("/a"), as the handlers
 	 * themselves make them */
 	memset(&c, 0, sizeof(c));
+	c.srv = &fattr_srv;
 	arena_init(&a, 0);
 	c.req = &fake_req;
 	c.arena = &a;

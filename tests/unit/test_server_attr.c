@@ -20,6 +20,7 @@
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_fh_mac.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_ops.h"
 #include "server/nfs4_server.h"
 
@@ -33,9 +34,14 @@ static void mkdir_p(const char *p)
 	assert_int_equal(system(buf), 0);
 }
 
+/* The server the compounds run on: what the attribute code reads of it is
+ * the lease time and the delegation options. */
+static struct nfs4_server test_srv = { .lease_seconds = 90 };
+
 static void setup_compound(struct nfs4_compound *c, struct arena *a)
 {
 	memset(c, 0, sizeof(*c));
+	c->srv = &test_srv;
 	arena_init(a, 0);
 	c->arena = a;
 	c->minorversion = 1;
@@ -449,10 +455,10 @@ static void test_decode_deleg_times(void **state)
 	xdr_put_u32(&x, 7);
 	make_fattr(&f, w, 3, buf, xdr_pos(&x));
 	/* off, or minor version 1: not supported */
-	nfs4_deleg_set_options(&(struct nfs4_deleg_options){ .timestamps = false });
+	nfs4_deleg_set_options(&test_srv, &(struct nfs4_deleg_options){ .timestamps = false });
 	c.minorversion = 2;
 	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_ATTRNOTSUPP);
-	nfs4_deleg_set_options(&(struct nfs4_deleg_options){ .timestamps = true });
+	nfs4_deleg_set_options(&test_srv, &(struct nfs4_deleg_options){ .timestamps = true });
 	c.minorversion = 1;
 	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_ATTRNOTSUPP);
 	c.minorversion = 2;
@@ -491,7 +497,7 @@ static void test_decode_deleg_times(void **state)
 	xdr_put_u32(&x, 0);
 	make_fattr(&f, w, 3, buf, xdr_pos(&x));
 	assert_int_equal(nfs4_fattr_to_setattr(&c, &f, true, &sa, &set), NFS4ERR_INVAL);
-	nfs4_deleg_set_options(&(struct nfs4_deleg_options){ .timestamps = false });
+	nfs4_deleg_set_options(&test_srv, &(struct nfs4_deleg_options){ .timestamps = false });
 	end_compound(&c);
 }
 
