@@ -79,26 +79,28 @@ struct nfs4_copy {
 	struct list_node node;            /* in copies, while stid_live */
 };
 
-static struct nfs4_copy_options options = {
-	.max_async = 16, .max_async_per_client = 4, .max_rate_mib = 0,
-};
-static struct list_node copies = LIST_HEAD_INIT(copies);
-static unsigned running;
-static struct nfs4_copy_stats stats;
-
-void nfs4_copy_set_options(const struct nfs4_copy_options *o)
+void nfs4_copies_init(struct nfs4_copies *cs)
 {
-	options = *o;
+	memset(cs, 0, sizeof(*cs));
+	cs->options = (struct nfs4_copy_options){
+		.max_async = 16, .max_async_per_client = 4, .max_rate_mib = 0,
+	};
+	list_init(&cs->list);
 }
 
-bool nfs4_copy_async_offered(void)
+void nfs4_copy_set_options(struct nfs4_server *srv, const struct nfs4_copy_options *o)
 {
-	return options.max_async > 0;
+	srv->copies.options = *o;
 }
 
-void nfs4_copy_stats(struct nfs4_copy_stats *out)
+bool nfs4_copy_async_offered(const struct nfs4_server *srv)
 {
-	*out = stats;
+	return srv->copies.options.max_async > 0;
+}
+
+void nfs4_copy_stats(const struct nfs4_server *srv, struct nfs4_copy_stats *out)
+{
+	*out = srv->copies.stats;
 }
 
 nfsstat4 nfs4_copy_errno_status(int err)
@@ -158,7 +160,7 @@ static int64_t offload_done(struct nfs4_cb *cb, int err, nfsstat4 status,
 {
 	(void)res;
 	if (err == 0 && status == NFS4_OK)
-		stats.callbacks_answered++;
+		cb->clp->srv->copies.stats.callbacks_answered++;   /* the engine holds clp */
 	else
 		log_info("nfs4", "client %016llx: CB_OFFLOAD of a copy %s (%d); OFFLOAD_STATUS "
 			 "still answers for a lease", (unsigned long long)cb->clp->clientid,
@@ -188,7 +190,7 @@ static const struct nfs4_cb_ops offload_ops = {
  * are no more than the rate allows since t0. */
 static void copy_pace(struct nfs4_copy *cp, int64_t t0, uint64_t done)
 {
-	uint64_t rate = (uint64_t)options.max_rate_mib << 20;
+	uint64_t rate = (uint64_t)cp->clp->srv->copies.options.max_rate_mib << 20;
 	int64_t due, now;
 
 	if (!rate)
@@ -206,6 +208,7 @@ static void copy_pace(struct nfs4_copy *cp, int64_t t0, uint64_t done)
  * lock held. */
 static void copy_finish(struct nfs4_copy *cp, int err, uint64_t done)
 {
+	struct nfs4_copies *cs = &cp->clp->srv->copies;
 	int64_t now = nfs4_cb_now_ms();
 
 	if (cp->phase == NFS4_COPY_RUNNING) {
@@ -213,7 +216,7 @@ static void copy_finish(struct nfs4_copy *cp, int err, uint64_t done)
 		cp->status = err && done == 0 ? nfs4_copy_errno_status(err) : NFS4_OK;
 		cp->phase = NFS4_COPY_DONE;
 		nfs4_write_verifier(cp->clp->srv, cp->verf);
-		stats.completed++;
+		cs->stats.completed++;
 		cp->refs++;   /* the callback's */
 		if (nfs4_cb_start(&cp->offload, cp->clp,
 				  now + 2000 * (int64_t)cp->clp->srv->lease_seconds) < 0) {
@@ -227,7 +230,7 @@ static void copy_finish(struct nfs4_copy *cp, int err, uint64_t done)
 	nfs4_file_put(cp->fdst);
 	cp->fsrc = cp->fdst = NULL;
 	cp->clp->ncopies--;
-	running--;
+	cs->running--;
 	nfs4_client_put(cp->clp);
 	cp->clp = NULL;
 	copy_put(cp);
@@ -267,7 +270,7 @@ static void copy_stop(struct nfs4_copy *cp)
 {
 	if (cp->phase == NFS4_COPY_RUNNING) {
 		cp->phase = NFS4_COPY_CANCELLED;
-		stats.cancelled++;
+		cp->stid.client->srv->copies.stats.cancelled++;
 	}
 	atomic_store(&cp->cancel, true);
 	nfs4_cb_cancel(&cp->offload);
@@ -311,6 +314,7 @@ nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, ui
 			       struct pmem_obj *dst, uint64_t dst_off, uint64_t count,
 			       stateid4 *sid)
 {
+	struct nfs4_copies *cs = &c->srv->copies;
 	struct nfs4_client *clp = c->client;
 	struct nfs4_file *fsrc = NULL, *fdst = NULL;
 	struct nfs4_copy *cp;
@@ -321,8 +325,8 @@ nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, ui
 	int rc;
 
 	nfs4_state_lock();
-	if (running >= options.max_async || clp->ncopies >= options.max_async_per_client) {
-		stats.refused++;
+	if (cs->running >= cs->options.max_async || clp->ncopies >= cs->options.max_async_per_client) {
+		cs->stats.refused++;
 		st = NFS4ERR_OFFLOAD_NO_REQS;
 		goto out;
 	}
@@ -360,11 +364,11 @@ nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, ui
 	memcpy(cp->fh, c->cur.data, c->cur.len);
 	cp->stid_live = true;
 	cp->refs = 2;   /* the stateid's and the worker's */
-	list_add_tail(&cp->node, &copies);
+	list_add_tail(&cp->node, &cs->list);
 	cp->clp = clp;
 	nfs4_client_get(clp);
 	clp->ncopies++;
-	running++;
+	cs->running++;
 	rc = pthread_attr_init(&attr);
 	if (rc == 0) {
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -375,7 +379,7 @@ nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, ui
 		log_warn("nfs4", "cannot start a copy worker: %s; the COPY is done synchronously",
 			 strerror(rc));
 		clp->ncopies--;
-		running--;
+		cs->running--;
 		nfs4_client_put(clp);
 		cp->refs--;   /* no worker */
 		cp->phase = NFS4_COPY_CANCELLED;   /* never ran: not counted as cancelled */
@@ -387,7 +391,7 @@ nfsstat4 nfs4_copy_start_async(struct nfs4_compound *c, struct pmem_obj *src, ui
 	fdst->copies++;
 	fsrc = fdst = NULL;   /* the worker's now */
 	*sid = stid->sid;
-	stats.started++;
+	cs->stats.started++;
 out:
 	if (fsrc)
 		nfs4_file_put(fsrc);
@@ -397,12 +401,12 @@ out:
 	return st;
 }
 
-void nfs4_copy_reap(const struct nfs4_server *srv)
+void nfs4_copy_reap(struct nfs4_server *srv)
 {
 	int64_t keep_ms = 1000 * (int64_t)srv->lease_seconds, now = nfs4_cb_now_ms();
 	struct list_node *pos, *tmp;
 
-	list_for_each_safe(pos, tmp, &copies) {
+	list_for_each_safe(pos, tmp, &srv->copies.list) {
 		struct nfs4_copy *cp = container_of(pos, struct nfs4_copy, node);
 
 		if (cp->phase == NFS4_COPY_DONE && cp->offload.phase == NFS4_CB_IDLE &&
@@ -411,21 +415,23 @@ void nfs4_copy_reap(const struct nfs4_server *srv)
 	}
 }
 
-void nfs4_copy_shutdown(void)
+unsigned nfs4_copy_shutdown(struct nfs4_server *srv)
 {
+	struct nfs4_copies *cs = &srv->copies;
 	struct list_node *pos, *tmp;
 
-	list_for_each_safe(pos, tmp, &copies)
+	list_for_each_safe(pos, tmp, &cs->list)
 		nfs4_stid_destroy(&container_of(pos, struct nfs4_copy, node)->stid);
 	/* Each worker stops after its chunk; it needs the lock to end. */
-	for (int ms = 0; running && ms < SHUTDOWN_WAIT_MS; ms += 10) {
+	for (int ms = 0; cs->running && ms < SHUTDOWN_WAIT_MS; ms += 10) {
 		nfs4_state_unlock();
 		usleep(10000);
 		nfs4_state_lock();
 	}
-	if (running)
+	if (cs->running)
 		log_err("nfs4", "%u copy workers still in the storage after %d s; stopping anyway",
-			running, SHUTDOWN_WAIT_MS / 1000);
+			cs->running, SHUTDOWN_WAIT_MS / 1000);
+	return cs->running;
 }
 
 /* ---- OFFLOAD_STATUS, OFFLOAD_CANCEL ---- */

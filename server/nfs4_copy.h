@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "pmem/backend.h"
+#include "server/list.h"
 #include "server/nfs4_compound.h"
 
 struct nfs4_stid;
@@ -35,10 +36,11 @@ struct nfs4_copy_options {
 	uint32_t max_rate_mib;          /* MiB/s per copy, 0 = unlimited */
 };
 
+struct nfs4_server;
 /* Sets the limits (server start). */
-void nfs4_copy_set_options(const struct nfs4_copy_options *o);
+void nfs4_copy_set_options(struct nfs4_server *srv, const struct nfs4_copy_options *o);
 /* False when Max_Async_Copies is 0: every COPY is done within its request. */
-bool nfs4_copy_async_offered(void);
+bool nfs4_copy_async_offered(const struct nfs4_server *srv);
 
 /*
  * Starts an asynchronous copy of count bytes (count > 0, the range checked
@@ -61,15 +63,26 @@ nfsstat4 nfs4_copy_errno_status(int err);
  * CB_OFFLOAD). nfs4_stid_expire's hook; state lock held. */
 void nfs4_copy_expire(struct nfs4_stid *stid);
 /* Destroys copies that ended longer than a lease ago. State lock held. */
-void nfs4_copy_reap(const struct nfs4_server *srv);
+void nfs4_copy_reap(struct nfs4_server *srv);
 /* Waits until every worker has stopped (after the clients and their
- * stateids are gone, which cancelled their copies). State lock held. */
-void nfs4_copy_shutdown(void);
+ * stateids are gone, which cancelled their copies), at most 60 s. State
+ * lock held. Returns how many workers still run (they still reach srv). */
+unsigned nfs4_copy_shutdown(struct nfs4_server *srv);
 
 struct nfs4_copy_stats {
 	uint64_t started, completed, cancelled, refused, callbacks_answered;
 };
 /* State lock held. */
-void nfs4_copy_stats(struct nfs4_copy_stats *out);
+void nfs4_copy_stats(const struct nfs4_server *srv, struct nfs4_copy_stats *out);
+
+/* A server's copies (srv->copies); under the state lock but options, which
+ * are set once at start. */
+struct nfs4_copies {
+	struct nfs4_copy_options options;
+	struct list_node list;          /* struct nfs4_copy.node, while its stateid lives */
+	unsigned running;               /* workers */
+	struct nfs4_copy_stats stats;
+};
+void nfs4_copies_init(struct nfs4_copies *cs);
 
 #endif

@@ -3,7 +3,8 @@
  * server is: its constants for this start (boot epoch, write verifier, lease
  * and grace times, the NFSV4 limits), the metrics block its COMPOUNDs count
  * into, its tables (clients, sessions, stateids, files, open- and
- * lock-owners), grace, the stable records and the delegation bookkeeping.
+ * lock-owners), grace, the stable records, the delegation bookkeeping and
+ * the asynchronous copies.
  *
  * Who reaches it how (as knfsd reaches struct nfsd_net from a client's
  * cl_net): main owns it (nfs4_server_init makes it, nfs4_server_shutdown
@@ -13,7 +14,7 @@
  * reaches it through a global.
  * State still outside it (in file-scope variables of their modules, each to
  * move here in its own step of the state core, docs/decisions/0007): the
- * state lock, the callback engine, copy bookkeeping, the export tables.
+ * state lock, the callback engine, the export tables.
  * Calls: nothing. Called by: server/ (the session core and the handlers).
  */
 #ifndef DAXNFS_SERVER_NFS4_INSTANCE_H
@@ -26,6 +27,7 @@
 #include "conf/conf.h"
 #include "rpc/nfs4_xdr_gen.h"
 #include "server/list.h"
+#include "server/nfs4_copy.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_file.h"
 #include "server/nfs4_grace.h"
@@ -75,6 +77,7 @@ struct nfs4_server {
 	 * made at the first owner */
 	struct nfs4_htable openowners, lockowners;
 	struct nfs4_delegations delegs;
+	struct nfs4_copies copies;
 	struct nfs4_grace grace;
 	struct nfs4_recovery recovery;
 	bool started;                             /* the program is registered */

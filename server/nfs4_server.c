@@ -114,7 +114,8 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 		.timestamps = cfg->deleg_timestamps,
 		.open_xor = cfg->open_xor_delegation,
 	});
-	nfs4_copy_set_options(&(struct nfs4_copy_options){
+	nfs4_copies_init(&srv->copies);
+	nfs4_copy_set_options(srv, &(struct nfs4_copy_options){
 		.max_async = cfg->max_async_copies,
 		.max_async_per_client = cfg->max_async_copies_per_client,
 		.max_rate_mib = cfg->async_copy_max_rate,
@@ -185,6 +186,7 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 {
 	struct nfs4_deleg_stats ds;
 	struct nfs4_copy_stats cs;
+	unsigned copy_workers_left;
 
 	if (!srv)
 		return;
@@ -199,8 +201,8 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 		 (unsigned long long)ds.granted_timestamps, (unsigned long long)ds.times_set,
 		 (unsigned long long)ds.open_xor);
 	nfs4_clients_shutdown(srv);
-	nfs4_copy_shutdown();
-	nfs4_copy_stats(&cs);
+	copy_workers_left = nfs4_copy_shutdown(srv);
+	nfs4_copy_stats(srv, &cs);
 	log_info("nfs4", "asynchronous copies: %llu started, %llu completed, %llu cancelled, "
 		 "%llu refused at the limits; %llu CB_OFFLOADs answered",
 		 (unsigned long long)cs.started, (unsigned long long)cs.completed,
@@ -210,6 +212,10 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 	nfs4_state_unlock();
 	nfs4_file_lease_stop();
 	nfs4_recovery_shutdown(&srv->recovery);
+	/* A copy worker that did not stop still reaches the server: it is
+	 * left for the process's exit rather than freed under it. */
+	if (copy_workers_left)
+		return;
 	nfs4_client_table_free(&srv->clients);
 	nfs4_htable_free(&srv->openowners);
 	nfs4_htable_free(&srv->lockowners);

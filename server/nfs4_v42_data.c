@@ -182,7 +182,7 @@ nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, void *res)
 	if (st != NFS4_OK)
 		return st;
 	ok->cr_requirements.cr_consecutive = true;
-	if (!a->ca_synchronous && count > COPY_ASYNC_MIN && nfs4_copy_async_offered()) {
+	if (!a->ca_synchronous && count > COPY_ASYNC_MIN && nfs4_copy_async_offered(c->srv)) {
 		stateid4 *id = arena_alloc(c->arena, sizeof(*id));
 
 		if (!id)
