@@ -48,8 +48,8 @@
 /* A callback without a usable path looks again this often (besides kicks). */
 #define CB_PATH_RECHECK_MS 1000
 
-/* The engine: one per server. It is reached through this pointer until the
- * server object of the state-core work owns it. */
+/* The engine: one per server (srv->cb_engine); a callback in it keeps a
+ * pointer to it (cb->engine), which a reply on any thread uses. */
 struct nfs4_cb_engine {
 	struct nfs4_server *srv;          /* the server whose callbacks these are */
 	pthread_mutex_t lock;             /* answered, kicked, stop */
@@ -63,7 +63,6 @@ struct nfs4_cb_engine {
 	bool accepting;
 };
 
-static struct nfs4_cb_engine *cb_engine;
 
 int64_t nfs4_cb_now_ms(void)
 {
@@ -80,16 +79,19 @@ static int64_t cb_timeout_ms(const struct nfs4_cb_engine *e)
 	return ms < 2000 ? 2000 : ms;
 }
 
-void nfs4_cb_kick(void)
+static void engine_kick(struct nfs4_cb_engine *e)
 {
-	struct nfs4_cb_engine *e = cb_engine;
-
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->lock);
 	e->kicked = true;
 	pthread_cond_signal(&e->cond);
 	pthread_mutex_unlock(&e->lock);
+}
+
+void nfs4_cb_kick(struct nfs4_server *srv)
+{
+	engine_kick(srv->cb_engine);
 }
 
 void nfs4_cb_setup(struct nfs4_cb *cb, const struct nfs4_cb_ops *ops)
@@ -107,7 +109,7 @@ static void cb_reset_attempts(struct nfs4_cb *cb)
 
 int nfs4_cb_start(struct nfs4_cb *cb, struct nfs4_client *clp, int64_t deadline_ms)
 {
-	struct nfs4_cb_engine *e = cb_engine;
+	struct nfs4_cb_engine *e = clp->srv->cb_engine;
 
 	if (!e || !e->accepting)
 		return -ESHUTDOWN;
@@ -116,13 +118,14 @@ int nfs4_cb_start(struct nfs4_cb *cb, struct nfs4_client *clp, int64_t deadline_
 	cb_reset_attempts(cb);
 	cb->cancelled = false;
 	cb->clp = clp;
+	cb->engine = e;
 	nfs4_client_get(clp);
 	cb->deadline_ms = deadline_ms;
 	if (!cb->not_before_ms)
 		cb->not_before_ms = nfs4_cb_now_ms();
 	cb->phase = NFS4_CB_WAITING;
 	list_add_tail(&cb->node, &e->waiting);
-	nfs4_cb_kick();
+	engine_kick(e);
 	return 0;
 }
 
@@ -131,12 +134,12 @@ void nfs4_cb_cancel(struct nfs4_cb *cb)
 	if (cb->phase == NFS4_CB_IDLE)
 		return;
 	cb->cancelled = true;
-	nfs4_cb_kick();
+	engine_kick(cb->engine);
 }
 
-unsigned nfs4_cb_inflight_count(void)
+unsigned nfs4_cb_inflight_count(const struct nfs4_server *srv)
 {
-	return cb_engine ? cb_engine->ninflight : 0;
+	return srv->cb_engine ? srv->cb_engine->ninflight : 0;
 }
 
 /* ---- probes: the session's own callback ---- */
@@ -362,7 +365,7 @@ static void probe_answered(struct nfs4_cb_engine *e, struct nfs4_cb *cb,
 	nfs4_cb_probe_finished(s, v == NFS4_CB_SEQ_DONE && !cb->null_phase, o->reason);
 	cb_finish(cb);
 	if (s->cb_state == NFS4_CB_UP)
-		nfs4_cb_kick();   /* callbacks waiting for a path may go now */
+		engine_kick(e);   /* callbacks waiting for a path may go now */
 }
 
 static void cb_answered(struct nfs4_cb_engine *e, struct nfs4_cb *cb)
@@ -590,7 +593,7 @@ wait_deadline:
 static void on_reply(void *ctx, struct rpc_reply *rep)
 {
 	struct nfs4_cb *cb = ctx;
-	struct nfs4_cb_engine *e = cb_engine;
+	struct nfs4_cb_engine *e = cb->engine;
 
 	pthread_mutex_lock(&e->lock);
 	cb->reply = *rep;
@@ -756,10 +759,10 @@ int nfs4_cb_init(struct nfs4_server *srv)
 	if (rc != 0)
 		goto fail;
 	e->accepting = true;
-	cb_engine = e;
+	srv->cb_engine = e;
 	rc = pthread_create(&e->thread, NULL, engine_thread, e);
 	if (rc != 0) {
-		cb_engine = NULL;
+		srv->cb_engine = NULL;
 		pthread_cond_destroy(&e->cond);
 		goto fail;
 	}
@@ -789,9 +792,9 @@ static void engine_drain(struct nfs4_cb_engine *e)
 		cb_finish(container_of(pos, struct nfs4_cb, node));
 }
 
-void nfs4_cb_shutdown(void)
+void nfs4_cb_shutdown(struct nfs4_server *srv)
 {
-	struct nfs4_cb_engine *e = cb_engine;
+	struct nfs4_cb_engine *e = srv->cb_engine;
 	struct list_node *pos;
 	struct cb_batch *b;
 
@@ -829,8 +832,9 @@ void nfs4_cb_shutdown(void)
 		log_warn("nfs4", "callback engine: %u call(s) still in flight at shutdown",
 			 e->ninflight);
 	nfs4_state_unlock();
+	srv->cb_engine = NULL;
+	/* Kept when calls are still in flight: their on_reply reaches it. */
 	if (list_empty(&e->inflight)) {
-		cb_engine = NULL;
 		pthread_cond_destroy(&e->cond);
 		pthread_mutex_destroy(&e->lock);
 		free(e);

@@ -75,10 +75,13 @@ enum nfs4_cb_phase {
 	NFS4_CB_ANSWERED,
 };
 
+struct nfs4_cb_engine;
+
 struct nfs4_cb {
 	const struct nfs4_cb_ops *ops;
 	enum nfs4_cb_phase phase;
 	struct nfs4_client *clp;          /* referenced while not IDLE */
+	struct nfs4_cb_engine *engine;    /* the engine it was started in */
 	struct nfs4_session *probe_of;    /* a probe: its session (referenced while not IDLE) */
 	bool cancelled;                   /* the owner no longer wants it: end at the next step */
 	int64_t deadline_ms;              /* monotonic; 0 = none */
@@ -115,11 +118,11 @@ int nfs4_cb_start(struct nfs4_cb *cb, struct nfs4_client *clp, int64_t deadline_
 void nfs4_cb_cancel(struct nfs4_cb *cb);
 /* Something changed that may let waiting callbacks go (a back channel came
  * up, a deadline moved): wakes the engine. Any thread, any locks. */
-void nfs4_cb_kick(void);
+void nfs4_cb_kick(struct nfs4_server *srv);
 /* Monotonic milliseconds, the engine's clock. */
 int64_t nfs4_cb_now_ms(void);
 /* How many callbacks are in flight now (admin, tests). State lock held. */
-unsigned nfs4_cb_inflight_count(void);
+unsigned nfs4_cb_inflight_count(const struct nfs4_server *srv);
 
 /*
  * What one CB_COMPOUND attempt means for the back channel slot and the
@@ -144,6 +147,6 @@ enum nfs4_cb_seq_verdict nfs4_cb_seq_judge(int err, bool have_seq, nfsstat4 seq_
 
 /* The engine's life: started by nfs4_server_init, stopped at shutdown. */
 int nfs4_cb_init(struct nfs4_server *srv);
-void nfs4_cb_shutdown(void);
+void nfs4_cb_shutdown(struct nfs4_server *srv);
 
 #endif

@@ -272,7 +272,7 @@ static void deleg_recall(struct nfs4_deleg *dp, int64_t deadline_ms)
 			dp->recall_deadline_ms = deadline_ms;
 			if (dp->recall.phase != NFS4_CB_IDLE)
 				dp->recall.deadline_ms = deadline_ms;
-			nfs4_cb_kick();
+			nfs4_cb_kick(dp->stid.client->srv);
 		}
 		/* Its callback ended without a revocation (the engine could not
 		 * take it, or no memory to build it): revoke once the deadline

@@ -3,8 +3,8 @@
  * server is: its constants for this start (boot epoch, write verifier, lease
  * and grace times, the NFSV4 limits), the metrics block its COMPOUNDs count
  * into, its tables (clients, sessions, stateids, files, open- and
- * lock-owners), grace, the stable records, the delegation bookkeeping and
- * the asynchronous copies.
+ * lock-owners), grace, the stable records, the delegation bookkeeping, the
+ * asynchronous copies and the callback engine.
  *
  * Who reaches it how (as knfsd reaches struct nfsd_net from a client's
  * cl_net): main owns it (nfs4_server_init makes it, nfs4_server_shutdown
@@ -14,7 +14,7 @@
  * reaches it through a global.
  * State still outside it (in file-scope variables of their modules, each to
  * move here in its own step of the state core, docs/decisions/0007): the
- * state lock, the callback engine, the export tables.
+ * state lock, the export tables.
  * Calls: nothing. Called by: server/ (the session core and the handlers).
  */
 #ifndef DAXNFS_SERVER_NFS4_INSTANCE_H
@@ -36,6 +36,7 @@
 #include "server/nfs4_state.h"
 
 struct metrics;
+struct nfs4_cb_engine;
 
 /* Buckets of the owner tables: many owners per client (one per process
  * that opens, one per lock owner) and many clients. */
@@ -78,6 +79,7 @@ struct nfs4_server {
 	struct nfs4_htable openowners, lockowners;
 	struct nfs4_delegations delegs;
 	struct nfs4_copies copies;
+	struct nfs4_cb_engine *cb_engine;          /* nfs4_callback.c; NULL when stopped */
 	struct nfs4_grace grace;
 	struct nfs4_recovery recovery;
 	bool started;                             /* the program is registered */

@@ -91,7 +91,7 @@ void nfs4_metrics_snapshot_take(struct nfs4_metrics_snapshot *s, struct nfs4_ser
 	nfs4_stid_counts(srv, t.stids);
 	nfs4_deleg_stats(srv, &t.deleg);
 	nfs4_copy_stats(srv, &t.copy);
-	t.cb_inflight = nfs4_cb_inflight_count();
+	t.cb_inflight = nfs4_cb_inflight_count(srv);
 	nfs4_limit_hits(srv, limit_take, &t);
 	nfs4_state_unlock();
 	t.grace = nfs4_in_grace(srv);

@@ -140,7 +140,7 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 	rc = nfs4_program_register(srv);
 	if (rc < 0) {
 		log_err("nfs4", "cannot register program 100003 v4: %s", strerror(-rc));
-		nfs4_cb_shutdown();
+		nfs4_cb_shutdown(srv);
 		nfs4_file_lease_stop();
 		goto fail;
 	}
@@ -190,7 +190,7 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 
 	if (!srv)
 		return;
-	nfs4_cb_shutdown();
+	nfs4_cb_shutdown(srv);
 	nfs4_state_lock();
 	nfs4_deleg_stats(srv, &ds);
 	log_info("nfs4", "delegations: %llu granted, %llu returned, %llu recalled, %llu revoked; "
