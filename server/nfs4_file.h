@@ -71,6 +71,9 @@ struct nfs4_file {
 struct nfs4_file_table {
 	struct nfs4_file *buckets[NFS4_FILE_BUCKETS];
 	unsigned count;
+	/* Each lease taken on one of its files gets a new generation, which
+	 * the lease events carry back (0 is never used); nfs4_file_lease.c. */
+	uintptr_t lease_generation;
 };
 /* The record for obj in t, created when absent; a new reference. NULL on ENOMEM. */
 struct nfs4_file *nfs4_file_get(struct nfs4_file_table *t, struct pmem_obj *obj);

@@ -16,10 +16,6 @@
 #include "server/nfs4_instance.h"
 #include "server/nfs4_state.h"
 
-/* Each lease taken gets a new generation; 0 is never used. Guarded by the
- * state lock. */
-static uintptr_t lease_generation;
-
 int nfs4_file_lease_take(struct nfs4_file *fp, enum pmem_lease_kind kind)
 {
 	struct pmem_obj *obj = fp->obj;
@@ -30,9 +26,9 @@ int nfs4_file_lease_take(struct nfs4_file *fp, enum pmem_lease_kind kind)
 		return 0;
 	if (!obj->ops->lease_acquire)
 		return -EOPNOTSUPP;
-	gen = ++lease_generation;
+	gen = ++fp->table->lease_generation;
 	if (gen == 0)
-		gen = ++lease_generation;
+		gen = ++fp->table->lease_generation;
 	rc = obj->ops->lease_acquire(obj, kind, (void *)gen);
 	if (rc < 0) {
 		/* A failed change of kind dropped the old lease quietly. */

@@ -4,7 +4,7 @@
  * and grace times, the NFSV4 limits), the metrics block its COMPOUNDs count
  * into, its tables (clients, sessions, stateids, files, open- and
  * lock-owners), grace, the stable records, the delegation bookkeeping, the
- * asynchronous copies and the callback engine.
+ * asynchronous copies, the callback engine and the READDIR cookies issued.
  *
  * Who reaches it how (as knfsd reaches struct nfsd_net from a client's
  * cl_net): main owns it (nfs4_server_init makes it, nfs4_server_shutdown
@@ -20,6 +20,7 @@
 #ifndef DAXNFS_SERVER_NFS4_INSTANCE_H
 #define DAXNFS_SERVER_NFS4_INSTANCE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -62,6 +63,19 @@ struct nfs4_client_table {
 	struct nfs4_limit_log_entry limit_log[NFS4_LIMIT_LOG_KEYS];
 };
 
+/* The last cookie of recent READDIR replies, by directory (nfs4_readdir.c):
+ * direct-mapped, a newer entry replaces an older one in its slot (which then
+ * takes the slow check); 64 KiB. Its own lock. */
+#define NFS4_READDIR_ISSUED_SLOTS 4096u
+struct nfs4_issued_cookie {
+	uint64_t dir;             /* hash of the directory's file handle; 0 = free */
+	uint64_t cookie;
+};
+struct nfs4_readdir_issued {
+	pthread_mutex_t lock;
+	struct nfs4_issued_cookie slots[NFS4_READDIR_ISSUED_SLOTS];
+};
+
 struct nfs4_server {
 	uint32_t lease_seconds;                   /* NFSV4 Lease_Lifetime */
 	uint32_t grace_seconds;                   /* NFSV4 Grace_Period */
@@ -80,6 +94,7 @@ struct nfs4_server {
 	struct nfs4_delegations delegs;
 	struct nfs4_copies copies;
 	struct nfs4_cb_engine *cb_engine;          /* nfs4_callback.c; NULL when stopped */
+	struct nfs4_readdir_issued readdir_issued;
 	struct nfs4_grace grace;
 	struct nfs4_recovery recovery;
 	bool started;                             /* the program is registered */

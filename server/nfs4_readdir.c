@@ -38,6 +38,7 @@
 
 #include "server/nfs4_attr.h"
 #include "server/nfs4_fh.h"
+#include "server/nfs4_instance.h"
 #include "server/nfs4_ops.h"
 #include "server/nfs4_slot.h"
 
@@ -48,18 +49,9 @@
 #define JUNCTION_COOKIE 0xffffffff00000000ull
 #define MAX_REPLY (256u << 10)   /* keeps the per-request arena small; fewer entries are always allowed */
 #define REPLY_SLACK 512u         /* RPC header and the results of ops after READDIR */
-#define ISSUED_SLOTS 4096u       /* recent reply-ending cookies remembered (64 KiB) */
 
 static const uint8_t cookie_verf[NFS4_VERIFIER_SIZE] = { 'd', 'a', 'x', 'n', 'f', 's', 0, 1 };
 
-/* The last cookie of recent replies, by directory; direct-mapped, a newer
- * entry replaces an older one in its slot (which then takes the slow check). */
-struct issued_cookie {
-	uint64_t dir;             /* hash of the directory's file handle; 0 = free */
-	uint64_t cookie;
-};
-static struct issued_cookie issued[ISSUED_SLOTS];
-static pthread_mutex_t issued_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct rd_ent {
 	const char *name;
@@ -179,29 +171,30 @@ static uint64_t dir_key(const struct nfs4_fh *fh)
 	return nfs4_hash_bytes(fh->data, fh->len) | 1;   /* never 0 (free) */
 }
 
-static struct issued_cookie *issued_slot(uint64_t dir, uint64_t cookie)
+static struct nfs4_issued_cookie *issued_slot(struct nfs4_readdir_issued *t, uint64_t dir,
+					      uint64_t cookie)
 {
-	return &issued[(dir ^ cookie * 0x9e3779b97f4a7c15ull) % ISSUED_SLOTS];
+	return &t->slots[(dir ^ cookie * 0x9e3779b97f4a7c15ull) % NFS4_READDIR_ISSUED_SLOTS];
 }
 
-static void issued_remember(uint64_t dir, uint64_t cookie)
+static void issued_remember(struct nfs4_readdir_issued *t, uint64_t dir, uint64_t cookie)
 {
-	struct issued_cookie *e = issued_slot(dir, cookie);
+	struct nfs4_issued_cookie *e = issued_slot(t, dir, cookie);
 
-	pthread_mutex_lock(&issued_lock);
+	pthread_mutex_lock(&t->lock);
 	e->dir = dir;
 	e->cookie = cookie;
-	pthread_mutex_unlock(&issued_lock);
+	pthread_mutex_unlock(&t->lock);
 }
 
-static bool issued_known(uint64_t dir, uint64_t cookie)
+static bool issued_known(struct nfs4_readdir_issued *t, uint64_t dir, uint64_t cookie)
 {
-	struct issued_cookie *e = issued_slot(dir, cookie);
+	struct nfs4_issued_cookie *e = issued_slot(t, dir, cookie);
 	bool known;
 
-	pthread_mutex_lock(&issued_lock);
+	pthread_mutex_lock(&t->lock);
 	known = e->dir == dir && e->cookie == cookie;
-	pthread_mutex_unlock(&issued_lock);
+	pthread_mutex_unlock(&t->lock);
 	return known;
 }
 
@@ -240,7 +233,7 @@ static nfsstat4 cookie_check(struct nfs4_compound *c, uint64_t cookie)
 		return node && cookie - JUNCTION_COOKIE < node->nchildren ? NFS4_OK
 									 : NFS4ERR_BAD_COOKIE;
 	}
-	if (issued_known(dir_key(&c->cur), cookie))
+	if (issued_known(&c->srv->readdir_issued, dir_key(&c->cur), cookie))
 		return NFS4_OK;
 	err = c->cur.obj->ops->readdir(c->cur.obj, &c->cred, 0, cookie_find_cb, &f, &eof);
 	if (err)
@@ -366,7 +359,7 @@ nfsstat4 nfs4_op_readdir(struct nfs4_compound *c, void *args, void *res)
 		return NFS4ERR_TOOSMALL;
 	/* The cookie the client will page forward with: checked in O(1). */
 	if (last && !c->cur.pseudo && last->cookie < JUNCTION_COOKIE)
-		issued_remember(dir_key(&c->cur), last->cookie);
+		issued_remember(&c->srv->readdir_issued, dir_key(&c->cur), last->cookie);
 	memcpy(r->u.resok4.cookieverf, cookie_verf, sizeof(cookie_verf));
 	r->u.resok4.reply.entries = head;
 	r->u.resok4.reply.eof = eof && i == rc.n;

@@ -100,8 +100,10 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 		free(srv);
 		return rc;
 	}
+	pthread_mutex_init(&srv->readdir_issued.lock, NULL);
 	rc = nfs4_delegations_init(&srv->delegs);
 	if (rc < 0) {
+		pthread_mutex_destroy(&srv->readdir_issued.lock);
 		nfs4_client_table_free(&srv->clients);
 		free(srv);
 		return rc;
@@ -156,6 +158,7 @@ fail_tables:
 	nfs4_htable_free(&srv->openowners);
 	nfs4_htable_free(&srv->lockowners);
 	nfs4_delegations_destroy(&srv->delegs);
+	pthread_mutex_destroy(&srv->readdir_issued.lock);
 	free(srv);
 	return rc;
 }
@@ -220,5 +223,6 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 	nfs4_htable_free(&srv->openowners);
 	nfs4_htable_free(&srv->lockowners);
 	nfs4_delegations_destroy(&srv->delegs);
+	pthread_mutex_destroy(&srv->readdir_issued.lock);
 	free(srv);
 }
