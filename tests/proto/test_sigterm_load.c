@@ -12,6 +12,7 @@
  *    NFS4ERR_GRACE.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "tests/proto/lib/proto_proc.h"
 #include "tests/proto/test_open_util.h"
@@ -26,7 +27,7 @@ struct writer {
 	struct nfs4_cl *cl;
 	struct ot_open_res r;
 	unsigned idx;
-	unsigned acked;             /* blocks 0..acked-1 were answered NFS4_OK, FILE_SYNC4 */
+	_Atomic unsigned acked;     /* blocks 0..acked-1 were answered NFS4_OK, FILE_SYNC4 (read by the main thread while it runs) */
 	nfsstat4 last;              /* what ended the loop */
 	pthread_t thread;
 };
