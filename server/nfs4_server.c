@@ -86,6 +86,17 @@ static void make_identity(struct nfs4_server *srv)
 	}
 }
 
+/* Frees the tables, locks and bookkeeping nfs4_server_init made, and srv. */
+static void server_free(struct nfs4_server *srv)
+{
+	nfs4_client_table_free(&srv->clients);
+	nfs4_htable_free(&srv->openowners);
+	nfs4_htable_free(&srv->lockowners);
+	nfs4_delegations_destroy(&srv->delegs);
+	pthread_mutex_destroy(&srv->readdir_issued.lock);
+	free(srv);
+}
+
 int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 		     struct nfs4_server **out)
 {
@@ -154,12 +165,7 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 fail:
 	nfs4_recovery_shutdown(&srv->recovery);
 fail_tables:
-	nfs4_client_table_free(&srv->clients);
-	nfs4_htable_free(&srv->openowners);
-	nfs4_htable_free(&srv->lockowners);
-	nfs4_delegations_destroy(&srv->delegs);
-	pthread_mutex_destroy(&srv->readdir_issued.lock);
-	free(srv);
+	server_free(srv);
 	return rc;
 }
 
@@ -219,10 +225,5 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 	 * left for the process's exit rather than freed under it. */
 	if (copy_workers_left)
 		return;
-	nfs4_client_table_free(&srv->clients);
-	nfs4_htable_free(&srv->openowners);
-	nfs4_htable_free(&srv->lockowners);
-	nfs4_delegations_destroy(&srv->delegs);
-	pthread_mutex_destroy(&srv->readdir_issued.lock);
-	free(srv);
+	server_free(srv);
 }

@@ -282,6 +282,19 @@ static void test_recall_resent_after_new_connection(void **state)
 	nfs4_cl_close(b, true);
 }
 
+/* name (ten bytes, made by other) opened by holder for reading and writing:
+ * a write delegation (*ds), and the server's change and size of it, which
+ * the holder's own GETATTR gets without asking anybody. */
+static void open_write_delegated(struct nfs4_cl *holder, struct nfs4_cl *other, const char *name,
+				 struct opened *o, stateid4 *ds, uint64_t *change, uint64_t *size)
+{
+	make_file(other, name, "0123456789");
+	open_name(holder, name, false, OPEN4_SHARE_ACCESS_BOTH, o);
+	assert_int_equal(o->deleg.delegation_type, OPEN_DELEGATE_WRITE);
+	*ds = deleg_sid(o);
+	assert_int_equal(getattr_cs(holder, &o->fh, change, size), NFS4_OK);
+}
+
 /* GETATTR change and size of fh. */
 static void test_write_deleg_cb_getattr(void **state)
 {
@@ -294,12 +307,7 @@ static void test_write_deleg_cb_getattr(void **state)
 	stateid4 ds;
 
 	(void)state;
-	make_file(b, "g1", "0123456789");
-	open_name(a, "g1", false, OPEN4_SHARE_ACCESS_BOTH, &oa);
-	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_WRITE);
-	ds = deleg_sid(&oa);
-	/* The holder's own GETATTR needs nobody's answer. */
-	assert_int_equal(getattr_cs(a, &oa.fh, &change, &size), NFS4_OK);
+	open_write_delegated(a, b, "g1", &oa, &ds, &change, &size);
 	assert_int_equal(size, 10);
 	assert_int_equal(la.ga_n, 0);
 
@@ -384,11 +392,7 @@ static void test_getattr_waits_for_cb_getattr_answer(void **state)
 	pthread_t th;
 
 	(void)state;
-	make_file(b, "g2", "0123456789");
-	open_name(a, "g2", false, OPEN4_SHARE_ACCESS_BOTH, &oa);
-	assert_int_equal(oa.deleg.delegation_type, OPEN_DELEGATE_WRITE);
-	ds = deleg_sid(&oa);
-	assert_int_equal(getattr_cs(a, &oa.fh, &change, &size), NFS4_OK);
+	open_write_delegated(a, b, "g2", &oa, &ds, &change, &size);
 	la.ga_size = size + 50;
 	la.ga_change = change + 3;
 	atomic_init(&cbt.stop, false);

@@ -418,11 +418,15 @@ backchannel_check() {
     bad=1
   fi
   # RFC 9754, when --nfsv4 turned it on: a client that knows it (Linux 6.14
-  # on) uses it on the vers=4.2 mount.
+  # on) uses it on the vers=4.2 mount. Whether it also sends the delegated
+  # times back (a SETATTR of them) is the client's choice and varies from run
+  # to run with the same kernel and server (246 of 246 returns on 2026-12-06,
+  # 3 of 286 and 0 of 266 on 2026-12-07): the count is reported, not
+  # required; proto.test_deleg_extensions checks the server's side of it.
   ts=$(echo "$line" | sed -n 's/.* \([0-9]*\) with delegated timestamps (\([0-9]*\) SETATTRs.* \([0-9]*\) OPENs without.*/\1 \2 \3/p')
   set -- $ts
-  if echo "$nfsv4_extra" | grep -qi 'Delegated_Timestamps *= *true' && { [ $# != 3 ] || [ "$1" = 0 ] || [ "$2" = 0 ]; }; then
-    say "FAIL: delegated timestamps on: want delegations with them and SETATTRs of them: '${line#*nfs4: }'"
+  if echo "$nfsv4_extra" | grep -qi 'Delegated_Timestamps *= *true' && { [ $# != 3 ] || [ "$1" = 0 ]; }; then
+    say "FAIL: delegated timestamps on: want delegations with them: '${line#*nfs4: }'"
     bad=1
   fi
   if echo "$nfsv4_extra" | grep -qi 'Open_Xor_Delegation *= *true' && { [ $# != 3 ] || [ "$3" = 0 ]; }; then
