@@ -36,7 +36,7 @@ void rpc_xprt_init(struct rpc_xprt *x, const struct rpc_xprt_ops *ops)
 	atomic_init(&x->dead, false);
 	atomic_init(&x->session_bound, false);
 	x->id = atomic_fetch_add(&next_xprt_id, 1);
-	x->on_close = NULL;
+	atomic_init(&x->on_close, NULL);
 	x->on_close_ctx = NULL;
 	x->pending = NULL;
 	if (rpc_clnt_pending_create(x) < 0)
@@ -59,10 +59,13 @@ void rpc_xprt_put(struct rpc_xprt *x)
 
 void rpc_xprt_closed(struct rpc_xprt *x)
 {
+	rpc_xprt_close_fn fn;
+
 	if (atomic_exchange(&x->dead, true))
 		return;
-	if (x->on_close)
-		x->on_close(x, x->on_close_ctx);
+	fn = atomic_load(&x->on_close);
+	if (fn)
+		fn(x, x->on_close_ctx);
 	rpc_clnt_pending_close(x);
 }
 

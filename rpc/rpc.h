@@ -87,8 +87,10 @@ struct rpc_xprt {
 	socklen_t peer_len, local_len;
 	uint32_t max_record;                /* largest record accepted/sent */
 	struct rpc_xprt_pending *pending;   /* owned by rpc_clnt.c */
-	/* close notifiers, set by the upper layer; called once, from the transport */
-	rpc_xprt_close_fn on_close;
+	/* close notifier, set by the upper layer on a worker thread and called
+	 * once, from the transport's thread: on_close_ctx is written first and
+	 * on_close published atomically after it */
+	_Atomic(rpc_xprt_close_fn) on_close;
 	void *on_close_ctx;
 };
 

@@ -811,6 +811,9 @@ void nfs4_cb_shutdown(struct nfs4_server *srv)
 	b = calloc(1, sizeof(*b));
 	nfs4_state_lock();
 	e->accepting = false;
+	/* No new callback finds it from here (a copy worker may still try
+	 * until the copies stop; nfs4_cb_start then answers -ESHUTDOWN). */
+	srv->cb_engine = NULL;
 	list_for_each(pos, &e->inflight) {
 		struct nfs4_cb *cb = container_of(pos, struct nfs4_cb, node);
 
@@ -832,7 +835,6 @@ void nfs4_cb_shutdown(struct nfs4_server *srv)
 		log_warn("nfs4", "callback engine: %u call(s) still in flight at shutdown",
 			 e->ninflight);
 	nfs4_state_unlock();
-	srv->cb_engine = NULL;
 	/* Kept when calls are still in flight: their on_reply reaches it. */
 	if (list_empty(&e->inflight)) {
 		pthread_cond_destroy(&e->cond);
@@ -853,7 +855,7 @@ static void conn_closed(struct rpc_xprt *x, void *ctx)
 void nfs4_conn_watch(struct nfs4_server *srv, struct rpc_xprt *x)
 {
 	x->on_close_ctx = srv;
-	x->on_close = conn_closed;
+	atomic_store(&x->on_close, conn_closed);   /* after its context (rpc.h) */
 	/* Closed before we watched it: nobody will call us. */
 	if (atomic_load(&x->dead))
 		nfs4_sessions_xprt_gone(srv, x);

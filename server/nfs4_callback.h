@@ -117,7 +117,8 @@ int nfs4_cb_start(struct nfs4_cb *cb, struct nfs4_client *clp, int64_t deadline_
  * release still comes). State lock held. */
 void nfs4_cb_cancel(struct nfs4_cb *cb);
 /* Something changed that may let waiting callbacks go (a back channel came
- * up, a deadline moved): wakes the engine. Any thread, any locks. */
+ * up, a deadline moved): wakes srv's engine. State lock held (it reads
+ * srv->cb_engine, which the engine's shutdown clears under that lock). */
 void nfs4_cb_kick(struct nfs4_server *srv);
 /* Monotonic milliseconds, the engine's clock. */
 int64_t nfs4_cb_now_ms(void);

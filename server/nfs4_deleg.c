@@ -943,6 +943,7 @@ void nfs4_deleg_open_xor(struct nfs4_compound *c, const OPEN4args *a,
 			 struct nfs4_open_undo *undo, OPEN4resok *ok)
 {
 	struct nfs4_delegations *d = &c->srv->delegs;
+
 	if (!d->options.open_xor ||
 	    !(a->share_access & OPEN4_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION) ||
 	    !nfs4_deleg_granted(&ok->delegation) || !undo->created ||

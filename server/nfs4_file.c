@@ -6,7 +6,8 @@
  * while referenced, and the record holds a reference, so the key stays valid
  * and unique for the record's life.
  * Locking: every call runs under nfs4_state_lock().
- * Calls: pmem_obj_get/put, libc. Called by: nfs4_open.c, nfs4_lock.c, nfs4_io.c.
+ * Calls: pmem_obj_get/put, libc. Called by: nfs4_open_state.c, nfs4_lock.c,
+ * nfs4_io.c, nfs4_deleg.c, nfs4_copy.c, nfs4_file_lease.c.
  */
 #include <stdlib.h>
 

@@ -14,7 +14,9 @@
  * reaches it through a global.
  * State still outside it (in file-scope variables of their modules, each to
  * move here in its own step of the state core, docs/decisions/0007): the
- * state lock, the export tables.
+ * state lock, the export tables, the handle MAC key (nfs4_fh_mac.c), the
+ * hash-table key (nfs4_htable.c); and the lease manager of pmem/ is one per
+ * process, with this server as its one subscriber (nfs4_file_lease.c).
  * Calls: nothing. Called by: server/ (the session core and the handlers).
  */
 #ifndef DAXNFS_SERVER_NFS4_INSTANCE_H
@@ -97,7 +99,6 @@ struct nfs4_server {
 	struct nfs4_readdir_issued readdir_issued;
 	struct nfs4_grace grace;
 	struct nfs4_recovery recovery;
-	bool started;                             /* the program is registered */
 };
 
 #endif

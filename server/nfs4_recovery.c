@@ -237,11 +237,17 @@ int nfs4_recovery_init(struct nfs4_recovery *r, const char *dir)
 		rc = load_owner(r);
 	if (rc == 0)
 		rc = load_clients(r);
-	if (rc < 0)
+	if (rc < 0) {
 		log_err("nfs4", "recovery directory %s: %s", dir, strerror(-rc));
-	else
-		log_info("nfs4", "recovery directory %s: %u client record(s)", dir, r->n_prev);
-	return rc;
+		/* nothing of it stays: the caller does not shut it down */
+		free(r->prev);
+		r->prev = NULL;
+		r->n_prev = 0;
+		pthread_mutex_destroy(&r->lock);
+		return rc;
+	}
+	log_info("nfs4", "recovery directory %s: %u client record(s)", dir, r->n_prev);
+	return 0;
 }
 
 void nfs4_recovery_shutdown(struct nfs4_recovery *r)

@@ -157,7 +157,6 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 		nfs4_file_lease_stop();
 		goto fail;
 	}
-	srv->started = true;
 	log_info("nfs4", "NFSv4.1 server: lease %u s, grace %u s, server owner %s",
 		 srv->lease_seconds, srv->grace_seconds, nfs4_server_owner(&srv->recovery));
 	*out = srv;

@@ -7,8 +7,7 @@
  * otherwise.
  * Calls: nfs4_slot.h, nfs4_client.h, nfs4_callback.h. Called by:
  * nfs4_compound.c, nfs4_session.c, nfs4_client.c, nfs4_callback.c,
- * nfs4_cb_probe.c, nfs4_deleg.c, nfs4_copy.c, nfs4_readdir.c, nfs4_metrics.c,
- * nfs4_server.c (and unit tests).
+ * nfs4_cb_probe.c, nfs4_slot.c, nfs4_server.c (and unit tests).
  */
 #ifndef DAXNFS_SERVER_NFS4_SESSION_H
 #define DAXNFS_SERVER_NFS4_SESSION_H

@@ -1,8 +1,8 @@
 /*
  * server/nfs4_state.h: NFSv4 state shared between the session core and the
- * open/lock/delegation (and later layout) code: the state lock, stateids,
- * and the server instance's constants (clients: nfs4_client.h; grace:
- * nfs4_grace.h).
+ * open/lock/delegation (and later layout) code: the state lock, stateids
+ * and their table, and the write verifier (the server object itself:
+ * nfs4_instance.h; clients: nfs4_client.h; grace: nfs4_grace.h).
  *
  * Job: one generic stateid record (struct nfs4_stid) that every kind of state
  * embeds first, one table that maps stateid "other" to it, and the rules of
