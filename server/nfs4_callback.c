@@ -740,7 +740,6 @@ static void *engine_thread(void *arg)
 int nfs4_cb_init(struct nfs4_server *srv)
 {
 	struct nfs4_cb_engine *e = calloc(1, sizeof(*e));
-	pthread_condattr_t ca;
 	int rc;
 
 	if (!e)
@@ -749,13 +748,7 @@ int nfs4_cb_init(struct nfs4_server *srv)
 	pthread_mutex_init(&e->lock, NULL);
 	list_init(&e->waiting);
 	list_init(&e->inflight);
-	rc = pthread_condattr_init(&ca);
-	if (rc == 0) {
-		rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		if (rc == 0)
-			rc = pthread_cond_init(&e->cond, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	rc = nfs4_monotonic_cond_init(&e->cond);
 	if (rc != 0)
 		goto fail;
 	e->accepting = true;

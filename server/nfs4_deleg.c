@@ -60,20 +60,10 @@
 
 int nfs4_delegations_init(struct nfs4_delegations *d)
 {
-	pthread_condattr_t ca;
-	int rc;
-
 	memset(d, 0, sizeof(*d));
 	d->recall_timeout_ms = 30000;
 	atomic_init(&d->outstanding_hint, 0);
-	rc = pthread_condattr_init(&ca);
-	if (rc == 0) {
-		rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		if (rc == 0)
-			rc = pthread_cond_init(&d->getattr_cond, &ca);
-		pthread_condattr_destroy(&ca);
-	}
-	return -rc;
+	return -nfs4_monotonic_cond_init(&d->getattr_cond);
 }
 
 void nfs4_delegations_destroy(struct nfs4_delegations *d)

@@ -56,6 +56,20 @@ void nfs4_state_unlock(void)
 	pthread_mutex_unlock(&state_lock);
 }
 
+int nfs4_monotonic_cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t ca;
+	int rc = pthread_condattr_init(&ca);
+
+	if (rc != 0)
+		return rc;
+	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(cond, &ca);
+	pthread_condattr_destroy(&ca);
+	return rc;
+}
+
 int nfs4_state_wait(pthread_cond_t *cond, const struct timespec *deadline)
 {
 	return pthread_cond_timedwait(cond, &state_lock, deadline);

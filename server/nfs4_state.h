@@ -32,6 +32,9 @@ void nfs4_state_unlock(void);
 /* Waits on cond (CLOCK_MONOTONIC) with the state lock held, until
  * deadline (monotonic); 0 or ETIMEDOUT. */
 int nfs4_state_wait(pthread_cond_t *cond, const struct timespec *deadline);
+/* Makes cond wait on CLOCK_MONOTONIC, as nfs4_state_wait and the callback
+ * engine measure their deadlines. 0 or a pthread error number. */
+int nfs4_monotonic_cond_init(pthread_cond_t *cond);
 
 /* ---- stateids (server/nfs4_stateid.c) ---- */
 enum nfs4_stid_type {
