@@ -112,6 +112,9 @@ struct pmem_export_ops {
 	 * is gone or the inode was reused, -EBADF for bytes that are no handle. */
 	int (*from_handle)(struct pmem_export *exp, const void *h, size_t len, struct pmem_obj **out);
 	int (*fsstat)(struct pmem_export *exp, struct pmem_fsstat *st);
+	/* Lets go of what the backend keeps open for speed and nobody used
+	 * lately (the server's tick, once a second); may be NULL. */
+	void (*trim)(struct pmem_export *exp);
 };
 
 struct pmem_obj_ops {

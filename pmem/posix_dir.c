@@ -57,6 +57,28 @@ static int dir_enter(struct pmem_obj *dir, const char *name, const struct pmem_c
 	return rc ? rc : posix_cred_enter(cred, save);
 }
 
+/* The cached object for name in d, found by the name's kernel handle
+ * without opening anything: 0; 1 when there is none (open it); or the
+ * answer an open would give (no such name, no search permission). The name
+ * was linked a moment ago, so no nlink check is needed; a name on another
+ * mount (a mount point) is never taken for one of ours. */
+static int cached_child(struct posix_obj *d, const char *name, struct pmem_obj **out)
+{
+	struct posix_export *exp = posix_exp(d->pub.exp);
+	uint8_t h[POSIX_KHANDLE_MAX];
+	size_t hlen = 0;
+	bool revived;
+	int mnt, rc;
+
+	rc = posix_at_khandle(d->path_fd, name, 0, h, &hlen, &mnt);
+	if (rc == -ENOENT || rc == -EACCES)
+		return rc;
+	if (rc < 0 || mnt != exp->mount_id || posix_objcache_find(exp, h, hlen, true, out, &revived) < 0)
+		return 1;
+	posix_subtree_reached(posix_obj(*out), d);
+	return 0;
+}
+
 int posix_lookup(struct pmem_obj *dir, const struct pmem_cred *cred, const char *name, struct pmem_obj **out)
 {
 	struct posix_cred_save save;
@@ -64,7 +86,9 @@ int posix_lookup(struct pmem_obj *dir, const struct pmem_cred *cred, const char 
 
 	if (rc)
 		return rc;
-	rc = open_child(posix_obj(dir), name, out);
+	rc = cached_child(posix_obj(dir), name, out);
+	if (rc == 1)
+		rc = open_child(posix_obj(dir), name, out);
 	posix_cred_leave(&save);
 	return rc;
 }
@@ -231,16 +255,25 @@ int posix_remove(struct pmem_obj *dir, const struct pmem_cred *cred, const char 
 {
 	struct posix_obj *d = posix_obj(dir);
 	struct posix_cred_save save;
+	uint8_t h[POSIX_KHANDLE_MAX];
+	size_t hlen = 0;
+	int mnt = -1;
 	int rc = dir_enter(dir, name, cred, &save);
 
 	if (rc)
 		return rc;
+	/* The victim's handle, to close its cached object once unlinked. */
+	if (posix_at_khandle(d->path_fd, name, 0, h, &hlen, &mnt) < 0 ||
+	    mnt != posix_exp(dir->exp)->mount_id)
+		hlen = 0;
 	if (unlinkat(d->path_fd, name, 0) < 0) {
 		rc = -errno;
 		if (rc == -EISDIR)
 			rc = unlinkat(d->path_fd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 	}
 	posix_cred_leave(&save);
+	if (rc == 0 && hlen)
+		posix_objcache_forget(posix_exp(dir->exp), h, hlen);
 	return rc;
 }
 
@@ -248,6 +281,9 @@ int posix_rename(struct pmem_obj *sdir, const char *sname, struct pmem_obj *ddir
 		 const char *dname, const struct pmem_cred *cred)
 {
 	struct posix_cred_save save;
+	uint8_t h[POSIX_KHANDLE_MAX];
+	size_t hlen = 0;
+	int mnt = -1;
 	int rc = dir_check(sdir, sname);
 
 	if (rc == 0)
@@ -259,9 +295,15 @@ int posix_rename(struct pmem_obj *sdir, const char *sname, struct pmem_obj *ddir
 	rc = posix_cred_enter(cred, &save);
 	if (rc)
 		return rc;
+	/* What the new name may replace, to close its cached object after. */
+	if (posix_at_khandle(posix_obj(ddir)->path_fd, dname, 0, h, &hlen, &mnt) < 0 ||
+	    mnt != posix_exp(ddir->exp)->mount_id)
+		hlen = 0;
 	if (renameat(posix_obj(sdir)->path_fd, sname, posix_obj(ddir)->path_fd, dname) < 0)
 		rc = -errno;
 	posix_cred_leave(&save);
+	if (rc == 0 && hlen)
+		posix_objcache_forget(posix_exp(ddir->exp), h, hlen);
 	return rc;
 }
 

@@ -3,16 +3,15 @@
  *
  * Job: open an export (a directory on a local filesystem), turn objects into
  * handle bytes and back (name_to_handle_at / open_by_handle_at, which survive
- * a restart and go stale when the inode is deleted or reused), and keep one
- * struct posix_obj per inode (hash on the handle bytes) so that the object
- * can own the inode's one data descriptor. Also the object operation table.
+ * a restart and go stale when the inode is deleted or reused), through the
+ * object cache (posix_objcache.c) first. Also the object operation table.
  * Handle bytes: a length byte n, the object's kernel handle (n bytes: 4 bytes
  * handle_type, little endian, + the kernel's f_handle), then, for a
  * non-directory in a sub-directory export, its parent directory's kernel
  * handle (posix_subtree.c). The server authenticates the whole (MAC), so the
  * bytes here are always ones this backend produced.
  * Calls: libc, Linux syscalls, conf/log. Called by: server/, layout/ via the
- * backend tables; pmem/posix_*.c (posix_obj_from_fd).
+ * backend tables; pmem/posix_*.c (posix_fd_khandle, posix_khandle_open).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,16 +59,6 @@ enum pmem_obj_type posix_mode_type(mode_t mode)
 	}
 }
 
-static uint32_t handle_hash(const uint8_t *h, size_t len)
-{
-	uint32_t x = 2166136261u;   /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		x = (x ^ h[i]) * 16777619u;
-	return x;
-}
-
 int64_t posix_now_ms(void)
 {
 	struct timespec ts;
@@ -78,7 +67,8 @@ int64_t posix_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int posix_fd_khandle(int fd, uint8_t *out, size_t *outlen)
+int posix_at_khandle(int dirfd, const char *name, int flags, uint8_t *out, size_t *outlen,
+		     int *mount_id_out)
 {
 	union {
 		struct file_handle fh;
@@ -88,8 +78,10 @@ int posix_fd_khandle(int fd, uint8_t *out, size_t *outlen)
 	uint32_t t;
 
 	u.fh.handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(fd, "", &u.fh, &mount_id, AT_EMPTY_PATH) < 0)
+	if (name_to_handle_at(dirfd, name, &u.fh, &mount_id, flags) < 0)
 		return -errno;
+	if (mount_id_out)
+		*mount_id_out = mount_id;
 	if (u.fh.handle_bytes + 4 > POSIX_KHANDLE_MAX)
 		return -EOVERFLOW;
 	t = (uint32_t)u.fh.handle_type;
@@ -100,114 +92,6 @@ int posix_fd_khandle(int fd, uint8_t *out, size_t *outlen)
 	memcpy(out + 4, u.fh.f_handle, u.fh.handle_bytes);
 	*outlen = 4 + u.fh.handle_bytes;
 	return 0;
-}
-
-/* Takes a reference unless the object is already dying (refs 0). */
-static bool obj_tryget(struct posix_obj *o)
-{
-	int r = atomic_load(&o->pub.refs);
-
-	while (r > 0)
-		if (atomic_compare_exchange_weak(&o->pub.refs, &r, r + 1))
-			return true;
-	return false;
-}
-
-int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out)
-{
-	struct posix_obj *o = NULL, *p, **pp;
-	uint8_t h[POSIX_KHANDLE_MAX];
-	struct stat st;
-	size_t hlen = 0;
-	uint32_t hash;
-	int rc;
-
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	/* A mount point inside the export leads to another filesystem, whose
-	 * handles open_by_handle_at(root_fd) could not decode. */
-	if (st.st_dev != exp->dev) {
-		rc = -EXDEV;
-		goto out;
-	}
-	rc = posix_fd_khandle(fd, h, &hlen);
-	if (rc)
-		goto out;
-	hash = handle_hash(h, hlen);
-
-	pthread_mutex_lock(&exp->lock);
-	pp = &exp->buckets[hash % POSIX_HASH_BUCKETS];
-	for (p = *pp; p; pp = &p->hnext, p = p->hnext) {
-		if (p->hlen != hlen || memcmp(p->handle, h, hlen))
-			continue;
-		if (obj_tryget(p)) {
-			pthread_mutex_unlock(&exp->lock);
-			*out = &p->pub;
-			rc = 0;
-			goto out;   /* fd closed below: the cached object has its own */
-		}
-		/* Dying: unhash it so its release does not touch the bucket. */
-		*pp = p->hnext;
-		p->hashed = false;
-		break;
-	}
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		pthread_mutex_unlock(&exp->lock);
-		rc = -ENOMEM;
-		goto out;
-	}
-	o->pub.ops = &posix_obj_ops;
-	o->pub.exp = &exp->pub;
-	atomic_init(&o->pub.refs, 1);
-	o->pub.type = posix_mode_type(st.st_mode);
-	o->pub.fileid = st.st_ino;
-	o->hash = hash;
-	memcpy(o->handle, h, hlen);
-	o->hlen = hlen;
-	o->path_fd = fd;
-	o->dev = st.st_dev;
-	o->ino = st.st_ino;
-	o->data_fd = -1;
-	pthread_rwlock_init(&o->fd_lock, NULL);
-	atomic_fetch_add(&exp->pub.refs, 1);
-	o->hnext = exp->buckets[hash % POSIX_HASH_BUCKETS];
-	exp->buckets[hash % POSIX_HASH_BUCKETS] = o;
-	o->hashed = true;
-	pthread_mutex_unlock(&exp->lock);
-	*out = &o->pub;
-	fd = -1;
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-static void posix_obj_release(struct pmem_obj *obj)
-{
-	struct posix_obj *o = posix_obj(obj), **pp;
-	struct posix_export *exp = posix_exp(obj->exp);
-
-	pthread_mutex_lock(&exp->lock);
-	if (o->hashed) {
-		for (pp = &exp->buckets[o->hash % POSIX_HASH_BUCKETS]; *pp; pp = &(*pp)->hnext)
-			if (*pp == o) {
-				*pp = o->hnext;
-				break;
-			}
-		o->hashed = false;
-	}
-	pthread_mutex_unlock(&exp->lock);
-	/* The lease manager holds a reference while a lease exists, so none is
-	 * left here; the data descriptor and the mappings go. */
-	posix_data_close(o);
-	close(o->path_fd);
-	pthread_rwlock_destroy(&o->fd_lock);
-	free(o);
-	pmem_export_put(&exp->pub);
 }
 
 static int posix_to_handle(struct pmem_obj *obj, void *buf, size_t *len)
@@ -243,23 +127,9 @@ static int posix_root(struct pmem_export *e, struct pmem_obj **out)
 	return posix_obj_from_fd(exp, fd, out);
 }
 
-/* The cached object for handle bytes h, if one is alive; -ESTALE otherwise. */
-static int posix_obj_cached(struct posix_export *exp, const uint8_t *h, size_t hlen,
-			    struct pmem_obj **out)
+int posix_fd_khandle(int fd, uint8_t *out, size_t *outlen)
 {
-	struct posix_obj *p;
-	int rc = -ESTALE;
-
-	pthread_mutex_lock(&exp->lock);
-	for (p = exp->buckets[handle_hash(h, hlen) % POSIX_HASH_BUCKETS]; p; p = p->hnext) {
-		if (p->hlen == hlen && !memcmp(p->handle, h, hlen) && obj_tryget(p)) {
-			*out = &p->pub;
-			rc = 0;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&exp->lock);
-	return rc;
+	return posix_at_khandle(fd, "", AT_EMPTY_PATH, out, outlen, NULL);
 }
 
 int posix_khandle_open(struct posix_export *exp, const uint8_t *k, size_t klen, int flags)
@@ -278,6 +148,46 @@ int posix_khandle_open(struct posix_export *exp, const uint8_t *k, size_t klen, 
 	memcpy(u.fh.f_handle, k + 4, klen - 4);
 	fd = open_by_handle_at(exp->root_fd, &u.fh, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+/* The kernel's descriptor for kernel handle k, once more with the idle
+ * objects closed when descriptors ran out. */
+static int khandle_open_path(struct posix_export *exp, const uint8_t *k, size_t klen)
+{
+	int fd = posix_khandle_open(exp, k, klen, O_PATH | O_NOFOLLOW);
+
+	if (fd == -EMFILE || fd == -ENFILE) {
+		posix_objcache_trim(exp, true);
+		fd = posix_khandle_open(exp, k, klen, O_PATH | O_NOFOLLOW);
+	}
+	return fd;
+}
+
+/* A cached object for k: 0 with *out, -ENOENT when none (open it), or an
+ * error. An idle object whose file lost its last name is stale: nobody held
+ * it, so nobody keeps the unlinked file reachable. */
+static int from_cache(struct posix_export *exp, const uint8_t *k, size_t klen,
+		      struct stat *st, struct pmem_obj **out)
+{
+	struct pmem_obj *obj;
+	bool revived;
+	int rc;
+
+	rc = posix_objcache_find(exp, k, klen, true, &obj, &revived);
+	if (rc)
+		return rc;
+	if (fstat(posix_obj(obj)->path_fd, st) < 0) {
+		rc = -errno;
+	} else if (st->st_nlink == 0 && revived) {
+		posix_objcache_forget_obj(posix_obj(obj));
+		rc = -ESTALE;
+	}
+	if (rc) {
+		pmem_obj_put(obj);
+		return rc;
+	}
+	*out = obj;
+	return 0;
 }
 
 static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, struct pmem_obj **out)
@@ -299,7 +209,12 @@ static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, s
 	plen = len - 1 - klen;
 	if (plen > POSIX_KHANDLE_MAX)
 		return -EBADF;
-	fd = posix_khandle_open(exp, k, klen, O_PATH | O_NOFOLLOW);
+	rc = from_cache(exp, k, klen, &st, &obj);
+	if (rc == 0)
+		goto found;
+	if (rc != -ENOENT)
+		goto out;
+	fd = khandle_open_path(exp, k, klen);
 	if (fd < 0) {
 		rc = fd;
 		/* Bytes the filesystem cannot decode are as good as a deleted file. */
@@ -320,7 +235,11 @@ static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, s
 	 * it (an NFS open of a file renamed over or removed, as knfsd keeps it);
 	 * otherwise its handle is stale. */
 	if (st.st_nlink == 0) {
-		rc = posix_obj_cached(exp, k, klen, out);
+		bool revived;
+
+		rc = posix_objcache_find(exp, k, klen, false, out, &revived);
+		if (rc == -ENOENT)
+			rc = -ESTALE;
 		goto out;
 	}
 	rc = posix_obj_from_fd(exp, fd, &obj);   /* consumes fd */
@@ -329,6 +248,7 @@ static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, s
 		rc = -ESTALE;
 	if (rc)
 		goto out;
+found:
 	if (posix_obj(obj)->plen == 0 && plen > 0 && obj->type != PMEM_TYPE_DIR) {
 		pthread_mutex_lock(&exp->lock);
 		if (posix_obj(obj)->plen == 0) {
@@ -374,6 +294,7 @@ static void posix_export_release(struct pmem_export *e)
 {
 	struct posix_export *exp = posix_exp(e);
 
+	posix_objcache_drain(exp);
 	close(exp->root_fd);
 	pthread_mutex_destroy(&exp->lock);
 	pthread_mutex_destroy(&exp->map_lock);
@@ -382,8 +303,14 @@ static void posix_export_release(struct pmem_export *e)
 	free(exp);
 }
 
+static void posix_export_trim(struct pmem_export *e)
+{
+	posix_objcache_trim(posix_exp(e), false);
+}
+
 static const struct pmem_export_ops posix_export_ops = {
 	.release = posix_export_release,
+	.trim = posix_export_trim,
 	.root = posix_root,
 	.from_handle = posix_from_handle,
 	.fsstat = posix_fsstat,
@@ -438,6 +365,7 @@ int pmem_posix_export_open(const char *path, uint16_t export_id, struct pmem_exp
 	pthread_mutex_init(&exp->lock, NULL);
 	pthread_mutex_init(&exp->map_lock, NULL);
 	exp->map_limit = POSIX_MAP_LIMIT;
+	exp->idle_max = posix_objcache_default_max();
 	exp->io_path = POSIX_IO_AUTO;
 	exp->path = strdup(path);
 	if (!exp->path) {
@@ -465,7 +393,7 @@ int pmem_posix_export_open(const char *path, uint16_t export_id, struct pmem_exp
 		goto fail;
 	}
 	exp->real_len = strlen(exp->real_path);
-	rc = posix_fd_khandle(exp->root_fd, h, &hlen);
+	rc = posix_at_khandle(exp->root_fd, "", AT_EMPTY_PATH, h, &hlen, &exp->mount_id);
 	if (rc) {
 		if (rc == -ENOTSUP)
 			rc = -EOPNOTSUPP;

@@ -37,6 +37,10 @@
 #define POSIX_MAP_LIMIT    (1ull << 30)       /* default bound on mapped bytes */
 /* POSIX_IO_AUTO maps requests of at least this size (docs/benchmarks.md). */
 #define POSIX_MAP_MIN      (1u << 20)
+/* Objects nobody holds stay open this long, this many per export at most
+ * (fewer when RLIMIT_NOFILE is low: posix_objcache_default_max). */
+#define POSIX_IDLE_MS      10000
+#define POSIX_IDLE_MAX     1024u
 
 /* How read and write move data: pread/pwrite, the mapping cache, or by size
  * (the default: the mapping for large requests inside EOF). */
@@ -48,6 +52,7 @@ struct posix_export {
 	struct pmem_export pub;
 	int root_fd;                 /* O_RDONLY|O_DIRECTORY; mount_fd for open_by_handle_at */
 	dev_t dev;
+	int mount_id;                /* of root_fd: a name's handle from elsewhere is not ours */
 	ino_t root_ino;
 	bool root_is_mount_root;     /* export = whole fs: no subtree check needed */
 	char *path;
@@ -56,8 +61,10 @@ struct posix_export {
 	enum posix_io_path io_path;
 	bool xattr_user;             /* posix_xattr_probe at open */
 
-	pthread_mutex_t lock;        /* the object cache */
+	pthread_mutex_t lock;        /* the object cache (posix_objcache.c) */
 	struct posix_obj *buckets[POSIX_HASH_BUCKETS];
+	struct posix_obj *idle_newest, *idle_oldest;   /* objects nobody holds */
+	unsigned idle_count, idle_max;
 
 	pthread_mutex_t map_lock;    /* the mapping cache (all objects) */
 	uint64_t mapped_bytes, map_limit;
@@ -68,7 +75,11 @@ struct posix_export {
 struct posix_obj {
 	struct pmem_obj pub;
 	struct posix_obj *hnext;
-	bool hashed;                 /* under exp->lock */
+	bool hashed;                 /* under exp->lock, as the four below */
+	bool idle;                   /* nobody holds it: on the export's idle list */
+	bool forgotten;              /* its name was unlinked: closed, not kept, when let go */
+	struct posix_obj *idle_newer, *idle_older;
+	int64_t idle_since_ms;
 	uint32_t hash;
 	uint8_t handle[POSIX_KHANDLE_MAX];   /* the kernel handle (the cache key) */
 	size_t hlen;
@@ -114,16 +125,39 @@ struct posix_cred_save {
 int posix_cred_enter(const struct pmem_cred *cred, struct posix_cred_save *save);
 void posix_cred_leave(struct posix_cred_save *save);
 
-/* posix_export.c */
-extern const struct pmem_obj_ops posix_obj_ops;
+/* posix_objcache.c */
 /* Object for an O_PATH descriptor (consumed on every path); cached by handle. */
 int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out);
+/* A reference on the cached object of kernel handle h: one somebody holds,
+ * or (revive) an idle one, *revived then true. -ENOENT when none. */
+int posix_objcache_find(struct posix_export *exp, const uint8_t *h, size_t hlen, bool revive,
+			struct pmem_obj **out, bool *revived);
+/* The object's last reference went (the backend table's release). */
+void posix_obj_release(struct pmem_obj *obj);
+/* The file of handle h lost a name: close its object now if idle, else when
+ * its last holder lets go. */
+void posix_objcache_forget(struct posix_export *exp, const uint8_t *h, size_t hlen);
+/* The same for an object in hand. */
+void posix_objcache_forget_obj(struct posix_obj *o);
+/* Closes the idle objects older than POSIX_IDLE_MS, or all of them. */
+void posix_objcache_trim(struct posix_export *exp, bool all);
+/* At the export's release: closes every object left (all idle). */
+void posix_objcache_drain(struct posix_export *exp);
+/* How many idle objects an export keeps, from RLIMIT_NOFILE. */
+unsigned posix_objcache_default_max(void);
+
+/* posix_export.c */
+extern const struct pmem_obj_ops posix_obj_ops;
 bool posix_name_ok(const char *name);
 enum pmem_obj_type posix_mode_type(mode_t mode);
 /* "/proc/self/fd/N" for fd. */
 void posix_fd_path(int fd, char buf[64]);
 /* The kernel handle of fd (POSIX_KHANDLE_MAX bytes at most). */
 int posix_fd_khandle(int fd, uint8_t *out, size_t *outlen);
+/* The same for name in dirfd (name_to_handle_at flags: 0 does not follow
+ * a symbolic link), and the mount it is on if mount_id is not NULL. */
+int posix_at_khandle(int dirfd, const char *name, int flags, uint8_t *out, size_t *outlen,
+		     int *mount_id);
 /* open_by_handle_at of kernel handle bytes k (as posix_fd_khandle makes
  * them) with flags (O_CLOEXEC added): the descriptor, or -errno (-EBADF for
  * a length no kernel handle has). */

@@ -20,6 +20,11 @@
 # cost of the metrics, e.g.
 #   scripts/bench.sh --fs tmpfs --servers "daxnfsd daxnfsd-metrics" --rounds 5 -- -w getattr -r 1
 #
+# Server "daxnfsd-base" is the daxnfsd binary named by DAXNFS_BENCH_BASE
+# (another tree's Release build): the A/B of a change, e.g.
+#   DAXNFS_BENCH_BASE=/tmp/old/build/server/daxnfsd \
+#     scripts/bench.sh --fs tmpfs --servers "daxnfsd daxnfsd-base" --rounds 5 -- -w getattr_qd1 -r 1
+#
 # usage: scripts/bench.sh [--fs tmpfs|xfs|both] [--servers "daxnfsd ganesha"]
 #                         [--wait-quiet] [--perf] [--rounds N] [--out DIR] [-- nfs_bench options]
 #   --wait-quiet  wait until no qemu-system process runs before each server run
@@ -86,6 +91,11 @@ if [[ " $servers " == *" daxnfsd-nomac "* ]]; then
 	cmake -S "$top" -B "$build-nomac" -DCMAKE_BUILD_TYPE=Release -DDAXNFS_TESTS=OFF \
 	      -DDAXNFS_SANITIZE=OFF -DCMAKE_C_FLAGS=-DDAXNFS_BENCH_FH_NO_MAC >/dev/null
 	cmake --build "$build-nomac" -j2 --target daxnfsd >/dev/null
+fi
+
+if [[ " $servers " == *" daxnfsd-base "* ]] && [ ! -x "${DAXNFS_BENCH_BASE:-}" ]; then
+	echo "bench.sh: daxnfsd-base needs DAXNFS_BENCH_BASE, the path of a daxnfsd binary" >&2
+	exit 2
 fi
 
 if [[ " $servers " == *" ganesha "* ]] && ! command -v ganesha.nfsd >/dev/null; then
@@ -170,6 +180,13 @@ start_daxnfsd-metrics() {   # port
 start_daxnfsd-nomac() {   # port
 	local saved=$daxnfsd
 	daxnfsd="$build-nomac/server/daxnfsd"
+	start_daxnfsd "$1"
+	daxnfsd=$saved
+}
+
+start_daxnfsd-base() {   # port
+	local saved=$daxnfsd
+	daxnfsd="$DAXNFS_BENCH_BASE"
 	start_daxnfsd "$1"
 	daxnfsd=$saved
 }

@@ -333,6 +333,7 @@ static void on_tick(void *ctx)
 	char line[STATUS_LINE_MAX];
 
 	nfs4_server_tick(m->srv);
+	nfs4_exports_trim();
 	if (m->snapshot)
 		nfs4_metrics_snapshot_take(m->snapshot, m->srv);
 	if (m->notify.enabled) {

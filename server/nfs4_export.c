@@ -432,6 +432,17 @@ out:
 	return err;
 }
 
+void nfs4_exports_trim(void)
+{
+	struct export_backend *be;
+
+	pthread_mutex_lock(&g_reload_lock);
+	for (be = g_backends; be; be = be->next)
+		if (be->pexp->ops->trim)
+			be->pexp->ops->trim(be->pexp);
+	pthread_mutex_unlock(&g_reload_lock);
+}
+
 void nfs4_exports_shutdown(void)
 {
 	struct export_table *t;

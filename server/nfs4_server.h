@@ -24,6 +24,9 @@ struct nfs4_exports_change {
  * exports; a removed export's handles are NFS4ERR_STALE from then on. */
 int nfs4_exports_reload(const struct daxnfs_config *cfg, struct nfs4_exports_change *chg);
 void nfs4_exports_shutdown(void);
+/* Lets the backends close what they keep open and nobody used lately (the
+ * tick). */
+void nfs4_exports_trim(void);
 
 /* Client table, stable client records (cfg->recovery_dir), grace period,
  * write verifier, and registration of program 100003 v4 with the RPC layer. */

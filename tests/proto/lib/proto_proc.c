@@ -4,7 +4,9 @@
  */
 #include "tests/proto/lib/proto_proc.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,42 @@ int proto_proc_rss_kib(pid_t pid, long *kib)
 	}
 	fclose(f);
 	return rc;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+int proto_proc_fds_on(pid_t pid, const char *want, int *fds, int cap)
+{
+	char dir[64], link[PATH_MAX + 64], target[PATH_MAX + 64];
+	struct dirent *de;
+	int n = 0, kept = 0;
+	ssize_t len;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;   /* closed meanwhile */
+		target[len] = '\0';
+		if (strcmp(target, want) != 0)
+			continue;
+		if (kept < cap)
+			fds[kept++] = atoi(de->d_name);
+		n++;
+	}
+	closedir(d);
+	qsort(fds, (size_t)kept, sizeof(int), int_cmp);
+	return n;
 }
 
 long proto_file_size(const char *path)

@@ -20,6 +20,11 @@ void proto_sleep_ms(int ms);
 int proto_proc_cpu_ms(pid_t pid, int64_t *ms);
 /* Resident set size of pid in KiB (/proc/PID/status VmRSS). 0 or -errno. */
 int proto_proc_rss_kib(pid_t pid, long *kib);
+/* The descriptors of pid whose /proc/PID/fd link reads exactly link (a
+ * file's canonical path; with " (deleted)" after it once unlinked): up to
+ * cap of their numbers into fds, ascending. Returns how many there are, or
+ * -errno. */
+int proto_proc_fds_on(pid_t pid, const char *link, int *fds, int cap);
 /* Size of the file at path in bytes, or -errno. */
 long proto_file_size(const char *path);
 /* Lines of the file at path, from byte offset on, that contain needle; at
