@@ -119,29 +119,6 @@ static size_t find_in(const nfs_fh4 *fh, const uint8_t *k, size_t klen)
 	return (size_t)(at - (const uint8_t *)fh->val);
 }
 
-static nfsstat4 putfh_read(struct nfs4_cl *cl, const nfs_fh4 *fh, char *out, size_t cap)
-{
-	struct nfs4_cl_compound cp;
-	stateid4 anon;
-	nfsstat4 st;
-
-	memset(&anon, 0, sizeof(anon));
-	nfs4_cl_compound_init(&cp, cl);
-	ns_putfh(&cp, fh);
-	nfs4_cl_add_read(&cp, &anon, 0, 4096);
-	st = ns_send(&cp);
-	out[0] = '\0';
-	if (st == NFS4_OK) {
-		READ4resok *r = &nfs4_cl_res(&cp, OP_READ)->u.opread.u.resok4;
-		size_t n = r->data.len < cap - 1 ? r->data.len : cap - 1;
-
-		memcpy(out, r->data.val, n);
-		out[n] = '\0';
-	}
-	nfs4_cl_compound_free(&cp);
-	return st;
-}
-
 static void test_forged_handle_outside_export_is_badhandle(void **state)
 {
 	struct ns_fix *f = *state;
@@ -151,13 +128,13 @@ static void test_forged_handle_outside_export_is_badhandle(void **state)
 	char data[4096];
 
 	assert_int_equal(ns_path_fh(f->cl, "sub/inside", &fh), NFS4_OK);
-	assert_int_equal(putfh_read(f->cl, &fh, data, sizeof(data)), NFS4_OK);
+	assert_int_equal(ns_putfh_read(f->cl, &fh, data, sizeof(data)), NFS4_OK);
 	assert_string_equal(data, "inside the export\n");
 	/* same filesystem, same handle type: same length */
 	assert_int_equal(lin, lout);
 	at = find_in(&fh, kin, lin);
 	memcpy((uint8_t *)fh.val + at, kout, lout);
-	assert_int_equal(putfh_read(f->cl, &fh, data, sizeof(data)), NFS4ERR_BADHANDLE);
+	assert_int_equal(ns_putfh_read(f->cl, &fh, data, sizeof(data)), NFS4ERR_BADHANDLE);
 	assert_null(strstr(data, "TOPSECRET"));
 	assert_int_equal(ns_putfh_getattr(f->cl, &fh), NFS4ERR_BADHANDLE);
 	/* the directory above the export, the same way */

@@ -122,6 +122,31 @@ static inline nfsstat4 ns_send(struct nfs4_cl_compound *cp)
 }
 
 /* PUTFH fh; GETATTR type: the compound's status. */
+/* PUTFH, READ of up to cap - 1 bytes at 0 under the anonymous stateid: the
+ * bytes read into out, NUL-ended. */
+static inline nfsstat4 ns_putfh_read(struct nfs4_cl *cl, const nfs_fh4 *fh, char *out, size_t cap)
+{
+	struct nfs4_cl_compound cp;
+	stateid4 anon;
+	nfsstat4 st;
+
+	memset(&anon, 0, sizeof(anon));
+	nfs4_cl_compound_init(&cp, cl);
+	ns_putfh(&cp, fh);
+	nfs4_cl_add_read(&cp, &anon, 0, (uint32_t)(cap - 1));
+	st = ns_send(&cp);
+	out[0] = '\0';
+	if (st == NFS4_OK) {
+		READ4resok *r = &nfs4_cl_res(&cp, OP_READ)->u.opread.u.resok4;
+		size_t n = r->data.len < cap - 1 ? r->data.len : cap - 1;
+
+		memcpy(out, r->data.val, n);
+		out[n] = '\0';
+	}
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
 static inline nfsstat4 ns_putfh_getattr(struct nfs4_cl *cl, const nfs_fh4 *fh)
 {
 	struct nfs4_cl_compound cp;
