@@ -49,19 +49,6 @@ static const struct nfs4_op_desc *op_desc(uint32_t opnum, uint32_t minor)
 	return d;
 }
 
-/* Payload a result may carry beyond the table's fixed estimate. */
-static uint32_t payload_estimate(uint32_t opnum, const void *args)
-{
-	switch (opnum) {
-	case OP_READ:
-		return ((const READ4args *)args)->count;
-	case OP_READDIR:
-		return ((const READDIR4args *)args)->maxcount;
-	default:
-		return 0;
-	}
-}
-
 static void cred_from_rpc(struct pmem_cred *pc, const struct rpc_cred *rc)
 {
 	uint32_t i;
@@ -110,18 +97,24 @@ static nfsstat4 size_check(const struct nfs4_compound_run *run, size_t extra)
 	return NFS4_OK;
 }
 
-/* Encodes opnum and its result; on overflow (buffer or session limit) the
+/* Every result type begins with its status: the loop writes it there, for
+ * whichever arm res carries. */
+static void result_set_status(nfs_resop4 *res, nfsstat4 st)
+{
+	memcpy(&res->u, &st, sizeof(st));
+}
+
+/* Encodes res (its resop set); on overflow (buffer or session limit) the
  * result is replaced by a bare error. Returns the status actually sent. */
-static nfsstat4 encode_result(struct nfs4_compound_run *run, uint32_t opnum,
-			      const struct nfs4_op_desc *d, void *res, nfsstat4 st)
+static nfsstat4 encode_result(struct nfs4_compound_run *run, nfs_resop4 *res, nfsstat4 st)
 {
 	struct xdr_stream *x = &run->c.req->res;
 	size_t start = x->pos;
+	nfs_opnum4 opnum = res->resop;
 	nfsstat4 over;
 
-	*(nfsstat4 *)res = st;
-	xdr_put_u32(x, opnum);
-	d->enc_res(x, res);
+	result_set_status(res, st);
+	nfs4_op_result_encode(x, res);
 	over = xdr_ok(x) ? size_check(run, 0) : NFS4ERR_REP_TOO_BIG;
 	if (over == NFS4_OK)
 		return st;
@@ -129,27 +122,27 @@ static nfsstat4 encode_result(struct nfs4_compound_run *run, uint32_t opnum,
 	x->failed = false;
 	x->pos = start;
 	run->c.req->tail_iovcnt = 0;
-	memset(res, 0, d->res_size);
-	*(nfsstat4 *)res = over;
-	xdr_put_u32(x, opnum);
-	d->enc_res(x, res);
+	memset(res, 0, sizeof(*res));
+	res->resop = opnum;
+	result_set_status(res, over);
+	nfs4_op_result_encode(x, res);
 	return over;
 }
 
 /* Encodes an error result for an op whose own result we must not use. */
-static nfsstat4 encode_error(struct nfs4_compound_run *run, uint32_t opnum,
-			     const struct nfs4_op_desc *d, nfsstat4 st)
+static nfsstat4 encode_error(struct nfs4_compound_run *run, uint32_t opnum, nfsstat4 st)
 {
-	void *res = d->enc_res ? arena_alloc(run->c.arena, d->res_size) : NULL;
+	nfs_resop4 *res = arena_alloc(run->c.arena, sizeof(*res));
 
-	/* Ops without codecs (not served) and out-of-memory: bare status. */
+	/* Out of memory: the bare status, every result's error form. */
 	if (!res) {
-		/* Every result's error form is its status alone. */
 		xdr_put_u32(&run->c.req->res, opnum);
 		xdr_put_u32(&run->c.req->res, st);
 		return st;
 	}
-	return encode_result(run, opnum, d, res, st);
+	memset(res, 0, sizeof(*res));
+	res->resop = (nfs_opnum4)opnum;
+	return encode_result(run, res, st);
 }
 
 /* Runs one operation; returns its status. */
@@ -157,49 +150,49 @@ static nfsstat4 run_op(struct nfs4_compound_run *run, struct xdr_stream *args)
 {
 	struct nfs4_compound *c = &run->c;
 	const struct nfs4_op_desc *d;
+	nfs_argop4 *a;
+	nfs_resop4 *res;
 	uint32_t opnum;
-	void *a = NULL, *res;
 	nfsstat4 st;
 
 	run->cur_opnum = OP_ILLEGAL;
 	run->cur_res = NULL;
 	if (!xdr_get_u32(args, &opnum))
-		return encode_error(run, OP_ILLEGAL, &nfs4_op_illegal_desc, NFS4ERR_BADXDR);
+		return encode_error(run, OP_ILLEGAL, NFS4ERR_BADXDR);
 	d = op_desc(opnum, c->minorversion);
-	if (d)
-		run->cur_opnum = opnum;
 	if (!d)
-		return encode_error(run, OP_ILLEGAL, &nfs4_op_illegal_desc, NFS4ERR_OP_ILLEGAL);
+		return encode_error(run, OP_ILLEGAL, NFS4ERR_OP_ILLEGAL);
+	run->cur_opnum = opnum;
 	if (c->opindex == 0 && !(d->flags & OPF_SESSIONLESS))
-		return encode_error(run, opnum, d, NFS4ERR_OP_NOT_IN_SESSION);
+		return encode_error(run, opnum, NFS4ERR_OP_NOT_IN_SESSION);
 	if (c->opindex > 0 && (d->flags & OPF_IS_SEQUENCE))
-		return encode_error(run, opnum, d, NFS4ERR_SEQUENCE_POS);
+		return encode_error(run, opnum, NFS4ERR_SEQUENCE_POS);
 	if (c->opindex == 0 && (d->flags & OPF_SOLE_IF_FIRST) && c->numops > 1)
-		return encode_error(run, opnum, d, NFS4ERR_NOT_ONLY_OP);
+		return encode_error(run, opnum, NFS4ERR_NOT_ONLY_OP);
 	if (!d->handler)
-		return encode_error(run, opnum, d, NFS4ERR_NOTSUPP);
-	if (d->dec_args) {
-		a = arena_alloc(c->arena, d->args_size);
-		if (!a)
-			return encode_error(run, opnum, d, NFS4ERR_RESOURCE);
-		if (!d->dec_args(args, a))
-			return encode_error(run, opnum, d, NFS4ERR_BADXDR);
-	}
+		return encode_error(run, opnum, NFS4ERR_NOTSUPP);
+	a = arena_alloc(c->arena, sizeof(*a));
+	res = arena_alloc(c->arena, sizeof(*res));
+	if (!a || !res)
+		return encode_error(run, opnum, NFS4ERR_RESOURCE);
+	/* The generated decoder reads the number again and then its arm. */
+	args->pos -= 4;
+	if (!xdr_dec_nfs_argop4(args, a))
+		return encode_error(run, opnum, NFS4ERR_BADXDR);
 	if ((d->flags & OPF_NEEDS_CURFH) && c->cur.len == 0)
-		return encode_error(run, opnum, d, NFS4ERR_NOFILEHANDLE);
-	st = size_check(run, 4 + d->reply_estimate + (a ? payload_estimate(opnum, a) : 0));
+		return encode_error(run, opnum, NFS4ERR_NOFILEHANDLE);
+	st = size_check(run, 4 + d->reply_estimate + (d->payload_estimate ? d->payload_estimate(a) : 0));
 	if (st != NFS4_OK)
-		return encode_error(run, opnum, d, st);
-	res = arena_alloc(c->arena, d->res_size);
-	if (!res)
-		return encode_error(run, opnum, d, NFS4ERR_RESOURCE);
+		return encode_error(run, opnum, st);
+	memset(res, 0, sizeof(*res));
+	res->resop = (nfs_opnum4)opnum;
 	st = d->handler(c, a, res);
 	run->cur_res = res;
 	if (run->replay)
 		return NFS4_OK;   /* the caller sends the cached reply instead */
-	if (st != NFS4_OK && (d->flags & OPF_CLEARS_CURFH))
-		nfs4_fh_clear(&c->cur);
-	return encode_result(run, opnum, d, res, st);
+	if (st == NFS4_OK && d->set_current_stateid)
+		d->set_current_stateid(c, res);
+	return encode_result(run, res, st);
 }
 
 /*
@@ -307,13 +300,13 @@ static void count_op(struct nfs4_compound_run *run, nfsstat4 st, uint64_t t0)
 		return;
 	switch (run->cur_opnum) {
 	case OP_READ:
-		bytes = ((const READ4res *)run->cur_res)->u.resok4.data.len;
+		bytes = run->cur_res->u.opread.u.resok4.data.len;
 		break;
 	case OP_READ_PLUS:
-		bytes = read_plus_data_bytes(run->cur_res);
+		bytes = read_plus_data_bytes(&run->cur_res->u.opread_plus);
 		break;
 	case OP_WRITE:
-		bytes = ((const WRITE4res *)run->cur_res)->u.resok4.count;
+		bytes = run->cur_res->u.opwrite.u.resok4.count;
 		write = 1;
 		break;
 	default:

@@ -53,37 +53,39 @@ struct nfs4_compound {
 	bool cachethis;                    /* sa_cachethis of this compound */
 };
 
-/* Handlers return the operation's status; the loop stores it into the first
- * member of res (every NFSv4 result type begins with its nfsstat4). */
-typedef nfsstat4 (*nfs4_op_handler)(struct nfs4_compound *c, void *args, void *res);
+/* Handlers take their operation's decoded arguments and fill its results
+ * (args->u.opX, res->u.opX, the arms of RFC 8881's nfs_argop4/nfs_resop4)
+ * and return the status, which the loop stores in the result. */
+typedef nfsstat4 (*nfs4_op_handler)(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
 
 enum nfs4_op_flags {
 	OPF_NEEDS_CURFH      = 1u << 0,  /* NFS4ERR_NOFILEHANDLE without a current fh */
 	OPF_SESSIONLESS      = 1u << 1,  /* may start a compound without SEQUENCE */
 	OPF_SOLE_IF_FIRST    = 1u << 2,  /* when first, must be the only op (DESTROY_SESSION...) */
-	OPF_CLEARS_CURFH     = 1u << 3,  /* a failure leaves no current fh */
-	OPF_NO_PSEUDO        = 1u << 4,  /* not allowed on a pseudo-fs node (NFS4ERR_ROFS/INVAL per op) */
-	OPF_MINOR_1          = 1u << 5,  /* exists from minor version 1 */
-	OPF_MINOR_2          = 1u << 6,  /* exists from minor version 2 */
-	OPF_MODIFIES_STATE   = 1u << 7,
-	OPF_IS_SEQUENCE      = 1u << 8,
+	OPF_MINOR_2          = 1u << 3,  /* exists from minor version 2 (RFC 7862) */
+	OPF_IS_SEQUENCE      = 1u << 4,  /* SEQUENCE: first or NFS4ERR_SEQUENCE_POS */
 };
 
 struct nfs4_op_desc {
 	const char *name;
-	size_t args_size, res_size;
-	bool (*dec_args)(struct xdr_stream *x, void *args);        /* NULL: void args */
-	bool (*enc_res)(struct xdr_stream *x, const void *res);
-	nfs4_op_handler handler;          /* NULL: NFS4ERR_NOTSUPP */
+	nfs4_op_handler handler;          /* NULL: NFS4ERR_NOTSUPP, arguments not decoded */
 	uint32_t flags;                   /* enum nfs4_op_flags */
 	uint32_t reply_estimate;          /* bytes, before payload, for REP_TOO_BIG checks */
+	/* Bytes the result may carry beyond reply_estimate (READ's count,
+	 * READDIR's maxcount), checked before the handler runs; NULL: none. */
+	uint32_t (*payload_estimate)(const nfs_argop4 *args);
+	/* After success: the stateid the result makes current (RFC 8881
+	 * §16.2.3.1.2); NULL: the op leaves it alone. The current stateid is
+	 * read in one place, nfs4_stid_lookup, for every stateid argument. */
+	void (*set_current_stateid)(struct nfs4_compound *c, const nfs_resop4 *res);
 };
 
 /* The table, indexed by nfs_opnum4 (OP_ACCESS .. OP_CLONE); NULL name = no such op. */
 extern const struct nfs4_op_desc nfs4_op_table[];
 extern const unsigned nfs4_op_table_len;
-/* OP_ILLEGAL and unknown operation numbers. */
-extern const struct nfs4_op_desc nfs4_op_illegal_desc;
+/* Encodes one result (res->resop and its arm); READ's data may be a tail
+ * (nfs4_ops.c). */
+bool nfs4_op_result_encode(struct xdr_stream *x, const nfs_resop4 *res);
 
 /* Registers program 100003 version 4 with the RPC layer: its COMPOUNDs run
  * on srv (c->srv), and srv->metrics (NULL: none) gets every operation's

@@ -455,10 +455,10 @@ static nfsstat4 copy_lookup(struct nfs4_compound *c, const stateid4 *sid,
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_offload_status(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_offload_status(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	OFFLOAD_STATUS4args *a = args;
-	OFFLOAD_STATUS4resok *ok = &((OFFLOAD_STATUS4res *)res)->u.osr_resok4;
+	OFFLOAD_STATUS4args *a = &args->u.opoffload_status;
+	OFFLOAD_STATUS4resok *ok = &res->u.opoffload_status.u.osr_resok4;
 	nfsstat4 *complete = arena_alloc(c->arena, sizeof(*complete));
 	struct nfs4_copy *cp;
 	nfsstat4 st;
@@ -479,9 +479,9 @@ nfsstat4 nfs4_op_offload_status(struct nfs4_compound *c, void *args, void *res)
 	return st;
 }
 
-nfsstat4 nfs4_op_offload_cancel(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_offload_cancel(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	OFFLOAD_CANCEL4args *a = args;
+	OFFLOAD_CANCEL4args *a = &args->u.opoffload_cancel;
 	struct nfs4_copy *cp;
 	nfsstat4 st;
 

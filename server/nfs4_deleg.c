@@ -989,10 +989,10 @@ static struct nfs4_deleg *client_deleg(const struct nfs4_file *fp, const struct 
  * reclaims in grace as OPEN's does; CLAIM_DELEG_PREV_FH is not supported
  * (see DELEGPURGE).
  */
-nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	WANT_DELEGATION4args *a = args;
-	WANT_DELEGATION4res *r = res;
+	WANT_DELEGATION4args *a = &args->u.opwant_delegation;
+	WANT_DELEGATION4res *r = &res->u.opwant_delegation;
 	open_delegation4 *out = &r->u.wdr_resok4;
 	uint32_t want = a->wda_want & WANT_MASK, access;
 	open_delegation_type4 reclaim_type = OPEN_DELEGATE_NONE;
@@ -1170,10 +1170,10 @@ void nfs4_deleg_setattr_times_done(struct nfs4_compound *c, const stateid4 *sid,
 
 /* ---- DELEGRETURN, DELEGPURGE ---- */
 
-nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
 	struct nfs4_delegations *d = &c->srv->delegs;
-	DELEGRETURN4args *a = args;
+	DELEGRETURN4args *a = &args->u.opdelegreturn;
 	struct nfs4_stid *stid = NULL;
 	nfsstat4 st;
 
@@ -1200,7 +1200,7 @@ nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, void *args, void *res)
 /* CLAIM_DELEGATE_PREV is not supported (no client keeps delegations across
  * its own restart here), so DELEGPURGE has nothing to purge: NFS4ERR_NOTSUPP,
  * as RFC 8881 §18.5.3 asks of such servers. */
-nfsstat4 nfs4_op_delegpurge(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_delegpurge(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
 	return NFS4ERR_NOTSUPP;
 }

@@ -47,10 +47,10 @@ static enum pmem_obj_type create_type(nfs_ftype4 t)
 	}
 }
 
-nfsstat4 nfs4_op_create(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_create(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	CREATE4args *a = args;
-	CREATE4res *r = res;
+	CREATE4args *a = &args->u.opcreate;
+	CREATE4res *r = &res->u.opcreate;
 	CREATE4resok *ok = &r->u.resok4;
 	struct pmem_obj *dir = c->cur.obj, *obj = NULL;
 	enum pmem_obj_type type;
@@ -136,10 +136,10 @@ static nfsstat4 name_deleg_conflict(struct nfs4_compound *c, struct pmem_obj *di
 	return st;
 }
 
-nfsstat4 nfs4_op_remove(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_remove(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	REMOVE4args *a = args;
-	REMOVE4res *r = res;
+	REMOVE4args *a = &args->u.opremove;
+	REMOVE4res *r = &res->u.opremove;
 	uint64_t before;
 	char *name;
 	nfsstat4 st;
@@ -162,10 +162,10 @@ nfsstat4 nfs4_op_remove(struct nfs4_compound *c, void *args, void *res)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_rename(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_rename(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	RENAME4args *a = args;
-	RENAME4res *r = res;
+	RENAME4args *a = &args->u.oprename;
+	RENAME4res *r = &res->u.oprename;
 	struct nfs4_fh *src = &c->saved, *dst = &c->cur;
 	uint64_t sbefore, dbefore;
 	char *oldname, *newname;
@@ -209,10 +209,10 @@ nfsstat4 nfs4_op_rename(struct nfs4_compound *c, void *args, void *res)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_link(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	LINK4args *a = args;
-	LINK4res *r = res;
+	LINK4args *a = &args->u.oplink;
+	LINK4res *r = &res->u.oplink;
 	struct nfs4_fh *src = &c->saved, *dir = &c->cur;
 	uint64_t before;
 	char *name;
@@ -247,9 +247,9 @@ nfsstat4 nfs4_op_link(struct nfs4_compound *c, void *args, void *res)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_readlink(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_readlink(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	READLINK4res *r = res;
+	READLINK4res *r = &res->u.opreadlink;
 	size_t len = 0;
 	char *buf;
 	int err;

@@ -281,9 +281,9 @@ nfsstat4 nfs4_name_check(struct nfs4_compound *c, const struct xdr_opaque *name,
 
 /* ---- operations ---- */
 
-nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	PUTFH4args *a = args;
+	PUTFH4args *a = &args->u.opputfh;
 	struct nfs4_fh fh = { 0 };
 	nfsstat4 st;
 
@@ -294,7 +294,7 @@ nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, void *args, void *res)
 	return st;
 }
 
-nfsstat4 nfs4_op_putrootfh(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_putrootfh(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
 	struct nfs4_pseudo_node *root = nfs4_pseudo_root();   /* once: a reload may swap it */
 	struct nfs4_fh fh = { 0 };
@@ -311,14 +311,14 @@ nfsstat4 nfs4_op_putrootfh(struct nfs4_compound *c, void *args, void *res)
 }
 
 /* The public filehandle is the root of the pseudo fs (RFC 8881 §18.20). */
-nfsstat4 nfs4_op_putpubfh(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_putpubfh(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
 	return nfs4_op_putrootfh(c, args, res);
 }
 
-nfsstat4 nfs4_op_getfh(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_getfh(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	GETFH4res *r = res;
+	GETFH4res *r = &res->u.opgetfh;
 	uint8_t *copy;
 
 	(void)args;
@@ -330,7 +330,7 @@ nfsstat4 nfs4_op_getfh(struct nfs4_compound *c, void *args, void *res)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_savefh(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_savefh(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
 	(void)args;
 	(void)res;
@@ -340,7 +340,7 @@ nfsstat4 nfs4_op_savefh(struct nfs4_compound *c, void *args, void *res)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_restorefh(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_restorefh(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
 	(void)args;
 	(void)res;

@@ -26,10 +26,10 @@ static nfsstat4 check_no_write_only(const bitmap4 *m)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_getattr(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	GETATTR4args *a = args;
-	GETATTR4res *r = res;
+	GETATTR4args *a = &args->u.opgetattr;
+	GETATTR4res *r = &res->u.opgetattr;
 	struct nfs4_fattr_opts opts;
 	bool size_change, times;
 	nfsstat4 st;
@@ -91,10 +91,10 @@ static bool only_deleg_times(const bitmap4 *m)
 	return true;
 }
 
-nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	SETATTR4args *a = args;
-	SETATTR4res *r = res;
+	SETATTR4args *a = &args->u.opsetattr;
+	SETATTR4res *r = &res->u.opsetattr;
 	struct pmem_setattr sa;
 	bitmap4 set;
 	static const struct pmem_cred server_cred;   /* uid 0, gid 0, no groups */
@@ -189,17 +189,17 @@ static nfsstat4 compare_attrs(struct nfs4_compound *c, const fattr4 *in)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_verify(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_verify(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	VERIFY4args *a = args;
+	VERIFY4args *a = &args->u.opverify;
 
 	(void)res;
 	return compare_attrs(c, &a->obj_attributes);
 }
 
-nfsstat4 nfs4_op_nverify(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_nverify(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	NVERIFY4args *a = args;
+	NVERIFY4args *a = &args->u.opnverify;
 	nfsstat4 st;
 
 	(void)res;
@@ -224,10 +224,10 @@ static bool fh_has_xattrs(const struct nfs4_fh *fh)
 	       fh->exp->xattr_user;
 }
 
-nfsstat4 nfs4_op_access(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_access(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	ACCESS4args *a = args;
-	ACCESS4res *r = res;
+	ACCESS4args *a = &args->u.opaccess;
+	ACCESS4res *r = &res->u.opaccess;
 	uint32_t want = a->access & (ACCESS_ALL | (c->minorversion >= 2 ? ACCESS_XATTR : 0));
 	uint32_t granted = 0, pm_want = 0, pm_got = 0;
 	bool dir = nfs4_fh_type(&c->cur) == PMEM_TYPE_DIR;

@@ -129,10 +129,10 @@ static void read_data_to_tail(struct nfs4_compound *c, READ4res *r)
 	r->u.resok4.data.val = NULL;
 }
 
-nfsstat4 nfs4_op_read(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_read(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	READ4args *a = args;
-	READ4res *r = res;
+	READ4args *a = &args->u.opread;
+	READ4res *r = &res->u.opread;
 	struct pmem_obj *obj;
 	size_t count = a->count, n = 0, room;
 	uint8_t *buf = NULL;
@@ -189,10 +189,10 @@ done:
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_write(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_write(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	WRITE4args *a = args;
-	WRITE4res *r = res;
+	WRITE4args *a = &args->u.opwrite;
+	WRITE4res *r = &res->u.opwrite;
 	struct pmem_obj *obj;
 	enum pmem_stable committed = (enum pmem_stable)a->stable;
 	size_t n = 0;
@@ -225,10 +225,10 @@ nfsstat4 nfs4_op_write(struct nfs4_compound *c, void *args, void *res)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_commit(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_commit(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	COMMIT4args *a = args;
-	COMMIT4res *r = res;
+	COMMIT4args *a = &args->u.opcommit;
+	COMMIT4res *r = &res->u.opcommit;
 	struct pmem_obj *obj;
 	nfsstat4 st;
 	int ret;
@@ -253,4 +253,9 @@ nfsstat4 nfs4_open_check_setattr_size(struct nfs4_compound *c, const stateid4 *s
 				      struct pmem_obj *obj)
 {
 	return nfs4_io_check_stateid(c, obj, sid, true);
+}
+
+uint32_t nfs4_read_payload_estimate(const nfs_argop4 *args)
+{
+	return args->u.opread.count;
 }

@@ -245,10 +245,10 @@ static nfsstat4 lock_check_client(struct nfs4_compound *c, bool reclaim)
 	return nfs4_grace_check_unlocked(c->srv, c->client, reclaim);
 }
 
-nfsstat4 nfs4_op_lock(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_lock(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	LOCK4args *a = args;
-	LOCK4res *r = res;
+	LOCK4args *a = &args->u.oplock;
+	LOCK4res *r = &res->u.oplock;
 	struct nfs4_lock_state *ls = NULL;
 	struct nfs4_lock_range *conflict;
 	enum nfs4_range_type type;
@@ -301,7 +301,6 @@ nfsstat4 nfs4_op_lock(struct nfs4_compound *c, void *args, void *res)
 	if (!created)
 		nfs4_stid_bump(&ls->stid);
 	r->u.resok4.lock_stateid = ls->stid.sid;
-	nfs4_set_current_stateid(c, &ls->stid.sid);
 out:
 	/* A stateid the client never learned of does not outlive the failure. */
 	if (st != NFS4_OK && created)
@@ -310,10 +309,10 @@ out:
 	return st;
 }
 
-nfsstat4 nfs4_op_lockt(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_lockt(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	LOCKT4args *a = args;
-	LOCKT4res *r = res;
+	LOCKT4args *a = &args->u.oplockt;
+	LOCKT4res *r = &res->u.oplockt;
 	struct nfs4_lockowner *lo;
 	struct nfs4_lock_range *conflict;
 	struct nfs4_file *fp;
@@ -343,10 +342,10 @@ nfsstat4 nfs4_op_lockt(struct nfs4_compound *c, void *args, void *res)
 	return st;
 }
 
-nfsstat4 nfs4_op_locku(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_locku(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	LOCKU4args *a = args;
-	LOCKU4res *r = res;
+	LOCKU4args *a = &args->u.oplocku;
+	LOCKU4res *r = &res->u.oplocku;
 	struct nfs4_lock_state *ls = NULL;
 	enum nfs4_range_type type;
 	uint64_t start, end;
@@ -366,7 +365,6 @@ nfsstat4 nfs4_op_locku(struct nfs4_compound *c, void *args, void *res)
 	}
 	nfs4_stid_bump(&ls->stid);
 	r->u.lock_stateid = ls->stid.sid;
-	nfs4_set_current_stateid(c, &ls->stid.sid);
 out:
 	nfs4_state_unlock();
 	return st;
@@ -378,4 +376,14 @@ void nfs4_lock_state_expire(struct nfs4_stid *stid)
 
 	if (ls->fp)
 		nfs4_range_clear_owner(&ls->fp->locks, ls->lo);
+}
+
+void nfs4_lock_set_current_stateid(struct nfs4_compound *c, const nfs_resop4 *res)
+{
+	nfs4_set_current_stateid(c, &res->u.oplock.u.resok4.lock_stateid);
+}
+
+void nfs4_locku_set_current_stateid(struct nfs4_compound *c, const nfs_resop4 *res)
+{
+	nfs4_set_current_stateid(c, &res->u.oplocku.u.lock_stateid);
 }

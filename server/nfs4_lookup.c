@@ -42,9 +42,9 @@ static nfsstat4 lookup_name(struct nfs4_compound *c, const struct nfs4_fh *dir, 
 	return nfs4_fh_from_obj(dir->exp, obj, out);
 }
 
-nfsstat4 nfs4_op_lookup(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_lookup(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	LOOKUP4args *a = args;
+	LOOKUP4args *a = &args->u.oplookup;
 	struct nfs4_fh fh = { 0 };
 	char *name;
 	nfsstat4 st;
@@ -85,7 +85,7 @@ static nfsstat4 lookup_parent(struct nfs4_compound *c, const struct nfs4_fh *dir
 	return nfs4_fh_from_obj(dir->exp, obj, out);
 }
 
-nfsstat4 nfs4_op_lookupp(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_lookupp(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
 	struct nfs4_fh fh = { 0 };
 	nfsstat4 st;
@@ -120,9 +120,9 @@ static nfsstat4 secinfo_result(struct nfs4_compound *c, SECINFO4res *r)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_secinfo(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_secinfo(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	SECINFO4args *a = args;
+	SECINFO4args *a = &args->u.opsecinfo;
 	struct nfs4_fh fh = { 0 };
 	char *name;
 	nfsstat4 st;
@@ -137,12 +137,12 @@ nfsstat4 nfs4_op_secinfo(struct nfs4_compound *c, void *args, void *res)
 	nfs4_fh_clear(&fh);
 	if (st != NFS4_OK)
 		return st;
-	return secinfo_result(c, res);
+	return secinfo_result(c, &res->u.opsecinfo);
 }
 
-nfsstat4 nfs4_op_secinfo_no_name(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_secinfo_no_name(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	SECINFO_NO_NAME4args *a = args;
+	SECINFO_NO_NAME4args *a = &args->u.opsecinfo_no_name;
 	struct nfs4_fh fh = { 0 };
 	nfsstat4 st;
 
@@ -157,5 +157,5 @@ nfsstat4 nfs4_op_secinfo_no_name(struct nfs4_compound *c, void *args, void *res)
 	} else if (*a != SECINFO_STYLE4_CURRENT_FH) {
 		return NFS4ERR_INVAL;
 	}
-	return secinfo_result(c, res);
+	return secinfo_result(c, &res->u.opsecinfo_no_name);
 }

@@ -309,10 +309,10 @@ static nfsstat4 open_by_fh(struct nfs4_compound *c, const OPEN4args *a, struct o
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_open(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	OPEN4args *a = args;
-	OPEN4res *r = res;
+	OPEN4args *a = &args->u.opopen;
+	OPEN4res *r = &res->u.opopen;
 	OPEN4resok *ok = &r->u.resok4;
 	open_delegation_type4 reclaim_type = OPEN_DELEGATE_NONE;
 	const stateid4 *deleg_sid = NULL;
@@ -461,15 +461,22 @@ nfsstat4 nfs4_op_open(struct nfs4_compound *c, void *args, void *res)
 	ok->rflags |= OPEN4_RESULT_LOCKTYPE_POSIX;
 	ok->attrset = t.attrset;
 	nfs4_fh_set_current(c, &t.fh);
-	/* Without an open stateid (OPEN_XOR_DELEGATION) the delegation's is
-	 * the current stateid. */
-	nfs4_set_current_stateid(c, (ok->rflags & OPEN4_RESULT_NO_OPEN_STATEID)
-				    ? (ok->delegation.delegation_type == OPEN_DELEGATE_READ ||
-				       ok->delegation.delegation_type == OPEN_DELEGATE_READ_ATTRS_DELEG
-				       ? &ok->delegation.u.read.stateid
-				       : &ok->delegation.u.write.stateid)
-				    : &ok->stateid);
 out:
 	nfs4_fh_clear(&t.fh);
 	return st;
+}
+
+/* Without an open stateid (OPEN_XOR_DELEGATION) the delegation's is the
+ * current stateid. */
+void nfs4_open_set_current_stateid(struct nfs4_compound *c, const nfs_resop4 *res)
+{
+	const OPEN4resok *ok = &res->u.opopen.u.resok4;
+
+	if (!(ok->rflags & OPEN4_RESULT_NO_OPEN_STATEID))
+		nfs4_set_current_stateid(c, &ok->stateid);
+	else if (ok->delegation.delegation_type == OPEN_DELEGATE_READ ||
+		 ok->delegation.delegation_type == OPEN_DELEGATE_READ_ATTRS_DELEG)
+		nfs4_set_current_stateid(c, &ok->delegation.u.read.stateid);
+	else
+		nfs4_set_current_stateid(c, &ok->delegation.u.write.stateid);
 }

@@ -304,10 +304,10 @@ static nfsstat4 open_state_lookup(struct nfs4_compound *c, const stateid4 *sid,
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	OPEN_DOWNGRADE4args *a = args;
-	OPEN_DOWNGRADE4res *r = res;
+	OPEN_DOWNGRADE4args *a = &args->u.opopen_downgrade;
+	OPEN_DOWNGRADE4res *r = &res->u.opopen_downgrade;
 	struct nfs4_open_state *os = NULL;
 	/* The WANT bits mean nothing in a downgrade (RFC 8881 §18.18.3). */
 	uint32_t access = a->share_access & NFS4_OPEN_ACCESS_MASK;
@@ -340,16 +340,15 @@ nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, void *args, void *res)
 	os->share.deny = deny;
 	nfs4_stid_bump(&os->stid);
 	r->u.resok4.open_stateid = os->stid.sid;
-	nfs4_set_current_stateid(c, &os->stid.sid);
 out:
 	nfs4_state_unlock();
 	return st;
 }
 
-nfsstat4 nfs4_op_close(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_close(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	CLOSE4args *a = args;
-	CLOSE4res *r = res;
+	CLOSE4args *a = &args->u.opclose;
+	CLOSE4res *r = &res->u.opclose;
 	struct nfs4_open_state *os = NULL;
 	nfsstat4 st;
 
@@ -366,7 +365,6 @@ nfsstat4 nfs4_op_close(struct nfs4_compound *c, void *args, void *res)
 	 * return the invalid special stateid (other 0, seqid all ones). */
 	memset(&r->u.open_stateid, 0, sizeof(r->u.open_stateid));
 	r->u.open_stateid.seqid = UINT32_MAX;
-	nfs4_set_current_stateid(c, &r->u.open_stateid);
 out:
 	nfs4_state_unlock();
 	return st;
@@ -423,4 +421,14 @@ void nfs4_stid_expire(struct nfs4_stid *stid)
 		nfs4_copy_expire(stid);
 	stid->state = NFS4_STID_EXPIRED;
 	stid->client->nexpired_stids++;
+}
+
+void nfs4_open_downgrade_set_current_stateid(struct nfs4_compound *c, const nfs_resop4 *res)
+{
+	nfs4_set_current_stateid(c, &res->u.opopen_downgrade.u.resok4.open_stateid);
+}
+
+void nfs4_close_set_current_stateid(struct nfs4_compound *c, const nfs_resop4 *res)
+{
+	nfs4_set_current_stateid(c, &res->u.opclose.u.open_stateid);
 }

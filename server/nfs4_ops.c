@@ -1,161 +1,186 @@
 /*
- * server/nfs4_ops.c: the one COMPOUND operation table (op number -> codec,
- * handler, flags, reply estimate), in the manner of knfsd's nfsd4_ops[].
+ * server/nfs4_ops.c: the one COMPOUND operation table (op number -> name,
+ * handler, flags, reply estimate, hooks), in the manner of knfsd's
+ * nfsd4_ops[], and the encoding of one result.
  *
  * Every ordering rule the compound loop enforces comes from these flags.
  * An operation with no handler answers NFS4ERR_NOTSUPP without decoding its
  * arguments (RFC 8881 §15.2: NOTSUPP is allowed for every optional op, and
  * required for the NFSv4.0-only ops in a v4.1 compound).
- * Calls: generated codecs, handlers named in nfs4_ops.h. Called by: nfs4_compound.c.
+ * Arguments are decoded and results encoded by the generated codecs of
+ * nfs_argop4 and nfs_resop4 (one pair for every operation), the handlers
+ * see their own arm of each.
+ * Calls: generated codecs, handlers and hooks named in nfs4_ops.h.
+ * Called by: nfs4_compound.c.
  */
 #include "server/nfs4_ops.h"
-
-/* Typed codecs to the table's void* shape, one pair per operation type. */
-#define CODEC_ARGS(T) static bool dec_##T(struct xdr_stream *x, void *v) { return xdr_dec_##T(x, v); }
-#define CODEC_RES(T)  static bool enc_##T(struct xdr_stream *x, const void *v) { return xdr_enc_##T(x, v); }
-#define CODEC(OP) CODEC_ARGS(OP##4args) CODEC_RES(OP##4res)
-#define CODEC_NOARGS(OP) CODEC_RES(OP##4res)
-
-CODEC(ACCESS) CODEC(CLOSE) CODEC(COMMIT) CODEC(CREATE) CODEC(DELEGPURGE)
-CODEC(DELEGRETURN) CODEC(GETATTR) CODEC_NOARGS(GETFH) CODEC(LINK) CODEC(LOCK)
-CODEC(LOCKT) CODEC(LOCKU) CODEC(LOOKUP) CODEC_NOARGS(LOOKUPP) CODEC(NVERIFY)
-CODEC(OPEN) CODEC(OPEN_DOWNGRADE) CODEC(PUTFH) CODEC_NOARGS(PUTPUBFH)
-CODEC_NOARGS(PUTROOTFH) CODEC_ARGS(READ4args) CODEC(READDIR) CODEC_NOARGS(READLINK)
-CODEC(REMOVE) CODEC(RENAME) CODEC_NOARGS(RESTOREFH) CODEC_NOARGS(SAVEFH)
-CODEC(SECINFO) CODEC(SETATTR) CODEC(VERIFY) CODEC(WRITE) CODEC(BACKCHANNEL_CTL)
-CODEC(BIND_CONN_TO_SESSION) CODEC(EXCHANGE_ID) CODEC(CREATE_SESSION)
-CODEC(DESTROY_SESSION) CODEC(FREE_STATEID) CODEC(SECINFO_NO_NAME) CODEC(SEQUENCE)
-CODEC(TEST_STATEID) CODEC(WANT_DELEGATION) CODEC(DESTROY_CLIENTID) CODEC(RECLAIM_COMPLETE)
-CODEC(CLONE) CODEC(COPY) CODEC(READ_PLUS) CODEC(ALLOCATE) CODEC(DEALLOCATE) CODEC(SEEK) CODEC(GETXATTR) CODEC(SETXATTR)
-CODEC(LISTXATTRS) CODEC(REMOVEXATTR) CODEC(OFFLOAD_STATUS) CODEC(OFFLOAD_CANCEL)
-CODEC_NOARGS(ILLEGAL)
 
 /* READ's data may travel in req->tail_iov, straight from where the handler
  * read it (nfs4_io.c, when READ is the compound's last op): a resok whose
  * data has a length and no bytes here puts only eof and the length in the
  * stream; the bytes and their padding follow as the tail. */
-static bool enc_READ4res(struct xdr_stream *x, const void *v)
+static bool read_result_encode_head(struct xdr_stream *x, const READ4res *r)
 {
-	const READ4res *r = v;
-
-	if (r->status == NFS4_OK && !r->u.resok4.data.val && r->u.resok4.data.len)
-		return xdr_put_u32(x, (uint32_t)r->status) && xdr_put_bool(x, r->u.resok4.eof) &&
-		       xdr_put_u32(x, r->u.resok4.data.len);
-	return xdr_enc_READ4res(x, v);
+	return xdr_put_u32(x, OP_READ) && xdr_put_u32(x, (uint32_t)r->status) &&
+	       xdr_put_bool(x, r->u.resok4.eof) && xdr_put_u32(x, r->u.resok4.data.len);
 }
 
-#define OPD(num, OP, fn, argsz, dec, enc, resz, fl, est) \
-	[num] = { #OP, argsz, resz, dec, enc, fn, fl, est }
-/* An operation with its handler (named in full, so grep finds this table). */
-#define OPH(OP, fn, fl, est) \
-	OPD(OP_##OP, OP, fn, sizeof(OP##4args), dec_##OP##4args, \
-	    enc_##OP##4res, sizeof(OP##4res), fl, est)
-/* An operation with a handler and no arguments. */
-#define OPV(OP, fn, fl, est) \
-	OPD(OP_##OP, OP, fn, 0, NULL, enc_##OP##4res, sizeof(OP##4res), fl, est)
-/* An operation that exists in the protocol and is not served (yet). */
-#define OPN(OP, fl) [OP_##OP] = { #OP, 0, 0, NULL, NULL, NULL, fl, 8 }
+bool nfs4_op_result_encode(struct xdr_stream *x, const nfs_resop4 *res)
+{
+	const READ4res *r = &res->u.opread;
 
-#define FH   OPF_NEEDS_CURFH
-#define M1   OPF_MINOR_1
-#define M2   OPF_MINOR_2
-#define MOD  OPF_MODIFIES_STATE
+	if (res->resop == OP_READ && r->status == NFS4_OK && !r->u.resok4.data.val &&
+	    r->u.resok4.data.len)
+		return read_result_encode_head(x, r);
+	return xdr_enc_nfs_resop4(x, res);
+}
 
 const struct nfs4_op_desc nfs4_op_table[] = {
-	OPH(ACCESS, nfs4_op_access, FH, 16),
-	OPH(CLOSE, nfs4_op_close, FH | MOD, 24),
-	OPH(COMMIT, nfs4_op_commit, FH, 16),
-	OPH(CREATE, nfs4_op_create, FH | MOD, 64),
-	OPH(DELEGPURGE, nfs4_op_delegpurge, MOD, 8),
-	OPH(DELEGRETURN, nfs4_op_delegreturn, FH | MOD, 8),
-	OPH(GETATTR, nfs4_op_getattr, FH, 512),
-	OPV(GETFH, nfs4_op_getfh, FH, 8 + NFS4_FHSIZE),
-	OPH(LINK, nfs4_op_link, FH | MOD, 32),
-	OPH(LOCK, nfs4_op_lock, FH | MOD, 64),
-	OPH(LOCKT, nfs4_op_lockt, FH, 64),
-	OPH(LOCKU, nfs4_op_locku, FH | MOD, 24),
-	OPH(LOOKUP, nfs4_op_lookup, FH, 8),
-	OPV(LOOKUPP, nfs4_op_lookupp, FH, 8),
-	OPH(NVERIFY, nfs4_op_nverify, FH, 8),
-	OPH(OPEN, nfs4_op_open, FH | MOD, 256),
-	OPN(OPENATTR, FH),
-	OPN(OPEN_CONFIRM, 0),
-	OPH(OPEN_DOWNGRADE, nfs4_op_open_downgrade, FH | MOD, 24),
-	OPH(PUTFH, nfs4_op_putfh, 0, 8),
-	OPV(PUTPUBFH, nfs4_op_putpubfh, 0, 8),
-	OPV(PUTROOTFH, nfs4_op_putrootfh, 0, 8),
-	OPH(READ, nfs4_op_read, FH, 16),
-	OPH(READDIR, nfs4_op_readdir, FH, 16),
-	OPV(READLINK, nfs4_op_readlink, FH, 16 + 4096),
-	OPH(REMOVE, nfs4_op_remove, FH | MOD, 32),
-	OPH(RENAME, nfs4_op_rename, FH | MOD, 56),
-	OPN(RENEW, 0),
-	OPV(RESTOREFH, nfs4_op_restorefh, 0, 8),
-	OPV(SAVEFH, nfs4_op_savefh, FH, 8),
-	OPH(SECINFO, nfs4_op_secinfo, FH, 64),
-	OPH(SETATTR, nfs4_op_setattr, FH | MOD, 64),
-	OPN(SETCLIENTID, 0),
-	OPN(SETCLIENTID_CONFIRM, 0),
-	OPH(VERIFY, nfs4_op_verify, FH, 8),
-	OPH(WRITE, nfs4_op_write, FH | MOD, 32),
-	OPN(RELEASE_LOCKOWNER, 0),
-	OPH(BACKCHANNEL_CTL, nfs4_op_backchannel_ctl, M1, 8),
-	OPH(BIND_CONN_TO_SESSION, nfs4_op_bind_conn_to_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST, 32),
-	OPH(EXCHANGE_ID, nfs4_op_exchange_id, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 2048),
-	OPH(CREATE_SESSION, nfs4_op_create_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 128),
-	OPH(DESTROY_SESSION, nfs4_op_destroy_session, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 8),
-	OPH(FREE_STATEID, nfs4_op_free_stateid, M1 | MOD, 8),
-	OPN(GET_DIR_DELEGATION, M1 | FH),
-	OPN(GETDEVICEINFO, M1),
-	OPN(GETDEVICELIST, M1 | FH),
-	OPN(LAYOUTCOMMIT, M1 | FH),
-	OPN(LAYOUTGET, M1 | FH),
-	OPN(LAYOUTRETURN, M1 | FH),
-	OPH(SECINFO_NO_NAME, nfs4_op_secinfo_no_name, M1 | FH, 64),
-	OPH(SEQUENCE, nfs4_op_sequence, M1 | OPF_SESSIONLESS | OPF_IS_SEQUENCE, 48),
-	OPN(SET_SSV, M1),
-	OPH(TEST_STATEID, nfs4_op_test_stateid, M1, 8),
-	OPH(WANT_DELEGATION, nfs4_op_want_delegation, M1 | FH | MOD, 64),
-	OPH(DESTROY_CLIENTID, nfs4_op_destroy_clientid, M1 | OPF_SESSIONLESS | OPF_SOLE_IF_FIRST | MOD, 8),
-	OPH(RECLAIM_COMPLETE, nfs4_op_reclaim_complete, M1 | MOD, 8),
+	[OP_ACCESS] = { .name = "ACCESS", .handler = nfs4_op_access,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 16 },
+	[OP_CLOSE] = { .name = "CLOSE", .handler = nfs4_op_close,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 24,
+		.set_current_stateid = nfs4_close_set_current_stateid },
+	[OP_COMMIT] = { .name = "COMMIT", .handler = nfs4_op_commit,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 16 },
+	[OP_CREATE] = { .name = "CREATE", .handler = nfs4_op_create,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 64 },
+	[OP_DELEGPURGE] = { .name = "DELEGPURGE", .handler = nfs4_op_delegpurge,
+		.reply_estimate = 8 },
+	[OP_DELEGRETURN] = { .name = "DELEGRETURN", .handler = nfs4_op_delegreturn,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_GETATTR] = { .name = "GETATTR", .handler = nfs4_op_getattr,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 512 },
+	[OP_GETFH] = { .name = "GETFH", .handler = nfs4_op_getfh,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 8 + NFS4_FHSIZE },
+	[OP_LINK] = { .name = "LINK", .handler = nfs4_op_link,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 32 },
+	[OP_LOCK] = { .name = "LOCK", .handler = nfs4_op_lock,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 64,
+		.set_current_stateid = nfs4_lock_set_current_stateid },
+	[OP_LOCKT] = { .name = "LOCKT", .handler = nfs4_op_lockt,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 64 },
+	[OP_LOCKU] = { .name = "LOCKU", .handler = nfs4_op_locku,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 24,
+		.set_current_stateid = nfs4_locku_set_current_stateid },
+	[OP_LOOKUP] = { .name = "LOOKUP", .handler = nfs4_op_lookup,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_LOOKUPP] = { .name = "LOOKUPP", .handler = nfs4_op_lookupp,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_NVERIFY] = { .name = "NVERIFY", .handler = nfs4_op_nverify,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_OPEN] = { .name = "OPEN", .handler = nfs4_op_open,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 256,
+		.set_current_stateid = nfs4_open_set_current_stateid },
+	[OP_OPENATTR] = { .name = "OPENATTR", .flags = OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_OPEN_CONFIRM] = { .name = "OPEN_CONFIRM", .reply_estimate = 8 },
+	[OP_OPEN_DOWNGRADE] = { .name = "OPEN_DOWNGRADE", .handler = nfs4_op_open_downgrade,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 24,
+		.set_current_stateid = nfs4_open_downgrade_set_current_stateid },
+	[OP_PUTFH] = { .name = "PUTFH", .handler = nfs4_op_putfh, .reply_estimate = 8 },
+	[OP_PUTPUBFH] = { .name = "PUTPUBFH", .handler = nfs4_op_putpubfh, .reply_estimate = 8 },
+	[OP_PUTROOTFH] = { .name = "PUTROOTFH", .handler = nfs4_op_putrootfh, .reply_estimate = 8 },
+	[OP_READ] = { .name = "READ", .handler = nfs4_op_read,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 16,
+		.payload_estimate = nfs4_read_payload_estimate },
+	[OP_READDIR] = { .name = "READDIR", .handler = nfs4_op_readdir,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 16,
+		.payload_estimate = nfs4_readdir_payload_estimate },
+	[OP_READLINK] = { .name = "READLINK", .handler = nfs4_op_readlink,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 16 + 4096 },
+	[OP_REMOVE] = { .name = "REMOVE", .handler = nfs4_op_remove,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 32 },
+	[OP_RENAME] = { .name = "RENAME", .handler = nfs4_op_rename,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 56 },
+	[OP_RENEW] = { .name = "RENEW", .reply_estimate = 8 },
+	[OP_RESTOREFH] = { .name = "RESTOREFH", .handler = nfs4_op_restorefh, .reply_estimate = 8 },
+	[OP_SAVEFH] = { .name = "SAVEFH", .handler = nfs4_op_savefh,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_SECINFO] = { .name = "SECINFO", .handler = nfs4_op_secinfo,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 64 },
+	[OP_SETATTR] = { .name = "SETATTR", .handler = nfs4_op_setattr,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 64 },
+	[OP_SETCLIENTID] = { .name = "SETCLIENTID", .reply_estimate = 8 },
+	[OP_SETCLIENTID_CONFIRM] = { .name = "SETCLIENTID_CONFIRM", .reply_estimate = 8 },
+	[OP_VERIFY] = { .name = "VERIFY", .handler = nfs4_op_verify,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_WRITE] = { .name = "WRITE", .handler = nfs4_op_write,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 32 },
+	[OP_RELEASE_LOCKOWNER] = { .name = "RELEASE_LOCKOWNER", .reply_estimate = 8 },
+	[OP_BACKCHANNEL_CTL] = { .name = "BACKCHANNEL_CTL", .handler = nfs4_op_backchannel_ctl,
+		.reply_estimate = 8 },
+	[OP_BIND_CONN_TO_SESSION] = { .name = "BIND_CONN_TO_SESSION", .handler = nfs4_op_bind_conn_to_session,
+		.flags = OPF_SESSIONLESS | OPF_SOLE_IF_FIRST, .reply_estimate = 32 },
+	[OP_EXCHANGE_ID] = { .name = "EXCHANGE_ID", .handler = nfs4_op_exchange_id,
+		.flags = OPF_SESSIONLESS | OPF_SOLE_IF_FIRST, .reply_estimate = 2048 },
+	[OP_CREATE_SESSION] = { .name = "CREATE_SESSION", .handler = nfs4_op_create_session,
+		.flags = OPF_SESSIONLESS | OPF_SOLE_IF_FIRST, .reply_estimate = 128 },
+	[OP_DESTROY_SESSION] = { .name = "DESTROY_SESSION", .handler = nfs4_op_destroy_session,
+		.flags = OPF_SESSIONLESS | OPF_SOLE_IF_FIRST, .reply_estimate = 8 },
+	[OP_FREE_STATEID] = { .name = "FREE_STATEID", .handler = nfs4_op_free_stateid,
+		.reply_estimate = 8 },
+	[OP_GET_DIR_DELEGATION] = { .name = "GET_DIR_DELEGATION", .flags = OPF_NEEDS_CURFH,
+		.reply_estimate = 8 },
+	[OP_GETDEVICEINFO] = { .name = "GETDEVICEINFO", .reply_estimate = 8 },
+	[OP_GETDEVICELIST] = { .name = "GETDEVICELIST", .flags = OPF_NEEDS_CURFH,
+		.reply_estimate = 8 },
+	[OP_LAYOUTCOMMIT] = { .name = "LAYOUTCOMMIT", .flags = OPF_NEEDS_CURFH,
+		.reply_estimate = 8 },
+	[OP_LAYOUTGET] = { .name = "LAYOUTGET", .flags = OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_LAYOUTRETURN] = { .name = "LAYOUTRETURN", .flags = OPF_NEEDS_CURFH,
+		.reply_estimate = 8 },
+	[OP_SECINFO_NO_NAME] = { .name = "SECINFO_NO_NAME", .handler = nfs4_op_secinfo_no_name,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 64 },
+	[OP_SEQUENCE] = { .name = "SEQUENCE", .handler = nfs4_op_sequence,
+		.flags = OPF_SESSIONLESS | OPF_IS_SEQUENCE, .reply_estimate = 48 },
+	[OP_SET_SSV] = { .name = "SET_SSV", .reply_estimate = 8 },
+	[OP_TEST_STATEID] = { .name = "TEST_STATEID", .handler = nfs4_op_test_stateid,
+		.reply_estimate = 8 },
+	[OP_WANT_DELEGATION] = { .name = "WANT_DELEGATION", .handler = nfs4_op_want_delegation,
+		.flags = OPF_NEEDS_CURFH, .reply_estimate = 64 },
+	[OP_DESTROY_CLIENTID] = { .name = "DESTROY_CLIENTID", .handler = nfs4_op_destroy_clientid,
+		.flags = OPF_SESSIONLESS | OPF_SOLE_IF_FIRST, .reply_estimate = 8 },
+	[OP_RECLAIM_COMPLETE] = { .name = "RECLAIM_COMPLETE", .handler = nfs4_op_reclaim_complete,
+		.reply_estimate = 8 },
 	/* NFSv4.2 (RFC 7862): CLONE, COPY, ALLOCATE, DEALLOCATE, SEEK in
 	 * nfs4_v42_data.c; asynchronous copies, OFFLOAD_CANCEL and
 	 * OFFLOAD_STATUS in nfs4_copy.c. */
-	OPH(ALLOCATE, nfs4_op_allocate, M2 | FH | MOD, 8),
-	OPH(COPY, nfs4_op_copy, M2 | FH | MOD, 64),
-	OPN(COPY_NOTIFY, M2 | FH),
-	OPH(DEALLOCATE, nfs4_op_deallocate, M2 | FH | MOD, 8),
-	OPN(IO_ADVISE, M2 | FH),
-	OPN(LAYOUTERROR, M2 | FH),
-	OPN(LAYOUTSTATS, M2 | FH),
-	OPH(OFFLOAD_CANCEL, nfs4_op_offload_cancel, M2 | FH | MOD, 8),
-	OPH(OFFLOAD_STATUS, nfs4_op_offload_status, M2 | FH, 24),
-	OPH(READ_PLUS, nfs4_op_read_plus, M2 | FH, 24),
-	OPH(SEEK, nfs4_op_seek, M2 | FH, 16),
-	OPN(WRITE_SAME, M2 | FH),
-	OPH(CLONE, nfs4_op_clone, M2 | FH | MOD, 8),
+	[OP_ALLOCATE] = { .name = "ALLOCATE", .handler = nfs4_op_allocate,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_COPY] = { .name = "COPY", .handler = nfs4_op_copy,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 64 },
+	[OP_COPY_NOTIFY] = { .name = "COPY_NOTIFY", .flags = OPF_MINOR_2 | OPF_NEEDS_CURFH,
+		.reply_estimate = 8 },
+	[OP_DEALLOCATE] = { .name = "DEALLOCATE", .handler = nfs4_op_deallocate,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_IO_ADVISE] = { .name = "IO_ADVISE", .flags = OPF_MINOR_2 | OPF_NEEDS_CURFH,
+		.reply_estimate = 8 },
+	[OP_LAYOUTERROR] = { .name = "LAYOUTERROR", .flags = OPF_MINOR_2 | OPF_NEEDS_CURFH,
+		.reply_estimate = 8 },
+	[OP_LAYOUTSTATS] = { .name = "LAYOUTSTATS", .flags = OPF_MINOR_2 | OPF_NEEDS_CURFH,
+		.reply_estimate = 8 },
+	[OP_OFFLOAD_CANCEL] = { .name = "OFFLOAD_CANCEL", .handler = nfs4_op_offload_cancel,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 8 },
+	[OP_OFFLOAD_STATUS] = { .name = "OFFLOAD_STATUS", .handler = nfs4_op_offload_status,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 24 },
+	[OP_READ_PLUS] = { .name = "READ_PLUS", .handler = nfs4_op_read_plus,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 24 },
+	[OP_SEEK] = { .name = "SEEK", .handler = nfs4_op_seek,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 16 },
+	[OP_WRITE_SAME] = { .name = "WRITE_SAME", .flags = OPF_MINOR_2 | OPF_NEEDS_CURFH,
+		.reply_estimate = 8 },
+	[OP_CLONE] = { .name = "CLONE", .handler = nfs4_op_clone,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 8 },
 	/* Extended attributes (RFC 8276) in nfs4_xattr.c; GETXATTR's value is
 	 * sized when it is read, LISTXATTRS' names to the room in the reply. */
-	OPH(GETXATTR, nfs4_op_getxattr, M2 | FH, 16),
-	OPH(SETXATTR, nfs4_op_setxattr, M2 | FH | MOD, 32),
-	OPH(LISTXATTRS, nfs4_op_listxattrs, M2 | FH, 24),
-	OPH(REMOVEXATTR, nfs4_op_removexattr, M2 | FH | MOD, 32),
+	[OP_GETXATTR] = { .name = "GETXATTR", .handler = nfs4_op_getxattr,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 16 },
+	[OP_SETXATTR] = { .name = "SETXATTR", .handler = nfs4_op_setxattr,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 32 },
+	[OP_LISTXATTRS] = { .name = "LISTXATTRS", .handler = nfs4_op_listxattrs,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 24 },
+	[OP_REMOVEXATTR] = { .name = "REMOVEXATTR", .handler = nfs4_op_removexattr,
+		.flags = OPF_MINOR_2 | OPF_NEEDS_CURFH, .reply_estimate = 32 },
 };
 
 const unsigned nfs4_op_table_len = sizeof(nfs4_op_table) / sizeof(nfs4_op_table[0]);
-
-/* OP_ILLEGAL is outside the table's range; the loop uses this entry for it and
- * for any number with no name in the table. */
-const struct nfs4_op_desc nfs4_op_illegal_desc = {
-	"ILLEGAL", 0, sizeof(ILLEGAL4res), NULL, enc_ILLEGAL4res, nfs4_op_illegal, 0, 8
-};
-
-nfsstat4 nfs4_op_notsupp(struct nfs4_compound *c, void *args, void *res)
-{
-	return NFS4ERR_NOTSUPP;
-}
-
-nfsstat4 nfs4_op_illegal(struct nfs4_compound *c, void *args, void *res)
-{
-	return NFS4ERR_OP_ILLEGAL;
-}

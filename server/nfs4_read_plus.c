@@ -60,10 +60,10 @@ static int next_data(struct pmem_obj *obj, uint64_t pos, uint64_t limit, uint64_
 	return 0;
 }
 
-nfsstat4 nfs4_op_read_plus(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_read_plus(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	READ_PLUS4args *a = args;
-	READ_PLUS4res *r = res;
+	READ_PLUS4args *a = &args->u.opread_plus;
+	READ_PLUS4res *r = &res->u.opread_plus;
 	read_plus_res4 *ok = &r->u.rp_resok4;
 	read_plus_content *segs;
 	struct pmem_obj *obj;

@@ -241,10 +241,10 @@ static nfsstat4 cookie_check(struct nfs4_compound *c, uint64_t cookie)
 	return f.found ? NFS4_OK : NFS4ERR_BAD_COOKIE;
 }
 
-nfsstat4 nfs4_op_readdir(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_readdir(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	READDIR4args *a = args;
-	READDIR4res *r = res;
+	READDIR4args *a = &args->u.opreaddir;
+	READDIR4res *r = &res->u.opreaddir;
 	const bitmap4 *want = &a->attr_request;
 	static const uint8_t zero_verf[NFS4_VERIFIER_SIZE];
 	struct rd_collect rc = { 0 };
@@ -364,4 +364,9 @@ nfsstat4 nfs4_op_readdir(struct nfs4_compound *c, void *args, void *res)
 	r->u.resok4.reply.entries = head;
 	r->u.resok4.reply.eof = eof && i == rc.n;
 	return NFS4_OK;
+}
+
+uint32_t nfs4_readdir_payload_estimate(const nfs_argop4 *args)
+{
+	return args->u.opreaddir.maxcount;
 }

@@ -182,10 +182,10 @@ static void exid_fill(struct nfs4_compound *c, struct nfs4_client *clp, EXCHANGE
 	}
 }
 
-nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_exchange_id(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	EXCHANGE_ID4args *a = args;
-	EXCHANGE_ID4res *r = res;
+	EXCHANGE_ID4args *a = &args->u.opexchange_id;
+	EXCHANGE_ID4res *r = &res->u.opexchange_id;
 	const struct rpc_cred *cred = &c->req->cred;
 	const struct xdr_opaque *owner = &a->eia_clientowner.co_ownerid;
 	struct nfs4_client *conf, *unconf, *clp = NULL;
@@ -419,10 +419,10 @@ static void cs_confirm(struct nfs4_client *clp)
 	clp->may_reclaim = nfs4_grace_client_back(clp->srv, &clp->owner_id);
 }
 
-nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_create_session(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	CREATE_SESSION4args *a = args;
-	CREATE_SESSION4res *r = res;
+	CREATE_SESSION4args *a = &args->u.opcreate_session;
+	CREATE_SESSION4res *r = &res->u.opcreate_session;
 	const struct rpc_cred *cred = &c->req->cred;
 	struct nfs4_client *clp;
 	struct nfs4_session *s = NULL;
@@ -499,9 +499,9 @@ out:
 
 /* ---- DESTROY_SESSION, SEQUENCE, BIND_CONN_TO_SESSION ---- */
 
-nfsstat4 nfs4_op_destroy_session(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_destroy_session(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	DESTROY_SESSION4args *a = args;
+	DESTROY_SESSION4args *a = &args->u.opdestroy_session;
 	struct nfs4_session *s;
 	nfsstat4 st = NFS4_OK;
 
@@ -539,10 +539,10 @@ static size_t request_size(const struct rpc_request *req)
 	return fixed + ((req->cred.raw_len + 3u) & ~3u) + req->args.len;
 }
 
-nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	SEQUENCE4args *a = args;
-	SEQUENCE4res *r = res;
+	SEQUENCE4args *a = &args->u.opsequence;
+	SEQUENCE4res *r = &res->u.opsequence;
 	struct nfs4_compound_run *run = container_of(c, struct nfs4_compound_run, c);
 	SEQUENCE4resok *ok = &r->u.sr_resok4;
 	enum nfs4_slot_verdict verdict;
@@ -598,10 +598,10 @@ out:
 	return st;
 }
 
-nfsstat4 nfs4_op_bind_conn_to_session(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_bind_conn_to_session(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	BIND_CONN_TO_SESSION4args *a = args;
-	BIND_CONN_TO_SESSION4res *r = res;
+	BIND_CONN_TO_SESSION4args *a = &args->u.opbind_conn_to_session;
+	BIND_CONN_TO_SESSION4res *r = &res->u.opbind_conn_to_session;
 	BIND_CONN_TO_SESSION4resok *ok = &r->u.bctsr_resok4;
 	struct nfs4_session *s;
 	nfsstat4 st = NFS4_OK;
@@ -650,9 +650,9 @@ out:
 
 /* ---- DESTROY_CLIENTID, RECLAIM_COMPLETE, BACKCHANNEL_CTL ---- */
 
-nfsstat4 nfs4_op_destroy_clientid(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_destroy_clientid(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	DESTROY_CLIENTID4args *a = args;
+	DESTROY_CLIENTID4args *a = &args->u.opdestroy_clientid;
 	struct nfs4_client *clp;
 	nfsstat4 st = NFS4_OK;
 
@@ -670,9 +670,9 @@ nfsstat4 nfs4_op_destroy_clientid(struct nfs4_compound *c, void *args, void *res
 	return st;
 }
 
-nfsstat4 nfs4_op_reclaim_complete(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_reclaim_complete(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	RECLAIM_COMPLETE4args *a = args;
+	RECLAIM_COMPLETE4args *a = &args->u.opreclaim_complete;
 	nfsstat4 st = NFS4_OK;
 
 	if (!c->client)
@@ -692,9 +692,9 @@ nfsstat4 nfs4_op_reclaim_complete(struct nfs4_compound *c, void *args, void *res
 	return st;
 }
 
-nfsstat4 nfs4_op_backchannel_ctl(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_backchannel_ctl(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	BACKCHANNEL_CTL4args *a = args;
+	BACKCHANNEL_CTL4args *a = &args->u.opbackchannel_ctl;
 
 	if (!c->session)
 		return NFS4ERR_OP_NOT_IN_SESSION;

@@ -115,7 +115,7 @@ struct nfs4_compound_run {
 	 * current operation was and left (run_op sets them). */
 	struct metrics_thread *metrics;
 	uint32_t cur_opnum;
-	const void *cur_res;              /* its results, when the handler ran */
+	const nfs_resop4 *cur_res;        /* its results, when the handler ran */
 };
 
 /* ---- the session table (nfs4_client.c) ---- */

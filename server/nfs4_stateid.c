@@ -186,10 +186,10 @@ void nfs4_set_current_stateid(struct nfs4_compound *c, const stateid4 *sid)
 
 #define ALL_TYPES (NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG | NFS4_STID_LAYOUT)
 
-nfsstat4 nfs4_op_test_stateid(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_test_stateid(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	TEST_STATEID4args *a = args;
-	TEST_STATEID4res *r = res;
+	TEST_STATEID4args *a = &args->u.optest_stateid;
+	TEST_STATEID4res *r = &res->u.optest_stateid;
 	nfsstat4 *codes;
 	uint32_t i;
 
@@ -213,9 +213,9 @@ nfsstat4 nfs4_op_test_stateid(struct nfs4_compound *c, void *args, void *res)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	FREE_STATEID4args *a = args;
+	FREE_STATEID4args *a = &args->u.opfree_stateid;
 	stateid4 sid = a->fsa_stateid;
 	struct nfs4_stid *st;
 	nfsstat4 status;

@@ -94,9 +94,9 @@ static nfsstat4 two_files_check(struct nfs4_compound *c, struct pmem_attr *src_a
 	return err ? nfs4_errno_to_status(err) : NFS4_OK;
 }
 
-nfsstat4 nfs4_op_clone(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_clone(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	CLONE4args *a = args;
+	CLONE4args *a = &args->u.opclone;
 	struct pmem_obj *src, *dst;
 	struct pmem_attr sat;
 	uint64_t count = a->cl_count, src_end;
@@ -146,10 +146,10 @@ nfsstat4 nfs4_op_clone(struct nfs4_compound *c, void *args, void *res)
 #define COPY_SYNC_MAX (32ull << 20)
 #define COPY_ASYNC_MIN (4ull << 20)
 
-nfsstat4 nfs4_op_copy(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_copy(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	COPY4args *a = args;
-	COPY4res *r = res;
+	COPY4args *a = &args->u.opcopy;
+	COPY4res *r = &res->u.opcopy;
 	COPY4resok *ok = &r->u.cr_resok4;
 	struct pmem_obj *src, *dst;
 	struct pmem_attr sat;
@@ -254,26 +254,26 @@ static nfsstat4 space_op(struct nfs4_compound *c, const stateid4 *sid, uint64_t 
 	return err ? nfs4_errno_to_status(err) : NFS4_OK;
 }
 
-nfsstat4 nfs4_op_allocate(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_allocate(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	ALLOCATE4args *a = args;
+	ALLOCATE4args *a = &args->u.opallocate;
 
 	(void)res;
 	return space_op(c, &a->aa_stateid, a->aa_offset, a->aa_length, true);
 }
 
-nfsstat4 nfs4_op_deallocate(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_deallocate(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	DEALLOCATE4args *a = args;
+	DEALLOCATE4args *a = &args->u.opdeallocate;
 
 	(void)res;
 	return space_op(c, &a->da_stateid, a->da_offset, a->da_length, false);
 }
 
-nfsstat4 nfs4_op_seek(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_seek(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	SEEK4args *a = args;
-	SEEK4res *r = res;
+	SEEK4args *a = &args->u.opseek;
+	SEEK4res *r = &res->u.opseek;
 	struct pmem_obj *obj;
 	struct pmem_attr at;
 	uint64_t found = 0;

@@ -76,10 +76,10 @@ static nfsstat4 xattr_target(struct nfs4_compound *c, const xattrkey4 *key, char
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_getxattr(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_getxattr(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	GETXATTR4args *a = args;
-	GETXATTR4res *r = res;
+	GETXATTR4args *a = &args->u.opgetxattr;
+	GETXATTR4res *r = &res->u.opgetxattr;
 	struct pmem_obj *obj;
 	char *name = NULL;
 	uint8_t *buf;
@@ -132,10 +132,10 @@ static nfsstat4 xattr_change_begin(struct nfs4_compound *c, change_info4 *ci)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_setxattr(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_setxattr(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	SETXATTR4args *a = args;
-	SETXATTR4res *r = res;
+	SETXATTR4args *a = &args->u.opsetxattr;
+	SETXATTR4res *r = &res->u.opsetxattr;
 	enum pmem_xattr_how how;
 	char *name = NULL;
 	nfsstat4 st;
@@ -172,10 +172,10 @@ nfsstat4 nfs4_op_setxattr(struct nfs4_compound *c, void *args, void *res)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_removexattr(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_removexattr(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	REMOVEXATTR4args *a = args;
-	REMOVEXATTR4res *r = res;
+	REMOVEXATTR4args *a = &args->u.opremovexattr;
+	REMOVEXATTR4res *r = &res->u.opremovexattr;
 	char *name = NULL;
 	nfsstat4 st;
 	int err;
@@ -193,10 +193,10 @@ nfsstat4 nfs4_op_removexattr(struct nfs4_compound *c, void *args, void *res)
 	return NFS4_OK;
 }
 
-nfsstat4 nfs4_op_listxattrs(struct nfs4_compound *c, void *args, void *res)
+nfsstat4 nfs4_op_listxattrs(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
 {
-	LISTXATTRS4args *a = args;
-	LISTXATTRS4res *r = res;
+	LISTXATTRS4args *a = &args->u.oplistxattrs;
+	LISTXATTRS4res *r = &res->u.oplistxattrs;
 	LISTXATTRS4resok *ok = &r->u.lxr_value;
 	char *buf = NULL;
 	size_t len = 0, used, pos;

@@ -64,9 +64,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct nfs4_compound c;
 	struct arena a;
-	LOOKUP4args look = { .objname = { 1, (uint8_t *)"a" } };
-	LOOKUP4res lres;
-	PUTROOTFH4res pres;
+	nfs_argop4 look = { .argop = OP_LOOKUP, .u.oplookup.objname = { 1, (uint8_t *)"a" } };
+	nfs_resop4 lres = { .resop = OP_LOOKUP }, pres = { .resop = OP_PUTROOTFH };
 	char base[512];
 
 	(void)argc;
@@ -227,10 +226,9 @@ static bool mask_is_stable(const bitmap4 *m)
 
 static void check_verify_pair(struct nfs4_compound *c, const fattr4 *f)
 {
-	VERIFY4args va = { .obj_attributes = *f };
-	NVERIFY4args na = { .obj_attributes = *f };
-	VERIFY4res vr;
-	NVERIFY4res nr;
+	nfs_argop4 va = { .argop = OP_VERIFY, .u.opverify.obj_attributes = *f };
+	nfs_argop4 na = { .argop = OP_NVERIFY, .u.opnverify.obj_attributes = *f };
+	nfs_resop4 vr = { .resop = OP_VERIFY }, nr = { .resop = OP_NVERIFY };
 	nfsstat4 sv = nfs4_op_verify(c, &va, &vr);
 	nfsstat4 sn = nfs4_op_nverify(c, &na, &nr);
 
@@ -247,8 +245,8 @@ static void check_verify_pair(struct nfs4_compound *c, const fattr4 *f)
 /* The server's own encoding of the mask must verify as the same. */
 static void check_verify_own(struct nfs4_compound *c, const bitmap4 *mask)
 {
-	VERIFY4args va;
-	VERIFY4res vr;
+	nfs_argop4 va;
+	nfs_resop4 vr = { .resop = OP_VERIFY };
 	fattr4 ours;
 
 	for (unsigned n = 0; n < ATTR_BITS; n++)
@@ -260,8 +258,9 @@ static void check_verify_own(struct nfs4_compound *c, const bitmap4 *mask)
 	if (nfs4_fattr_encode(c, &c->cur, mask, &ours) != NFS4_OK)
 		return;
 	memset(&va, 0, sizeof(va));
-	va.obj_attributes.attrmask = *mask;
-	va.obj_attributes.attr_vals = ours.attr_vals;
+	va.argop = OP_VERIFY;
+	va.u.opverify.obj_attributes.attrmask = *mask;
+	va.u.opverify.obj_attributes.attr_vals = ours.attr_vals;
 	fuzz_check(nfs4_op_verify(c, &va, &vr) == NFS4_OK,
 		   "VERIFY of the server's own encoding is not the same");
 }

@@ -313,7 +313,7 @@ static void test_encode_root(void **state)
 
 	/* into export 1: its own fsid */
 	{
-		LOOKUP4args la = { .objname = { 1, (uint8_t *)"a" } };
+		nfs_argop4 la = { .argop = OP_LOOKUP, .u.oplookup.objname = { 1, (uint8_t *)"a" } };
 		uint32_t w[1] = { 1u << FATTR4_FSID };
 		bitmap4 m = { 1, w };
 
