@@ -241,7 +241,7 @@ for fs in $fs_list; do
 				perf_pid=$!
 			fi
 			echo "== $srv on $fs, run $run, load $(cut -d' ' -f1 /proc/loadavg), port $port: $nfs_bench ${bench_args[*]} 127.0.0.1 $port"
-			"$nfs_bench" "${bench_args[@]}" 127.0.0.1 "$port" | tee "$out/$srv-$fs-$run.txt"
+			"$nfs_bench" -p "$server_pid" "${bench_args[@]}" 127.0.0.1 "$port" | tee "$out/$srv-$fs-$run.txt"
 			if [ -n "$perf_pid" ]; then
 				kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""
 				perf report -i "$out/perf-$srv-$fs.data" --no-children --sort dso,sym \
@@ -254,19 +254,24 @@ for fs in $fs_list; do
 done
 
 # The median run of workload w for server srv on filesystem fs, by ops/s:
-# "ops/s | MiB/s | p50 | p99 |".
+# "ops/s | MiB/s | p50 | p99 | server CPU us/op | context switches/op |"
+# (the last two from nfs_bench -p, "-" when it could not read them).
 median() {
 	cat "$out/$2-$3-"*.txt | awk -v w="$1" '$1=="run1" && $2==w' | sort -k3,3n |
 		awk '{l[NR]=$0} END {split(l[int((NR+1)/2)], f, " ");
-			printf "%s | %s | %s | %s |", f[3], f[5], f[8], f[11]}'
+			printf "%s | %s | %s | %s | %s | %s |", f[3], f[5], f[8], f[11],
+				f[18] == "" ? "-" : f[18], f[22] == "" ? "-" : f[22]}'
 }
 
-echo "== medians (ops/s, MiB/s, p50/p99 us); raw output in $out"
+echo "== medians (ops/s, MiB/s, p50/p99 us, server CPU us and context switches per request); raw output in $out"
 for fs in $fs_list; do
 	echo
 	echo "### $fs"
 	header="| workload |"; sep="|---|"
-	for srv in $servers; do header="$header $srv ops/s | MiB/s | p50 us | p99 us |"; sep="$sep---|---|---|---|"; done
+	for srv in $servers; do
+		header="$header $srv ops/s | MiB/s | p50 us | p99 us | cpu us/op | ctxsw/op |"
+		sep="$sep---|---|---|---|---|---|"
+	done
 	echo "$header"; echo "$sep"
 	first=$(echo $servers | awk '{print $1}')
 	for w in $(awk '$1=="run1"{print $2}' "$out/$first-$fs-1.txt"); do

@@ -73,6 +73,21 @@ int nb_call(struct nb_conn *c, struct nfs4_cl_compound *cp)
 	return rc;
 }
 
+int nb_start(struct nb_conn *c, struct nfs4_cl_compound *cp)
+{
+	int len = nfs4_cl_encode(cp, c->buf, NB_SEND_CAP);
+
+	if (len < 0)
+		return len;
+	/* sent before this returns: the buffer is free for the next one */
+	return nfs4_cl_start(cp, c->buf, (size_t)len);
+}
+
+int nb_finish_any(struct nfs4_cl_compound *const *cps, int n)
+{
+	return nfs4_cl_finish_any(cps, n);
+}
+
 void nb_add_putfh(struct nfs4_cl_compound *cp, const nfs_fh4 *fh)
 {
 	nfs_argop4 *a = nfs4_cl_add(cp, OP_PUTFH);

@@ -30,6 +30,12 @@ void nb_conn_close(struct nb_conn *c);
  * two minutes (a server just started may be in its grace period). */
 int nb_call(struct nb_conn *c, struct nfs4_cl_compound *cp);
 
+/* Pipelining (cp->slot set by the caller, one compound per slot): sends cp
+ * without waiting; nb_finish_any waits for the next reply to one of
+ * cps[0..n) and returns its index, or -errno. No GRACE/DELAY retry. */
+int nb_start(struct nb_conn *c, struct nfs4_cl_compound *cp);
+int nb_finish_any(struct nfs4_cl_compound *const *cps, int n);
+
 void nb_add_putfh(struct nfs4_cl_compound *cp, const nfs_fh4 *fh);
 /* WRITE whose data points at the caller's buffer (no copy into the arena). */
 void nb_add_write(struct nfs4_cl_compound *cp, const stateid4 *sid, uint64_t off,

@@ -335,6 +335,52 @@ static int cl_call(struct nfs4_cl_compound *cp, const void *args, size_t len, bo
 	return rc;
 }
 
+int nfs4_cl_start(struct nfs4_cl_compound *cp, const void *args, size_t len)
+{
+	struct nfs4_cl *cl = cp->cl;
+	int rc;
+
+	if (cp->have_reply) {
+		proto_reply_free(&cp->reply);
+		cp->have_reply = false;
+	}
+	cp->status = NFS4ERR_SERVERFAULT;
+	cp->nres = 0;
+	cp->res = NULL;
+	cp->sent_sequence = cl_uses_sequence(cp);
+	cp->xid = proto_next_xid(&cl->conn);
+	rc = proto_rpc_send_call(&cl->conn, cp->xid, NFS4_CL_PROGRAM, 4, 1, &cl->cred, args, len);
+	cl->last_rpc_rc = rc;
+	cp->rpc_status = rc < 0 ? rc : 0;
+	cp->in_flight = rc >= 0;
+	return rc < 0 ? rc : 0;
+}
+
+int nfs4_cl_finish_any(struct nfs4_cl_compound *const *cps, int n)
+{
+	struct proto_reply rep;
+	int i, rc;
+
+	if (n <= 0)
+		return -EINVAL;
+	rc = proto_rpc_recv_reply(&cps[0]->cl->conn, &rep);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (cps[i]->in_flight && cps[i]->xid == rep.xid)
+			break;
+	if (i == n) {
+		proto_reply_free(&rep);
+		return -EPROTO;
+	}
+	cps[i]->in_flight = false;
+	cps[i]->reply = rep;
+	cps[i]->have_reply = true;
+	rc = cl_decode(cps[i], cps[i]->sent_sequence);
+	cps[i]->rpc_status = rc;
+	return rc < 0 ? rc : i;
+}
+
 int nfs4_cl_send(struct nfs4_cl_compound *cp)
 {
 	uint8_t *buf = malloc(CL_SEND_CAP);

@@ -177,10 +177,20 @@ struct nfs4_cl_compound {
 	nfs_resop4 *res;
 	struct proto_reply reply;         /* the raw reply (body = COMPOUND4res bytes) */
 	bool have_reply;
+	/* pipelining (nfs4_cl_start / nfs4_cl_finish_any) */
+	uint32_t xid;
+	bool in_flight, sent_sequence;
 };
 
 void nfs4_cl_compound_init(struct nfs4_cl_compound *cp, struct nfs4_cl *cl);
 void nfs4_cl_compound_free(struct nfs4_cl_compound *cp);
+/* Several compounds in flight on one connection (each on its own slot,
+ * cp->slot): nfs4_cl_start sends bytes from nfs4_cl_encode without waiting;
+ * nfs4_cl_finish_any reads the next reply, decodes it into whichever of
+ * cps[0..n) (those in flight) it answers and returns that one's index, or
+ * -errno (-EPROTO for a reply to none of them). */
+int nfs4_cl_start(struct nfs4_cl_compound *cp, const void *args, size_t len);
+int nfs4_cl_finish_any(struct nfs4_cl_compound *const *cps, int n);
 /* Appends an op (zeroed args, argop set); NULL past NFS4_CL_MAX_OPS. */
 nfs_argop4 *nfs4_cl_add(struct nfs4_cl_compound *cp, nfs_opnum4 op);
 /* Encodes COMPOUND4args (SEQUENCE prepended unless no_sequence) into buf.
