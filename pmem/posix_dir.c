@@ -30,6 +30,8 @@ static int open_child(struct posix_obj *d, const char *name, struct pmem_obj **o
 	int fd = openat(d->path_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	int rc;
 
+	if (fd < 0 && posix_objcache_trim_for_fds(posix_exp(d->pub.exp), -errno))
+		fd = openat(d->path_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	rc = posix_obj_from_fd(posix_exp(d->pub.exp), fd, out);
@@ -67,13 +69,13 @@ static int cached_child(struct posix_obj *d, const char *name, struct pmem_obj *
 	struct posix_export *exp = posix_exp(d->pub.exp);
 	uint8_t h[POSIX_KHANDLE_MAX];
 	size_t hlen = 0;
-	bool revived;
 	int mnt, rc;
 
 	rc = posix_at_khandle(d->path_fd, name, 0, h, &hlen, &mnt);
 	if (rc == -ENOENT || rc == -EACCES)
 		return rc;
-	if (rc < 0 || mnt != exp->mount_id || posix_objcache_find(exp, h, hlen, true, out, &revived) < 0)
+	if (rc < 0 || mnt != exp->mount_id ||
+	    posix_objcache_find(exp, h, hlen, POSIX_FIND_NAMED, out, NULL) < 0)
 		return 1;
 	posix_subtree_reached(posix_obj(*out), d);
 	return 0;

@@ -10,7 +10,7 @@
  * non-directory in a sub-directory export, its parent directory's kernel
  * handle (posix_subtree.c). The server authenticates the whole (MAC), so the
  * bytes here are always ones this backend produced.
- * Calls: libc, Linux syscalls, conf/log. Called by: server/, layout/ via the
+ * Calls: libc, Linux syscalls, conf/log, posix_objcache.c. Called by: server/, layout/ via the
  * backend tables; pmem/posix_*.c (posix_fd_khandle, posix_khandle_open).
  */
 #include <errno.h>
@@ -156,38 +156,9 @@ static int khandle_open_path(struct posix_export *exp, const uint8_t *k, size_t 
 {
 	int fd = posix_khandle_open(exp, k, klen, O_PATH | O_NOFOLLOW);
 
-	if (fd == -EMFILE || fd == -ENFILE) {
-		posix_objcache_trim(exp, true);
+	if (posix_objcache_trim_for_fds(exp, fd))
 		fd = posix_khandle_open(exp, k, klen, O_PATH | O_NOFOLLOW);
-	}
 	return fd;
-}
-
-/* A cached object for k: 0 with *out, -ENOENT when none (open it), or an
- * error. An idle object whose file lost its last name is stale: nobody held
- * it, so nobody keeps the unlinked file reachable. */
-static int from_cache(struct posix_export *exp, const uint8_t *k, size_t klen,
-		      struct stat *st, struct pmem_obj **out)
-{
-	struct pmem_obj *obj;
-	bool revived;
-	int rc;
-
-	rc = posix_objcache_find(exp, k, klen, true, &obj, &revived);
-	if (rc)
-		return rc;
-	if (fstat(posix_obj(obj)->path_fd, st) < 0) {
-		rc = -errno;
-	} else if (st->st_nlink == 0 && revived) {
-		posix_objcache_forget_obj(posix_obj(obj));
-		rc = -ESTALE;
-	}
-	if (rc) {
-		pmem_obj_put(obj);
-		return rc;
-	}
-	*out = obj;
-	return 0;
 }
 
 static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, struct pmem_obj **out)
@@ -209,7 +180,7 @@ static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, s
 	plen = len - 1 - klen;
 	if (plen > POSIX_KHANDLE_MAX)
 		return -EBADF;
-	rc = from_cache(exp, k, klen, &st, &obj);
+	rc = posix_objcache_find(exp, k, klen, POSIX_FIND_LINKED, &obj, &st);
 	if (rc == 0)
 		goto found;
 	if (rc != -ENOENT)
@@ -235,9 +206,7 @@ static int posix_from_handle(struct pmem_export *e, const void *h, size_t len, s
 	 * it (an NFS open of a file renamed over or removed, as knfsd keeps it);
 	 * otherwise its handle is stale. */
 	if (st.st_nlink == 0) {
-		bool revived;
-
-		rc = posix_objcache_find(exp, k, klen, false, out, &revived);
+		rc = posix_objcache_find(exp, k, klen, POSIX_FIND_HELD, out, NULL);
 		if (rc == -ENOENT)
 			rc = -ESTALE;
 		goto out;

@@ -1,8 +1,9 @@
 /*
  * pmem/posix_io.c: the data descriptor, read, write, commit, and leases.
  *
- * Job: own each regular file's one data descriptor (O_RDWR when possible,
- * O_RDONLY otherwise or while a read lease is held), do the server's reads
+ * Job: own each regular file's one data descriptor (O_RDONLY until a write
+ * needs O_RDWR, O_RDONLY while a read lease is held or when the file cannot
+ * be opened for writing), do the server's reads
  * and writes through it (pread/pwrite, or the mapping cache when the export
  * is set to), make writes durable as asked (docs/persistence.md), and take
  * and release leases on that same descriptor so that the server's own I/O
@@ -34,6 +35,9 @@ static int data_open(struct posix_obj *o, int flags)
 	 * NFS layer's own permission checks are the ones that count. */
 	posix_fd_path(o->path_fd, path);
 	fd = open(path, flags | O_CLOEXEC);
+	/* Other objects of the export are idle, never this one (held). */
+	if (fd < 0 && posix_objcache_trim_for_fds(posix_exp(o->pub.exp), -errno))
+		fd = open(path, flags | O_CLOEXEC);
 	if (fd < 0 && flags == O_RDWR && (errno == EACCES || errno == EROFS ||
 					  errno == EPERM || errno == ETXTBSY)) {
 		flags = O_RDONLY;
@@ -73,7 +77,9 @@ int posix_data_get(struct posix_obj *o, bool writable, int *fd)
 			if (rc == 0 && o->data_flags != O_RDWR)
 				rc = -EBADF;
 		} else if (o->data_fd < 0) {
-			rc = data_open(o, O_RDWR);
+			/* Read-only until a write needs more: that is the
+			 * descriptor an idle object may keep (posix_objcache.c). */
+			rc = data_open(o, writable ? O_RDWR : O_RDONLY);
 		} else {
 			rc = 0;   /* someone else opened it meanwhile */
 		}
@@ -85,6 +91,17 @@ int posix_data_get(struct posix_obj *o, bool writable, int *fd)
 
 void posix_data_put(struct posix_obj *o)
 {
+	pthread_rwlock_unlock(&o->fd_lock);
+}
+
+void posix_data_close_writable(struct posix_obj *o)
+{
+	pthread_rwlock_wrlock(&o->fd_lock);
+	if (o->data_fd >= 0 && o->data_flags == O_RDWR) {
+		posix_map_drop_all(o);
+		close(o->data_fd);
+		o->data_fd = -1;
+	}
 	pthread_rwlock_unlock(&o->fd_lock);
 }
 

@@ -11,14 +11,21 @@
  *
  * Bounds: at most exp->idle_max idle objects per export (the least recently
  * used go first), none idle longer than POSIX_IDLE_MS (posix_export_trim,
- * from the server's tick), none while descriptors run out (the caller trims
- * all and retries). Why an idle object may be closed without asking anyone:
+ * from the server's tick); when an open of this export's runs out of
+ * descriptors, all of its idle objects are closed and the open is tried
+ * again (posix_objcache_trim_for_fds; other exports' are not). An idle
+ * object keeps its data descriptor only when it is read-only: a writable
+ * one would make a local exec fail (ETXTBSY) and a local read lease (and a
+ * read delegation through another export of the same files) be refused.
+ * Why an idle object may be closed without asking anyone:
  * nobody holds it, and a lease holds a reference (lease.c), so an idle object
  * has no lease, no open state and no mapping in use.
  * Removed files: REMOVE and RENAME forget the object of the name they unlink
  * (posix_objcache_forget), so that its space is freed when its last holder
  * lets go rather than when it ages out; a file unlinked by someone else is
- * caught at its next lookup by handle (nlink 0: stale unless held).
+ * caught at its next lookup by handle (nlink 0: stale unless held; checked
+ * under the cache lock when the object is idle, so that two lookups cannot
+ * keep each other's unlinked file reachable).
  *
  * Locking: exp->lock guards the hash chains, the idle list and every field
  * of it named in posix_priv.h; descriptors are closed after it is dropped.
@@ -130,46 +137,77 @@ static void evict(struct posix_export *exp, struct posix_obj *o, struct posix_ob
 	*chain = o;
 }
 
-/* A reference on o: an idle object comes back to life (and holds the export
- * again); one whose last reference is being dropped (refs 0, not idle) is
- * dying and gives none. exp->lock held; the caller holds the export. */
-static bool obj_take(struct posix_export *exp, struct posix_obj *o, bool revive, bool *revived)
+/* Brings idle o back to life for the caller: one reference, and the export
+ * held again. exp->lock held; the caller holds the export. */
+static void revive(struct posix_export *exp, struct posix_obj *o)
 {
-	int r;
+	idle_unlink(exp, o);
+	atomic_store(&o->pub.refs, 1);
+	atomic_fetch_add(&exp->pub.refs, 1);
+}
 
-	if (o->idle) {
-		if (!revive)
-			return false;
-		idle_unlink(exp, o);
-		atomic_store(&o->pub.refs, 1);
-		atomic_fetch_add(&exp->pub.refs, 1);
-		*revived = true;
-		return true;
-	}
-	r = atomic_load(&o->pub.refs);
+/* A reference on o unless its last one is being dropped (refs 0, not idle:
+ * dying). */
+static bool obj_tryget(struct posix_obj *o)
+{
+	int r = atomic_load(&o->pub.refs);
+
 	while (r > 0)
 		if (atomic_compare_exchange_weak(&o->pub.refs, &r, r + 1))
 			return true;
 	return false;
 }
 
-int posix_objcache_find(struct posix_export *exp, const uint8_t *h, size_t hlen, bool revive,
-			struct pmem_obj **out, bool *revived)
+/* A reference on o, reviving it when idle. exp->lock held. */
+static bool obj_take(struct posix_export *exp, struct posix_obj *o)
 {
-	struct posix_obj *p;
+	if (o->idle) {
+		revive(exp, o);
+		return true;
+	}
+	return obj_tryget(o);
+}
+
+int posix_objcache_find(struct posix_export *exp, const uint8_t *h, size_t hlen,
+			enum posix_find how, struct pmem_obj **out, struct stat *st)
+{
+	struct posix_obj *p, *victims = NULL;
+	bool stated = false;
 	int rc = -ENOENT;
 
-	*revived = false;
 	pthread_mutex_lock(&exp->lock);
 	for (p = exp->buckets[handle_hash(h, hlen) % POSIX_HASH_BUCKETS]; p; p = p->hnext) {
-		if (p->hlen == hlen && !memcmp(p->handle, h, hlen) &&
-		    obj_take(exp, p, revive, revived)) {
-			*out = &p->pub;
-			rc = 0;
-			break;
+		if (p->hlen != hlen || memcmp(p->handle, h, hlen))
+			continue;
+		if (p->idle) {
+			if (how == POSIX_FIND_HELD)
+				break;
+			/* Checked under the lock, so that no other request can take
+			 * an unlinked file's object meanwhile and keep it reachable. */
+			if (how == POSIX_FIND_LINKED) {
+				if (fstat(p->path_fd, st) < 0 || st->st_nlink == 0) {
+					evict(exp, p, &victims);
+					rc = -ESTALE;
+					break;
+				}
+				stated = true;
+			}
+			revive(exp, p);
+		} else if (!obj_tryget(p)) {
+			break;   /* dying: the caller opens it anew */
 		}
+		*out = &p->pub;
+		rc = 0;
+		break;
 	}
 	pthread_mutex_unlock(&exp->lock);
+	destroy_chain(victims);
+	/* Somebody holds it: an unlinked file stays reachable (an NFS open of a
+	 * file removed meanwhile), so nlink is not judged here. */
+	if (rc == 0 && st && !stated && fstat(posix_obj(*out)->path_fd, st) < 0) {
+		rc = -errno;
+		pmem_obj_put(*out);
+	}
 	return rc;
 }
 
@@ -177,7 +215,6 @@ int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out)
 {
 	struct posix_obj *o = NULL, *p, **pp;
 	uint8_t h[POSIX_KHANDLE_MAX];
-	bool revived = false;
 	struct stat st;
 	size_t hlen = 0;
 	uint32_t hash;
@@ -203,7 +240,7 @@ int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out)
 	for (p = *pp; p; pp = &p->hnext, p = p->hnext) {
 		if (p->hlen != hlen || memcmp(p->handle, h, hlen))
 			continue;
-		if (obj_take(exp, p, true, &revived)) {
+		if (obj_take(exp, p)) {
 			pthread_mutex_unlock(&exp->lock);
 			*out = &p->pub;
 			rc = 0;
@@ -254,6 +291,9 @@ void posix_obj_release(struct pmem_obj *obj)
 	struct posix_export *exp = posix_exp(obj->exp);
 	bool keep;
 
+	/* Nobody can reach o now (refs 0 and not idle: dying to lookups), so
+	 * its writable descriptor can go before it is kept. */
+	posix_data_close_writable(o);
 	pthread_mutex_lock(&exp->lock);
 	keep = o->hashed && !o->forgotten && exp->idle_max > 0;
 	if (keep) {
@@ -290,15 +330,6 @@ void posix_objcache_forget(struct posix_export *exp, const uint8_t *h, size_t hl
 	destroy_chain(victims);
 }
 
-void posix_objcache_forget_obj(struct posix_obj *o)
-{
-	struct posix_export *exp = posix_exp(o->pub.exp);
-
-	pthread_mutex_lock(&exp->lock);
-	o->forgotten = true;
-	pthread_mutex_unlock(&exp->lock);
-}
-
 void posix_objcache_trim(struct posix_export *exp, bool all)
 {
 	struct posix_obj *victims = NULL;
@@ -309,6 +340,19 @@ void posix_objcache_trim(struct posix_export *exp, bool all)
 		evict(exp, exp->idle_oldest, &victims);
 	pthread_mutex_unlock(&exp->lock);
 	destroy_chain(victims);
+}
+
+bool posix_objcache_trim_for_fds(struct posix_export *exp, int err)
+{
+	unsigned before;
+
+	if (err != -EMFILE && err != -ENFILE)
+		return false;
+	pthread_mutex_lock(&exp->lock);
+	before = exp->idle_count;
+	pthread_mutex_unlock(&exp->lock);
+	posix_objcache_trim(exp, true);
+	return before > 0;
 }
 
 void posix_objcache_drain(struct posix_export *exp)

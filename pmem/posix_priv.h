@@ -75,7 +75,7 @@ struct posix_export {
 struct posix_obj {
 	struct pmem_obj pub;
 	struct posix_obj *hnext;
-	bool hashed;                 /* under exp->lock, as the four below */
+	bool hashed;                 /* under exp->lock, as the five below */
 	bool idle;                   /* nobody holds it: on the export's idle list */
 	bool forgotten;              /* its name was unlinked: closed, not kept, when let go */
 	struct posix_obj *idle_newer, *idle_older;
@@ -128,19 +128,28 @@ void posix_cred_leave(struct posix_cred_save *save);
 /* posix_objcache.c */
 /* Object for an O_PATH descriptor (consumed on every path); cached by handle. */
 int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out);
-/* A reference on the cached object of kernel handle h: one somebody holds,
- * or (revive) an idle one, *revived then true. -ENOENT when none. */
-int posix_objcache_find(struct posix_export *exp, const uint8_t *h, size_t hlen, bool revive,
-			struct pmem_obj **out, bool *revived);
+/* How posix_objcache_find may answer. */
+enum posix_find {
+	POSIX_FIND_HELD,     /* only an object somebody holds (no idle one) */
+	POSIX_FIND_LINKED,   /* also an idle one if its file still has a name */
+	POSIX_FIND_NAMED,    /* also an idle one, unchecked (just found by name) */
+};
+/* A reference on the cached object of kernel handle h, and its fstat into
+ * *st when st is given (needed for POSIX_FIND_LINKED). -ENOENT when none is
+ * cached (open it), -ESTALE when an idle one's file lost its last name
+ * (closed then), -errno. */
+int posix_objcache_find(struct posix_export *exp, const uint8_t *h, size_t hlen,
+			enum posix_find how, struct pmem_obj **out, struct stat *st);
 /* The object's last reference went (the backend table's release). */
 void posix_obj_release(struct pmem_obj *obj);
 /* The file of handle h lost a name: close its object now if idle, else when
  * its last holder lets go. */
 void posix_objcache_forget(struct posix_export *exp, const uint8_t *h, size_t hlen);
-/* The same for an object in hand. */
-void posix_objcache_forget_obj(struct posix_obj *o);
 /* Closes the idle objects older than POSIX_IDLE_MS, or all of them. */
 void posix_objcache_trim(struct posix_export *exp, bool all);
+/* err (a negative errno from an open) says descriptors ran out: closes all
+ * of the export's idle objects; true when that freed any (try again). */
+bool posix_objcache_trim_for_fds(struct posix_export *exp, int err);
 /* At the export's release: closes every object left (all idle). */
 void posix_objcache_drain(struct posix_export *exp);
 /* How many idle objects an export keeps, from RLIMIT_NOFILE. */
@@ -218,6 +227,9 @@ int posix_readdir(struct pmem_obj *dir, const struct pmem_cred *cred, uint64_t c
 int posix_data_get(struct posix_obj *o, bool writable, int *fd);
 void posix_data_put(struct posix_obj *o);
 void posix_data_close(struct posix_obj *o);
+/* Closes the data descriptor if it is writable (an object going idle keeps
+ * only a read-only one: no ETXTBSY, no refused read lease for others). */
+void posix_data_close_writable(struct posix_obj *o);
 int posix_read(struct pmem_obj *obj, uint64_t off, void *buf, size_t len, size_t *n, bool *eof);
 int posix_write(struct pmem_obj *obj, uint64_t off, const void *buf, size_t len,
 		enum pmem_stable stable, size_t *n, enum pmem_stable *committed);

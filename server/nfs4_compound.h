@@ -80,7 +80,7 @@ struct nfs4_op_desc {
 	void (*set_current_stateid)(struct nfs4_compound *c, const nfs_resop4 *res);
 };
 
-/* The table, indexed by nfs_opnum4 (OP_ACCESS .. OP_CLONE); NULL name = no such op. */
+/* The table, indexed by nfs_opnum4 (OP_ACCESS .. OP_REMOVEXATTR); NULL name = no such op. */
 extern const struct nfs4_op_desc nfs4_op_table[];
 extern const unsigned nfs4_op_table_len;
 /* Encodes one result (res->resop and its arm); READ's data may be a tail

@@ -3,9 +3,11 @@
  * requests (pmem/posix_objcache.c), seen from outside in /proc/PID/fd:
  * reused by later requests on the same file, closed when the file is
  * removed or renamed over through NFS, closed and its handle stale when the
- * file is unlinked on the server, closed after they sat idle; and a LOOKUP
+ * file is unlinked on the server, closed after they sat idle, never kept
+ * writable once idle (a local read lease can then be taken); and a LOOKUP
  * that finds a cached object by its name's handle finds the right one.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 
@@ -192,6 +194,68 @@ static void test_lookup_after_local_replace_finds_new_file(void **state)
 	ns_fh_free(&fresh);
 }
 
+/* The open flags of descriptor fd of pid (/proc/PID/fdinfo), or -1. */
+static int fd_flags(pid_t pid, int fd)
+{
+	char path[64], line[128];
+	unsigned flags;
+	int found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "flags: %o", &flags) == 1)
+			found = (int)flags;
+	fclose(f);
+	return found;
+}
+
+static void test_idle_keeps_no_writable_descriptor(void **state)
+{
+	struct ns_fix *f = *state;
+	char path[PATH_MAX + 64];
+	static const char data[] = "written through NFS";
+	struct nfs4_cl_compound cp;
+	int fds[MAX_FDS], n, i, fd;
+	nfs_fh4 fh = { 0 };
+	stateid4 anon;
+
+	file_read_once(f, "written", 8192, &fh);
+	export_path(f, "written", "", path, sizeof(path));
+	memset(&anon, 0, sizeof(anon));
+	nfs4_cl_compound_init(&cp, f->cl);
+	ns_putfh(&cp, &fh);
+	nfs4_cl_add_write(&cp, &anon, 0, data, sizeof(data) - 1, FILE_SYNC4);
+	assert_int_equal(ns_send(&cp), NFS4_OK);
+	nfs4_cl_compound_free(&cp);
+	/* the request is over: what stays open is read-only */
+	n = fds_on(f, path, fds);
+	assert_in_range(n, 1, 2);
+	for (i = 0; i < n; i++) {
+		int fl = fd_flags(f->srv.pid, fds[i]);
+
+		assert_true(fl >= 0);
+		assert_int_equal(fl & O_ACCMODE, O_RDONLY);
+	}
+	/* so a local process may take a read lease (no writer anywhere) */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_SETLEASE, F_RDLCK), 0);
+	assert_int_equal(fcntl(fd, F_SETLEASE, F_UNLCK), 0);
+	close(fd);
+	/* and the next read still finds the bytes written */
+	{
+		char got[64];
+
+		assert_int_equal(ns_putfh_read(f->cl, &fh, got, sizeof(data)), NFS4_OK);
+		assert_string_equal(got, data);
+	}
+	ns_fh_free(&fh);
+}
+
 static void test_idle_descriptors_closed(void **state)
 {
 	struct ns_fix *f = *state;
@@ -226,6 +290,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unlinked_on_server_is_stale_and_closed, setup,
 						ns_teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_after_local_replace_finds_new_file, setup,
+						ns_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_keeps_no_writable_descriptor, setup,
 						ns_teardown),
 		cmocka_unit_test_setup_teardown(test_idle_descriptors_closed, setup, ns_teardown),
 	};
