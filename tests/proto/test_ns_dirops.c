@@ -157,22 +157,6 @@ static void test_create_dir_symlink_fifo_socket_dev(void **state)
 			 NFS4ERR_NOTDIR);
 }
 
-static nfsstat4 remove_name(struct nfs4_cl *cl, const char *dir, const char *name,
-			    change_info4 *ci)
-{
-	struct nfs4_cl_compound cp;
-	nfsstat4 st;
-
-	nfs4_cl_compound_init(&cp, cl);
-	nfs4_cl_add_path(&cp, dir);
-	nfs4_cl_add(&cp, OP_REMOVE)->u.opremove.target = ns_str(&cp, name);
-	st = ns_send(&cp);
-	if (st == NFS4_OK && ci)
-		*ci = nfs4_cl_res(&cp, OP_REMOVE)->u.opremove.u.resok4.cinfo;
-	nfs4_cl_compound_free(&cp);
-	return st;
-}
-
 static void test_remove(void **state)
 {
 	struct ns_fix *f = *state;
@@ -189,40 +173,19 @@ static void test_remove(void **state)
 	assert_int_equal(mkdir(p, 0755), 0);
 
 	assert_int_equal(ns_path_fh(f->cl, "", &root), NFS4_OK);
-	assert_int_equal(remove_name(f->cl, "", "victim", &ci), NFS4_OK);
+	assert_int_equal(ns_remove(f->cl, "", "victim", &ci), NFS4_OK);
 	assert_true(ci.before != ci.after);
 	assert_int_equal(ns_getattr_fh(f->cl, &root, &a), NFS4_OK);
 	assert_int_equal(a.change, ci.after);
 	local_path(f, "victim", p, sizeof(p));
 	assert_int_equal(access(p, F_OK), -1);
 
-	assert_int_equal(remove_name(f->cl, "", "victim", NULL), NFS4ERR_NOENT);
-	assert_int_equal(remove_name(f->cl, "", "full", NULL), NFS4ERR_NOTEMPTY);
-	assert_int_equal(remove_name(f->cl, "", "empty", NULL), NFS4_OK);
-	assert_int_equal(remove_name(f->cl, "", ".", NULL), NFS4ERR_BADNAME);
-	assert_int_equal(remove_name(f->cl, "", "", NULL), NFS4ERR_INVAL);
+	assert_int_equal(ns_remove(f->cl, "", "victim", NULL), NFS4ERR_NOENT);
+	assert_int_equal(ns_remove(f->cl, "", "full", NULL), NFS4ERR_NOTEMPTY);
+	assert_int_equal(ns_remove(f->cl, "", "empty", NULL), NFS4_OK);
+	assert_int_equal(ns_remove(f->cl, "", ".", NULL), NFS4ERR_BADNAME);
+	assert_int_equal(ns_remove(f->cl, "", "", NULL), NFS4ERR_INVAL);
 	ns_fh_free(&root);
-}
-
-static nfsstat4 rename_in(struct nfs4_cl *cl, const char *sdir, const char *sname,
-			  const char *ddir, const char *dname, RENAME4resok *ok)
-{
-	struct nfs4_cl_compound cp;
-	RENAME4args *a;
-	nfsstat4 st;
-
-	nfs4_cl_compound_init(&cp, cl);
-	nfs4_cl_add_path(&cp, sdir);
-	nfs4_cl_add(&cp, OP_SAVEFH);
-	nfs4_cl_add_path(&cp, ddir);
-	a = &nfs4_cl_add(&cp, OP_RENAME)->u.oprename;
-	a->oldname = ns_str(&cp, sname);
-	a->newname = ns_str(&cp, dname);
-	st = ns_send(&cp);
-	if (st == NFS4_OK && ok)
-		*ok = nfs4_cl_res(&cp, OP_RENAME)->u.oprename.u.resok4;
-	nfs4_cl_compound_free(&cp);
-	return st;
 }
 
 static void test_rename(void **state)
@@ -243,7 +206,7 @@ static void test_rename(void **state)
 	assert_int_equal(ns_path_fh(f->cl, "d1/f", &fh), NFS4_OK);
 
 	/* across directories */
-	assert_int_equal(rename_in(f->cl, "d1", "f", "d2", "g", &ok), NFS4_OK);
+	assert_int_equal(ns_rename(f->cl, "d1", "f", "d2", "g", &ok), NFS4_OK);
 	assert_true(ok.source_cinfo.before != ok.source_cinfo.after);
 	assert_true(ok.target_cinfo.before != ok.target_cinfo.after);
 	local_path(f, "d2/g", p, sizeof(p));
@@ -254,7 +217,7 @@ static void test_rename(void **state)
 	assert_int_equal(a.size, 7);
 
 	/* over an existing file */
-	assert_int_equal(rename_in(f->cl, "d2", "g", "d2", "other", NULL), NFS4_OK);
+	assert_int_equal(ns_rename(f->cl, "d2", "g", "d2", "other", NULL), NFS4_OK);
 	local_path(f, "d2/other", p, sizeof(p));
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_size, 7);
@@ -262,20 +225,20 @@ static void test_rename(void **state)
 	assert_int_equal(access(p, F_OK), -1);
 
 	/* errors */
-	assert_int_equal(rename_in(f->cl, "d2", "nope", "d1", "x", NULL), NFS4ERR_NOENT);
-	assert_int_equal(rename_in(f->cl, "d2", "other", "d1", "..", NULL), NFS4ERR_BADNAME);
-	assert_int_equal(rename_in(f->cl, "d2", "other", "d2/other", "x", NULL), NFS4ERR_NOTDIR);
+	assert_int_equal(ns_rename(f->cl, "d2", "nope", "d1", "x", NULL), NFS4ERR_NOENT);
+	assert_int_equal(ns_rename(f->cl, "d2", "other", "d1", "..", NULL), NFS4ERR_BADNAME);
+	assert_int_equal(ns_rename(f->cl, "d2", "other", "d2/other", "x", NULL), NFS4ERR_NOTDIR);
 	ns_mkfile(f->srv.export_dir, "d1/in", 0);
-	assert_int_equal(rename_in(f->cl, "", "d2", "d1", "in", NULL), NFS4ERR_EXIST);
+	assert_int_equal(ns_rename(f->cl, "", "d2", "d1", "in", NULL), NFS4ERR_EXIST);
 	/* a directory onto a non-empty directory; a file onto a directory */
 	local_path(f, "d3", p, sizeof(p));
 	assert_int_equal(mkdir(p, 0755), 0);
-	assert_int_equal(rename_in(f->cl, "", "d3", "", "d2", NULL), NFS4ERR_EXIST);
-	assert_int_equal(rename_in(f->cl, "d1", "in", "", "d3", NULL), NFS4ERR_EXIST);
+	assert_int_equal(ns_rename(f->cl, "", "d3", "", "d2", NULL), NFS4ERR_EXIST);
+	assert_int_equal(ns_rename(f->cl, "d1", "in", "", "d3", NULL), NFS4ERR_EXIST);
 	/* a directory onto an empty directory replaces it */
 	local_path(f, "d4", p, sizeof(p));
 	assert_int_equal(mkdir(p, 0755), 0);
-	assert_int_equal(rename_in(f->cl, "", "d4", "", "d3", NULL), NFS4_OK);
+	assert_int_equal(ns_rename(f->cl, "", "d4", "", "d3", NULL), NFS4_OK);
 	local_path(f, "d4", p, sizeof(p));
 	assert_int_equal(access(p, F_OK), -1);
 	ns_fh_free(&fh);

@@ -122,6 +122,47 @@ static inline nfsstat4 ns_send(struct nfs4_cl_compound *cp)
 }
 
 /* PUTFH fh; GETATTR type: the compound's status. */
+/* REMOVE name in the directory at path dir ("" the root); its cinfo into ci
+ * if given. */
+static inline nfsstat4 ns_remove(struct nfs4_cl *cl, const char *dir, const char *name,
+				 change_info4 *ci)
+{
+	struct nfs4_cl_compound cp;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	nfs4_cl_add_path(&cp, dir);
+	nfs4_cl_add(&cp, OP_REMOVE)->u.opremove.target = ns_str(&cp, name);
+	st = ns_send(&cp);
+	if (st == NFS4_OK && ci)
+		*ci = nfs4_cl_res(&cp, OP_REMOVE)->u.opremove.u.resok4.cinfo;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
+/* RENAME sdir/sname to ddir/dname (paths from the root); its result into ok
+ * if given. */
+static inline nfsstat4 ns_rename(struct nfs4_cl *cl, const char *sdir, const char *sname,
+				 const char *ddir, const char *dname, RENAME4resok *ok)
+{
+	struct nfs4_cl_compound cp;
+	RENAME4args *a;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	nfs4_cl_add_path(&cp, sdir);
+	nfs4_cl_add(&cp, OP_SAVEFH);
+	nfs4_cl_add_path(&cp, ddir);
+	a = &nfs4_cl_add(&cp, OP_RENAME)->u.oprename;
+	a->oldname = ns_str(&cp, sname);
+	a->newname = ns_str(&cp, dname);
+	st = ns_send(&cp);
+	if (st == NFS4_OK && ok)
+		*ok = nfs4_cl_res(&cp, OP_RENAME)->u.oprename.u.resok4;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
 /* PUTFH, READ of up to cap - 1 bytes at 0 under the anonymous stateid: the
  * bytes read into out, NUL-ended. */
 static inline nfsstat4 ns_putfh_read(struct nfs4_cl *cl, const nfs_fh4 *fh, char *out, size_t cap)

@@ -49,36 +49,6 @@ static nfsstat4 putfh_read(struct nfs4_cl *cl, const nfs_fh4 *fh)
 	return ns_putfh_read(cl, fh, data, sizeof(data));
 }
 
-static nfsstat4 remove_in_root(struct nfs4_cl *cl, const char *name)
-{
-	struct nfs4_cl_compound cp;
-	nfsstat4 st;
-
-	nfs4_cl_compound_init(&cp, cl);
-	nfs4_cl_add(&cp, OP_PUTROOTFH);
-	nfs4_cl_add(&cp, OP_REMOVE)->u.opremove.target = ns_str(&cp, name);
-	st = ns_send(&cp);
-	nfs4_cl_compound_free(&cp);
-	return st;
-}
-
-static nfsstat4 rename_in_root(struct nfs4_cl *cl, const char *from, const char *to)
-{
-	struct nfs4_cl_compound cp;
-	RENAME4args *a;
-	nfsstat4 st;
-
-	nfs4_cl_compound_init(&cp, cl);
-	nfs4_cl_add(&cp, OP_PUTROOTFH);
-	nfs4_cl_add(&cp, OP_SAVEFH);
-	a = &nfs4_cl_add(&cp, OP_RENAME)->u.oprename;
-	a->oldname = ns_str(&cp, from);
-	a->newname = ns_str(&cp, to);
-	st = ns_send(&cp);
-	nfs4_cl_compound_free(&cp);
-	return st;
-}
-
 /* A file of size bytes, read once through NFS: its handle into fh. */
 static void file_read_once(struct ns_fix *f, const char *name, size_t size, nfs_fh4 *fh)
 {
@@ -118,7 +88,7 @@ static void test_remove_closes_descriptors(void **state)
 
 	file_read_once(f, "removed", 1 << 20, &fh);
 	export_path(f, "removed", " (deleted)", deleted, sizeof(deleted));
-	assert_int_equal(remove_in_root(f->cl, "removed"), NFS4_OK);
+	assert_int_equal(ns_remove(f->cl, "", "removed", NULL), NFS4_OK);
 	/* nothing keeps the unlinked file's space */
 	assert_int_equal(fds_on(f, deleted, fds), 0);
 	assert_int_equal(ns_putfh_getattr(f->cl, &fh), NFS4ERR_STALE);
@@ -134,7 +104,7 @@ static void test_rename_over_closes_replaced_descriptors(void **state)
 
 	file_read_once(f, "newer", 8192, &src);
 	file_read_once(f, "older", 8192, &victim);
-	assert_int_equal(rename_in_root(f->cl, "newer", "older"), NFS4_OK);
+	assert_int_equal(ns_rename(f->cl, "", "newer", "", "older", NULL), NFS4_OK);
 	export_path(f, "older", " (deleted)", deleted, sizeof(deleted));
 	export_path(f, "older", "", live, sizeof(live));
 	assert_int_equal(fds_on(f, deleted, fds), 0);

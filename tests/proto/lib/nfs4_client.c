@@ -302,10 +302,9 @@ static int cl_decode(struct nfs4_cl_compound *cp, bool sent_sequence)
 	return 0;
 }
 
-static int cl_call(struct nfs4_cl_compound *cp, const void *args, size_t len, bool sent_sequence)
+/* Forgets the results of cp's last call, before the next one. */
+static void cl_results_reset(struct nfs4_cl_compound *cp)
 {
-	int rc;
-
 	if (cp->have_reply) {
 		proto_reply_free(&cp->reply);
 		cp->have_reply = false;
@@ -313,6 +312,13 @@ static int cl_call(struct nfs4_cl_compound *cp, const void *args, size_t len, bo
 	cp->status = NFS4ERR_SERVERFAULT;
 	cp->nres = 0;
 	cp->res = NULL;
+}
+
+static int cl_call(struct nfs4_cl_compound *cp, const void *args, size_t len, bool sent_sequence)
+{
+	int rc;
+
+	cl_results_reset(cp);
 	rc = proto_rpc_call(&cp->cl->conn, NFS4_CL_PROGRAM, 4, 1, &cp->cl->cred, args, len,
 			    &cp->reply);
 	cp->cl->last_rpc_rc = rc;
@@ -340,13 +346,7 @@ int nfs4_cl_start(struct nfs4_cl_compound *cp, const void *args, size_t len)
 	struct nfs4_cl *cl = cp->cl;
 	int rc;
 
-	if (cp->have_reply) {
-		proto_reply_free(&cp->reply);
-		cp->have_reply = false;
-	}
-	cp->status = NFS4ERR_SERVERFAULT;
-	cp->nres = 0;
-	cp->res = NULL;
+	cl_results_reset(cp);
 	cp->sent_sequence = cl_uses_sequence(cp);
 	cp->xid = proto_next_xid(&cl->conn);
 	rc = proto_rpc_send_call(&cl->conn, cp->xid, NFS4_CL_PROGRAM, 4, 1, &cl->cred, args, len);
