@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "pmem/lease_priv.h"
@@ -130,8 +131,10 @@ static bool use_map(struct pmem_obj *obj, size_t len)
 int posix_read(struct pmem_obj *obj, uint64_t off, void *buf, size_t len, size_t *n, bool *eof)
 {
 	struct posix_obj *o = posix_obj(obj);
+	bool more = false;
 	struct stat st;
 	size_t done = 0;
+	uint8_t beyond;
 	ssize_t r;
 	int fd, rc;
 
@@ -143,26 +146,39 @@ int posix_read(struct pmem_obj *obj, uint64_t off, void *buf, size_t len, size_t
 	if (rc)
 		return rc;
 	if (use_map(obj, len) && posix_map_read(o, fd, off, buf, len) == 0) {
-		done = len;
-	} else {
-		while (done < len) {
-			r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				rc = -errno;
-				goto out;
-			}
-			if (r == 0)
-				break;
-			done += (size_t)r;
+		*n = len;
+		if (fstat(fd, &st) == 0)
+			*eof = off + len >= (uint64_t)st.st_size;
+		goto out;
+	}
+	/* One byte more than asked, into a scratch byte: whether it came says
+	 * whether the file goes on, so EOF needs no fstat (a regular file's
+	 * read is short only at its end). A READ of 0 bytes reads just that. */
+	for (;;) {
+		struct iovec iov[2] = {
+			{ (char *)buf + done, len - done },
+			{ &beyond, 1 },
+		};
+
+		r = preadv(fd, iov, 2, (off_t)(off + done));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			goto out;
 		}
+		if (r == 0)
+			break;
+		if ((size_t)r > len - done) {
+			done = len;
+			more = true;
+			break;
+		}
+		done += (size_t)r;
+		if (done == len)
+			break;   /* the scratch byte did not come: the end */
 	}
-	if (done < len) {
-		*eof = true;
-	} else if (fstat(fd, &st) == 0) {
-		*eof = off + done >= (uint64_t)st.st_size;
-	}
+	*eof = !more;
 	*n = done;
 out:
 	posix_data_put(o);

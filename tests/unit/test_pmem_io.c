@@ -89,6 +89,20 @@ static void roundtrip(const char *path, struct pmem_export **exp, enum posix_io_
 	assert_int_equal(o->ops->read(o, big + 4096, r, 4096, &n, &eof), 0);
 	assert_int_equal(n, 0);
 	assert_true(eof);
+	/* A read that ends exactly at EOF says so; one that ends a byte before
+	 * does not; a read of nothing says whether anything follows. */
+	assert_int_equal(o->ops->read(o, big - 4096, r, 4096, &n, &eof), 0);
+	assert_int_equal(n, 4096);
+	assert_true(eof);
+	assert_int_equal(o->ops->read(o, big - 4097, r, 4096, &n, &eof), 0);
+	assert_int_equal(n, 4096);
+	assert_false(eof);
+	assert_int_equal(o->ops->read(o, 100, r, 0, &n, &eof), 0);
+	assert_int_equal(n, 0);
+	assert_false(eof);
+	assert_int_equal(o->ops->read(o, big, r, 0, &n, &eof), 0);
+	assert_int_equal(n, 0);
+	assert_true(eof);
 	/* Sparse write far out, the gap reads as zeros. */
 	assert_int_equal(o->ops->write(o, 64 << 20, "end", 3, PMEM_UNSTABLE, &n, &c), 0);
 	assert_int_equal(o->ops->read(o, 32 << 20, r, 4096, &n, &eof), 0);
