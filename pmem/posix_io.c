@@ -155,12 +155,17 @@ int posix_read(struct pmem_obj *obj, uint64_t off, void *buf, size_t len, size_t
 	 * whether the file goes on, so EOF needs no fstat (a regular file's
 	 * read is short only at its end). A READ of 0 bytes reads just that. */
 	for (;;) {
-		struct iovec iov[2] = {
-			{ (char *)buf + done, len - done },
-			{ &beyond, 1 },
-		};
+		struct iovec iov[2];
+		int niov = 0;
 
-		r = preadv(fd, iov, 2, (off_t)(off + done));
+		/* (a READ of 0 bytes may come with no buffer at all) */
+		if (done < len) {
+			iov[niov].iov_base = (char *)buf + done;
+			iov[niov++].iov_len = len - done;
+		}
+		iov[niov].iov_base = &beyond;
+		iov[niov++].iov_len = 1;
+		r = preadv(fd, iov, niov, (off_t)(off + done));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
