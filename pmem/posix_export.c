@@ -10,8 +10,9 @@
  * non-directory in a sub-directory export, its parent directory's kernel
  * handle (posix_subtree.c). The server authenticates the whole (MAC), so the
  * bytes here are always ones this backend produced.
- * Calls: libc, Linux syscalls, conf/log, posix_objcache.c. Called by: server/, layout/ via the
- * backend tables; pmem/posix_*.c (posix_fd_khandle, posix_khandle_open).
+ * Calls: libc, Linux syscalls, conf/log, posix_objcache.c. Called by:
+ * server/, layout/ via the backend tables; pmem/posix_*.c (posix_fd_khandle,
+ * posix_at_khandle, posix_khandle_open).
  */
 #include <errno.h>
 #include <fcntl.h>

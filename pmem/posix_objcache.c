@@ -213,7 +213,7 @@ int posix_objcache_find(struct posix_export *exp, const uint8_t *h, size_t hlen,
 
 int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out)
 {
-	struct posix_obj *o = NULL, *p, **pp;
+	struct posix_obj *o = NULL, *p;
 	uint8_t h[POSIX_KHANDLE_MAX];
 	struct stat st;
 	size_t hlen = 0;
@@ -236,8 +236,7 @@ int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out)
 	hash = handle_hash(h, hlen);
 
 	pthread_mutex_lock(&exp->lock);
-	pp = &exp->buckets[hash % POSIX_HASH_BUCKETS];
-	for (p = *pp; p; pp = &p->hnext, p = p->hnext) {
+	for (p = exp->buckets[hash % POSIX_HASH_BUCKETS]; p; p = p->hnext) {
 		if (p->hlen != hlen || memcmp(p->handle, h, hlen))
 			continue;
 		if (obj_take(exp, p)) {
@@ -247,9 +246,7 @@ int posix_obj_from_fd(struct posix_export *exp, int fd, struct pmem_obj **out)
 			goto out;   /* fd closed below: the cached object has its own */
 		}
 		/* Dying: unhash it so its release does not touch the bucket. */
-		*pp = p->hnext;
-		p->hnext = NULL;
-		p->hashed = false;
+		unhash(exp, p);
 		break;
 	}
 	o = calloc(1, sizeof(*o));
