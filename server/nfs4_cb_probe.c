@@ -34,7 +34,10 @@ void nfs4_cb_probe(struct nfs4_session *s)
 
 	if (s->dead || !s->back_xprt)
 		return;
+	/* SEQUENCE reads the path under the client's lock (nfs4_client.h) */
+	pthread_mutex_lock(&s->client->lock);
 	s->cb_state = NFS4_CB_PROBING;
+	pthread_mutex_unlock(&s->client->lock);
 	if (s->cb_probe_queued)
 		return;   /* the queued probe reads the session's newest connection */
 	s->cb_probe_queued = true;
@@ -68,8 +71,10 @@ static void path_down(struct nfs4_session *s, const char *reason)
 	int64_t now = nfs4_cb_now_ms();
 	struct nfs4_client *clp = s->client;
 
+	pthread_mutex_lock(&clp->lock);
 	s->cb_state = NFS4_CB_DOWN;
 	s->cb_path_down = true;
+	pthread_mutex_unlock(&clp->lock);
 	if (s->cb_backoff_ms == 0)
 		s->cb_backoff_ms = NFS4_CB_BACKOFF_FIRST_MS;
 	else if (s->cb_backoff_ms < NFS4_CB_BACKOFF_MAX_MS / 2)
@@ -99,8 +104,10 @@ void nfs4_cb_probe_finished(struct nfs4_session *s, bool ok, const char *reason)
 	}
 	log_info("nfs4", "back channel up: clientid %016llx minor %u after %u probe(s)",
 		 (unsigned long long)s->client->clientid, s->cb_minorversion, s->cb_probes);
+	pthread_mutex_lock(&s->client->lock);
 	s->cb_state = NFS4_CB_UP;
 	s->cb_path_down = false;
+	pthread_mutex_unlock(&s->client->lock);
 	s->cb_backoff_ms = 0;
 	s->cb_next_probe_ms = 0;
 	s->cb_probes = 0;

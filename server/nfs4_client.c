@@ -66,6 +66,8 @@ int nfs4_client_table_init(struct nfs4_client_table *t)
 	memset(t, 0, sizeof(*t));
 	list_init(&t->clients);
 	list_init(&t->sessions);
+	for (unsigned i = 0; i < NFS4_SESSION_LOCK_STRIPES; i++)
+		pthread_mutex_init(&t->session_locks[i], NULL);
 	if (nfs4_htable_init(&t->by_id, CLIENT_BUCKETS) < 0 ||
 	    nfs4_htable_init(&t->by_owner, CLIENT_BUCKETS) < 0 ||
 	    nfs4_htable_init(&t->sessions_by_id, SESSION_BUCKETS) < 0) {
@@ -80,6 +82,8 @@ void nfs4_client_table_free(struct nfs4_client_table *t)
 	nfs4_htable_free(&t->by_id);
 	nfs4_htable_free(&t->by_owner);
 	nfs4_htable_free(&t->sessions_by_id);
+	for (unsigned i = 0; i < NFS4_SESSION_LOCK_STRIPES; i++)
+		pthread_mutex_destroy(&t->session_locks[i]);
 }
 
 static uint64_t id_hash(clientid4 id)
@@ -226,6 +230,7 @@ struct nfs4_client *nfs4_client_new(struct nfs4_server *srv, const struct xdr_op
 	memcpy(clp->verifier, verf, sizeof(verifier4));
 	clp->principal = *principal;
 	clp->create_session_seq = 1;
+	pthread_mutex_init(&clp->lock, NULL);
 	clp->last_renew = nfs4_now();
 	list_init(&clp->sessions);
 	list_init(&clp->stids);
@@ -277,13 +282,36 @@ struct nfs4_client *nfs4_client_find_id(struct nfs4_server *srv, clientid4 id)
 
 void nfs4_client_get(struct nfs4_client *clp)
 {
-	clp->refs++;
+	atomic_fetch_add(&clp->refs, 1);
 }
 
 void nfs4_client_put(struct nfs4_client *clp)
 {
-	if (--clp->refs == 0)
-		free(clp);
+	if (atomic_fetch_sub(&clp->refs, 1) != 1)
+		return;
+	pthread_mutex_destroy(&clp->lock);
+	free(clp);
+}
+
+bool nfs4_client_compound_start(struct nfs4_client *clp)
+{
+	bool live;
+
+	pthread_mutex_lock(&clp->lock);
+	live = !clp->expired;
+	if (live) {
+		clp->busy++;
+		nfs4_client_renew(clp);
+	}
+	pthread_mutex_unlock(&clp->lock);
+	return live;
+}
+
+void nfs4_client_compound_end(struct nfs4_client *clp)
+{
+	pthread_mutex_lock(&clp->lock);
+	clp->busy--;
+	pthread_mutex_unlock(&clp->lock);
 }
 
 void nfs4_client_renew(struct nfs4_client *clp)
@@ -299,20 +327,31 @@ void nfs4_client_renew(struct nfs4_client *clp)
 bool nfs4_client_yield_courtesy(struct nfs4_client *clp)
 {
 	struct list_node *pos, *tmp;
+	bool courtesy;
 
-	if (!clp->courtesy)
+	/* Decided under the client's lock: a SEQUENCE of it (which takes no
+	 * state lock) either came first and ended the courtesy, or comes
+	 * after and finds the state expired. */
+	pthread_mutex_lock(&clp->lock);
+	courtesy = clp->courtesy && !clp->busy;
+	if (courtesy) {
+		clp->courtesy = false;
+		clp->last_renew = nfs4_now() - (time_t)clp->srv->lease_seconds - 1;
+	}
+	pthread_mutex_unlock(&clp->lock);
+	if (!courtesy)
 		return false;
 	log_info("nfs4", "client %016llx: its lease ran out and another client conflicts with "
 		 "its state: the state is released (NFS4ERR_EXPIRED to it)",
 		 (unsigned long long)clp->clientid);
 	list_for_each_safe(pos, tmp, &clp->stids)
 		nfs4_stid_expire(container_of(pos, struct nfs4_stid, client_node));
-	if (clp->nexpired_stids)
-		clp->seq4_flags |= SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
 	/* Nothing left to be courteous about: it stays, as an expired
 	 * client, until it comes back or COURTESY_MAX_SECONDS. */
-	clp->courtesy = false;
-	clp->last_renew = nfs4_now() - (time_t)clp->srv->lease_seconds - 1;
+	pthread_mutex_lock(&clp->lock);
+	if (clp->nexpired_stids)
+		clp->seq4_flags |= SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
+	pthread_mutex_unlock(&clp->lock);
 	return true;
 }
 
@@ -322,14 +361,22 @@ static bool reap_one_courtesy(struct nfs4_server *srv, const struct xdr_opaque *
 {
 	struct list_node *pos, *tmp;
 	struct nfs4_client *oldest = NULL;
-	time_t lease = srv->lease_seconds, now = nfs4_now();
+	time_t lease = srv->lease_seconds, now = nfs4_now(), oldest_renewed = 0;
 
 	list_for_each_safe(pos, tmp, &srv->clients.clients) {
 		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
+		time_t renewed;
+		bool busy;
 
-		if (now - clp->last_renew > lease && !owner_eq(clp, keep_owner) &&
-		    (!oldest || clp->last_renew < oldest->last_renew))
+		pthread_mutex_lock(&clp->lock);
+		renewed = clp->last_renew;
+		busy = clp->busy != 0;
+		pthread_mutex_unlock(&clp->lock);
+		if (!busy && now - renewed > lease && !owner_eq(clp, keep_owner) &&
+		    (!oldest || renewed < oldest_renewed)) {
 			oldest = clp;
+			oldest_renewed = renewed;
+		}
 	}
 	if (!oldest)
 		return false;
@@ -363,7 +410,9 @@ void nfs4_client_destroy(struct nfs4_client *clp, bool remove_record)
 
 	if (clp->expired && list_empty(&clp->node))
 		return;
+	pthread_mutex_lock(&clp->lock);
 	clp->expired = true;
+	pthread_mutex_unlock(&clp->lock);
 	nfs4_client_release_state(clp);
 	list_for_each_safe(pos, tmp, &clp->sessions)
 		nfs4_session_destroy(container_of(pos, struct nfs4_session, client_node));
@@ -386,23 +435,34 @@ void nfs4_clients_expire(struct nfs4_server *srv, time_t now)
 
 	list_for_each_safe(pos, tmp, &srv->clients.clients) {
 		struct nfs4_client *clp = container_of(pos, struct nfs4_client, node);
+		bool keep = false, now_courtesy = false;
+		time_t renewed;
 
+		/* Under the client's lock: a SEQUENCE renews it without the
+		 * state lock, and one in the middle of a COMPOUND is not idle. */
+		pthread_mutex_lock(&clp->lock);
+		renewed = clp->busy ? now : clp->last_renew;
 		/* Unconfirmed records also go after a lease without CREATE_SESSION. */
-		if (now - clp->last_renew <= lease)
-			continue;
-		/* A confirmed client with state is kept, courteously, until
-		 * someone conflicts with it (nfs4_client_yield_courtesy), it
-		 * comes back, or a day has passed. */
-		if (clp->confirmed && (nfs4_client_has_state(clp) || clp->nexpired_stids) &&
-		    now - clp->last_renew <= COURTESY_MAX_SECONDS) {
-			if (!clp->courtesy && !clp->nexpired_stids) {
-				clp->courtesy = true;
-				log_info("nfs4", "client %016llx: lease expired; its state is kept "
-					 "until another client conflicts with it",
-					 (unsigned long long)clp->clientid);
-			}
-			continue;
+		if (now - renewed <= lease) {
+			keep = true;
+		} else if (clp->confirmed &&
+			   (nfs4_client_has_state(clp) || clp->nexpired_stids) &&
+			   now - renewed <= COURTESY_MAX_SECONDS) {
+			/* A confirmed client with state is kept, courteously,
+			 * until someone conflicts with it
+			 * (nfs4_client_yield_courtesy), it comes back, or a day
+			 * has passed. */
+			keep = true;
+			if (!clp->courtesy && !clp->nexpired_stids)
+				clp->courtesy = now_courtesy = true;
 		}
+		pthread_mutex_unlock(&clp->lock);
+		if (now_courtesy)
+			log_info("nfs4", "client %016llx: lease expired; its state is kept "
+				 "until another client conflicts with it",
+				 (unsigned long long)clp->clientid);
+		if (keep)
+			continue;
 		log_info("nfs4", "client %016llx: lease expired, releasing its state",
 			 (unsigned long long)clp->clientid);
 		nfs4_client_destroy(clp, true);
@@ -454,25 +514,42 @@ int nfs4_session_new_id(struct nfs4_server *srv, sessionid4 id)
 	return 0;
 }
 
+/* The lock of the stripe of session table buckets hash falls in:
+ * SEQUENCE finds its session without the state lock; adding and removing
+ * (with the state lock) take the stripe too. */
+static pthread_mutex_t *session_stripe(struct nfs4_client_table *t, uint64_t hash)
+{
+	return &t->session_locks[hash % NFS4_SESSION_LOCK_STRIPES];
+}
+
 void nfs4_session_hash(struct nfs4_session *s)
 {
 	struct nfs4_client_table *t = &s->client->srv->clients;
+	uint64_t h = session_hash(s->id);
 
 	list_add_tail(&s->node, &t->sessions);
-	nfs4_htable_add(&t->sessions_by_id, &s->hnode, session_hash(s->id));
+	pthread_mutex_lock(session_stripe(t, h));
+	nfs4_htable_add(&t->sessions_by_id, &s->hnode, h);
+	pthread_mutex_unlock(session_stripe(t, h));
 	s->client->nsessions++;
 }
 
 void nfs4_session_unhash(struct nfs4_session *s)
 {
+	struct nfs4_client_table *t = &s->client->srv->clients;
+	pthread_mutex_t *stripe = session_stripe(t, s->hnode.hash);
+
 	list_del(&s->node);
-	nfs4_htable_del(&s->client->srv->clients.sessions_by_id, &s->hnode);
+	pthread_mutex_lock(stripe);
+	nfs4_htable_del(&t->sessions_by_id, &s->hnode);
+	s->dead = true;
+	pthread_mutex_unlock(stripe);
 	s->client->nsessions--;
 }
 
-struct nfs4_session *nfs4_session_find_noref(struct nfs4_server *srv, const sessionid4 id)
+static struct nfs4_session *session_walk(struct nfs4_server *srv, const sessionid4 id,
+					 uint64_t h)
 {
-	uint64_t h = session_hash(id);
 	struct nfs4_hnode *n;
 
 	for (n = nfs4_htable_chain(&srv->clients.sessions_by_id, h); n; n = n->next) {
@@ -484,12 +561,23 @@ struct nfs4_session *nfs4_session_find_noref(struct nfs4_server *srv, const sess
 	return NULL;
 }
 
+struct nfs4_session *nfs4_session_find_noref(struct nfs4_server *srv, const sessionid4 id)
+{
+	/* state lock held: no table change can run */
+	return session_walk(srv, id, session_hash(id));
+}
+
 struct nfs4_session *nfs4_session_find(struct nfs4_server *srv, const sessionid4 id)
 {
-	struct nfs4_session *s = nfs4_session_find_noref(srv, id);
+	uint64_t h = session_hash(id);
+	pthread_mutex_t *stripe = session_stripe(&srv->clients, h);
+	struct nfs4_session *s;
 
+	pthread_mutex_lock(stripe);
+	s = session_walk(srv, id, h);
 	if (s)
-		s->refs++;
+		nfs4_session_get(s);
+	pthread_mutex_unlock(stripe);
 	return s;
 }
 
@@ -502,8 +590,10 @@ void nfs4_sessions_xprt_gone(struct nfs4_server *srv, struct rpc_xprt *x)
 
 		if (s->back_xprt != x)
 			continue;
+		pthread_mutex_lock(&s->client->lock);
 		s->back_xprt = NULL;
 		s->cb_state = NFS4_CB_NONE;
+		pthread_mutex_unlock(&s->client->lock);
 		rpc_xprt_put(x);
 	}
 }

@@ -3,7 +3,13 @@
  * and its lease, the tables that find it by clientid and by co_ownerid,
  * courtesy, the per-client limits, and what a SEQUENCE reply raises for it.
  * Locking: everything here is called with the state lock held unless said
- * otherwise.
+ * otherwise. While the state lock still orders every change of state
+ * (docs/decisions/0007, step 4), each client also has its own lock, clp->lock:
+ * it guards what the hot path reads without the state lock (SEQUENCE, the
+ * stateid check of READ and WRITE): the fields marked [clp] below, its
+ * sessions' back channel path, and its stateids (their state, seqid, share
+ * access and what they point at). Whoever changes those holds the state lock
+ * and clp->lock; whoever reads them holds either.
  * Calls: server/nfs4_htable.h, server/list.h. Called by: the session core
  * (nfs4_session.c, nfs4_compound.c, nfs4_server.c), the state it owns
  * (nfs4_open*.c, nfs4_lock.c, nfs4_deleg.c, nfs4_copy.c, nfs4_stateid.c),
@@ -12,6 +18,8 @@
 #ifndef DAXNFS_SERVER_NFS4_CLIENT_H
 #define DAXNFS_SERVER_NFS4_CLIENT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -30,16 +38,22 @@ struct nfs4_recall_any;
 struct nfs4_client {
 	struct nfs4_server *srv;       /* the server it is a client of */
 	clientid4 clientid;
+	pthread_mutex_t lock;          /* see Locking above; a leaf but for the
+					* stateid buckets and session locks */
 	bool confirmed;
-	bool expired;                  /* destroyed; the record lives on only by reference */
+	bool expired;                  /* [clp] destroyed; the record lives on only by reference */
+	/* [clp] COMPOUNDs of it past SEQUENCE and not yet finished: a client in
+	 * the middle of one is not expired by the tick, which no longer runs
+	 * under the same lock as SEQUENCE's renewal. */
+	unsigned busy;
 	/* Courtesy (as knfsd): a confirmed client whose lease ran out keeps its
 	 * state until another client conflicts with it, or COURTESY_MAX_SECONDS. */
-	bool courtesy;
-	/* Its state was taken for a conflict while it was a courtesy client:
+	bool courtesy;                 /* [clp] */
+	/* [clp] Its state was taken for a conflict while it was a courtesy client:
 	 * its stateids answer NFS4ERR_EXPIRED and its SEQUENCE replies carry
 	 * SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED until it freed them all. */
 	unsigned nexpired_stids;
-	/* Recallable state revoked (delegations not returned in time): its
+	/* [clp] Recallable state revoked (delegations not returned in time): its
 	 * SEQUENCE replies carry SEQ4_STATUS_RECALLABLE_STATE_REVOKED until it
 	 * freed them all (RFC 8881 §18.46.3). */
 	unsigned nrevoked_stids;
@@ -48,15 +62,15 @@ struct nfs4_client {
 	verifier4 verifier;            /* co_verifier */
 	struct rpc_cred principal;     /* who created it */
 	sequenceid4 create_session_seq;
-	time_t last_renew;             /* CLOCK_MONOTONIC seconds */
+	time_t last_renew;             /* [clp] CLOCK_MONOTONIC seconds */
 	bool reclaim_complete;
 	bool may_reclaim;              /* found in the stable records at start */
-	uint32_t seq4_flags;           /* SEQ4_STATUS_* raised for this client */
+	uint32_t seq4_flags;           /* [clp] SEQ4_STATUS_* raised for this client */
 	/* back channel probes of all its sessions (nfs4_cb_probe.c) */
 	int64_t cb_window_start_ms;    /* start of the current one-minute window */
 	unsigned cb_window_probes;     /* probes sent in it */
 	uint64_t cb_probes_total, cb_probe_failures_total;
-	struct list_node sessions;     /* struct nfs4_session.client_node */
+	struct list_node sessions;     /* [clp] struct nfs4_session.client_node */
 	struct list_node stids;        /* struct nfs4_stid.client_node */
 	struct list_node openowners;   /* owned by nfs4_open.c */
 	struct list_node lockowners;   /* owned by nfs4_lock.c */
@@ -70,14 +84,19 @@ struct nfs4_client {
 	unsigned ncopy_records;        /* its stateids that are copies' (no locking state) */
 	struct nfs4_recall_any *recall_any;   /* a CB_RECALL_ANY in the engine, or NULL */
 	int64_t recall_any_ms;         /* when the last one was sent (monotonic ms) */
-	int refs;
+	atomic_int refs;               /* a compound's last session put may drop it */
 };
 
 /* Releases every open, lock and delegation of clp (nfs4_open.c); called with
  * the state lock held when a client expires or is destroyed. */
 void nfs4_client_release_state(struct nfs4_client *clp);
-/* Marks clp renewed now (SEQUENCE). */
+/* Marks clp renewed now. With clp->lock held (and the state lock or not). */
 void nfs4_client_renew(struct nfs4_client *clp);
+/* SEQUENCE's part of a client, without the state lock: renews clp and
+ * counts one more COMPOUND of it in flight; false (nothing counted) when
+ * clp is expired. nfs4_client_compound_end ends what it counted. */
+bool nfs4_client_compound_start(struct nfs4_client *clp);
+void nfs4_client_compound_end(struct nfs4_client *clp);
 struct nfs4_stid;
 /* If clp is a courtesy client: releases its locking state (shares, byte
  * ranges), keeps its stateids as NFS4ERR_EXPIRED and returns true, so the
@@ -128,7 +147,7 @@ struct list_node *nfs4_client_list(struct nfs4_server *srv);
 void nfs4_clients_expire(struct nfs4_server *srv, time_t now);
 void nfs4_clients_shutdown(struct nfs4_server *srv);
 time_t nfs4_now(void);                /* CLOCK_MONOTONIC seconds */
-/* SEQ4_STATUS_* flags for a SEQUENCE on s. */
+/* SEQ4_STATUS_* flags for a SEQUENCE on s. clp->lock held. */
 uint32_t nfs4_client_seq_flags(struct nfs4_client *clp, struct nfs4_session *s);
 
 #endif

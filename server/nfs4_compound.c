@@ -232,7 +232,7 @@ static int send_replay(struct nfs4_compound_run *run)
 	struct nfs4_slot *s = run->c.slot;
 	int rc = RPC_SUCCESS;
 
-	nfs4_state_lock();
+	pthread_mutex_lock(&run->c.session->lock);
 	if (s->reply_len > req->res.len - run->res_start) {
 		rc = RPC_SYSTEM_ERR;
 	} else {
@@ -241,7 +241,7 @@ static int send_replay(struct nfs4_compound_run *run)
 		req->res.failed = false;
 	}
 	req->tail_iovcnt = 0;
-	nfs4_state_unlock();
+	pthread_mutex_unlock(&run->c.session->lock);
 	return rc;
 }
 
@@ -269,10 +269,10 @@ static void finish_slot(struct nfs4_compound_run *run)
 	}
 	/* A SEQUENCE-only compound is always kept (a few dozen bytes), as
 	 * knfsd does: a client's lease-renewal retry then needs no special case. */
-	nfs4_state_lock();
+	pthread_mutex_lock(&c->session->lock);
 	nfs4_slot_done(c->slot, bytes, len,
 		       (c->cachethis && (!tl || joined)) || (c->numops == 1 && !tl));
-	nfs4_state_unlock();
+	pthread_mutex_unlock(&c->session->lock);
 	free(joined);
 }
 
@@ -383,11 +383,15 @@ out:
 	nfs4_fh_clear(&c->cur);
 	nfs4_fh_clear(&c->saved);
 	if (c->session) {
-		nfs4_state_lock();
-		if (run.replay)
+		/* No state lock: the slot is the session's, the count of
+		 * COMPOUNDs in flight the client's (SEQUENCE took both). */
+		if (run.replay) {
+			pthread_mutex_lock(&c->session->lock);
 			nfs4_slot_done(c->slot, NULL, 0, false);
+			pthread_mutex_unlock(&c->session->lock);
+		}
+		nfs4_client_compound_end(c->client);
 		nfs4_session_put(c->session);
-		nfs4_state_unlock();
 	}
 	return rc;
 }

@@ -127,7 +127,9 @@ static void deleg_leave_file(struct nfs4_deleg *dp)
 	if (!fp)
 		return;
 	list_del(&dp->file_node);
+	pthread_mutex_lock(&dp->stid.client->lock);   /* read by the I/O check */
 	dp->fp = NULL;
+	pthread_mutex_unlock(&dp->stid.client->lock);
 	dp->stid.client->ndelegs--;
 	d->stats.outstanding--;
 	atomic_store(&d->outstanding_hint, d->stats.outstanding);
@@ -174,9 +176,12 @@ static void deleg_revoke(struct nfs4_deleg *dp, const char *why)
 	if (dp->state == NFS4_DELEG_REVOKED || dp->stid.state != NFS4_STID_ACTIVE)
 		return;
 	dp->state = NFS4_DELEG_REVOKED;
+	/* the I/O check and SEQUENCE read these under the client's lock */
+	pthread_mutex_lock(&clp->lock);
 	dp->stid.state = NFS4_STID_REVOKED;
 	clp->nrevoked_stids++;
 	clp->seq4_flags |= SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
+	pthread_mutex_unlock(&clp->lock);
 	deleg_leave_file(dp);
 	nfs4_cb_cancel(&dp->recall);
 	nfs4_cb_cancel(&dp->getattr);
@@ -909,6 +914,7 @@ static void deleg_grant(struct nfs4_compound *c, struct nfs4_file *fp,
 	nfs4_cb_setup(&dp->getattr, &getattr_ops);
 	dp->fh_len = fh->len <= sizeof(dp->fh) ? fh->len : 0;
 	memcpy(dp->fh, fh->data, dp->fh_len);
+	nfs4_stid_publish(&dp->stid);
 	d->stats.granted++;
 	clp->ndelegs++;
 	d->stats.outstanding++;

@@ -57,10 +57,14 @@ struct nfs4_limit_log_entry {
 
 /* Clients by clientid and by co_ownerid, sessions by sessionid (keyed hash
  * tables, nfs4_client.c), and lists of both for the walks of the tick. */
+#define NFS4_SESSION_LOCK_STRIPES 64u
 struct nfs4_client_table {
 	struct list_node clients;                 /* struct nfs4_client.node */
 	struct list_node sessions;                /* struct nfs4_session.node */
 	struct nfs4_htable by_id, by_owner, sessions_by_id;
+	/* sessions_by_id's chains, by hash % stripes: SEQUENCE's lookup takes
+	 * one; a change takes the state lock and one (nfs4_client.c) */
+	pthread_mutex_t session_locks[NFS4_SESSION_LOCK_STRIPES];
 	unsigned nclients;
 	struct nfs4_limit_log_entry limit_log[NFS4_LIMIT_LOG_KEYS];
 };

@@ -64,45 +64,72 @@ bool nfs4_stateid_is_bypass(const stateid4 *sid)
 	return sid->seqid == UINT32_MAX && memcmp(sid->other, ones, sizeof(ones)) == 0;
 }
 
-nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
-			       const stateid4 *sid, bool write)
+/* A stateid that is not special, checked under its client's lock and not
+ * the state lock (docs/decisions/0007): the client's own stateids cannot
+ * change or go while it is held. */
+static nfsstat4 check_client_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
+				     const stateid4 *sid, bool write, bool *special)
 {
+	struct nfs4_client *clp = c->client;
 	struct nfs4_stid *stid = NULL;
 	struct nfs4_file *fp;
-	bool special = false;
 	uint32_t access;
 	nfsstat4 st;
 
-	nfs4_state_lock();
-	st = nfs4_stid_lookup(c, sid, NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG, true,
-			      &stid);
-	if (st != NFS4_OK)
+	pthread_mutex_lock(&clp->lock);
+	st = nfs4_stid_lookup_client(c, sid, NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG,
+				     true, &stid);
+	if (st != NFS4_OK || !stid)
 		goto out;
-	if (!stid) {
-		special = true;
-		if (!write && nfs4_stateid_is_bypass(sid))
-			goto out;
-		fp = nfs4_file_find(&c->srv->files, obj);
-		if (fp && nfs4_share_denied(fp, write ? NFS4_SHARE_WRITE : NFS4_SHARE_READ))
-			st = NFS4ERR_LOCKED;
-		nfs4_file_put(fp);
-		goto out;
-	}
 	fp = nfs4_stid_file(stid);
 	access = nfs4_stid_share_access(stid);
-	if (!fp || fp->obj != obj || access == 0) {
+	if (!fp || fp->obj != obj || access == 0)
 		st = NFS4ERR_BAD_STATEID;
-		goto out;
-	}
-	if (write && !(access & NFS4_SHARE_WRITE))
+	else if (write && !(access & NFS4_SHARE_WRITE))
 		st = NFS4ERR_OPENMODE;
 out:
-	/* Another client's delegation (or, for a write, any read delegation)
-	 * is recalled first: NFS4ERR_DELAY until it is returned or revoked. */
-	if (st == NFS4_OK)
-		st = nfs4_deleg_conflict(c->srv, c->client, obj, write ? NFS4_DELEG_WRITE_DATA
-							      : NFS4_DELEG_READ_DATA);
+	pthread_mutex_unlock(&clp->lock);
+	*special = st == NFS4_OK && !stid;
+	return st;
+}
+
+/* An anonymous or READ-bypass stateid: the file's share reservations of
+ * every client decide, under the state lock. */
+static nfsstat4 check_special_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
+				      const stateid4 *sid, bool write)
+{
+	struct nfs4_file *fp;
+	nfsstat4 st = NFS4_OK;
+
+	if (!write && nfs4_stateid_is_bypass(sid))
+		return NFS4_OK;
+	nfs4_state_lock();
+	fp = nfs4_file_find(&c->srv->files, obj);
+	if (fp && nfs4_share_denied(fp, write ? NFS4_SHARE_WRITE : NFS4_SHARE_READ))
+		st = NFS4ERR_LOCKED;
+	nfs4_file_put(fp);
 	nfs4_state_unlock();
+	return st;
+}
+
+nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
+			       const stateid4 *sid, bool write)
+{
+	bool special;
+	nfsstat4 st;
+
+	if (!c->client)
+		return NFS4ERR_OP_NOT_IN_SESSION;   /* the op table lets none through */
+	st = check_client_stateid(c, obj, sid, write, &special);
+	if (st == NFS4_OK && special)
+		st = check_special_stateid(c, obj, sid, write);
+	/* Another client's delegation (or, for a write, any read delegation)
+	 * is recalled first: NFS4ERR_DELAY until it is returned or revoked.
+	 * With no delegation anywhere, no lock at all. */
+	if (st == NFS4_OK && nfs4_deleg_any(c->srv))
+		st = nfs4_deleg_conflict_unlocked(c->srv, c->client, obj,
+						  write ? NFS4_DELEG_WRITE_DATA
+							: NFS4_DELEG_READ_DATA);
 	if (st == NFS4_OK && special)
 		/* no OPEN vouched for this I/O: check as OPEN would */
 		st = nfs4_open_permission(c, obj, write ? NFS4_SHARE_WRITE : NFS4_SHARE_READ);

@@ -162,6 +162,7 @@ static nfsstat4 lock_state_get(struct nfs4_compound *c, const struct xdr_opaque 
 	ls->fp->refs++;
 	ls->open = os;
 	list_add_tail(&ls->open_node, &os->locks);
+	nfs4_stid_publish(&ls->stid);
 	*out = ls;
 	*created = true;
 	return NFS4_OK;

@@ -107,12 +107,16 @@ static void open_state_release(struct nfs4_stid *stid)
 	struct nfs4_open_state *os = (struct nfs4_open_state *)stid;
 	struct list_node *n, *tmp;
 
+	/* Its lock stateids are still found by the I/O check, which reads
+	 * ls->open under the client's lock. */
+	pthread_mutex_lock(&stid->client->lock);
 	list_for_each_safe(n, tmp, &os->locks) {
 		struct nfs4_lock_state *ls = container_of(n, struct nfs4_lock_state, open_node);
 
 		list_del(&ls->open_node);
 		ls->open = NULL;
 	}
+	pthread_mutex_unlock(&stid->client->lock);
 	if (os->fp) {
 		nfs4_share_del(&os->share);
 		nfs4_file_put(os->fp);
@@ -170,8 +174,10 @@ nfsstat4 nfs4_open_state_get(struct nfs4_compound *c, const struct xdr_opaque *o
 		undo->access_bmap = os->access_bmap;
 		undo->deny_bmap = os->deny_bmap;
 		undo->seqid = os->stid.sid.seqid;
+		pthread_mutex_lock(&c->client->lock);   /* read by the I/O check */
 		os->share.access = new_access;
 		os->share.deny = new_deny;
+		pthread_mutex_unlock(&c->client->lock);
 		os->access_bmap |= 1u << access;
 		os->deny_bmap |= 1u << deny;
 		nfs4_stid_bump(&os->stid);
@@ -199,6 +205,7 @@ nfsstat4 nfs4_open_state_get(struct nfs4_compound *c, const struct xdr_opaque *o
 	nfs4_share_add(os->fp, &os->share, access, deny);
 	os->access_bmap = 1u << access;
 	os->deny_bmap = 1u << deny;
+	nfs4_stid_publish(&os->stid);
 out:
 	if (st != NFS4_OK)
 		os = NULL;
@@ -226,11 +233,13 @@ void nfs4_open_state_undo(struct nfs4_compound *c, struct nfs4_open_undo *undo)
 		nfs4_stid_destroy(&os->stid);
 		return;
 	}
+	pthread_mutex_lock(&c->client->lock);   /* read by the I/O check */
 	os->share.access = undo->access;
 	os->share.deny = undo->deny;
+	os->stid.sid.seqid = undo->seqid;
+	pthread_mutex_unlock(&c->client->lock);
 	os->access_bmap = undo->access_bmap;
 	os->deny_bmap = undo->deny_bmap;
-	os->stid.sid.seqid = undo->seqid;
 }
 
 uint32_t nfs4_stid_share_access(const struct nfs4_stid *stid)
@@ -336,8 +345,10 @@ nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, nfs_argop4 *args, nfs_r
 		if (v & ~deny)
 			os->deny_bmap &= ~(1u << v);
 	}
+	pthread_mutex_lock(&c->client->lock);   /* read by the I/O check */
 	os->share.access = access;
 	os->share.deny = deny;
+	pthread_mutex_unlock(&c->client->lock);
 	nfs4_stid_bump(&os->stid);
 	r->u.resok4.open_stateid = os->stid.sid;
 out:
@@ -404,7 +415,9 @@ void nfs4_client_release_state(struct nfs4_client *clp)
 /* The open's reservation leaves the file; the record stays (EXPIRED). */
 static void open_state_expire(struct nfs4_open_state *os)
 {
+	pthread_mutex_lock(&os->stid.client->lock);   /* read by the I/O check */
 	nfs4_share_del(&os->share);
+	pthread_mutex_unlock(&os->stid.client->lock);
 }
 
 void nfs4_stid_expire(struct nfs4_stid *stid)
@@ -419,8 +432,10 @@ void nfs4_stid_expire(struct nfs4_stid *stid)
 		nfs4_deleg_expire(stid);
 	else if (stid->type == NFS4_STID_COPY)
 		nfs4_copy_expire(stid);
+	pthread_mutex_lock(&stid->client->lock);
 	stid->state = NFS4_STID_EXPIRED;
 	stid->client->nexpired_stids++;
+	pthread_mutex_unlock(&stid->client->lock);
 }
 
 void nfs4_open_downgrade_set_current_stateid(struct nfs4_compound *c, const nfs_resop4 *res)

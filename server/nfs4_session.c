@@ -55,7 +55,7 @@ static struct nfs4_session_priv *sess_priv(struct nfs4_session *s)
 
 void nfs4_session_get(struct nfs4_session *s)
 {
-	s->refs++;
+	atomic_fetch_add(&s->refs, 1);
 }
 
 /* Not inlined: where a caller drops its own reference after
@@ -63,9 +63,10 @@ void nfs4_session_get(struct nfs4_session *s)
  * that the two references are distinct and warns of a use after free. */
 __attribute__((noinline)) void nfs4_session_put(struct nfs4_session *s)
 {
-	if (--s->refs > 0)
+	if (atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
 	nfs4_slot_table_free(&s->slots);
+	pthread_mutex_destroy(&s->lock);
 	if (s->back_xprt)
 		rpc_xprt_put(s->back_xprt);
 	nfs4_client_put(s->client);
@@ -74,28 +75,35 @@ __attribute__((noinline)) void nfs4_session_put(struct nfs4_session *s)
 
 void nfs4_session_destroy(struct nfs4_session *s)
 {
+	struct rpc_xprt *back;
+
 	if (s->dead)
 		return;
-	s->dead = true;
-	nfs4_session_unhash(s);
+	nfs4_session_unhash(s);   /* marks it dead */
+	pthread_mutex_lock(&s->client->lock);
 	list_del(&s->client_node);
-	if (s->back_xprt) {
-		rpc_xprt_put(s->back_xprt);
-		s->back_xprt = NULL;
-	}
+	back = s->back_xprt;
+	s->back_xprt = NULL;
 	s->cb_state = NFS4_CB_NONE;
+	pthread_mutex_unlock(&s->client->lock);
+	if (back)
+		rpc_xprt_put(back);
 	nfs4_session_put(s);
 }
 
 void nfs4_session_bind_back(struct nfs4_session *s, struct rpc_xprt *x)
 {
-	if (s->back_xprt == x)
+	struct rpc_xprt *old = s->back_xprt;
+
+	if (old == x)
 		return;
-	if (s->back_xprt)
-		rpc_xprt_put(s->back_xprt);
 	rpc_xprt_get(x);
+	pthread_mutex_lock(&s->client->lock);
 	s->back_xprt = x;
 	s->cb_state = NFS4_CB_PROBING;
+	pthread_mutex_unlock(&s->client->lock);
+	if (old)
+		rpc_xprt_put(old);
 	nfs4_conn_watch(s->client->srv, x);
 }
 
@@ -110,14 +118,17 @@ static void conn_bind(struct nfs4_session *s, const struct rpc_xprt *x)
 	if (!x)
 		return;
 	rpc_xprt_mark_session_bound(x);   /* exempt from the idle-unbound timeout */
+	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < s->n_fore; i++)
 		if (s->fore_xprt_ids[i] == x->id)
-			return;
+			goto out;
 	if (s->n_fore == cap) {
 		memmove(s->fore_xprt_ids, s->fore_xprt_ids + 1, (cap - 1) * sizeof(uint64_t));
 		s->n_fore--;
 	}
 	s->fore_xprt_ids[s->n_fore++] = x->id;
+out:
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* CREATE_SESSION and BIND_CONN_TO_SESSION: connection x joins s's fore
@@ -134,26 +145,32 @@ static void conn_attach(struct nfs4_session *s, struct rpc_xprt *x, bool back,
 			bool probe_now)
 {
 	conn_bind(s, x);
+	pthread_mutex_lock(&s->client->lock);
 	nfs4_client_renew(s->client);
+	pthread_mutex_unlock(&s->client->lock);
 	if (back) {
 		s->flags |= CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
 		nfs4_session_bind_back(s, x);
+		pthread_mutex_lock(&s->client->lock);
 		s->cb_probe_at_sequence = !probe_now;
+		pthread_mutex_unlock(&s->client->lock);
 		if (probe_now)
 			nfs4_cb_probe(s);
 	}
 }
 
-static bool conn_bound(const struct nfs4_session *s, const struct rpc_xprt *x)
+static bool conn_bound(struct nfs4_session *s, const struct rpc_xprt *x)
 {
+	bool bound = false;
 	unsigned i;
 
 	if (!x)
 		return true;   /* no transport (in-process caller) */
-	for (i = 0; i < s->n_fore; i++)
-		if (s->fore_xprt_ids[i] == x->id)
-			return true;
-	return false;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->n_fore && !bound; i++)
+		bound = s->fore_xprt_ids[i] == x->id;
+	pthread_mutex_unlock(&s->lock);
+	return bound;
 }
 
 /* ---- EXCHANGE_ID ---- */
@@ -397,11 +414,14 @@ static nfsstat4 session_new(struct nfs4_client *clp, const CREATE_SESSION4args *
 	s->cb_minorversion = minorversion;
 	cb_sec_take(s, a->csa_sec_parms.val, a->csa_sec_parms.len);
 	s->flags = a->csa_flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
+	pthread_mutex_init(&s->lock, NULL);
 	s->refs = 1;   /* the table's */
 	s->client = clp;
 	nfs4_client_get(clp);
 	p->cs_seq = a->csa_sequence;
+	pthread_mutex_lock(&clp->lock);
 	list_add_tail(&s->client_node, &clp->sessions);
+	pthread_mutex_unlock(&clp->lock);
 	nfs4_session_hash(s);
 	*out = s;
 	return NFS4_OK;
@@ -518,7 +538,9 @@ nfsstat4 nfs4_op_destroy_session(struct nfs4_compound *c, nfs_argop4 *args, nfs_
 	} else if (!conn_bound(s, c->req->xprt)) {
 		st = NFS4ERR_CONN_NOT_BOUND_TO_SESSION;   /* §18.37.3 */
 	} else {
+		pthread_mutex_lock(&s->client->lock);
 		nfs4_client_renew(s->client);
+		pthread_mutex_unlock(&s->client->lock);
 		nfs4_session_destroy(s);
 	}
 	nfs4_session_put(s);
@@ -547,15 +569,18 @@ nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 
 	SEQUENCE4resok *ok = &r->u.sr_resok4;
 	enum nfs4_slot_verdict verdict;
 	struct nfs4_session *s;
+	struct nfs4_client *clp;
 	struct nfs4_slot *slot;
+	bool probe;
 	nfsstat4 st;
 
-	nfs4_state_lock();
+	/* No state lock: the session by its table stripe, the slot under the
+	 * session's lock, the client's lease and flags under the client's
+	 * (docs/decisions/0007). */
 	s = nfs4_session_find(c->srv, a->sa_sessionid);
-	if (!s) {
-		st = NFS4ERR_BADSESSION;
-		goto out;
-	}
+	if (!s)
+		return NFS4ERR_BADSESSION;
+	clp = s->client;
 	if (c->numops > s->fore.ca_maxoperations) {
 		st = NFS4ERR_TOO_MANY_OPS;
 		goto put;
@@ -568,33 +593,55 @@ nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 
 		st = NFS4ERR_REP_TOO_BIG_TO_CACHE;   /* before the slot moves on */
 		goto put;
 	}
+	/* The client first: one that expired meanwhile has lost this session
+	 * too (its destruction is under way). */
+	if (!nfs4_client_compound_start(clp)) {
+		st = NFS4ERR_BADSESSION;
+		goto put;
+	}
+	pthread_mutex_lock(&s->lock);
 	st = nfs4_slot_check(&s->slots, a->sa_slotid, a->sa_sequenceid, run->req_hash,
 			     &verdict, &slot);
-	if (st != NFS4_OK)
+	pthread_mutex_unlock(&s->lock);
+	if (st != NFS4_OK) {
+		nfs4_client_compound_end(clp);
 		goto put;
+	}
 	run->replay = verdict == NFS4_SLOT_REPLAY;
 	conn_bind(s, c->req->xprt);   /* SP4_NONE: any connection may join */
 	c->session = s;             /* the compound keeps find's reference */
 	c->slot = slot;
-	c->client = s->client;
+	c->client = clp;
 	c->cachethis = a->sa_cachethis;
 	c->resp_limit = s->fore.ca_maxresponsesize;
-	nfs4_client_renew(s->client);
-	if (s->cb_probe_at_sequence) {
-		s->cb_probe_at_sequence = false;
-		nfs4_cb_probe(s);
-	}
 	memcpy(ok->sr_sessionid, s->id, sizeof(sessionid4));
 	ok->sr_sequenceid = a->sa_sequenceid;
 	ok->sr_slotid = a->sa_slotid;
 	ok->sr_highest_slotid = s->slots.nslots - 1;
 	ok->sr_target_highest_slotid = s->slots.nslots - 1;
-	ok->sr_status_flags = nfs4_client_seq_flags(s->client, s);
-	goto out;
+	pthread_mutex_lock(&clp->lock);
+	probe = s->cb_probe_at_sequence;
+	ok->sr_status_flags = nfs4_client_seq_flags(clp, s);
+	pthread_mutex_unlock(&clp->lock);
+	if (probe) {
+		/* The session's first SEQUENCE: the probe CREATE_SESSION held
+		 * back (conn_attach) starts now, under the state lock as every
+		 * change of the back channel path. */
+		nfs4_state_lock();
+		pthread_mutex_lock(&clp->lock);
+		probe = s->cb_probe_at_sequence;
+		s->cb_probe_at_sequence = false;
+		pthread_mutex_unlock(&clp->lock);
+		if (probe)
+			nfs4_cb_probe(s);
+		pthread_mutex_lock(&clp->lock);
+		ok->sr_status_flags = nfs4_client_seq_flags(clp, s);
+		pthread_mutex_unlock(&clp->lock);
+		nfs4_state_unlock();
+	}
+	return NFS4_OK;
 put:
 	nfs4_session_put(s);
-out:
-	nfs4_state_unlock();
 	return st;
 }
 

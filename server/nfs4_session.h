@@ -4,7 +4,11 @@
  * probe), the session table, the limits offered in CREATE_SESSION, and the
  * compound context the session core runs a COMPOUND in.
  * Locking: everything here is called with the state lock held unless said
- * otherwise.
+ * otherwise. SEQUENCE and the end of a COMPOUND take no state lock: they
+ * find the session under its table stripe (nfs4_session_find), hold it by
+ * an atomic reference, use its slots and fore channel connections under
+ * s->lock (a leaf), and read its back channel path under the client's
+ * lock, which whoever changes that path holds too (nfs4_client.h).
  * Calls: nfs4_slot.h, nfs4_client.h, nfs4_callback.h. Called by:
  * nfs4_compound.c, nfs4_session.c, nfs4_client.c, nfs4_callback.c,
  * nfs4_cb_probe.c, nfs4_slot.c, nfs4_server.c (and unit tests).
@@ -12,6 +16,8 @@
 #ifndef DAXNFS_SERVER_NFS4_SESSION_H
 #define DAXNFS_SERVER_NFS4_SESSION_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -64,6 +70,7 @@ struct nfs4_session {
 	struct nfs4_hnode hnode;          /* sessions by id */
 	channel_attrs4 fore, back;        /* as negotiated (ca_rdma_ird empty) */
 	uint32_t flags;                   /* csr_flags */
+	pthread_mutex_t lock;             /* slots and fore_xprt_ids: a leaf */
 	struct nfs4_slot_table slots;
 	/* back channel */
 	uint32_t cb_program;
@@ -90,16 +97,19 @@ struct nfs4_session {
 	/* connections bound for the fore channel (for BIND_CONN_TO_SESSION) */
 	uint64_t fore_xprt_ids[8];
 	unsigned n_fore;
-	int refs;
-	bool dead;                        /* destroyed; freed at the last put */
+	atomic_int refs;
+	bool dead;                        /* destroyed; freed at the last put (set under
+					   * the state lock and the table stripe) */
 };
 
-struct nfs4_session *nfs4_session_find(struct nfs4_server *srv, const sessionid4 id);   /* takes a ref */
+/* Takes a reference; needs no state lock (the table stripe is taken). */
+struct nfs4_session *nfs4_session_find(struct nfs4_server *srv, const sessionid4 id);
 struct nfs4_session *nfs4_session_find_noref(struct nfs4_server *srv, const sessionid4 id);
 /* A new random sessionid no live session of srv has. 0 or -EIO. */
 int nfs4_session_new_id(struct nfs4_server *srv, sessionid4 id);
 /* Random bytes from getrandom(). 0 or -EIO. */
 int nfs4_random_bytes(void *buf, size_t n);
+/* Atomic: no lock needed. The last put frees s (and drops its client). */
 void nfs4_session_get(struct nfs4_session *s);
 void nfs4_session_put(struct nfs4_session *s);
 /* Unhashes s, unbinds its connections, drops the table's reference. */

@@ -8,9 +8,12 @@
  * embeds first, one table that maps stateid "other" to it, and the rules of
  * RFC 8881 §8.2 applied in one place (nfs4_stid_lookup). Layouts join by
  * adding a type, not a table.
- * Locking: in this first increment all NFSv4 state (clients, sessions,
- * stateids, opens, locks) is guarded by one mutex, nfs4_state_lock(); handlers
- * hold it only around table work, never across file I/O.
+ * Locking: every change of NFSv4 state (clients, sessions, stateids, opens,
+ * locks) is still made under one mutex, nfs4_state_lock(), held only around
+ * table work, never across file I/O. The hot path reads without it
+ * (docs/decisions/0007): the table's chains are walked under a stripe lock
+ * (a leaf), and what a stateid says (state, seqid, share access, file) is
+ * read under its client's lock, which whoever changes it holds as well.
  * Calls: server/list.h. Called by: server/ handlers, later layout/.
  */
 #ifndef DAXNFS_SERVER_NFS4_STATE_H
@@ -60,8 +63,11 @@ enum nfs4_stid_state {
 
 struct nfs4_stid {
 	enum nfs4_stid_type type;
-	enum nfs4_stid_state state;
-	stateid4 sid;                  /* current seqid and other */
+	enum nfs4_stid_state state;    /* [clp] */
+	stateid4 sid;                  /* current seqid [clp] and other */
+	/* [clp] Its record is complete: the check without the state lock
+	 * (nfs4_stid_check_client) does not look at it before. */
+	bool published;
 	struct nfs4_client *client;
 	struct list_node client_node;
 	struct nfs4_stid *hash_next;
@@ -71,8 +77,12 @@ struct nfs4_stid {
 /* Every stateid of a server by "other" (nfs4_stateid.c): "other" is the boot
  * epoch and a counter, so the counter spreads them over the buckets. */
 #define NFS4_STID_BUCKETS 4096u
+#define NFS4_STID_LOCK_STRIPES 64u
 struct nfs4_stid_table {
 	struct nfs4_stid *buckets[NFS4_STID_BUCKETS];
+	/* bucket b's chain is changed, and walked without the state lock,
+	 * under stripe b % NFS4_STID_LOCK_STRIPES (zeroed = initialised) */
+	pthread_mutex_t stripes[NFS4_STID_LOCK_STRIPES];
 	uint64_t counter;                    /* of the last "other" made */
 	unsigned live[NFS4_STID_NTYPES];     /* by type bit, for the metrics */
 };
@@ -81,6 +91,8 @@ struct nfs4_stid_table {
  * the embedding struct is size bytes, zeroed, with the nfs4_stid first. */
 struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type type,
 				size_t size, void (*release)(struct nfs4_stid *));
+/* The creator filled in the record: the lock-free check may use it now. */
+void nfs4_stid_publish(struct nfs4_stid *stid);
 /* Unhashes and releases. */
 void nfs4_stid_destroy(struct nfs4_stid *stid);
 /* Bumps the seqid (skipping 0 on wrap) after a state-changing operation. */
@@ -98,6 +110,12 @@ void nfs4_stid_bump(struct nfs4_stid *stid);
  */
 nfsstat4 nfs4_stid_lookup(struct nfs4_compound *c, const stateid4 *sid, uint32_t type_mask,
 			  bool allow_special, struct nfs4_stid **out);
+/* nfs4_stid_lookup for a compound with a client (c->client), called with
+ * c->client->lock held instead of the state lock: only c->client's own
+ * stateids are found, and only once published; *out stays valid while the
+ * client's lock is held. */
+nfsstat4 nfs4_stid_lookup_client(struct nfs4_compound *c, const stateid4 *sid,
+				 uint32_t type_mask, bool allow_special, struct nfs4_stid **out);
 
 /* Records sid as the compound's current stateid (RFC 8881 §16.2.3.1.2). */
 void nfs4_set_current_stateid(struct nfs4_compound *c, const stateid4 *sid);

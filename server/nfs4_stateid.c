@@ -5,8 +5,10 @@
  *
  * "other" is 12 bytes: the server's boot epoch (4) and a 64-bit counter (8),
  * so a stateid from an earlier server instance can never match. The table is
- * a fixed array of hash chains on the counter.
- * All table functions are called with the state lock held.
+ * a fixed array of hash chains on the counter, each changed under its stripe
+ * lock as well as the state lock, so that nfs4_stid_lookup_client can walk
+ * it with neither (docs/decisions/0007).
+ * All other table functions are called with the state lock held.
  * Calls: nfs4_client.h. Called by: open/lock/deleg/layout code, the op table,
  * nfs4_metrics.c (live counts by type).
  */
@@ -49,6 +51,11 @@ static struct nfs4_stid **bucket(struct nfs4_stid_table *t, const uint8_t other[
 	return &t->buckets[other_counter(other) % NFS4_STID_BUCKETS];
 }
 
+static pthread_mutex_t *stripe(struct nfs4_stid_table *t, const uint8_t other[12])
+{
+	return &t->stripes[other_counter(other) % NFS4_STID_BUCKETS % NFS4_STID_LOCK_STRIPES];
+}
+
 struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type type,
 				size_t size, void (*release)(struct nfs4_stid *))
 {
@@ -81,28 +88,45 @@ struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type typ
 	clp->nstids++;
 	t->live[type_index(type)]++;
 	b = bucket(t, st->sid.other);
+	pthread_mutex_lock(stripe(t, st->sid.other));
 	st->hash_next = *b;
 	*b = st;
+	pthread_mutex_unlock(stripe(t, st->sid.other));
 	return st;
+}
+
+void nfs4_stid_publish(struct nfs4_stid *stid)
+{
+	pthread_mutex_lock(&stid->client->lock);
+	stid->published = true;
+	pthread_mutex_unlock(&stid->client->lock);
 }
 
 void nfs4_stid_destroy(struct nfs4_stid *stid)
 {
 	struct nfs4_stid_table *t = &stid->client->srv->stids;
 	struct nfs4_stid **p = bucket(t, stid->sid.other);
+	struct nfs4_client *clp = stid->client;
 
+	/* Out of the chain under the client's lock: a reader holding that lock
+	 * (nfs4_stid_lookup_client) is never in the middle of this record when
+	 * the release below frees it. */
+	pthread_mutex_lock(&clp->lock);
+	pthread_mutex_lock(stripe(t, stid->sid.other));
 	while (*p && *p != stid)
 		p = &(*p)->hash_next;
 	if (*p)
 		*p = stid->hash_next;
+	pthread_mutex_unlock(stripe(t, stid->sid.other));
+	if (stid->state == NFS4_STID_EXPIRED && --clp->nexpired_stids == 0)
+		clp->seq4_flags &= ~(uint32_t)SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
+	if (stid->state == NFS4_STID_REVOKED && clp->nrevoked_stids &&
+	    --clp->nrevoked_stids == 0)
+		clp->seq4_flags &= ~(uint32_t)SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
+	pthread_mutex_unlock(&clp->lock);
 	list_del(&stid->client_node);
-	stid->client->nstids--;
+	clp->nstids--;
 	t->live[type_index(stid->type)]--;
-	if (stid->state == NFS4_STID_EXPIRED && --stid->client->nexpired_stids == 0)
-		stid->client->seq4_flags &= ~(uint32_t)SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
-	if (stid->state == NFS4_STID_REVOKED && stid->client->nrevoked_stids &&
-	    --stid->client->nrevoked_stids == 0)
-		stid->client->seq4_flags &= ~(uint32_t)SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
 	if (stid->release)
 		stid->release(stid);
 	else
@@ -111,18 +135,29 @@ void nfs4_stid_destroy(struct nfs4_stid *stid)
 
 void nfs4_stid_bump(struct nfs4_stid *stid)
 {
+	pthread_mutex_lock(&stid->client->lock);
 	if (++stid->sid.seqid == 0)
 		stid->sid.seqid = 1;
+	pthread_mutex_unlock(&stid->client->lock);
 }
 
-static struct nfs4_stid *stid_find(struct nfs4_server *srv, const uint8_t other[12])
+/* The stateid whose other is other, when it is of a type in type_mask and
+ * (clp not NULL) of clp; decided under the chain's stripe, where a record of
+ * another client cannot be freed under us. */
+static struct nfs4_stid *stid_find(struct nfs4_server *srv, const uint8_t other[12],
+				   const struct nfs4_client *clp, uint32_t type_mask)
 {
+	pthread_mutex_t *lock = stripe(&srv->stids, other);
 	struct nfs4_stid *st;
 
+	pthread_mutex_lock(lock);
 	for (st = *bucket(&srv->stids, other); st; st = st->hash_next)
 		if (memcmp(st->sid.other, other, 12) == 0)
-			return st;
-	return NULL;
+			break;
+	if (st && (!(st->type & type_mask) || (clp && st->client != clp)))
+		st = NULL;
+	pthread_mutex_unlock(lock);
+	return st;
 }
 
 static bool other_is(const stateid4 *sid, uint8_t byte)
@@ -139,9 +174,9 @@ static bool other_is(const stateid4 *sid, uint8_t byte)
 static nfsstat4 stid_check(struct nfs4_server *srv, struct nfs4_client *clp, const stateid4 *sid,
 			   uint32_t type_mask, struct nfs4_stid **out)
 {
-	struct nfs4_stid *st = stid_find(srv, sid->other);
+	struct nfs4_stid *st = stid_find(srv, sid->other, clp, type_mask);
 
-	if (!st || !(st->type & type_mask) || (clp && st->client != clp))
+	if (!st)
 		return NFS4ERR_BAD_STATEID;
 	if (st->client->expired || st->state == NFS4_STID_EXPIRED)
 		return NFS4ERR_EXPIRED;
@@ -176,6 +211,20 @@ nfsstat4 nfs4_stid_lookup(struct nfs4_compound *c, const stateid4 *sid, uint32_t
 	if (other_is(&s, 0) || other_is(&s, 0xff))
 		return NFS4ERR_BAD_STATEID;
 	return stid_check(c->srv, c->client, &s, type_mask, out);
+}
+
+nfsstat4 nfs4_stid_lookup_client(struct nfs4_compound *c, const stateid4 *sid,
+				 uint32_t type_mask, bool allow_special, struct nfs4_stid **out)
+{
+	nfsstat4 st = nfs4_stid_lookup(c, sid, type_mask, allow_special, out);
+
+	/* Found, but its creator is still filling it in (under the state
+	 * lock): for this client it does not exist yet. */
+	if (st == NFS4_OK && *out && !(*out)->published) {
+		*out = NULL;
+		st = NFS4ERR_BAD_STATEID;
+	}
+	return st;
 }
 
 void nfs4_set_current_stateid(struct nfs4_compound *c, const stateid4 *sid)
@@ -228,8 +277,8 @@ nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, nfs_argop4 *args, nfs_res
 	if (other_is(&sid, 0) || other_is(&sid, 0xff))
 		return NFS4ERR_BAD_STATEID;
 	nfs4_state_lock();
-	st = stid_find(c->srv, sid.other);
-	if (!st || st->client != c->client) {
+	st = c->client ? stid_find(c->srv, sid.other, c->client, UINT32_MAX) : NULL;
+	if (!st) {
 		status = NFS4ERR_BAD_STATEID;
 	} else if (sid.seqid != 0 && sid.seqid != st->sid.seqid) {
 		status = (int32_t)(sid.seqid - st->sid.seqid) < 0 ? NFS4ERR_OLD_STATEID

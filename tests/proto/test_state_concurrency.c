@@ -6,7 +6,12 @@
  * contends for. Every answer must be one the protocol allows (a contended
  * lock may be DENIED, nothing else may fail), every byte must read back as
  * written, and the contended lock must never be held by two clients at
- * once. Run under ThreadSanitizer (scripts/tsan.sh) it is the concurrency
+ * once. A second test puts one client on many sessions and threads: the
+ * hot path (SEQUENCE, the READ/WRITE stateid check) runs under that one
+ * client's lock while its other threads upgrade, downgrade, lock and close
+ * opens, its stateids are used across threads while they come and go,
+ * sessions of it are made and destroyed, and another client tries its
+ * stateids. Run under ThreadSanitizer (scripts/tsan.sh) it is the concurrency
  * check of the state core (docs/decisions/0007); under ASan and valgrind it
  * runs as every protocol test does. The ot_* helpers' own cmocka asserts
  * would end the process rather than fail the test cleanly if one tripped on
@@ -173,6 +178,301 @@ out:
 	return NULL;
 }
 
+/* ---- one client, many sessions ---- */
+
+#define ONE_THREADS 6
+#define ONE_ROUNDS 40
+
+/* The open stateid each thread published last (other and all): the others
+ * READ with it while its owner may be closing it. */
+static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
+static stateid4 published[ONE_THREADS];
+static bool published_valid[ONE_THREADS];
+static atomic_bool one_done;
+
+struct one_worker {
+	unsigned idx;
+	struct nfs4_cl *cl;                  /* its own session of the one client */
+	nfs_fh4 fh;                          /* of "one-shared" */
+	pthread_t thread;
+	unsigned failures;
+	char first_failure[160];
+	unsigned cross_ok, cross_bad;        /* READs with another thread's stateid */
+};
+
+static void one_failed(struct one_worker *w, const char *what, nfsstat4 st)
+{
+	if (w->failures++ == 0)
+		snprintf(w->first_failure, sizeof(w->first_failure), "thread %u: %s: status %d",
+			 w->idx, what, (int)st);
+}
+
+static void publish_stateid(unsigned idx, const stateid4 *sid, bool valid)
+{
+	pthread_mutex_lock(&published_lock);
+	if (valid) {
+		published[idx] = *sid;
+		published[idx].seqid = 0;   /* whatever its seqid is by then */
+	}
+	published_valid[idx] = valid;
+	pthread_mutex_unlock(&published_lock);
+}
+
+static bool take_published(unsigned idx, stateid4 *out)
+{
+	bool valid;
+
+	pthread_mutex_lock(&published_lock);
+	valid = published_valid[idx];
+	*out = published[idx];
+	pthread_mutex_unlock(&published_lock);
+	return valid;
+}
+
+/* One round of one thread, with its own open owner on the shared file:
+ * OPEN READ, OPEN BOTH (upgrade), WRITE and READ its range, OPEN_DOWNGRADE
+ * to READ (a WRITE is then OPENMODE), LOCK, READ under the lock stateid,
+ * LOCKU, CLOSE (a READ with the closed stateid is then BAD_STATEID); and a
+ * READ with a neighbour's stateid, which may be OK or, closed meanwhile,
+ * BAD_STATEID, and nothing else. */
+static void one_round(struct one_worker *w, unsigned round, const char *owner,
+		      const char *lock_owner, uint8_t *buf, uint8_t *back)
+{
+	struct ot_open_args oa = { .access = OPEN4_SHARE_ACCESS_READ, .createmode = OT_NOCREATE,
+				   .owner = owner };
+	uint64_t off = (uint64_t)w->idx * RANGE;
+	struct ot_open_res r, r2;
+	stateid4 sid, lock_sid, other;
+	WRITE4resok ok;
+	uint32_t n = 0;
+	bool eof;
+	nfsstat4 st;
+
+	st = ot_open(w->cl, "one-shared", &oa, &r);
+	if (st != NFS4_OK) {
+		one_failed(w, "OPEN READ", st);
+		return;
+	}
+	sid = r.sid;
+	ot_fh_free(&r.fh);
+	oa.access = OPEN4_SHARE_ACCESS_BOTH;
+	st = ot_open(w->cl, "one-shared", &oa, &r2);
+	if (st != NFS4_OK || memcmp(r2.sid.other, sid.other, sizeof(sid.other)) != 0 ||
+	    r2.sid.seqid != sid.seqid + 1)
+		one_failed(w, "OPEN BOTH is not an upgrade of the same stateid", st);
+	if (st == NFS4_OK)
+		sid = r2.sid;
+	ot_fh_free(&r2.fh);
+	publish_stateid(w->idx, &sid, true);
+	memset(buf, (int)(0x40 + w->idx * 13 + round), RANGE);
+	st = ot_write(w->cl, &w->fh, &sid, off, buf, RANGE, UNSTABLE4, &ok);
+	if (st != NFS4_OK || ok.count != RANGE)
+		one_failed(w, "WRITE after the upgrade", st);
+	st = ot_read(w->cl, &w->fh, &sid, off, RANGE, back, &n, &eof);
+	if (st != NFS4_OK || n != RANGE || memcmp(buf, back, RANGE) != 0)
+		one_failed(w, "READ back", st);
+	st = ot_downgrade(w->cl, &w->fh, &sid, OPEN4_SHARE_ACCESS_READ, OPEN4_SHARE_DENY_NONE,
+			  &sid);
+	if (st != NFS4_OK)
+		one_failed(w, "OPEN_DOWNGRADE", st);
+	st = ot_write(w->cl, &w->fh, &sid, off, buf, 1, UNSTABLE4, &ok);
+	if (st != NFS4ERR_OPENMODE)
+		one_failed(w, "WRITE after the downgrade to READ is not OPENMODE", st);
+	st = ot_lock(w->cl, &w->fh, READ_LT, off, RANGE, &sid, lock_owner, &lock_sid, NULL);
+	if (st != NFS4_OK) {
+		one_failed(w, "LOCK", st);
+	} else {
+		st = ot_read(w->cl, &w->fh, &lock_sid, off, RANGE, back, &n, &eof);
+		if (st != NFS4_OK || n != RANGE || memcmp(buf, back, RANGE) != 0)
+			one_failed(w, "READ under the lock stateid", st);
+		st = ot_locku(w->cl, &w->fh, off, RANGE, &lock_sid);
+		if (st != NFS4_OK)
+			one_failed(w, "LOCKU", st);
+	}
+	/* a neighbour's stateid: the same client's, so usable until closed */
+	if (take_published((w->idx + 1) % ONE_THREADS, &other)) {
+		st = ot_read(w->cl, &w->fh, &other, 0, 16, back, &n, &eof);
+		if (st == NFS4_OK)
+			w->cross_ok++;
+		else if (st == NFS4ERR_BAD_STATEID)
+			w->cross_bad++;
+		else
+			one_failed(w, "READ with a neighbour's stateid", st);
+	}
+	publish_stateid(w->idx, &sid, false);
+	st = ot_close(w->cl, &w->fh, &sid, NULL);
+	if (st != NFS4_OK)
+		one_failed(w, "CLOSE", st);
+	sid.seqid = 0;
+	st = ot_read(w->cl, &w->fh, &sid, off, 16, back, &n, &eof);
+	if (st != NFS4ERR_BAD_STATEID)
+		one_failed(w, "READ with the closed stateid is not BAD_STATEID", st);
+}
+
+static void *one_worker_run(void *arg)
+{
+	struct one_worker *w = arg;
+	uint8_t *buf = malloc(RANGE), *back = malloc(RANGE);
+	char owner[32], lock_owner[32];
+	unsigned round;
+
+	if (!buf || !back) {
+		one_failed(w, "malloc", NFS4ERR_SERVERFAULT);
+		goto out;
+	}
+	snprintf(owner, sizeof(owner), "one-open-%u", w->idx);
+	snprintf(lock_owner, sizeof(lock_owner), "one-lock-%u", w->idx);
+	for (round = 0; round < ONE_ROUNDS; round++)
+		one_round(w, round, owner, lock_owner, buf, back);
+out:
+	free(buf);
+	free(back);
+	return NULL;
+}
+
+/* While the workers run: sessions of the same client made, used and
+ * destroyed, and another client READing with the one client's stateids,
+ * which must always be BAD_STATEID (RFC 8881 §8.2.4: a stateid is its
+ * client's). */
+struct churn {
+	struct proto_server *srv;
+	struct nfs4_cl *stranger;
+	nfs_fh4 fh;
+	pthread_t thread;
+	unsigned sessions, foreign_reads;
+	unsigned failures;
+	char first_failure[160];
+};
+
+static void churn_failed(struct churn *ch, const char *what, nfsstat4 st)
+{
+	if (ch->failures++ == 0)
+		snprintf(ch->first_failure, sizeof(ch->first_failure), "churn: %s: status %d",
+			 what, (int)st);
+}
+
+static void *churn_run(void *arg)
+{
+	struct churn *ch = arg;
+	uint8_t back[16];
+	stateid4 other;
+	uint32_t n = 0;
+	bool eof;
+	nfsstat4 st;
+
+	while (!atomic_load(&one_done)) {
+		struct nfs4_cl *cl = NULL;
+		int i;
+
+		if (nfs4_cl_connect(&cl, ch->srv->host, ch->srv->port) != 0) {
+			churn_failed(ch, "connect", NFS4ERR_SERVERFAULT);
+			break;
+		}
+		nfs4_cl_set_owner(cl, "one-client", 1);
+		st = nfs4_cl_exchange_id(cl);
+		if (st == NFS4_OK)
+			st = nfs4_cl_create_session(cl, false);
+		if (st != NFS4_OK) {
+			churn_failed(ch, "EXCHANGE_ID and CREATE_SESSION of the one client", st);
+			nfs4_cl_close(cl, false);
+			break;
+		}
+		for (i = 0; i < 4; i++) {
+			st = nfs4_cl_sequence(cl);
+			if (st != NFS4_OK)
+				churn_failed(ch, "SEQUENCE on a new session", st);
+		}
+		st = nfs4_cl_destroy_session(cl);
+		if (st != NFS4_OK)
+			churn_failed(ch, "DESTROY_SESSION", st);
+		nfs4_cl_close(cl, false);
+		ch->sessions++;
+		for (i = 0; i < ONE_THREADS; i++) {
+			if (!take_published((unsigned)i, &other))
+				continue;
+			st = ot_read(ch->stranger, &ch->fh, &other, 0, sizeof(back), back, &n, &eof);
+			if (st != NFS4ERR_BAD_STATEID)
+				churn_failed(ch, "another client's stateid is not BAD_STATEID", st);
+			ch->foreign_reads++;
+		}
+	}
+	return NULL;
+}
+
+static void test_one_client_many_sessions(void **state)
+{
+	static struct one_worker w[ONE_THREADS];
+	struct churn ch;
+	struct ot_open_res made;
+	unsigned i, failures = 0, cross_ok = 0, cross_bad = 0;
+	uint8_t zeros[RANGE];
+
+	(void)state;
+	assert_int_equal(proto_server_start(&srv, "state-one-client", NULL), 0);
+	atomic_init(&one_done, false);
+	memset(published_valid, 0, sizeof(published_valid));
+	memset(&ch, 0, sizeof(ch));
+	ch.srv = &srv;
+	for (i = 0; i < ONE_THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].idx = i;
+		/* the same owner and verifier: one client, a session each */
+		w[i].cl = ot_client_verf(&srv, "one-client", 1);
+		if (i > 0)
+			assert_int_equal(w[i].cl->clientid, w[0].cl->clientid);
+	}
+	assert_int_equal(nfs4_cl_reclaim_complete(w[0].cl), NFS4_OK);
+	/* the file, with every range written once, so that READs see data */
+	assert_int_equal(ot_open_simple(w[0].cl, "one-shared", true, OPEN4_SHARE_ACCESS_BOTH,
+					OPEN4_SHARE_DENY_NONE, &made), NFS4_OK);
+	memset(zeros, 0, sizeof(zeros));
+	for (i = 0; i < ONE_THREADS; i++) {
+		WRITE4resok ok;
+
+		assert_int_equal(ot_write(w[0].cl, &made.fh, &made.sid, (uint64_t)i * RANGE, zeros,
+					  RANGE, FILE_SYNC4, &ok), NFS4_OK);
+	}
+	assert_int_equal(ot_close(w[0].cl, &made.fh, &made.sid, NULL), NFS4_OK);
+	for (i = 0; i < ONE_THREADS; i++) {
+		w[i].fh.len = made.fh.len;
+		w[i].fh.val = malloc(made.fh.len);
+		assert_non_null(w[i].fh.val);
+		memcpy(w[i].fh.val, made.fh.val, made.fh.len);
+	}
+	ch.fh = made.fh;
+	ch.stranger = ot_client(&srv, "one-stranger");
+	for (i = 0; i < ONE_THREADS; i++)
+		assert_int_equal(pthread_create(&w[i].thread, NULL, one_worker_run, &w[i]), 0);
+	assert_int_equal(pthread_create(&ch.thread, NULL, churn_run, &ch), 0);
+	for (i = 0; i < ONE_THREADS; i++)
+		assert_int_equal(pthread_join(w[i].thread, NULL), 0);
+	atomic_store(&one_done, true);
+	assert_int_equal(pthread_join(ch.thread, NULL), 0);
+	for (i = 0; i < ONE_THREADS; i++) {
+		if (w[i].failures)
+			fprintf(stderr, "%u failure(s), the first: %s\n", w[i].failures,
+				w[i].first_failure);
+		failures += w[i].failures;
+		cross_ok += w[i].cross_ok;
+		cross_bad += w[i].cross_bad;
+	}
+	if (ch.failures)
+		fprintf(stderr, "%u failure(s), the first: %s\n", ch.failures, ch.first_failure);
+	assert_int_equal(failures + ch.failures, 0);
+	assert_true(ch.sessions >= 1);
+	printf("one client, %u sessions x %u rounds: READs with a neighbour's stateid %u OK, "
+	       "%u BAD_STATEID; %u sessions made and destroyed meanwhile, %u READs by "
+	       "another client refused\n", ONE_THREADS, ONE_ROUNDS, cross_ok, cross_bad,
+	       ch.sessions, ch.foreign_reads);
+	for (i = 0; i < ONE_THREADS; i++) {
+		ot_fh_free(&w[i].fh);
+		nfs4_cl_close(w[i].cl, true);
+	}
+	nfs4_cl_close(ch.stranger, true);
+	ot_fh_free(&made.fh);
+	assert_int_equal(proto_server_stop_checked(&srv), 0);
+}
+
 static void test_many_clients_on_many_threads(void **state)
 {
 	static struct worker w[THREADS];
@@ -240,6 +540,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_clients_on_many_threads),
+		cmocka_unit_test(test_one_client_many_sessions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
