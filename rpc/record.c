@@ -63,6 +63,37 @@ static int rec_reserve(struct rpc_recbuf *r, size_t more)
 	return 0;
 }
 
+long rpc_rec_direct_room(struct rpc_recbuf *r, uint8_t **where)
+{
+	size_t room;
+
+	*where = NULL;
+	if (!r->in_frag || r->frag_left == 0)
+		return 0;
+	/* At least half of RPC_REC_FIRST_ALLOC of room (or the rest of the
+	 * fragment, when less), grown in rpc_rec_feed's steps: a read of the
+	 * socket never comes back for a few bytes, and the buffer stays within
+	 * one step of the bytes that came (at most twice them plus
+	 * RPC_REC_FIRST_ALLOC). */
+	if (rec_reserve(r, r->frag_left < RPC_REC_FIRST_ALLOC / 2 ? r->frag_left
+								   : RPC_REC_FIRST_ALLOC / 2) < 0)
+		return -ENOMEM;
+	room = r->cap - r->len;
+	if (room > r->frag_left)
+		room = r->frag_left;
+	*where = r->rec + r->len;
+	return (long)room;
+}
+
+int rpc_rec_direct_done(struct rpc_recbuf *r, size_t n, rpc_rec_emit_fn emit, void *ctx)
+{
+	r->len += n;
+	r->frag_left -= (uint32_t)n;
+	/* a fragment that ended here: rpc_rec_feed with no bytes ends it (and
+	 * the record, when it was the last) */
+	return r->frag_left == 0 ? rpc_rec_feed(r, NULL, 0, emit, ctx) : 0;
+}
+
 int rpc_rec_feed(struct rpc_recbuf *r, const uint8_t *data, size_t n,
 		 rpc_rec_emit_fn emit, void *ctx)
 {

@@ -9,7 +9,10 @@
  * size a header announces (a peer that announces 1 MiB and sends 4 bytes
  * holds RPC_REC_FIRST_ALLOC, not 1 MiB), and what a partial record holds is reported
  * so that the transport can bound it across connections. Pure (no I/O), so it
- * is unit-tested with in-memory buffers.
+ * is unit-tested with in-memory buffers. Within a fragment's body the
+ * transport may receive straight into the record (rpc_rec_direct_room and
+ * rpc_rec_direct_done) instead of through a buffer of its own: a 1 MiB WRITE
+ * is then not copied once more on its way in.
  * Calls: libc. Called by: rpc/xprt_tcp.c, rpc/xprt_tcp_guard.c,
  * tests/unit/test_rpc_record*.c.
  */
@@ -45,6 +48,18 @@ void rpc_rec_init(struct rpc_recbuf *r, uint32_t max_record);
  * stream cannot continue) or -ENOMEM. */
 int rpc_rec_feed(struct rpc_recbuf *r, const uint8_t *data, size_t n,
 		 rpc_rec_emit_fn emit, void *ctx);
+/* Where the next bytes of the stream go when they can be received straight
+ * into the record: inside a fragment's body. Makes room as rpc_rec_feed
+ * would, one growth step ahead of the bytes that came (RPC_REC_FIRST_ALLOC
+ * before a fragment's first byte, then doubling), and returns how many
+ * bytes may be received at *where, at most what the fragment still lacks;
+ * 0 between fragments (receive into a buffer and rpc_rec_feed it), or
+ * -ENOMEM. */
+long rpc_rec_direct_room(struct rpc_recbuf *r, uint8_t **where);
+/* n bytes (at most the room given) were received at the place
+ * rpc_rec_direct_room named: counts them and, at the end of a record,
+ * emits it as rpc_rec_feed does. 0 or what rpc_rec_feed returns. */
+int rpc_rec_direct_done(struct rpc_recbuf *r, size_t n, rpc_rec_emit_fn emit, void *ctx);
 /* True when a record has been started but not finished (peer vanished mid-record). */
 bool rpc_rec_partial(const struct rpc_recbuf *r);
 /* Bytes allocated for the record being received (0 between records). */

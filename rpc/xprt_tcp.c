@@ -34,6 +34,10 @@
 #define TCP_SEND_TIMEOUT_MS 30000
 #define TCP_READ_CHUNK (64u * 1024)
 #define TCP_READS_PER_EVENT 16       /* then let other connections have a turn */
+/* A fragment body with at least this much still to come is received straight
+ * into the record (no copy from buf); less is not worth a system call of
+ * its own, as the next header and requests may come in the same read. */
+#define TCP_DIRECT_MIN (8u * 1024)
 #define TCP_MAX_IOV 16
 #define TCP_ACCEPTS_PER_EVENT 64     /* likewise for the listening socket */
 /* Requests queued or running per connection before we stop reading from it:
@@ -267,11 +271,22 @@ static void on_readable(void *ctx, int fd, uint32_t events)
 	struct tcp_conn *c = ctx;
 	uint8_t buf[TCP_READ_CHUNK];
 	uint64_t records_before;
+	uint8_t *direct;
+	long room;
 	ssize_t r;
 	int i, rc;
 
 	for (i = 0; i < TCP_READS_PER_EVENT; i++) {
-		r = recv(fd, buf, sizeof(buf), 0);
+		room = rpc_rec_direct_room(&c->rb, &direct);
+		if (room < 0) {
+			rpc_tcp_guard_event(c->l, TCP_EV_NOMEM);
+			rpc_tcp_conn_close(c, "out of memory");
+			return;
+		}
+		if (room >= (long)TCP_DIRECT_MIN)
+			r = recv(fd, direct, (size_t)room, 0);
+		else
+			r = recv(fd, buf, sizeof(buf), 0);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -285,7 +300,10 @@ static void on_readable(void *ctx, int fd, uint32_t events)
 			return;
 		}
 		records_before = c->rb.records;
-		rc = rpc_rec_feed(&c->rb, buf, (size_t)r, on_record, c);
+		if (room >= (long)TCP_DIRECT_MIN)
+			rc = rpc_rec_direct_done(&c->rb, (size_t)r, on_record, c);
+		else
+			rc = rpc_rec_feed(&c->rb, buf, (size_t)r, on_record, c);
 		if (rc < 0) {
 			/* one line per interval, not per peer: any peer can do this */
 			rpc_tcp_guard_event(c->l, rc == -EMSGSIZE ? TCP_EV_OVERSIZE : TCP_EV_NOMEM);

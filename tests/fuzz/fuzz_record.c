@@ -6,13 +6,16 @@
  * are reached); byte 1 says how many chunk-size bytes follow; the rest is
  * the byte stream. The stream is fed to a reassembler three ways: in one
  * call, in chunks whose sizes cycle through the chunk-size bytes (a size 0
- * is an empty read), and one byte at a time. Each way must give what a
+ * is an empty read), one byte at a time, and as the TCP transport reads
+ * (fragment bodies straight into the record through rpc_rec_direct_room
+ * and rpc_rec_direct_done, in the same chunks). Each way must give what a
  * plain model of RFC 5531 record marking gives: the same records, byte for
  * byte and in order (empty records counted, not emitted), the same error
  * (-EMSGSIZE at the fragment header that passes the limit, nothing after
  * it), the same "mid-record" state at the end; and memory held for a partial
  * record must follow the bytes received (never past the limit, at most
- * twice the bytes so far beyond the first allocation). Any difference
+ * twice the bytes so far beyond the first allocation; reading directly, at
+ * most twice them plus the first allocation). Any difference
  * aborts, which libFuzzer reports with the input.
  */
 #include <errno.h>
@@ -111,7 +114,7 @@ static void model(const uint8_t *s, size_t n, uint32_t max_record, struct outcom
 }
 
 /* What may be held for the record being received after a feed returned 0. */
-static void check_held(const struct rpc_recbuf *r)
+static void check_held(const struct rpc_recbuf *r, bool direct)
 {
 	size_t held = rpc_rec_held(r);
 
@@ -120,9 +123,35 @@ static void check_held(const struct rpc_recbuf *r)
 		return;
 	}
 	fuzz_check(held <= r->max_record, "more held than the record limit");
-	fuzz_check(held <= RPC_REC_FIRST_ALLOC || held <= 2 * r->len,
-		   "held memory does not follow the bytes received");
+	if (direct)
+		fuzz_check(held <= 2 * r->len + RPC_REC_FIRST_ALLOC,
+			   "held memory (direct reads) does not follow the bytes received");
+	else
+		fuzz_check(held <= RPC_REC_FIRST_ALLOC || held <= 2 * r->len,
+			   "held memory does not follow the bytes received");
 	fuzz_check(r->len <= held, "record longer than its buffer");
+}
+
+/* One read of take bytes at s: straight into the record when it offers
+ * room (as much of them as fits), else through rpc_rec_feed. Sets *used. */
+static int read_direct(struct rpc_recbuf *r, const uint8_t *s, size_t take, size_t *used,
+		       struct rec_list *recs)
+{
+	uint8_t *where;
+	long room = rpc_rec_direct_room(r, &where);
+
+	if (room < 0)
+		return (int)room;
+	if (room == 0 || take == 0) {
+		*used = take;
+		return rpc_rec_feed(r, s, take, emit, recs);
+	}
+	fuzz_check(where != NULL, "room without a place");
+	if (take > (size_t)room)
+		take = (size_t)room;
+	memcpy(where, s, take);
+	*used = take;
+	return rpc_rec_direct_done(r, take, emit, recs);
 }
 
 /* Feeds s whole (one_shot), or in pieces whose sizes cycle through
@@ -130,7 +159,7 @@ static void check_held(const struct rpc_recbuf *r)
  * read; a whole cycle of them is followed by a 1-byte read so that the
  * stream moves on. An empty read at the end must change nothing. */
 static void feed(const uint8_t *s, size_t n, uint32_t max_record, const uint8_t *sizes,
-		 size_t nsizes, bool one_shot, struct outcome *o)
+		 size_t nsizes, bool one_shot, bool direct, struct outcome *o)
 {
 	struct rpc_recbuf r;
 	size_t pos = 0, k = 0, empty_run = 0;
@@ -149,10 +178,14 @@ static void feed(const uint8_t *s, size_t n, uint32_t max_record, const uint8_t 
 		}
 		if (take > n - pos)
 			take = n - pos;
-		rc = rpc_rec_feed(&r, s + pos, take, emit, &o->recs);
+		if (direct) {
+			rc = read_direct(&r, s + pos, take, &take, &o->recs);
+		} else {
+			rc = rpc_rec_feed(&r, s + pos, take, emit, &o->recs);
+		}
 		pos += take;
 		if (rc == 0)
-			check_held(&r);
+			check_held(&r, direct);
 	} while (rc == 0 && pos < n);
 	if (rc == 0) {
 		rc = rpc_rec_feed(&r, s + pos, 0, emit, &o->recs);
@@ -181,7 +214,7 @@ static void same(const struct outcome *want, const struct outcome *got, const ch
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct outcome want, whole, chunked, bytewise;
+	static struct outcome want, whole, chunked, bytewise, direct;
 	const uint8_t *sizes, *stream;
 	size_t nsizes, n;
 	uint32_t max_record;
@@ -197,16 +230,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = size - 2 - nsizes;
 
 	model(stream, n, max_record, &want);
-	feed(stream, n, max_record, NULL, 0, true, &whole);
+	feed(stream, n, max_record, NULL, 0, true, false, &whole);
 	same(&want, &whole, "one-shot reassembly differs from the model");
-	feed(stream, n, max_record, sizes, nsizes, false, &chunked);
+	feed(stream, n, max_record, sizes, nsizes, false, false, &chunked);
 	same(&want, &chunked, "chunked reassembly differs from the model");
-	feed(stream, n, max_record, NULL, 0, false, &bytewise);
+	feed(stream, n, max_record, NULL, 0, false, false, &bytewise);
 	same(&want, &bytewise, "byte-at-a-time reassembly differs from the model");
+	feed(stream, n, max_record, sizes, nsizes, false, true, &direct);
+	same(&want, &direct, "reassembly with direct reads differs from the model");
 
 	outcome_release(&want);
 	outcome_release(&whole);
 	outcome_release(&chunked);
 	outcome_release(&bytewise);
+	outcome_release(&direct);
 	return 0;
 }

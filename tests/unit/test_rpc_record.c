@@ -253,6 +253,65 @@ static void test_record_tiny_fragments_and_record_count(void **state)
 	rpc_rec_release(&r);
 }
 
+/* As the TCP transport reads: a fragment's body straight into the record
+ * (rpc_rec_direct_room/done) when it has room, headers and small bodies
+ * through rpc_rec_feed, in reads of every size; the records come out
+ * whole, and room is never given before one growth step of bytes came. */
+static void test_record_direct_receive(void **state)
+{
+	static uint8_t stream[(1u << 20) + 4096], big[1u << 20];
+	static const size_t reads[] = { 1, 3, 4, 7, 100, 4096, 9000, 65536, 200000 };
+	const uint32_t first = 300000;
+	size_t n = 0, pos, i, chunk, take;
+	struct rpc_recbuf r;
+	struct sink s = { 0 };
+	unsigned k;
+	uint8_t *where;
+	long room;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + i / 4096);
+	n += put_frag(stream + n, "hello world!", 12, 1);
+	n += put_frag(stream + n, big, first, 0);
+	n += put_frag(stream + n, big + first, (uint32_t)(sizeof(big) - first), 1);
+	n += put_frag(stream + n, "tail", 4, 1);
+	for (k = 0; k < sizeof(reads) / sizeof(reads[0]); k++) {
+		rpc_rec_init(&r, 2u << 20);
+		for (pos = 0; pos < n; pos += take) {
+			chunk = reads[k];
+			room = rpc_rec_direct_room(&r, &where);
+			assert_true(room >= 0);
+			/* never more than one growth step past the bytes */
+			assert_true(rpc_rec_held(&r) <= 2 * r.len + RPC_REC_FIRST_ALLOC);
+			take = n - pos < chunk ? n - pos : chunk;
+			if (room > 0) {
+				if (take > (size_t)room)
+					take = (size_t)room;
+				memcpy(where, stream + pos, take);   /* the recv */
+				assert_int_equal(rpc_rec_direct_done(&r, take, emit, &s), 0);
+			} else {
+				assert_int_equal(rpc_rec_feed(&r, stream + pos, take, emit, &s), 0);
+			}
+		}
+		assert_int_equal(s.n, 3);
+		assert_int_equal(s.len[0], 12);
+		assert_memory_equal(s.rec[0], "hello world!", 12);
+		assert_int_equal(s.len[1], sizeof(big));
+		assert_memory_equal(s.rec[1], big, sizeof(big));
+		assert_int_equal(s.len[2], 4);
+		assert_memory_equal(s.rec[2], "tail", 4);
+		assert_false(rpc_rec_partial(&r));
+		assert_int_equal(r.records, 3);
+		sink_free(&s);
+		rpc_rec_release(&r);
+	}
+	/* between fragments there is no room: the header goes through feed */
+	rpc_rec_init(&r, 1024);
+	assert_int_equal(rpc_rec_direct_room(&r, &where), 0);
+	assert_null(where);
+	rpc_rec_release(&r);
+}
+
 /* Through a real socket: many records written in one go, read in small reads. */
 static void test_record_socketpair(void **state)
 {
@@ -296,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_record_memory_follows_bytes_received),
 		cmocka_unit_test(test_record_tiny_fragments_and_record_count),
 		cmocka_unit_test(test_record_socketpair),
+		cmocka_unit_test(test_record_direct_receive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
