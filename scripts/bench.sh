@@ -99,7 +99,7 @@ if [[ " $servers " == *" daxnfsd-base "* ]] && [ ! -x "${DAXNFS_BENCH_BASE:-}" ]
 fi
 
 if [[ " $servers " == *" ganesha "* ]] && ! command -v ganesha.nfsd >/dev/null; then
-	if apt-cache policy nfs-ganesha-vfs 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+	if apt-cache policy nfs-ganesha-vfs 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
 		echo "== installing NFS-Ganesha from Debian"
 		DEBIAN_FRONTEND=noninteractive apt-get install -y nfs-ganesha nfs-ganesha-vfs >/dev/null
 	else

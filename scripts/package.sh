@@ -46,7 +46,7 @@ dpkg-deb --contents "$deb" | awk '{print "  " $1 " " $6}'
 # lintian: errors fail the check, warnings and infos are shown.
 lint=$(lintian --tag-display-limit 0 "$deb" 2>&1 || true)
 [ -z "$lint" ] || echo "$lint" | sed 's/^/  lintian: /'
-if echo "$lint" | grep -q '^E: '; then
+if grep -q '^E: ' <<<"$lint"; then
 	echo "package.sh: FAIL: lintian reports errors" >&2
 	exit 1
 fi

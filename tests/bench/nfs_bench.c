@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "tests/bench/nfs_bench_cl.h"
+#include "tests/bench/nfs_bench_crowd.h"
 #include "tests/bench/nfs_bench_tcp.h"
 
 #define NB_MAX_RUNS 9
@@ -52,6 +53,7 @@ struct nb_opts {
 	const char *host;
 	uint16_t port;
 	unsigned file_mib, io_kib, threads, secs, nfiles, runs, qd;
+	unsigned crowd, crowd_rate;  /* the crowd workload's clients and READs/s */
 	const char *only;          /* comma-separated workload names, NULL = all */
 	pid_t server_pid;          /* 0: no server figures */
 };
@@ -695,6 +697,64 @@ static int wl_small(struct nb_ctx *x, unsigned run, struct nb_result *cr, struct
 	return rc;
 }
 
+/* ---- many clients at once ---- */
+
+struct crowd_lat {
+	struct nb_result r[4];     /* by enum nb_crowd_sample */
+};
+
+static int crowd_push(void *ctx, enum nb_crowd_sample which, uint64_t ns)
+{
+	struct crowd_lat *cl = ctx;
+
+	cl->r[which].ops++;
+	return lat_push(&cl->r[which].lat, ns);
+}
+
+/* One run of the crowd workload: the probe's OPEN and READ, idle and busy,
+ * and what the crowd did; then the busy ÷ idle ratios of the medians. */
+static int wl_crowd(struct nb_ctx *x)
+{
+	static const char *const names[4] = {
+		"crowd_open_idle", "crowd_open_busy", "crowd_read_idle", "crowd_read_busy",
+	};
+	struct nb_crowd_opts co = {
+		.host = x->o.host, .port = x->o.port, .clients = x->o.crowd,
+		.threads = x->o.threads, .rate = x->o.crowd_rate, .secs = x->o.secs,
+	};
+	struct nb_crowd_done done;
+	struct crowd_lat cl;
+	struct nb_result load;
+	unsigned i;
+	int rc;
+
+	memset(&cl, 0, sizeof(cl));
+	memset(&load, 0, sizeof(load));
+	rc = nb_crowd_run(&co, &x->c, &x->dir, crowd_push, &cl, &done);
+	if (rc == 0) {
+		load.ops = done.ops;
+		load.secs = done.secs;
+		load.bytes = done.ops * NB_SMALL_IO;
+		/* no server figures: the run includes a thousand session set-ups */
+		print_result("run1", "crowd_load", &load);
+		for (i = 0; i < 4; i++) {
+			cl.r[i].secs = x->o.secs;
+			print_result("run1", names[i], &cl.r[i]);
+		}
+		printf("# crowd: p50 busy/idle OPEN %.2f, READ %.2f\n",
+		       lat_pct(&cl.r[NB_CROWD_OPEN_BUSY].lat, 50) /
+			       lat_pct(&cl.r[NB_CROWD_OPEN_IDLE].lat, 50),
+		       lat_pct(&cl.r[NB_CROWD_READ_BUSY].lat, 50) /
+			       lat_pct(&cl.r[NB_CROWD_READ_IDLE].lat, 50));
+	} else {
+		fprintf(stderr, "nfs_bench: crowd failed: %d%s\n", rc, rc > 0 ? " (nfsstat4)" : "");
+	}
+	for (i = 0; i < 4; i++)
+		result_free(&cl.r[i]);
+	result_free(&load);
+	return rc;
+}
+
 /* ---- driver ---- */
 
 static bool wanted(const struct nb_opts *o, const char *name)
@@ -816,6 +876,9 @@ static int bench(struct nb_ctx *x)
 	}
 	if (rc == 0 && wanted(&x->o, "small"))
 		rc = run_workload(x, "small_create", "small_remove", 4, 1);
+	/* only when named: it opens a thousand connections */
+	if (rc == 0 && x->o.only && wanted(&x->o, "crowd"))
+		rc = wl_crowd(x);
 	return rc;
 }
 
@@ -832,8 +895,12 @@ static void usage(void)
 		"  -q D        requests in flight per session in the timed workloads (1, at most %d)\n"
 		"  -p PID      the server's process: its CPU time, system calls and context\n"
 		"              switches per request, from /proc\n"
+		"  -c N        clients of the crowd workload (1000)\n"
+		"  -R N        READs per second of the whole crowd (10000); -t threads drive it\n"
 		"  -w LIST     only these workloads:\n"
-		"              tcp,seq_write,seq_read,rand_read,getattr,sync_write,small\n"
+		"              tcp,seq_write,seq_read,rand_read,getattr,sync_write,small,\n"
+		"              crowd (only when named: one client's OPEN and READ latency,\n"
+		"              idle and while the crowd works; -d seconds each)\n"
 		"HOST is an IP literal; the server must export a writable root (PUTROOTFH).\n",
 		NB_MAX_RUNS, NB_MAX_QD);
 }
@@ -849,7 +916,9 @@ static int parse(int argc, char **argv, struct nb_opts *o)
 	o->nfiles = 2000;
 	o->runs = 1;
 	o->qd = 1;
-	while ((ch = getopt(argc, argv, "s:b:t:d:n:r:q:p:w:h")) != -1) {
+	o->crowd = 1000;
+	o->crowd_rate = 10000;
+	while ((ch = getopt(argc, argv, "s:b:t:d:n:r:q:p:w:c:R:h")) != -1) {
 		switch (ch) {
 		case 's': o->file_mib = (unsigned)atoi(optarg); break;
 		case 'b': o->io_kib = (unsigned)atoi(optarg); break;
@@ -860,6 +929,8 @@ static int parse(int argc, char **argv, struct nb_opts *o)
 		case 'q': o->qd = (unsigned)atoi(optarg); break;
 		case 'p': o->server_pid = (pid_t)atoi(optarg); break;
 		case 'w': o->only = optarg; break;
+		case 'c': o->crowd = (unsigned)atoi(optarg); break;
+		case 'R': o->crowd_rate = (unsigned)atoi(optarg); break;
 		default: return -1;
 		}
 	}
@@ -870,7 +941,8 @@ static int parse(int argc, char **argv, struct nb_opts *o)
 	if (!o->port || !o->file_mib || o->io_kib < 4 || o->io_kib > 1024 || o->io_kib % 4 ||
 	    !o->threads || o->threads > NB_MAX_THREADS || !o->secs || !o->runs ||
 	    o->runs > NB_MAX_RUNS || ((uint64_t)o->file_mib << 10) % o->io_kib || !o->qd ||
-	    o->qd > NB_MAX_QD || o->server_pid < 0)
+	    o->qd > NB_MAX_QD || o->server_pid < 0 || !o->crowd || o->crowd > 100000 ||
+	    !o->crowd_rate)
 		return -1;
 	return 0;
 }
