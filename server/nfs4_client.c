@@ -299,10 +299,8 @@ bool nfs4_client_compound_start(struct nfs4_client *clp)
 
 	pthread_mutex_lock(&clp->lock);
 	live = !clp->expired;
-	if (live) {
+	if (live)
 		clp->busy++;
-		nfs4_client_renew(clp);
-	}
 	pthread_mutex_unlock(&clp->lock);
 	return live;
 }
@@ -344,14 +342,12 @@ bool nfs4_client_yield_courtesy(struct nfs4_client *clp)
 	log_info("nfs4", "client %016llx: its lease ran out and another client conflicts with "
 		 "its state: the state is released (NFS4ERR_EXPIRED to it)",
 		 (unsigned long long)clp->clientid);
+	/* Each stateid is EXPIRED (and the client's SEQ4 flag raised) before
+	 * its resources go (nfs4_stid_expire). Nothing is left to be courteous
+	 * about: the client stays, as an expired one, until it comes back or
+	 * COURTESY_MAX_SECONDS. */
 	list_for_each_safe(pos, tmp, &clp->stids)
 		nfs4_stid_expire(container_of(pos, struct nfs4_stid, client_node));
-	/* Nothing left to be courteous about: it stays, as an expired
-	 * client, until it comes back or COURTESY_MAX_SECONDS. */
-	pthread_mutex_lock(&clp->lock);
-	if (clp->nexpired_stids)
-		clp->seq4_flags |= SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
-	pthread_mutex_unlock(&clp->lock);
 	return true;
 }
 
@@ -380,6 +376,15 @@ static bool reap_one_courtesy(struct nfs4_server *srv, const struct xdr_opaque *
 	}
 	if (!oldest)
 		return false;
+	/* Looked at one by one above: decide again, and mark it, in one hold,
+	 * so that a SEQUENCE that came meanwhile keeps its client. */
+	pthread_mutex_lock(&oldest->lock);
+	if (oldest->busy || now - oldest->last_renew <= lease) {
+		pthread_mutex_unlock(&oldest->lock);
+		return false;
+	}
+	oldest->expired = true;
+	pthread_mutex_unlock(&oldest->lock);
 	log_info("nfs4", "client %016llx: released to make room (Max_Clients)",
 		 (unsigned long long)oldest->clientid);
 	nfs4_client_destroy(oldest, true);
@@ -455,6 +460,10 @@ void nfs4_clients_expire(struct nfs4_server *srv, time_t now)
 			keep = true;
 			if (!clp->courtesy && !clp->nexpired_stids)
 				clp->courtesy = now_courtesy = true;
+		} else {
+			/* decided and marked in one hold: a SEQUENCE from now on
+			 * is refused (nfs4_client_compound_start) */
+			clp->expired = true;
 		}
 		pthread_mutex_unlock(&clp->lock);
 		if (now_courtesy)

@@ -92,9 +92,10 @@ struct nfs4_client {
 void nfs4_client_release_state(struct nfs4_client *clp);
 /* Marks clp renewed now. With clp->lock held (and the state lock or not). */
 void nfs4_client_renew(struct nfs4_client *clp);
-/* SEQUENCE's part of a client, without the state lock: renews clp and
- * counts one more COMPOUND of it in flight; false (nothing counted) when
- * clp is expired. nfs4_client_compound_end ends what it counted. */
+/* SEQUENCE's part of a client, without the state lock: counts one more
+ * COMPOUND of it in flight (the tick does not expire it meanwhile); false
+ * (nothing counted) when clp is expired. SEQUENCE renews the lease once
+ * its slot check passed. nfs4_client_compound_end ends what it counted. */
 bool nfs4_client_compound_start(struct nfs4_client *clp);
 void nfs4_client_compound_end(struct nfs4_client *clp);
 struct nfs4_stid;

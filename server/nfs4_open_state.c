@@ -174,13 +174,14 @@ nfsstat4 nfs4_open_state_get(struct nfs4_compound *c, const struct xdr_opaque *o
 		undo->access_bmap = os->access_bmap;
 		undo->deny_bmap = os->deny_bmap;
 		undo->seqid = os->stid.sid.seqid;
-		pthread_mutex_lock(&c->client->lock);   /* read by the I/O check */
+		/* access and seqid change together for the I/O check */
+		pthread_mutex_lock(&c->client->lock);
 		os->share.access = new_access;
 		os->share.deny = new_deny;
+		nfs4_stid_bump_locked(&os->stid);
 		pthread_mutex_unlock(&c->client->lock);
 		os->access_bmap |= 1u << access;
 		os->deny_bmap |= 1u << deny;
-		nfs4_stid_bump(&os->stid);
 		undo->sid = os->stid.sid;
 		goto out;
 	}
@@ -345,11 +346,12 @@ nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, nfs_argop4 *args, nfs_r
 		if (v & ~deny)
 			os->deny_bmap &= ~(1u << v);
 	}
-	pthread_mutex_lock(&c->client->lock);   /* read by the I/O check */
+	/* access and seqid change together for the I/O check */
+	pthread_mutex_lock(&c->client->lock);
 	os->share.access = access;
 	os->share.deny = deny;
+	nfs4_stid_bump_locked(&os->stid);
 	pthread_mutex_unlock(&c->client->lock);
-	nfs4_stid_bump(&os->stid);
 	r->u.resok4.open_stateid = os->stid.sid;
 out:
 	nfs4_state_unlock();
@@ -422,8 +424,19 @@ static void open_state_expire(struct nfs4_open_state *os)
 
 void nfs4_stid_expire(struct nfs4_stid *stid)
 {
+	struct nfs4_client *clp = stid->client;
+
 	if (stid->state != NFS4_STID_ACTIVE)
 		return;
+	/* EXPIRED before its resources go: the I/O check, which reads under
+	 * the client's lock only, answers NFS4ERR_EXPIRED from here on rather
+	 * than see an open without access or a delegation without a file; and
+	 * the client's next SEQUENCE says so at once. */
+	pthread_mutex_lock(&clp->lock);
+	stid->state = NFS4_STID_EXPIRED;
+	clp->nexpired_stids++;
+	clp->seq4_flags |= SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED;
+	pthread_mutex_unlock(&clp->lock);
 	if (stid->type == NFS4_STID_OPEN)
 		open_state_expire((struct nfs4_open_state *)stid);
 	else if (stid->type == NFS4_STID_LOCK)
@@ -432,10 +445,6 @@ void nfs4_stid_expire(struct nfs4_stid *stid)
 		nfs4_deleg_expire(stid);
 	else if (stid->type == NFS4_STID_COPY)
 		nfs4_copy_expire(stid);
-	pthread_mutex_lock(&stid->client->lock);
-	stid->state = NFS4_STID_EXPIRED;
-	stid->client->nexpired_stids++;
-	pthread_mutex_unlock(&stid->client->lock);
 }
 
 void nfs4_open_downgrade_set_current_stateid(struct nfs4_compound *c, const nfs_resop4 *res)

@@ -620,6 +620,7 @@ nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 
 	ok->sr_highest_slotid = s->slots.nslots - 1;
 	ok->sr_target_highest_slotid = s->slots.nslots - 1;
 	pthread_mutex_lock(&clp->lock);
+	nfs4_client_renew(clp);   /* a SEQUENCE that passed its slot check */
 	probe = s->cb_probe_at_sequence;
 	ok->sr_status_flags = nfs4_client_seq_flags(clp, s);
 	pthread_mutex_unlock(&clp->lock);

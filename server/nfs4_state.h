@@ -95,8 +95,11 @@ struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type typ
 void nfs4_stid_publish(struct nfs4_stid *stid);
 /* Unhashes and releases. */
 void nfs4_stid_destroy(struct nfs4_stid *stid);
-/* Bumps the seqid (skipping 0 on wrap) after a state-changing operation. */
+/* Bumps the seqid (skipping 0 on wrap) after a state-changing operation;
+ * _locked with the client's lock already held (with a change the I/O check
+ * must see at the same time, such as an open's share access). */
 void nfs4_stid_bump(struct nfs4_stid *stid);
+void nfs4_stid_bump_locked(struct nfs4_stid *stid);
 
 /*
  * The stateid rules of RFC 8881 §8.2 in one place: the current-stateid

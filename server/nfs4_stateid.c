@@ -65,6 +65,11 @@ struct nfs4_stid *nfs4_stid_new(struct nfs4_client *clp, enum nfs4_stid_type typ
 	uint64_t n = ++t->counter;
 	int i;
 
+	/* A client destroyed while one of its COMPOUNDs ran on (a client
+	 * restart's EXCHANGE_ID replaced it): no new state on it, which
+	 * nothing would ever release. */
+	if (clp->expired)
+		return NULL;
 	if (clp->nstids >= clp->srv->limits.max_stateids_per_client) {
 		nfs4_limit_log(clp->srv, "stateids of one client", "Max_Stateids_Per_Client",
 			       clp->srv->limits.max_stateids_per_client);
@@ -133,11 +138,16 @@ void nfs4_stid_destroy(struct nfs4_stid *stid)
 		free(stid);
 }
 
+void nfs4_stid_bump_locked(struct nfs4_stid *stid)
+{
+	if (++stid->sid.seqid == 0)
+		stid->sid.seqid = 1;
+}
+
 void nfs4_stid_bump(struct nfs4_stid *stid)
 {
 	pthread_mutex_lock(&stid->client->lock);
-	if (++stid->sid.seqid == 0)
-		stid->sid.seqid = 1;
+	nfs4_stid_bump_locked(stid);
 	pthread_mutex_unlock(&stid->client->lock);
 }
 
