@@ -86,14 +86,14 @@ void nfs4_client_table_free(struct nfs4_client_table *t)
 		pthread_mutex_destroy(&t->session_locks[i]);
 }
 
-static uint64_t id_hash(clientid4 id)
+static uint64_t id_hash(const struct nfs4_client_table *t, clientid4 id)
 {
-	return nfs4_htable_hash(1, &id, sizeof(id));
+	return nfs4_htable_hash(&t->by_id, 1, &id, sizeof(id));
 }
 
-static uint64_t owner_hash(const struct xdr_opaque *owner)
+static uint64_t owner_hash(const struct nfs4_client_table *t, const struct xdr_opaque *owner)
 {
-	return nfs4_htable_hash(2, owner->val, owner->len);
+	return nfs4_htable_hash(&t->by_owner, 2, owner->val, owner->len);
 }
 
 /* One line a minute per limit: a flood must not become a flood of logs. */
@@ -238,8 +238,8 @@ struct nfs4_client *nfs4_client_new(struct nfs4_server *srv, const struct xdr_op
 	list_init(&clp->lockowners);
 	clp->refs = 1;   /* the table's */
 	list_add_tail(&clp->node, &t->clients);
-	nfs4_htable_add(&t->by_id, &clp->id_hnode, id_hash(clp->clientid));
-	nfs4_htable_add(&t->by_owner, &clp->owner_hnode, owner_hash(&clp->owner_id));
+	nfs4_htable_add(&t->by_id, &clp->id_hnode, id_hash(t, clp->clientid));
+	nfs4_htable_add(&t->by_owner, &clp->owner_hnode, owner_hash(t, &clp->owner_id));
 	t->nclients++;
 	return clp;
 }
@@ -253,7 +253,7 @@ static bool owner_eq(const struct nfs4_client *clp, const struct xdr_opaque *own
 struct nfs4_client *nfs4_client_find_owner(struct nfs4_server *srv, const struct xdr_opaque *owner,
 					   bool confirmed)
 {
-	uint64_t h = owner_hash(owner);
+	uint64_t h = owner_hash(&srv->clients, owner);
 	struct nfs4_hnode *n;
 
 	for (n = nfs4_htable_chain(&srv->clients.by_owner, h); n; n = n->next) {
@@ -268,7 +268,7 @@ struct nfs4_client *nfs4_client_find_owner(struct nfs4_server *srv, const struct
 
 struct nfs4_client *nfs4_client_find_id(struct nfs4_server *srv, clientid4 id)
 {
-	uint64_t h = id_hash(id);
+	uint64_t h = id_hash(&srv->clients, id);
 	struct nfs4_hnode *n;
 
 	for (n = nfs4_htable_chain(&srv->clients.by_id, h); n; n = n->next) {
@@ -509,9 +509,9 @@ uint32_t nfs4_client_seq_flags(struct nfs4_client *clp, struct nfs4_session *s)
 
 /* ---- sessions ---- */
 
-static uint64_t session_hash(const sessionid4 id)
+static uint64_t session_hash(const struct nfs4_client_table *t, const sessionid4 id)
 {
-	return nfs4_htable_hash(3, id, sizeof(sessionid4));
+	return nfs4_htable_hash(&t->sessions_by_id, 3, id, sizeof(sessionid4));
 }
 
 int nfs4_session_new_id(struct nfs4_server *srv, sessionid4 id)
@@ -534,7 +534,7 @@ static pthread_mutex_t *session_stripe(struct nfs4_client_table *t, uint64_t has
 void nfs4_session_hash(struct nfs4_session *s)
 {
 	struct nfs4_client_table *t = &s->client->srv->clients;
-	uint64_t h = session_hash(s->id);
+	uint64_t h = session_hash(t, s->id);
 
 	list_add_tail(&s->node, &t->sessions);
 	pthread_mutex_lock(session_stripe(t, h));
@@ -573,12 +573,12 @@ static struct nfs4_session *session_walk(struct nfs4_server *srv, const sessioni
 struct nfs4_session *nfs4_session_find_noref(struct nfs4_server *srv, const sessionid4 id)
 {
 	/* state lock held: no table change can run */
-	return session_walk(srv, id, session_hash(id));
+	return session_walk(srv, id, session_hash(&srv->clients, id));
 }
 
 struct nfs4_session *nfs4_session_find(struct nfs4_server *srv, const sessionid4 id)
 {
-	uint64_t h = session_hash(id);
+	uint64_t h = session_hash(&srv->clients, id);
 	pthread_mutex_t *stripe = session_stripe(&srv->clients, h);
 	struct nfs4_session *s;
 

@@ -1,7 +1,6 @@
 /*
  * server/nfs4_htable.c: the state tables' hash table (see nfs4_htable.h).
- * The hash key is process state set once, lazily on the first table made
- * (under the state lock, before any request can hash anything).
+ * Each table draws its own key when it is made.
  * Calls: libsodium. Called by: nfs4_client.c, nfs4_open_state.c, nfs4_lock.c.
  */
 #include "server/nfs4_htable.h"
@@ -11,21 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
-static uint8_t hash_key[crypto_shorthash_KEYBYTES];
-static bool hash_key_set;
-
 int nfs4_htable_init(struct nfs4_htable *t, uint32_t nbuckets)
 {
 	uint32_t n = 1;
 
-	if (!hash_key_set) {
-		if (sodium_init() < 0)
-			return -EIO;
-		randombytes_buf(hash_key, sizeof(hash_key));
-		hash_key_set = true;
-	}
+	/* sodium_init is safe to call again and from any thread */
+	if (sodium_init() < 0)
+		return -EIO;
+	randombytes_buf(t->key, sizeof(t->key));
 	while (n < nbuckets && n < (1u << 24))
 		n <<= 1;
 	t->buckets = calloc(n, sizeof(*t->buckets));
@@ -43,7 +35,8 @@ void nfs4_htable_free(struct nfs4_htable *t)
 	t->count = 0;
 }
 
-uint64_t nfs4_htable_hash(uint64_t tag, const void *key, size_t len)
+uint64_t nfs4_htable_hash(const struct nfs4_htable *t, uint64_t tag, const void *key,
+			  size_t len)
 {
 	uint8_t buf[8 + 1024];
 	uint8_t out[crypto_shorthash_BYTES];
@@ -53,7 +46,7 @@ uint64_t nfs4_htable_hash(uint64_t tag, const void *key, size_t len)
 		len = sizeof(buf) - 8;   /* owners are at most 1024 bytes (NFS4_OPAQUE_LIMIT) */
 	memcpy(buf, &tag, 8);
 	memcpy(buf + 8, key, len);
-	crypto_shorthash(out, buf, 8 + len, hash_key);
+	crypto_shorthash(out, buf, 8 + len, t->key);
 	memcpy(&h, out, sizeof(h));
 	return h;
 }

@@ -32,7 +32,7 @@
 
 static uint64_t lockowner_hash(const struct nfs4_client *clp, const struct xdr_opaque *o)
 {
-	return nfs4_htable_hash(clp->clientid, o->val, o->len);
+	return nfs4_htable_hash(&clp->srv->lockowners, clp->clientid, o->val, o->len);
 }
 
 struct nfs4_lockowner *nfs4_lockowner_find(struct nfs4_client *clp, const struct xdr_opaque *o)

@@ -23,7 +23,7 @@
 /* Open-owners of every client are in srv->openowners, by (clientid, owner bytes). */
 static uint64_t openowner_hash(const struct nfs4_client *clp, const struct xdr_opaque *o)
 {
-	return nfs4_htable_hash(clp->clientid, o->val, o->len);
+	return nfs4_htable_hash(&clp->srv->openowners, clp->clientid, o->val, o->len);
 }
 
 /*
