@@ -68,7 +68,9 @@ long rpc_rec_direct_room(struct rpc_recbuf *r, uint8_t **where)
 	size_t room;
 
 	*where = NULL;
-	if (!r->in_frag || r->frag_left == 0)
+	/* Nothing before a record's first bytes: those come through
+	 * rpc_rec_feed, so a header's claim alone still buys no memory. */
+	if (!r->in_frag || r->frag_left == 0 || r->cap == 0)
 		return 0;
 	/* At least half of RPC_REC_FIRST_ALLOC of room (or the rest of the
 	 * fragment, when less), grown in rpc_rec_feed's steps: a read of the

@@ -49,12 +49,13 @@ void rpc_rec_init(struct rpc_recbuf *r, uint32_t max_record);
 int rpc_rec_feed(struct rpc_recbuf *r, const uint8_t *data, size_t n,
 		 rpc_rec_emit_fn emit, void *ctx);
 /* Where the next bytes of the stream go when they can be received straight
- * into the record: inside a fragment's body. Makes room as rpc_rec_feed
- * would, one growth step ahead of the bytes that came (RPC_REC_FIRST_ALLOC
- * before a fragment's first byte, then doubling), and returns how many
- * bytes may be received at *where, at most what the fragment still lacks;
- * 0 between fragments (receive into a buffer and rpc_rec_feed it), or
- * -ENOMEM. */
+ * into the record: inside a fragment's body, once the record has bytes
+ * (its first ones come through rpc_rec_feed). Makes room as rpc_rec_feed
+ * would, one growth step ahead of the bytes that came (at most twice them
+ * plus RPC_REC_FIRST_ALLOC), and returns how many bytes may be received at
+ * *where, at most what the fragment still lacks; 0 when there is no such
+ * place (receive into a buffer and rpc_rec_feed it), or -ENOMEM. The
+ * transport counts what the room holds before it reads. */
 long rpc_rec_direct_room(struct rpc_recbuf *r, uint8_t **where);
 /* n bytes (at most the room given) were received at the place
  * rpc_rec_direct_room named: counts them and, at the end of a record,

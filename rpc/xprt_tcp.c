@@ -283,6 +283,10 @@ static void on_readable(void *ctx, int fd, uint32_t events)
 			rpc_tcp_conn_close(c, "out of memory");
 			return;
 		}
+		/* the room is memory held before the bytes come: in the budget
+		 * now, whatever the read brings (EAGAIN included) */
+		if (!rpc_tcp_guard_charge(c))
+			return;
 		if (room >= (long)TCP_DIRECT_MIN)
 			r = recv(fd, direct, (size_t)room, 0);
 		else

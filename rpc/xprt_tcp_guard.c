@@ -235,10 +235,30 @@ static bool budget_enforce(struct rpc_tcp_listener *l, struct tcp_conn *cur, int
 	return cur_open;
 }
 
-bool rpc_tcp_guard_after_feed(struct tcp_conn *c, uint64_t records_before)
+/* Counts what c's record buffer holds now against the budget, enforcing
+ * it. False when that closed c itself. */
+static bool charge_held(struct tcp_conn *c, int64_t now)
 {
 	struct tcp_guard *g = &c->l->g;
 	size_t held = rpc_rec_held(&c->rb);
+
+	g->partial_bytes = g->partial_bytes - c->held + held;
+	atomic_store_explicit(&g->partial_bytes_seen, g->partial_bytes, memory_order_relaxed);
+	c->held = held;
+	if (g->partial_bytes <= g->max_partial_bytes)
+		return true;
+	return budget_enforce(c->l, c, now);
+}
+
+bool rpc_tcp_guard_charge(struct tcp_conn *c)
+{
+	if (rpc_rec_held(&c->rb) == c->held)
+		return true;
+	return charge_held(c, rpc_tcp_now_ms());
+}
+
+bool rpc_tcp_guard_after_feed(struct tcp_conn *c, uint64_t records_before)
+{
 	int64_t now = rpc_tcp_now_ms();
 
 	c->last_rx_ms = now;
@@ -248,12 +268,7 @@ bool rpc_tcp_guard_after_feed(struct tcp_conn *c, uint64_t records_before)
 		c->rec_started_ms = 0;
 	else if (c->rec_started_ms == 0 || c->rb.records != records_before)
 		c->rec_started_ms = now;
-	g->partial_bytes = g->partial_bytes - c->held + held;
-	atomic_store_explicit(&g->partial_bytes_seen, g->partial_bytes, memory_order_relaxed);
-	c->held = held;
-	if (g->partial_bytes <= g->max_partial_bytes)
-		return true;
-	return budget_enforce(c->l, c, now);
+	return charge_held(c, now);
 }
 
 /* Closes connections past their deadlines. */

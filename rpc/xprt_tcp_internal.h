@@ -103,6 +103,10 @@ void rpc_tcp_guard_conn_opened(struct tcp_conn *c);
  * buffer's record count before): updates the deadlines and the bytes held,
  * enforcing Max_Partial_Record_Bytes. False when that closed c itself. */
 bool rpc_tcp_guard_after_feed(struct tcp_conn *c, uint64_t records_before);
+/* The record buffer of c grew before any bytes came (room made for a
+ * direct receive): counts it against Max_Partial_Record_Bytes now, before
+ * the read. False when that closed c itself. */
+bool rpc_tcp_guard_charge(struct tcp_conn *c);
 /* c is closing: what its record held is released; accepting resumes. */
 void rpc_tcp_guard_conn_closing(struct tcp_conn *c);
 /* Counts an event (and logs it when due). */

@@ -184,12 +184,22 @@ static void feed(const uint8_t *s, size_t n, uint32_t max_record, const uint8_t 
 			rc = rpc_rec_feed(&r, s + pos, take, emit, &o->recs);
 		}
 		pos += take;
-		if (rc == 0)
+		if (rc == 0) {
 			check_held(&r, direct);
+			/* a fragment whose last byte came is ended at once (a
+			 * finished request must not wait for the peer's next bytes) */
+			fuzz_check(!(r.in_frag && r.frag_left == 0), "a complete fragment left pending");
+		}
 	} while (rc == 0 && pos < n);
 	if (rc == 0) {
+		size_t emitted = o->recs.n;
+		uint64_t ended = r.records;
+		bool partial = rpc_rec_partial(&r);
+
 		rc = rpc_rec_feed(&r, s + pos, 0, emit, &o->recs);
 		fuzz_check(rc == 0, "an empty read failed");
+		fuzz_check(o->recs.n == emitted && r.records == ended &&
+			   rpc_rec_partial(&r) == partial, "an empty read changed something");
 	}
 	o->rc = rc;   /* after an error the stream cannot continue */
 	o->records = r.records;
