@@ -109,8 +109,9 @@ void nfs4_session_bind_back(struct nfs4_session *s, struct rpc_xprt *x)
 
 /* Associates connection x with s (CREATE_SESSION, SEQUENCE's implicit
  * binding under SP4_NONE, BIND_CONN_TO_SESSION); the oldest of more than
- * the table holds is forgotten. Ids are never reused within a process. */
-static void conn_bind(struct nfs4_session *s, const struct rpc_xprt *x)
+ * the table holds is forgotten. Ids are never reused within a process.
+ * s->lock held. */
+static void conn_bind_locked(struct nfs4_session *s, const struct rpc_xprt *x)
 {
 	const unsigned cap = sizeof(s->fore_xprt_ids) / sizeof(s->fore_xprt_ids[0]);
 	unsigned i;
@@ -118,16 +119,20 @@ static void conn_bind(struct nfs4_session *s, const struct rpc_xprt *x)
 	if (!x)
 		return;
 	rpc_xprt_mark_session_bound(x);   /* exempt from the idle-unbound timeout */
-	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < s->n_fore; i++)
 		if (s->fore_xprt_ids[i] == x->id)
-			goto out;
+			return;
 	if (s->n_fore == cap) {
 		memmove(s->fore_xprt_ids, s->fore_xprt_ids + 1, (cap - 1) * sizeof(uint64_t));
 		s->n_fore--;
 	}
 	s->fore_xprt_ids[s->n_fore++] = x->id;
-out:
+}
+
+static void conn_bind(struct nfs4_session *s, const struct rpc_xprt *x)
+{
+	pthread_mutex_lock(&s->lock);
+	conn_bind_locked(s, x);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -599,16 +604,19 @@ nfsstat4 nfs4_op_sequence(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 
 		st = NFS4ERR_BADSESSION;
 		goto put;
 	}
+	/* one hold of the session's lock: the slot, and the connection joining
+	 * the fore channel (SP4_NONE: any connection may) */
 	pthread_mutex_lock(&s->lock);
 	st = nfs4_slot_check(&s->slots, a->sa_slotid, a->sa_sequenceid, run->req_hash,
 			     &verdict, &slot);
+	if (st == NFS4_OK)
+		conn_bind_locked(s, c->req->xprt);
 	pthread_mutex_unlock(&s->lock);
 	if (st != NFS4_OK) {
 		nfs4_client_compound_end(clp);
 		goto put;
 	}
 	run->replay = verdict == NFS4_SLOT_REPLAY;
-	conn_bind(s, c->req->xprt);   /* SP4_NONE: any connection may join */
 	c->session = s;             /* the compound keeps find's reference */
 	c->slot = slot;
 	c->client = clp;

@@ -121,7 +121,6 @@ static inline nfsstat4 ns_send(struct nfs4_cl_compound *cp)
 	return cp->status;
 }
 
-/* PUTFH fh; GETATTR type: the compound's status. */
 /* REMOVE name in the directory at path dir ("" the root); its cinfo into ci
  * if given. */
 static inline nfsstat4 ns_remove(struct nfs4_cl *cl, const char *dir, const char *name,

@@ -42,24 +42,37 @@ static struct proto_server srv;
 /* Clients holding the contended lock right now: never more than one. */
 static atomic_int contended_holders;
 
+/* What went wrong on one thread, looked at by the main thread after the
+ * join: how often, and the first time. */
+struct failure_log {
+	char who[24];
+	unsigned n;
+	char first[160];
+};
+
+static void failure_note(struct failure_log *f, const char *what, nfsstat4 st)
+{
+	if (f->n++ == 0)
+		snprintf(f->first, sizeof(f->first), "%s: %s: status %d", f->who, what, (int)st);
+}
+
+/* Prints the first failure, if any; how many there were. */
+static unsigned failure_report(const struct failure_log *f)
+{
+	if (f->n)
+		fprintf(stderr, "%u failure(s), the first: %s\n", f->n, f->first);
+	return f->n;
+}
+
 struct worker {
 	unsigned idx;
 	struct nfs4_cl *cl;
 	struct ot_open_res shared;           /* the shared file, opened BOTH/DENY_NONE */
 	pthread_t thread;
-	/* what went wrong, looked at by the main thread after the join */
-	unsigned failures;
-	char first_failure[160];
+	struct failure_log fail;
 	unsigned contended_won, contended_denied;
 	uint8_t last_pattern;                /* of its range in the shared file */
 };
-
-static void worker_failed(struct worker *w, const char *what, nfsstat4 st)
-{
-	if (w->failures++ == 0)
-		snprintf(w->first_failure, sizeof(w->first_failure), "thread %u: %s: status %d",
-			 w->idx, what, (int)st);
-}
 
 /* Its own file: OPEN (create), WRITE FILE_SYNC, READ back, CLOSE. */
 static void own_file_round(struct worker *w, unsigned round, uint8_t *buf, uint8_t *back)
@@ -74,19 +87,19 @@ static void own_file_round(struct worker *w, unsigned round, uint8_t *buf, uint8
 	snprintf(name, sizeof(name), "own-%u-%u", w->idx, round % 4);
 	st = ot_open_simple(w->cl, name, true, OPEN4_SHARE_ACCESS_BOTH, OPEN4_SHARE_DENY_NONE, &r);
 	if (st != NFS4_OK) {
-		worker_failed(w, "OPEN own file", st);
+		failure_note(&w->fail, "OPEN own file", st);
 		return;
 	}
 	memset(buf, (int)(w->idx * 31 + round), RANGE);
 	st = ot_write(w->cl, &r.fh, &r.sid, 0, buf, RANGE, FILE_SYNC4, &ok);
 	if (st != NFS4_OK || ok.count != RANGE)
-		worker_failed(w, "WRITE own file", st);
+		failure_note(&w->fail, "WRITE own file", st);
 	st = ot_read(w->cl, &r.fh, &r.sid, 0, RANGE, back, &n, &eof);
 	if (st != NFS4_OK || n != RANGE || memcmp(buf, back, RANGE) != 0)
-		worker_failed(w, "READ own file back", st);
+		failure_note(&w->fail, "READ own file back", st);
 	st = ot_close(w->cl, &r.fh, &r.sid, NULL);
 	if (st != NFS4_OK)
-		worker_failed(w, "CLOSE own file", st);
+		failure_note(&w->fail, "CLOSE own file", st);
 	ot_fh_free(&r.fh);
 }
 
@@ -104,7 +117,7 @@ static void shared_range_round(struct worker *w, unsigned round, uint8_t *buf, u
 	st = ot_lock(w->cl, &w->shared.fh, WRITE_LT, off, RANGE,
 		     *have_lock_sid ? NULL : &w->shared.sid, lock_owner, lock_sid, NULL);
 	if (st != NFS4_OK) {
-		worker_failed(w, "LOCK own range", st);
+		failure_note(&w->fail, "LOCK own range", st);
 		return;
 	}
 	*have_lock_sid = true;
@@ -112,13 +125,13 @@ static void shared_range_round(struct worker *w, unsigned round, uint8_t *buf, u
 	memset(buf, w->last_pattern, RANGE);
 	st = ot_write(w->cl, &w->shared.fh, lock_sid, off, buf, RANGE, UNSTABLE4, &ok);
 	if (st != NFS4_OK || ok.count != RANGE)
-		worker_failed(w, "WRITE own range", st);
+		failure_note(&w->fail, "WRITE own range", st);
 	st = ot_read(w->cl, &w->shared.fh, lock_sid, off, RANGE, back, &n, &eof);
 	if (st != NFS4_OK || n != RANGE || memcmp(buf, back, RANGE) != 0)
-		worker_failed(w, "READ own range back", st);
+		failure_note(&w->fail, "READ own range back", st);
 	st = ot_locku(w->cl, &w->shared.fh, off, RANGE, lock_sid);
 	if (st != NFS4_OK)
-		worker_failed(w, "LOCKU own range", st);
+		failure_note(&w->fail, "LOCKU own range", st);
 }
 
 /* The byte every thread wants: DENIED is an answer, two holders are not. */
@@ -136,21 +149,21 @@ static void contended_round(struct worker *w, stateid4 *lock_sid, bool *have_loc
 		return;
 	}
 	if (st != NFS4_OK) {
-		worker_failed(w, "LOCK contended byte", st);
+		failure_note(&w->fail, "LOCK contended byte", st);
 		return;
 	}
 	*have_lock_sid = true;
 	if (atomic_fetch_add(&contended_holders, 1) != 0)
-		worker_failed(w, "contended byte held by two clients", NFS4_OK);
+		failure_note(&w->fail, "contended byte held by two clients", NFS4_OK);
 	w->contended_won++;
 	/* A round trip under the lock, so that another holder would overlap. */
 	st = ot_write(w->cl, &w->shared.fh, lock_sid, CONTENDED_OFF, &w->idx, 1, UNSTABLE4, &ok);
 	if (st != NFS4_OK)
-		worker_failed(w, "WRITE under the contended lock", st);
+		failure_note(&w->fail, "WRITE under the contended lock", st);
 	atomic_fetch_sub(&contended_holders, 1);
 	st = ot_locku(w->cl, &w->shared.fh, CONTENDED_OFF, 1, lock_sid);
 	if (st != NFS4_OK)
-		worker_failed(w, "LOCKU contended byte", st);
+		failure_note(&w->fail, "LOCKU contended byte", st);
 }
 
 static void *worker_run(void *arg)
@@ -163,7 +176,7 @@ static void *worker_run(void *arg)
 	unsigned round;
 
 	if (!buf || !back) {
-		worker_failed(w, "malloc", NFS4ERR_SERVERFAULT);
+		failure_note(&w->fail, "malloc", NFS4ERR_SERVERFAULT);
 		goto out;
 	}
 	snprintf(lock_owner, sizeof(lock_owner), "conc-lock-%u", w->idx);
@@ -195,17 +208,9 @@ struct one_worker {
 	struct nfs4_cl *cl;                  /* its own session of the one client */
 	nfs_fh4 fh;                          /* of "one-shared" */
 	pthread_t thread;
-	unsigned failures;
-	char first_failure[160];
+	struct failure_log fail;
 	unsigned cross_ok, cross_bad;        /* READs with another thread's stateid */
 };
-
-static void one_failed(struct one_worker *w, const char *what, nfsstat4 st)
-{
-	if (w->failures++ == 0)
-		snprintf(w->first_failure, sizeof(w->first_failure), "thread %u: %s: status %d",
-			 w->idx, what, (int)st);
-}
 
 static void publish_stateid(unsigned idx, const stateid4 *sid, bool valid)
 {
@@ -250,7 +255,7 @@ static void one_round(struct one_worker *w, unsigned round, const char *owner,
 
 	st = ot_open(w->cl, "one-shared", &oa, &r);
 	if (st != NFS4_OK) {
-		one_failed(w, "OPEN READ", st);
+		failure_note(&w->fail, "OPEN READ", st);
 		return;
 	}
 	sid = r.sid;
@@ -259,7 +264,7 @@ static void one_round(struct one_worker *w, unsigned round, const char *owner,
 	st = ot_open(w->cl, "one-shared", &oa, &r2);
 	if (st != NFS4_OK || memcmp(r2.sid.other, sid.other, sizeof(sid.other)) != 0 ||
 	    r2.sid.seqid != sid.seqid + 1)
-		one_failed(w, "OPEN BOTH is not an upgrade of the same stateid", st);
+		failure_note(&w->fail, "OPEN BOTH is not an upgrade of the same stateid", st);
 	if (st == NFS4_OK)
 		sid = r2.sid;
 	ot_fh_free(&r2.fh);
@@ -267,27 +272,27 @@ static void one_round(struct one_worker *w, unsigned round, const char *owner,
 	memset(buf, (int)(0x40 + w->idx * 13 + round), RANGE);
 	st = ot_write(w->cl, &w->fh, &sid, off, buf, RANGE, UNSTABLE4, &ok);
 	if (st != NFS4_OK || ok.count != RANGE)
-		one_failed(w, "WRITE after the upgrade", st);
+		failure_note(&w->fail, "WRITE after the upgrade", st);
 	st = ot_read(w->cl, &w->fh, &sid, off, RANGE, back, &n, &eof);
 	if (st != NFS4_OK || n != RANGE || memcmp(buf, back, RANGE) != 0)
-		one_failed(w, "READ back", st);
+		failure_note(&w->fail, "READ back", st);
 	st = ot_downgrade(w->cl, &w->fh, &sid, OPEN4_SHARE_ACCESS_READ, OPEN4_SHARE_DENY_NONE,
 			  &sid);
 	if (st != NFS4_OK)
-		one_failed(w, "OPEN_DOWNGRADE", st);
+		failure_note(&w->fail, "OPEN_DOWNGRADE", st);
 	st = ot_write(w->cl, &w->fh, &sid, off, buf, 1, UNSTABLE4, &ok);
 	if (st != NFS4ERR_OPENMODE)
-		one_failed(w, "WRITE after the downgrade to READ is not OPENMODE", st);
+		failure_note(&w->fail, "WRITE after the downgrade to READ is not OPENMODE", st);
 	st = ot_lock(w->cl, &w->fh, READ_LT, off, RANGE, &sid, lock_owner, &lock_sid, NULL);
 	if (st != NFS4_OK) {
-		one_failed(w, "LOCK", st);
+		failure_note(&w->fail, "LOCK", st);
 	} else {
 		st = ot_read(w->cl, &w->fh, &lock_sid, off, RANGE, back, &n, &eof);
 		if (st != NFS4_OK || n != RANGE || memcmp(buf, back, RANGE) != 0)
-			one_failed(w, "READ under the lock stateid", st);
+			failure_note(&w->fail, "READ under the lock stateid", st);
 		st = ot_locku(w->cl, &w->fh, off, RANGE, &lock_sid);
 		if (st != NFS4_OK)
-			one_failed(w, "LOCKU", st);
+			failure_note(&w->fail, "LOCKU", st);
 	}
 	/* a neighbour's stateid: the same client's, so usable until closed */
 	if (take_published((w->idx + 1) % ONE_THREADS, &other)) {
@@ -297,16 +302,16 @@ static void one_round(struct one_worker *w, unsigned round, const char *owner,
 		else if (st == NFS4ERR_BAD_STATEID)
 			w->cross_bad++;
 		else
-			one_failed(w, "READ with a neighbour's stateid", st);
+			failure_note(&w->fail, "READ with a neighbour's stateid", st);
 	}
 	publish_stateid(w->idx, &sid, false);
 	st = ot_close(w->cl, &w->fh, &sid, NULL);
 	if (st != NFS4_OK)
-		one_failed(w, "CLOSE", st);
+		failure_note(&w->fail, "CLOSE", st);
 	sid.seqid = 0;
 	st = ot_read(w->cl, &w->fh, &sid, off, 16, back, &n, &eof);
 	if (st != NFS4ERR_BAD_STATEID)
-		one_failed(w, "READ with the closed stateid is not BAD_STATEID", st);
+		failure_note(&w->fail, "READ with the closed stateid is not BAD_STATEID", st);
 }
 
 static void *one_worker_run(void *arg)
@@ -317,7 +322,7 @@ static void *one_worker_run(void *arg)
 	unsigned round;
 
 	if (!buf || !back) {
-		one_failed(w, "malloc", NFS4ERR_SERVERFAULT);
+		failure_note(&w->fail, "malloc", NFS4ERR_SERVERFAULT);
 		goto out;
 	}
 	snprintf(owner, sizeof(owner), "one-open-%u", w->idx);
@@ -340,16 +345,8 @@ struct churn {
 	nfs_fh4 fh;
 	pthread_t thread;
 	unsigned sessions, foreign_reads;
-	unsigned failures;
-	char first_failure[160];
+	struct failure_log fail;
 };
-
-static void churn_failed(struct churn *ch, const char *what, nfsstat4 st)
-{
-	if (ch->failures++ == 0)
-		snprintf(ch->first_failure, sizeof(ch->first_failure), "churn: %s: status %d",
-			 what, (int)st);
-}
 
 static void *churn_run(void *arg)
 {
@@ -365,7 +362,7 @@ static void *churn_run(void *arg)
 		int i;
 
 		if (nfs4_cl_connect(&cl, ch->srv->host, ch->srv->port) != 0) {
-			churn_failed(ch, "connect", NFS4ERR_SERVERFAULT);
+			failure_note(&ch->fail, "connect", NFS4ERR_SERVERFAULT);
 			break;
 		}
 		nfs4_cl_set_owner(cl, "one-client", 1);
@@ -373,18 +370,18 @@ static void *churn_run(void *arg)
 		if (st == NFS4_OK)
 			st = nfs4_cl_create_session(cl, false);
 		if (st != NFS4_OK) {
-			churn_failed(ch, "EXCHANGE_ID and CREATE_SESSION of the one client", st);
+			failure_note(&ch->fail, "EXCHANGE_ID and CREATE_SESSION of the one client", st);
 			nfs4_cl_close(cl, false);
 			break;
 		}
 		for (i = 0; i < 4; i++) {
 			st = nfs4_cl_sequence(cl);
 			if (st != NFS4_OK)
-				churn_failed(ch, "SEQUENCE on a new session", st);
+				failure_note(&ch->fail, "SEQUENCE on a new session", st);
 		}
 		st = nfs4_cl_destroy_session(cl);
 		if (st != NFS4_OK)
-			churn_failed(ch, "DESTROY_SESSION", st);
+			failure_note(&ch->fail, "DESTROY_SESSION", st);
 		nfs4_cl_close(cl, false);
 		ch->sessions++;
 		for (i = 0; i < ONE_THREADS; i++) {
@@ -392,7 +389,7 @@ static void *churn_run(void *arg)
 				continue;
 			st = ot_read(ch->stranger, &ch->fh, &other, 0, sizeof(back), back, &n, &eof);
 			if (st != NFS4ERR_BAD_STATEID)
-				churn_failed(ch, "another client's stateid is not BAD_STATEID", st);
+				failure_note(&ch->fail, "another client's stateid is not BAD_STATEID", st);
 			ch->foreign_reads++;
 		}
 	}
@@ -413,9 +410,11 @@ static void test_one_client_many_sessions(void **state)
 	memset(published_valid, 0, sizeof(published_valid));
 	memset(&ch, 0, sizeof(ch));
 	ch.srv = &srv;
+	snprintf(ch.fail.who, sizeof(ch.fail.who), "churn");
 	for (i = 0; i < ONE_THREADS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].idx = i;
+		snprintf(w[i].fail.who, sizeof(w[i].fail.who), "thread %u", i);
 		/* the same owner and verifier: one client, a session each */
 		w[i].cl = ot_client_verf(&srv, "one-client", 1);
 		if (i > 0)
@@ -449,16 +448,12 @@ static void test_one_client_many_sessions(void **state)
 	atomic_store(&one_done, true);
 	assert_int_equal(pthread_join(ch.thread, NULL), 0);
 	for (i = 0; i < ONE_THREADS; i++) {
-		if (w[i].failures)
-			fprintf(stderr, "%u failure(s), the first: %s\n", w[i].failures,
-				w[i].first_failure);
-		failures += w[i].failures;
+		failures += failure_report(&w[i].fail);
 		cross_ok += w[i].cross_ok;
 		cross_bad += w[i].cross_bad;
 	}
-	if (ch.failures)
-		fprintf(stderr, "%u failure(s), the first: %s\n", ch.failures, ch.first_failure);
-	assert_int_equal(failures + ch.failures, 0);
+	failures += failure_report(&ch.fail);
+	assert_int_equal(failures, 0);
 	assert_true(ch.sessions >= 1);
 	printf("one client, %u sessions x %u rounds: READs with a neighbour's stateid %u OK, "
 	       "%u BAD_STATEID; %u sessions made and destroyed meanwhile, %u READs by "
@@ -489,6 +484,7 @@ static void test_many_clients_on_many_threads(void **state)
 	for (i = 0; i < THREADS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].idx = i;
+		snprintf(w[i].fail.who, sizeof(w[i].fail.who), "thread %u", i);
 		snprintf(owner, sizeof(owner), "conc-client-%u", i);
 		w[i].cl = ot_client(&srv, owner);
 		assert_int_equal(ot_open_simple(w[i].cl, "shared", true, OPEN4_SHARE_ACCESS_BOTH,
@@ -499,10 +495,7 @@ static void test_many_clients_on_many_threads(void **state)
 	for (i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_join(w[i].thread, NULL), 0);
 	for (i = 0; i < THREADS; i++) {
-		if (w[i].failures)
-			fprintf(stderr, "%u failure(s), the first: %s\n", w[i].failures,
-				w[i].first_failure);
-		failures += w[i].failures;
+		failures += failure_report(&w[i].fail);
 		won += w[i].contended_won;
 		assert_int_equal(w[i].contended_won + w[i].contended_denied, ROUNDS);
 	}
