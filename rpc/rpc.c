@@ -265,17 +265,71 @@ size_t rpc_encode_auth_error(uint8_t *buf, size_t cap, uint32_t xid, uint32_t au
 
 /* ---- serving ---- */
 
-static void send_reply(struct rpc_xprt *x, uint32_t xid, const uint8_t *buf, size_t len,
-		       const struct iovec *tail, int tailcnt)
+int rpc_reply_msg_iov(const struct rpc_reply_msg *m, struct iovec iov[4])
 {
-	struct iovec iov[1 + 4];
-	int n = 0, i, rc;
+	static const uint8_t pad[4];
+	const struct rpc_payload *p = &m->payload;
+	size_t at = p->pos > m->len ? m->len : p->pos;
+	int n = 0;
 
-	iov[n].iov_base = (void *)buf;
-	iov[n++].iov_len = len;
-	for (i = 0; i < tailcnt && i < 4; i++)
-		iov[n++] = tail[i];
-	rc = x->ops->send(x, iov, n);
+	if (!p->data || !p->len) {
+		iov[n].iov_base = (void *)m->msg;
+		iov[n++].iov_len = m->len;
+		return n;
+	}
+	iov[n].iov_base = (void *)m->msg;
+	iov[n++].iov_len = at;
+	iov[n].iov_base = (void *)p->data;
+	iov[n++].iov_len = p->len;
+	if (p->len & 3) {
+		iov[n].iov_base = (void *)pad;
+		iov[n++].iov_len = 4 - (p->len & 3);
+	}
+	if (at < m->len) {
+		iov[n].iov_base = (void *)(m->msg + at);
+		iov[n++].iov_len = m->len - at;
+	}
+	return n;
+}
+
+size_t rpc_payload_wire_len(const struct rpc_payload *p)
+{
+	if (!p->data)
+		return 0;
+	return p->len + ((4 - (p->len & 3)) & 3);
+}
+
+void *rpc_request_payload_buffer(struct rpc_request *req, size_t len)
+{
+	const struct rpc_xprt_ops *ops = req->xprt->ops;
+	void *buf = NULL;
+
+	if (ops->payload_buffer)
+		buf = ops->payload_buffer(req->xprt, req->xprt_ctx, len);
+	if (!buf)
+		buf = arena_alloc(&req->arena, len);
+	return buf;
+}
+
+/* Sends a reply with no payload, or one whose payload is placed (an
+ * unplaced one goes at the end, where the program stopped encoding). */
+static void send_reply(struct rpc_xprt *x, void *xprt_ctx, uint32_t xid, const uint8_t *buf,
+		       size_t len, const struct rpc_payload *payload)
+{
+	struct rpc_reply_msg m = { .msg = buf, .len = len };
+	struct iovec iov[4];
+	int rc;
+
+	if (payload && payload->data) {
+		m.payload = *payload;
+		if (m.payload.pos > len)
+			m.payload.pos = len;
+	}
+	if (x->ops->send_reply) {
+		rc = x->ops->send_reply(x, xprt_ctx, &m);
+	} else {
+		rc = x->ops->send(x, iov, rpc_reply_msg_iov(&m, iov));
+	}
 	if (rc == -EMSGSIZE)
 		log_warn("rpc", "xprt %llu: reply to xid 0x%08x larger than the record limit, not sent",
 			 (unsigned long long)x->id, xid);
@@ -284,8 +338,8 @@ static void send_reply(struct rpc_xprt *x, uint32_t xid, const uint8_t *buf, siz
 			  (unsigned long long)x->id, xid, strerror(-rc));
 }
 
-static void dispatch(struct rpc_xprt *x, const struct rpc_call_hdr *h, uint8_t *record,
-		     size_t len, uint8_t *reply_buf, size_t reply_cap)
+static void dispatch(struct rpc_xprt *x, void *xprt_ctx, const struct rpc_call_hdr *h,
+		     uint8_t *record, size_t len, uint8_t *reply_buf, size_t reply_cap)
 {
 	struct rpc_request *req;
 	struct rpc_program prog;
@@ -296,20 +350,20 @@ static void dispatch(struct rpc_xprt *x, const struct rpc_call_hdr *h, uint8_t *
 	st = find_program(h->prog, h->vers, &prog, &lo, &hi);
 	if (st == RPC_PROG_MISMATCH) {
 		n = rpc_encode_prog_mismatch(reply_buf, reply_cap, h->xid, lo, hi);
-		send_reply(x, h->xid, reply_buf, n, NULL, 0);
+		send_reply(x, xprt_ctx, h->xid, reply_buf, n, NULL);
 		return;
 	}
 	if (st == RPC_SUCCESS && h->proc >= prog.nprocs)
 		st = RPC_PROC_UNAVAIL;
 	if (st != RPC_SUCCESS) {
 		n = rpc_encode_accepted(reply_buf, reply_cap, h->xid, st);
-		send_reply(x, h->xid, reply_buf, n, NULL, 0);
+		send_reply(x, xprt_ctx, h->xid, reply_buf, n, NULL);
 		return;
 	}
 	req = calloc(1, sizeof(*req));
 	if (!req) {
 		n = rpc_encode_accepted(reply_buf, reply_cap, h->xid, RPC_SYSTEM_ERR);
-		send_reply(x, h->xid, reply_buf, n, NULL, 0);
+		send_reply(x, xprt_ctx, h->xid, reply_buf, n, NULL);
 		return;
 	}
 	rpc_xprt_get(x);
@@ -319,6 +373,8 @@ static void dispatch(struct rpc_xprt *x, const struct rpc_call_hdr *h, uint8_t *
 	req->vers = h->vers;
 	req->proc = h->proc;
 	req->cred = h->cred;
+	req->xprt_ctx = xprt_ctx;
+	req->payload.pos = RPC_PAYLOAD_UNPLACED;
 	/* a decoder cannot be made to allocate much more than the record could describe */
 	arena_init(&req->arena, (size_t)len * 16 + (1u << 20));
 	xdr_init_decode(&req->args, record + h->args_off, len - h->args_off, &req->arena);
@@ -337,20 +393,20 @@ static void dispatch(struct rpc_xprt *x, const struct rpc_call_hdr *h, uint8_t *
 	if (req->drop_reply) {
 		log_trace("rpc", "xid 0x%08x: reply dropped by the program", h->xid);
 	} else if (rc == RPC_SUCCESS) {
-		send_reply(x, h->xid, reply_buf, req->res.pos, req->tail_iov, req->tail_iovcnt);
+		send_reply(x, xprt_ctx, h->xid, reply_buf, req->res.pos, &req->payload);
 	} else {
 		if (rc != RPC_PROC_UNAVAIL && rc != RPC_GARBAGE_ARGS && rc != RPC_SYSTEM_ERR &&
 		    rc != RPC_PROG_UNAVAIL)
 			rc = RPC_SYSTEM_ERR;
 		n = rpc_encode_accepted(reply_buf, reply_cap, h->xid, (uint32_t)rc);
-		send_reply(x, h->xid, reply_buf, n, NULL, 0);
+		send_reply(x, xprt_ctx, h->xid, reply_buf, n, NULL);
 	}
 	arena_release(&req->arena);
 	rpc_xprt_put(x);
 	free(req);
 }
 
-void rpc_serve_record(struct rpc_xprt *x, uint8_t *record, size_t len,
+void rpc_serve_record(struct rpc_xprt *x, uint8_t *record, size_t len, void *xprt_ctx,
 		      uint8_t *reply_buf, size_t reply_cap)
 {
 	struct rpc_call_hdr *h;
@@ -396,11 +452,25 @@ void rpc_serve_record(struct rpc_xprt *x, uint8_t *record, size_t len,
 		n = rpc_encode_accepted(reply_buf, reply_cap, h->xid, RPC_GARBAGE_ARGS);
 		break;
 	default:
-		dispatch(x, h, record, len, reply_buf, reply_cap);
+		dispatch(x, xprt_ctx, h, record, len, reply_buf, reply_cap);
 		goto out;
 	}
-	send_reply(x, h->xid, reply_buf, n, NULL, 0);
+	send_reply(x, xprt_ctx, h->xid, reply_buf, n, NULL);
 out:
 	free(h);
-	free(record);
+	if (xprt_ctx && x->ops->request_done)
+		x->ops->request_done(x, xprt_ctx);
+	else
+		free(record);
+}
+
+bool rpc_route_reply(struct rpc_xprt *x, uint8_t *record, size_t len)
+{
+	/* msg_type is the second word; a record too short for it is the
+	 * worker's to drop (and log) like any other malformed one */
+	if (len < 8 || record[4] != 0 || record[5] != 0 || record[6] != 0 ||
+	    record[7] != RPC_REPLY)
+		return false;
+	rpc_serve_record(x, record, len, NULL, NULL, 0);
+	return true;
 }

@@ -56,18 +56,61 @@ struct rpc_cred {
 
 struct rpc_xprt;
 
-/* What a transport provides. All are safe to call from any thread. */
+/*
+ * A DDP-eligible item of a reply (RFC 8267 §4.3: READ data, READLINK data)
+ * that a program leaves outside res. Its bytes belong at offset pos of the
+ * reply message, right after their length word, followed by their XDR pad.
+ * A stream transport sends message[0..pos), the bytes, the pad, then
+ * message[pos..); an RDMA transport places the bytes in the client's write
+ * chunk and sends the message without them (RFC 8166 §3.4.5, a reduced
+ * data item).
+ */
+#define RPC_PAYLOAD_UNPLACED SIZE_MAX
+struct rpc_payload {
+	const void *data;     /* NULL: no payload */
+	size_t len;
+	size_t pos;           /* RPC_PAYLOAD_UNPLACED until the program has encoded
+			       * the length word it follows */
+};
+
+/* A reply as the RPC layer hands it to a transport. */
+struct rpc_reply_msg {
+	const uint8_t *msg;   /* the XDR-encoded RPC reply message, without the payload */
+	size_t len;
+	struct rpc_payload payload;
+};
+
+/* What a transport provides. All are safe to call from any thread.
+ * A transport may hand each call it receives a context of its own (ctx:
+ * on RDMA the chunk lists, the receive buffer, the credit the call took);
+ * the RPC layer passes it to send_reply and payload_buffer and ends it with
+ * exactly one request_done. */
 struct rpc_xprt_ops {
 	const char *netid;   /* "tcp", "rdma" */
 	/* Sends one whole RPC message (the transport adds its own framing:
-	 * record marking on TCP, an RPC-over-RDMA header on RDMA). Serialised per
-	 * connection. Returns 0 or -errno. */
+	 * record marking on TCP, an RPC-over-RDMA header on RDMA): calls in the
+	 * reverse direction, and replies when send_reply is NULL (the payload
+	 * then goes in place, rpc_reply_msg_iov). Serialised per connection.
+	 * Returns 0 or -errno. */
 	int (*send)(struct rpc_xprt *x, const struct iovec *iov, int iovcnt);
+	/* Optional: sends the reply to the call that came with ctx (may be NULL). */
+	int (*send_reply)(struct rpc_xprt *x, void *ctx, const struct rpc_reply_msg *m);
+	/* Optional: len bytes a payload may be built in that the transport sends
+	 * without copying them (registered memory), valid until request_done;
+	 * NULL when it has none (the request's arena is used). */
+	void *(*payload_buffer)(struct rpc_xprt *x, void *ctx, size_t len);
+	/* Optional: the call that came with ctx is finished, its reply sent or
+	 * dropped; ctx and the record it owns can go. */
+	void (*request_done)(struct rpc_xprt *x, void *ctx);
 	/* Starts shutting the connection down; in-flight requests finish. */
 	void (*shutdown)(struct rpc_xprt *x);
 	/* Frees the transport once the last reference is gone. */
 	void (*destroy)(struct rpc_xprt *x);
 };
+
+/* The message of m as at most 4 iovecs in wire order (the payload and its
+ * pad in place); returns how many. For transports that send a byte stream. */
+int rpc_reply_msg_iov(const struct rpc_reply_msg *m, struct iovec iov[4]);
 
 /* Upper-layer hook: told when a connection goes away (sessions unbind it). */
 typedef void (*rpc_xprt_close_fn)(struct rpc_xprt *x, void *ctx);
@@ -115,15 +158,22 @@ struct rpc_request {
 	struct xdr_stream res;           /* positioned after the accepted-reply header */
 	uint8_t *record;                 /* the received record (owned) */
 	size_t record_len;
+	void *xprt_ctx;                  /* the transport's context for this call, or NULL */
 	uint8_t *reply_buf;              /* reply body buffer (owned by the worker) */
 	size_t reply_cap;
 	/* Set by a program that wants no reply sent (e.g. a dropped duplicate). */
 	bool drop_reply;
-	/* Extra iovecs a program may append after res (zero-copy payloads); the
-	 * RPC layer sends reply_buf[0..res.pos) then these. */
-	struct iovec tail_iov[4];
-	int tail_iovcnt;
+	/* A payload the program leaves outside res (zero-copy READ data); the
+	 * RPC layer sends res with it in place at payload.pos. */
+	struct rpc_payload payload;
 };
+
+/* len bytes for a reply payload, in memory the transport can send from
+ * without a copy when it has such memory, else from the request's arena;
+ * NULL when there is no memory. Freed with the request. */
+void *rpc_request_payload_buffer(struct rpc_request *req, size_t len);
+/* Bytes the payload adds to the reply on the wire (its data and XDR pad). */
+size_t rpc_payload_wire_len(const struct rpc_payload *p);
 
 /* A program's dispatch returns an rpc_accept_stat; on RPC_SUCCESS it has
  * encoded its results into req->res. PROC_UNAVAIL/GARBAGE_ARGS/SYSTEM_ERR
@@ -142,12 +192,25 @@ void rpc_unregister_programs(void);
 /*
  * Serves one received record: decodes the header; a CALL is dispatched and its
  * reply sent on x; a REPLY is handed to the backchannel call that waits for
- * its xid. Takes ownership of record (malloc'd). reply_buf/reply_cap is the
- * calling worker's reply buffer. Never fails: bad input gets the reply RFC 5531
- * says, or is dropped and logged when no reply can be formed.
+ * its xid. xprt_ctx is the transport's context for the call (NULL: none);
+ * with one, the transport's request_done is called once at the end and the
+ * record belongs to the context, without one record (malloc'd) is freed
+ * here. reply_buf/reply_cap is the calling worker's reply buffer. Never
+ * fails: bad input gets the reply RFC 5531 says, or is dropped and logged
+ * when no reply can be formed.
  */
-void rpc_serve_record(struct rpc_xprt *x, uint8_t *record, size_t len,
+void rpc_serve_record(struct rpc_xprt *x, uint8_t *record, size_t len, void *xprt_ctx,
 		      uint8_t *reply_buf, size_t reply_cap);
+
+/*
+ * What every transport does with a record first, on the thread that
+ * received it: a REPLY (to a call in the reverse direction) is delivered
+ * to the call that waits for it, or dropped, then freed, and true is
+ * returned; it must not wait for a worker, as every worker may be waiting
+ * for exactly such a reply. Anything else: false, record untouched, for
+ * the transport to queue to a worker and rpc_serve_record.
+ */
+bool rpc_route_reply(struct rpc_xprt *x, uint8_t *record, size_t len);
 
 /* ---- calls in the reverse direction (backchannel), rpc/rpc_clnt.c ---- */
 

@@ -197,7 +197,7 @@ static void serve_job(void *arg, uint8_t *reply_buf, size_t reply_cap)
 	struct tcp_job *j = arg;
 	struct tcp_conn *c = j->c;
 
-	rpc_serve_record(&c->xprt, j->rec, j->len, reply_buf, reply_cap);
+	rpc_serve_record(&c->xprt, j->rec, j->len, NULL, reply_buf, reply_cap);
 	pthread_mutex_lock(&c->flow_lock);
 	c->inflight--;
 	if (c->paused && c->inflight <= TCP_MAX_INFLIGHT / 2) {
@@ -214,12 +214,8 @@ static void on_record(void *ctx, uint8_t *rec, size_t len)
 	struct tcp_conn *c = ctx;
 	struct tcp_job *j;
 
-	/* replies to our backchannel calls are served here: the workers may all be
-	 * blocked waiting for exactly these */
-	if (len >= 8 && rec[4] == 0 && rec[5] == 0 && rec[6] == 0 && rec[7] == RPC_REPLY) {
-		rpc_serve_record(&c->xprt, rec, len, NULL, 0);
+	if (rpc_route_reply(&c->xprt, rec, len))
 		return;
-	}
 	j = malloc(sizeof(*j));
 	if (!j) {
 		log_warn("tcp", "%s: out of memory, record dropped", c->peer_str);

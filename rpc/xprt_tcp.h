@@ -4,8 +4,9 @@
  * Job: listen on an address and port (IPv4 or IPv6 literal), accept
  * connections, read them without blocking from the event loop, reassemble
  * records (rpc/record.h, with the configured size limit: a record that would
- * pass it closes the connection), hand CALLs to the worker pool and REPLYs
- * (backchannel) straight to rpc_serve_record, and send whole replies with
+ * pass it closes the connection), hand REPLYs (backchannel) to
+ * rpc_route_reply on the loop thread and CALLs to the worker pool, and
+ * send whole replies (their payload in place, rpc_reply_msg_iov) with
  * record marking under a per-connection lock. Connections are rpc_xprt
  * objects: reference counted, freed after the last request on them finished.
  * The limits on connections of docs/security.md (Max_Connections,

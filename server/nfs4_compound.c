@@ -66,22 +66,13 @@ static void cred_from_rpc(struct pmem_cred *pc, const struct rpc_cred *rc)
 	pc->ngroups = i;
 }
 
-static size_t tail_len(const struct rpc_request *req)
-{
-	size_t n = 0;
-	int i;
-
-	for (i = 0; i < req->tail_iovcnt; i++)
-		n += req->tail_iov[i].iov_len;
-	return n;
-}
-
-/* Bytes of COMPOUND4res so far (with zero-copy tails) plus the RPC header. */
+/* Bytes of COMPOUND4res so far (with a zero-copy payload) plus the RPC header. */
 static size_t reply_size(const struct nfs4_compound_run *run)
 {
 	const struct rpc_request *req = run->c.req;
 
-	return RPC_REPLY_HDR + (req->res.pos - run->res_start) + tail_len(req);
+	return RPC_REPLY_HDR + (req->res.pos - run->res_start) +
+	       rpc_payload_wire_len(&req->payload);
 }
 
 static nfsstat4 size_check(const struct nfs4_compound_run *run, size_t extra)
@@ -115,13 +106,17 @@ static nfsstat4 encode_result(struct nfs4_compound_run *run, nfs_resop4 *res, nf
 
 	result_set_status(res, st);
 	nfs4_op_result_encode(x, res);
+	/* a payload this result left outside the stream follows what it encoded */
+	if (run->c.req->payload.data && run->c.req->payload.pos == RPC_PAYLOAD_UNPLACED)
+		run->c.req->payload.pos = x->pos;
 	over = xdr_ok(x) ? size_check(run, 0) : NFS4ERR_REP_TOO_BIG;
 	if (over == NFS4_OK)
 		return st;
 	/* Give back what did not fit and say why, as the RFC asks. */
 	x->failed = false;
 	x->pos = start;
-	run->c.req->tail_iovcnt = 0;
+	if (run->c.req->payload.pos >= start)
+		run->c.req->payload = (struct rpc_payload){ .pos = RPC_PAYLOAD_UNPLACED };
 	memset(res, 0, sizeof(*res));
 	res->resop = opnum;
 	result_set_status(res, over);
@@ -240,9 +235,40 @@ static int send_replay(struct nfs4_compound_run *run)
 		req->res.pos = run->res_start + s->reply_len;
 		req->res.failed = false;
 	}
-	req->tail_iovcnt = 0;
+	req->payload = (struct rpc_payload){ .pos = RPC_PAYLOAD_UNPLACED };
 	pthread_mutex_unlock(&run->c.session->lock);
 	return rc;
+}
+
+/* COMPOUND4res from res_start with the payload in place, as the client
+ * received it (malloc'd, *len its size); NULL when there is no memory. */
+static uint8_t *payload_joined(const struct rpc_request *req, size_t res_start, size_t *len)
+{
+	struct rpc_reply_msg m = {
+		.msg = req->res.buf + res_start, .len = req->res.pos - res_start,
+		.payload = req->payload,
+	};
+	struct iovec iov[4];
+	size_t total = 0, off = 0;
+	uint8_t *joined;
+	int n, i;
+
+	if (m.payload.pos < res_start || m.payload.pos > req->res.pos)
+		m.payload.pos = m.len;   /* unplaced: where encoding stopped */
+	else
+		m.payload.pos -= res_start;
+	n = rpc_reply_msg_iov(&m, iov);
+	for (i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	joined = malloc(total);
+	if (!joined)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		memcpy(joined + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	*len = total;
+	return joined;
 }
 
 /* Keeps the reply in the slot (when asked) and releases it. */
@@ -251,22 +277,14 @@ static void finish_slot(struct nfs4_compound_run *run)
 	struct nfs4_compound *c = &run->c;
 	struct rpc_request *req = c->req;
 	const uint8_t *bytes = req->res.buf + run->res_start;
-	size_t len = req->res.pos - run->res_start, tl = tail_len(req);
+	size_t len = req->res.pos - run->res_start, tl = rpc_payload_wire_len(&req->payload);
 	uint8_t *joined = NULL;
-	int i;
 
-	if (c->cachethis && tl) {
-		/* zero-copy payloads live outside res: the cache needs them too */
-		joined = malloc(len + tl);
-		if (joined) {
-			memcpy(joined, bytes, len);
-			for (i = 0; i < req->tail_iovcnt; i++) {
-				memcpy(joined + len, req->tail_iov[i].iov_base, req->tail_iov[i].iov_len);
-				len += req->tail_iov[i].iov_len;
-			}
-			bytes = joined;
-		}
-	}
+	if (c->cachethis && tl)
+		/* a zero-copy payload lives outside res: the cache needs it too */
+		joined = payload_joined(req, run->res_start, &len);
+	if (joined)
+		bytes = joined;
 	/* A SEQUENCE-only compound is always kept (a few dozen bytes), as
 	 * knfsd does: a client's lease-renewal retry then needs no special case. */
 	pthread_mutex_lock(&c->session->lock);

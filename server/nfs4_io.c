@@ -13,12 +13,13 @@
  *  - Byte-range locks are advisory: READ/WRITE do not check them (as knfsd).
  *  - I/O with the anonymous stateid is refused with NFS4ERR_LOCKED when an
  *    open denies that access; the READ-bypass stateid skips that for READ.
- *  - READ data goes into request-arena memory. When READ is the compound's
- *    last op that memory is sent as it is, through req->tail_iov (the
+ *  - READ data goes into request-arena memory, or memory the transport
+ *    offers (rpc_request_payload_buffer) when READ is the compound's last
+ *    op; then that memory is sent as it is, as the request's payload (the
  *    encoder in nfs4_ops.c writes only eof and the length); otherwise the
  *    encoder copies it into the reply. A count larger than the reply can
- *    hold is shortened either way (the compound counts the tail in its size
- *    checks and drops it when the reply must become an error).
+ *    hold is shortened either way (the compound counts the payload in its
+ *    size checks and drops it when the reply must become an error).
  * Calls: nfs4_state.h, nfs4_open.h, nfs4_fh.h, backend read/write/commit.
  * Called by: the compound loop.
  */
@@ -136,23 +137,20 @@ nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
 	return st;
 }
 
-/* Nothing is encoded after the last op, so its data can follow the reply
- * buffer as iovecs (padding from a static zero word) instead of being copied
- * into it; data.val NULL with data.len set tells the encoder. */
-static void read_data_to_tail(struct nfs4_compound *c, READ4res *r)
+/* Nothing is encoded after the last op, so its data can stay where it was
+ * read, outside the reply buffer, as the request's payload (placed after
+ * its length word by the compound once encoded, and sent from there or put
+ * into the client's write chunk by RDMA); data.val NULL with data.len set
+ * tells the encoder. */
+static void read_data_to_payload(struct nfs4_compound *c, READ4res *r)
 {
-	static const uint8_t pad[4];
 	struct rpc_request *req = c->req;
-	uint32_t len = r->u.resok4.data.len;
 
-	if (!req || c->opindex + 1 != c->numops || req->tail_iovcnt > 2)
+	if (!req || c->opindex + 1 != c->numops || req->payload.data)
 		return;
-	req->tail_iov[req->tail_iovcnt].iov_base = r->u.resok4.data.val;
-	req->tail_iov[req->tail_iovcnt++].iov_len = len;
-	if (len & 3) {
-		req->tail_iov[req->tail_iovcnt].iov_base = (void *)pad;
-		req->tail_iov[req->tail_iovcnt++].iov_len = 4 - (len & 3);
-	}
+	req->payload.data = r->u.resok4.data.val;
+	req->payload.len = r->u.resok4.data.len;
+	req->payload.pos = RPC_PAYLOAD_UNPLACED;
 	r->u.resok4.data.val = NULL;
 }
 
@@ -197,7 +195,10 @@ nfsstat4 nfs4_op_read(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res
 			count = at.size - a->offset;
 	}
 	while (count) {
-		buf = arena_alloc(c->arena, count);
+		/* memory the transport can send from as it is (registered on RDMA) */
+		buf = c->req && c->opindex + 1 == c->numops
+			      ? rpc_request_payload_buffer(c->req, count)
+			      : arena_alloc(c->arena, count);
 		if (buf || count <= 4096)
 			break;
 		count /= 2;
@@ -212,7 +213,7 @@ done:
 	r->u.resok4.data.len = (uint32_t)n;
 	r->u.resok4.data.val = buf;
 	if (n)
-		read_data_to_tail(c, r);
+		read_data_to_payload(c, r);
 	return NFS4_OK;
 }
 

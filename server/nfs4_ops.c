@@ -15,10 +15,10 @@
  */
 #include "server/nfs4_ops.h"
 
-/* READ's data may travel in req->tail_iov, straight from where the handler
- * read it (nfs4_io.c, when READ is the compound's last op): a resok whose
- * data has a length and no bytes here puts only eof and the length in the
- * stream; the bytes and their padding follow as the tail. */
+/* READ's data may travel as the request's payload, straight from where the
+ * handler read it (nfs4_io.c, when READ is the compound's last op): a resok
+ * whose data has a length and no bytes here puts only eof and the length in
+ * the stream; the compound places the payload right after it. */
 static bool read_result_encode_head(struct xdr_stream *x, const READ4res *r)
 {
 	return xdr_put_u32(x, OP_READ) && xdr_put_u32(x, (uint32_t)r->status) &&

@@ -54,7 +54,7 @@ static int answer(struct fuzz_xprt *f, const uint8_t *msg, size_t len)
 	if (reply_size >= 4)
 		memcpy(rec, msg, 4);   /* the call's xid: the input cannot guess it */
 	delivering = true;
-	rpc_serve_record(&f->x, rec, reply_size, serve_buf, sizeof(serve_buf));
+	rpc_serve_record(&f->x, rec, reply_size, NULL, serve_buf, sizeof(serve_buf));
 	delivering = false;
 	return 0;
 }

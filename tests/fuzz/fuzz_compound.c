@@ -158,7 +158,7 @@ static uint32_t serve(const uint8_t *args, size_t args_len, struct arena *arena,
 
 	fuzz_xprt_reset(&fx);
 	*decoded = false;
-	rpc_serve_record(&fx.x, rec, len, reply_buf, REPLY_CAP);
+	rpc_serve_record(&fx.x, rec, len, NULL, reply_buf, REPLY_CAP);
 	fuzz_check(fx.nsent == 1, "a COMPOUND call did not get exactly one reply");
 	fuzz_check(reply_header(xid, &accept_stat, &body), "reply header malformed or misdirected");
 	if (accept_stat != RPC_SUCCESS)

@@ -36,7 +36,7 @@ static uint8_t reply_buf[64 * 1024];
 
 /* proc 0: void. proc 1: u32 n, opaque<64> s -> n + 1, s (GARBAGE_ARGS when
  * they do not decode). proc 2: the rest of the arguments echoed as a
- * zero-copy tail after a u32 count. */
+ * zero-copy payload after a u32 count. */
 static int test_dispatch(struct rpc_request *req, void *ctx)
 {
 	struct xdr_opaque s;
@@ -56,9 +56,8 @@ static int test_dispatch(struct rpc_request *req, void *ctx)
 	default:
 		rest = xdr_remaining(&req->args);
 		xdr_put_u32(&req->res, (uint32_t)rest);
-		req->tail_iov[0].iov_base = req->args.buf + req->args.pos;
-		req->tail_iov[0].iov_len = rest;
-		req->tail_iovcnt = 1;
+		req->payload.data = req->args.buf + req->args.pos;
+		req->payload.len = rest;
 		return RPC_SUCCESS;
 	}
 }
@@ -306,7 +305,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(rec, data, size);
 	expected_reply(v, &want, auth_want, data, size, &e);
 	fuzz_xprt_reset(&fx);
-	rpc_serve_record(&fx.x, rec, size, reply_buf, sizeof(reply_buf));
+	rpc_serve_record(&fx.x, rec, size, NULL, reply_buf, sizeof(reply_buf));
 	check_reply(&e, want.xid);
 	fuzz_check(atomic_load(&fx.x.refs) == 1, "a served call kept a transport reference");
 	return 0;

@@ -1,7 +1,7 @@
 /*
  * tests/proto/test_io_tail.c: READ data sent without a copy into the reply
- * buffer (nfs4_io.c puts the data of a compound's last READ in the reply's
- * tail iovecs) against a real daxnfsd: odd lengths with their XDR padding,
+ * buffer (nfs4_io.c makes the data of a compound's last READ the reply's
+ * payload, which TCP sends in place) against a real daxnfsd: odd lengths with their XDR padding,
  * READ last and not last in a compound, two READs in one compound, a
  * cached (sa_cachethis) READ replayed byte for byte, and a READ whose reply
  * cannot be cached, which must come back as a bare error with no data

@@ -238,9 +238,9 @@ static int echo_dispatch(struct rpc_request *req, void *ctx)
 	if (!xdr_get_u32(&req->args, &v))
 		return RPC_GARBAGE_ARGS;
 	xdr_put_u32(&req->res, v + 1);
-	req->tail_iov[0].iov_base = (void *)"TAIL";
-	req->tail_iov[0].iov_len = 4;
-	req->tail_iovcnt = 1;
+	/* left unplaced: it goes where encoding stopped */
+	req->payload.data = "TAIL";
+	req->payload.len = 4;
 	return RPC_SUCCESS;
 }
 
@@ -273,11 +273,11 @@ static struct mem_xprt *serve(uint32_t rpcvers, uint32_t prog, uint32_t vers, ui
 	assert_non_null(rec);
 	n = build_call(rec, 512, 0x1234, rpcvers, prog, vers, proc, RPC_AUTH_NONE, NULL, 0,
 		       RPC_AUTH_NONE, args, args_len);
-	rpc_serve_record(&m->x, rec, n, reply, sizeof(reply));
+	rpc_serve_record(&m->x, rec, n, NULL, reply, sizeof(reply));
 	return m;
 }
 
-static void test_msg_serve_success_with_tail(void **state)
+static void test_msg_serve_success_with_payload(void **state)
 {
 	uint8_t arg[4] = { 0, 0, 0, 41 };
 	struct mem_xprt *m = serve(2, 400100, 3, 1, arg, 4);
@@ -347,7 +347,7 @@ static void test_msg_serve_auth_error(void **state)
 	size_t n = build_call(rec, 1024, 9, 2, 400100, 2, 0, RPC_AUTH_SYS, cred, cl,
 			      RPC_AUTH_NONE, NULL, 0);
 
-	rpc_serve_record(&m->x, rec, n, reply, sizeof(reply));
+	rpc_serve_record(&m->x, rec, n, NULL, reply, sizeof(reply));
 	assert_int_equal(m->sent_len, 20);
 	assert_int_equal(word(m->sent, 0), 9);
 	assert_int_equal(word(m->sent, 2), RPC_MSG_DENIED);
@@ -408,7 +408,7 @@ static void *answer_thread(void *arg)
 	memset(rec + 4, 0, 24);
 	rec[7] = RPC_REPLY;
 	rec[24] = 0; rec[25] = 0; rec[26] = 0; rec[27] = (uint8_t)(v * 2);
-	rpc_serve_record(&a->m->x, rec, 28, NULL, 0);
+	rpc_serve_record(&a->m->x, rec, 28, NULL, NULL, 0);
 	return NULL;
 }
 
@@ -469,7 +469,7 @@ static void test_msg_call_sync_timeout_and_stray_reply(void **state)
 	memcpy(rec, m->sent, 4);
 	rec[7] = RPC_REPLY;
 	assert_false(rpc_clnt_deliver(&m->x, word(m->sent, 0), rec, 24));
-	rpc_serve_record(&m->x, rec, 24, NULL, 0);
+	rpc_serve_record(&m->x, rec, 24, NULL, NULL, 0);
 	mem_free(m);
 }
 
@@ -519,12 +519,12 @@ static void test_msg_call_async_reply_by_xid(void **state)
 	assert_int_equal(rpc_call_start(&m->x, x2, 400200, 1, 1, NULL, enc_u32, &arg,
 					async_done, &r2), 0);
 	assert_int_equal(r1.calls + r2.calls, 0);
-	rpc_serve_record(&m->x, reply_record(x2, 22), 28, NULL, 0);
+	rpc_serve_record(&m->x, reply_record(x2, 22), 28, NULL, NULL, 0);
 	assert_int_equal(r2.calls, 1);
 	assert_int_equal(r2.status, 0);
 	assert_int_equal(r2.first_word, 22);
 	assert_int_equal(r1.calls, 0);
-	rpc_serve_record(&m->x, reply_record(x1, 11), 28, NULL, 0);
+	rpc_serve_record(&m->x, reply_record(x1, 11), 28, NULL, NULL, 0);
 	assert_int_equal(r1.calls, 1);
 	assert_int_equal(r1.first_word, 11);
 	/* A second reply to the same xid reaches nobody. */
@@ -579,12 +579,219 @@ static void test_msg_call_async_close_ends_all(void **state)
 	mem_free(m);
 }
 
+/* ---- the transport seam: per-call context, payload placement, buffers ---- */
+
+/* A transport that sends replies itself (as RDMA will): it keeps what it
+ * was given apart, offers payload memory, and counts request_done. */
+struct seam_xprt {
+	struct mem_xprt m;
+	void *ctx_seen;
+	uint8_t msg[512];
+	size_t msg_len;
+	struct rpc_payload payload;
+	uint8_t payload_copy[64];
+	uint8_t offered[64];
+	unsigned offers, done;
+	void *done_ctx;
+};
+
+static int seam_send_reply(struct rpc_xprt *x, void *ctx, const struct rpc_reply_msg *r)
+{
+	struct seam_xprt *t = (struct seam_xprt *)x;
+
+	assert_true(r->len <= sizeof(t->msg));
+	t->ctx_seen = ctx;
+	memcpy(t->msg, r->msg, r->len);
+	t->msg_len = r->len;
+	t->payload = r->payload;
+	if (r->payload.data) {
+		assert_true(r->payload.len <= sizeof(t->payload_copy));
+		memcpy(t->payload_copy, r->payload.data, r->payload.len);
+	}
+	t->m.nsent++;
+	return 0;
+}
+
+static void *seam_payload_buffer(struct rpc_xprt *x, void *ctx, size_t len)
+{
+	struct seam_xprt *t = (struct seam_xprt *)x;
+
+	assert_ptr_equal(ctx, t->done_ctx);
+	t->offers++;
+	return len <= sizeof(t->offered) ? t->offered : NULL;
+}
+
+static void seam_request_done(struct rpc_xprt *x, void *ctx)
+{
+	struct seam_xprt *t = (struct seam_xprt *)x;
+
+	assert_ptr_equal(ctx, t->done_ctx);
+	t->done++;
+	free(ctx);   /* the context owns the record: here they are one block */
+}
+
+static const struct rpc_xprt_ops seam_ops = {
+	.netid = "seam", .send = mem_send, .send_reply = seam_send_reply,
+	.payload_buffer = seam_payload_buffer, .request_done = seam_request_done,
+	.shutdown = mem_shutdown, .destroy = mem_destroy,
+};
+
+/* proc 0: u32 v -> v + 1, a 3-byte payload "abc" built in payload memory,
+ * then 0x77 after it; proc 1: the same payload, then GARBAGE_ARGS. */
+static int payload_dispatch(struct rpc_request *req, void *ctx)
+{
+	uint8_t *buf;
+	uint32_t v;
+
+	(void)ctx;
+	if (!xdr_get_u32(&req->args, &v))
+		return RPC_GARBAGE_ARGS;
+	xdr_put_u32(&req->res, v + 1);
+	xdr_put_u32(&req->res, 3);   /* the opaque's length word */
+	buf = rpc_request_payload_buffer(req, 3);
+	assert_non_null(buf);
+	memcpy(buf, "abc", 3);
+	req->payload.data = buf;
+	req->payload.len = 3;
+	req->payload.pos = req->res.pos;
+	xdr_put_u32(&req->res, 0x77);
+	return req->proc == 0 ? RPC_SUCCESS : RPC_GARBAGE_ARGS;
+}
+
+static const struct rpc_program payload_prog = {
+	.prog = 400101, .vers_lo = 1, .vers_hi = 1, .nprocs = 2,
+	.dispatch = payload_dispatch, .ctx = NULL,
+};
+
+static int setup_payload_prog(void **state)
+{
+	rpc_unregister_programs();
+	return rpc_register_program(&payload_prog);
+}
+
+static uint8_t *payload_call(uint32_t proc, size_t *n)
+{
+	uint8_t arg[4] = { 0, 0, 0, 9 };
+	uint8_t *rec = malloc(512);
+
+	assert_non_null(rec);
+	*n = build_call(rec, 512, 0x5151, 2, 400101, 1, proc, RPC_AUTH_NONE, NULL, 0,
+			RPC_AUTH_NONE, arg, 4);
+	return rec;
+}
+
+/* A stream transport gets the payload in place with its XDR pad, and the
+ * words encoded after it follow. */
+static void test_msg_payload_placed_mid_message(void **state)
+{
+	static uint8_t reply[4096];
+	struct mem_xprt *m = mem_new();
+	uint8_t *rec;
+	size_t n;
+
+	rec = payload_call(0, &n);
+	rpc_serve_record(&m->x, rec, n, NULL, reply, sizeof(reply));
+	assert_int_equal(m->nsent, 1);
+	assert_int_equal(m->sent_len, 24 + 4 + 4 + 4 + 4);
+	assert_int_equal(word(m->sent, 5), RPC_SUCCESS);
+	assert_int_equal(word(m->sent, 6), 10);
+	assert_int_equal(word(m->sent, 7), 3);
+	assert_memory_equal(m->sent + 32, "abc\0", 4);
+	assert_int_equal(word(m->sent, 9), 0x77);
+	assert_int_equal(atomic_load(&m->x.refs), 1);
+	mem_free(m);
+}
+
+static struct seam_xprt *seam_new(void)
+{
+	struct seam_xprt *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	pthread_mutex_init(&t->m.lock, NULL);
+	rpc_xprt_init(&t->m.x, &seam_ops);
+	t->m.x.max_record = 65536;
+	return t;
+}
+
+/* A transport with send_reply gets the message without the payload and
+ * where it belongs; the payload was built in the memory it offered; its
+ * context comes back in request_done exactly once, which owns the record. */
+static void test_msg_transport_context_and_payload_memory(void **state)
+{
+	static uint8_t reply[4096];
+	struct seam_xprt *t = seam_new();
+	uint8_t *rec;
+	size_t n;
+
+	rec = payload_call(0, &n);
+	t->done_ctx = rec;
+	rpc_serve_record(&t->m.x, rec, n, rec, reply, sizeof(reply));
+	assert_int_equal(t->m.nsent, 1);
+	assert_ptr_equal(t->ctx_seen, rec);
+	assert_int_equal(t->msg_len, 24 + 4 + 4 + 4);   /* the payload is not in it */
+	assert_int_equal(word(t->msg, 7), 3);
+	assert_int_equal(word(t->msg, 8), 0x77);
+	assert_ptr_equal(t->payload.data, t->offered);
+	assert_int_equal(t->payload.len, 3);
+	assert_int_equal(t->payload.pos, 32);   /* right after its length word */
+	assert_memory_equal(t->payload_copy, "abc", 3);
+	assert_int_equal(t->offers, 1);
+	assert_int_equal(t->done, 1);
+
+	/* an error reply carries no payload, and the context still ends once */
+	rec = payload_call(1, &n);
+	t->done_ctx = rec;
+	rpc_serve_record(&t->m.x, rec, n, rec, reply, sizeof(reply));
+	assert_int_equal(t->m.nsent, 2);
+	assert_int_equal(word(t->msg, 5), RPC_GARBAGE_ARGS);
+	assert_int_equal(t->msg_len, 24);
+	assert_null(t->payload.data);
+	assert_int_equal(t->done, 2);
+
+	/* a call refused before dispatch (no such program) ends it too */
+	rec = payload_call(0, &n);
+	rec[15] = 0x99;   /* prog 400101 -> another */
+	t->done_ctx = rec;
+	rpc_serve_record(&t->m.x, rec, n, rec, reply, sizeof(reply));
+	assert_int_equal(word(t->msg, 5), RPC_PROG_UNAVAIL);
+	assert_int_equal(t->done, 3);
+	assert_int_equal(t->offers, 2);
+	mem_free(&t->m);   /* frees t: m is its first member */
+}
+
+/* rpc_route_reply takes REPLYs (delivering them to the waiting call) and
+ * leaves everything else to the transport's workers, untouched. */
+static void test_msg_route_reply_only_replies(void **state)
+{
+	struct mem_xprt *m = mem_new();
+	struct async_result r = { 0 };
+	uint32_t x = rpc_call_next_xid(), arg = 3;
+	uint8_t call[64], shortrec[7] = { 0 };
+	size_t n;
+
+	(void)state;
+	n = build_call(call, sizeof(call), 0x42, 2, 400101, 1, 0, RPC_AUTH_NONE, NULL, 0,
+		       RPC_AUTH_NONE, NULL, 0);
+	assert_false(rpc_route_reply(&m->x, call, n));
+	assert_int_equal(word(call, 0), 0x42);   /* untouched */
+	assert_false(rpc_route_reply(&m->x, shortrec, sizeof(shortrec)));
+	assert_int_equal(rpc_call_start(&m->x, x, 400200, 1, 1, NULL, enc_u32, &arg,
+					async_done, &r), 0);
+	assert_true(rpc_route_reply(&m->x, reply_record(x, 33), 28));
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.first_word, 33);
+	/* a reply nobody waits for is taken (and freed) all the same */
+	assert_true(rpc_route_reply(&m->x, reply_record(x, 34), 28));
+	assert_int_equal(r.calls, 1);
+	mem_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_msg_decode_authsys),
 		cmocka_unit_test(test_msg_decode_refusals),
-		cmocka_unit_test_setup_teardown(test_msg_serve_success_with_tail, setup_prog, teardown_prog),
+		cmocka_unit_test_setup_teardown(test_msg_serve_success_with_payload, setup_prog, teardown_prog),
 		cmocka_unit_test_setup_teardown(test_msg_serve_errors, setup_prog, teardown_prog),
 		cmocka_unit_test_setup_teardown(test_msg_serve_auth_error, setup_prog, teardown_prog),
 		cmocka_unit_test_setup_teardown(test_msg_register_overlap_refused, setup_prog, teardown_prog),
@@ -594,6 +801,11 @@ int main(void)
 		cmocka_unit_test(test_msg_call_async_reply_by_xid),
 		cmocka_unit_test(test_msg_call_async_cancel_then_late_reply),
 		cmocka_unit_test(test_msg_call_async_close_ends_all),
+		cmocka_unit_test_setup_teardown(test_msg_payload_placed_mid_message,
+						setup_payload_prog, teardown_prog),
+		cmocka_unit_test_setup_teardown(test_msg_transport_context_and_payload_memory,
+						setup_payload_prog, teardown_prog),
+		cmocka_unit_test(test_msg_route_reply_only_replies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
