@@ -18,7 +18,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build="$top/build-fuzz"
-all_targets=(fuzz_record fuzz_rpc_call fuzz_fattr4 fuzz_cb_reply fuzz_compound fuzz_nfs4_decode)
+all_targets=(fuzz_record fuzz_rpc_call fuzz_fattr4 fuzz_cb_reply fuzz_compound fuzz_nfs4_decode
+	fuzz_rpc_rdma_hdr)
 
 usage() {
 	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'

@@ -480,6 +480,62 @@ def seeds_nfs4_decode():
     return out
 
 
+# ---- fuzz_rpc_rdma_hdr: RPC-over-RDMA v1 messages (RFC 8166 §4.3) ----
+
+RDMA_MSG, RDMA_NOMSG, RDMA_MSGP, RDMA_DONE, RDMA_ERROR = 0, 1, 2, 3, 4
+
+
+def rdma_seg(handle, length, offset):
+    return u32(handle) + u32(length) + u64(offset)
+
+
+def rdma_read_seg(pos, handle, length, offset):
+    return u32(1) + u32(pos) + rdma_seg(handle, length, offset)
+
+
+def rdma_chunk(*segs):
+    return u32(1) + u32(len(segs)) + b"".join(segs)
+
+
+def rdma_hdr(xid, proc, reads=b"", writes=b"", reply=None, vers=1, credits=32):
+    return (u32(xid) + u32(vers) + u32(credits) + u32(proc) + reads + u32(0) + writes + u32(0) +
+            (reply if reply is not None else u32(0)))
+
+
+def rdma_rpc_call(xid, proc=0, args=b""):
+    return call(xid, 100003, 4, proc, args)
+
+
+def seeds_rpc_rdma_hdr():
+    write_args = b"W" * 32          # the part of a WRITE call around the data item
+    return {
+        "plain-msg": rdma_hdr(1, RDMA_MSG) + rdma_rpc_call(1),
+        "write-data-in-read-chunk": rdma_hdr(2, RDMA_MSG, reads=rdma_read_seg(48, 0x11, 4096, 0x10000) +
+                                             rdma_read_seg(48, 0x12, 1001, 0x20000)) +
+                                    rdma_rpc_call(2, 1, write_args),
+        "two-data-items-odd": rdma_hdr(3, RDMA_MSG, reads=rdma_read_seg(44, 0x21, 5, 0x1000) +
+                                       rdma_read_seg(52, 0x22, 3, 0x2000)) +
+                              rdma_rpc_call(3, 1, b"x" * 16),
+        "read-write-chunk-reply-chunk": rdma_hdr(4, RDMA_MSG,
+                                                 writes=rdma_chunk(rdma_seg(0x31, 65536, 0x30000),
+                                                                   rdma_seg(0x32, 65536, 0x40000)),
+                                                 reply=rdma_chunk(rdma_seg(0x33, 8192, 0x50000))) +
+                                        rdma_rpc_call(4, 1),
+        "long-call": rdma_hdr(5, RDMA_NOMSG, reads=rdma_read_seg(0, 0x41, 3000, 0x60000) +
+                              rdma_read_seg(0, 0x42, 2000, 0x70000),
+                              reply=rdma_chunk(rdma_seg(0x43, 4096, 0x80000))),
+        "long-call-data-item": rdma_hdr(6, RDMA_NOMSG, reads=rdma_read_seg(0, 0x51, 200, 0x1000) +
+                                        rdma_read_seg(120, 0x52, 70, 0x2000)),
+        "version-2": u32(7) + u32(2) + u32(32) + u32(RDMA_MSG) + u32(0) * 3 + rdma_rpc_call(7),
+        "obsolete-msgp": u32(8) + u32(1) + u32(32) + u32(RDMA_MSGP) + u32(4) + u32(1024) + u32(0) * 3 +
+                         rdma_rpc_call(8),
+        "obsolete-done": u32(9) + u32(1) + u32(32) + u32(RDMA_DONE),
+        "peer-err-vers": u32(10) + u32(1) + u32(1) + u32(RDMA_ERROR) + u32(1) + u32(1) + u32(1),
+        "peer-err-chunk": u32(11) + u32(1) + u32(1) + u32(RDMA_ERROR) + u32(2),
+        "cm-private-data": bytes([0xf6, 0xab, 0x0e, 0x18, 1, 1, 3, 3]) + bytes(48),
+    }
+
+
 TARGETS = {
     "fuzz_record": seeds_record,
     "fuzz_rpc_call": seeds_rpc_call,
@@ -487,6 +543,7 @@ TARGETS = {
     "fuzz_cb_reply": seeds_cb_reply,
     "fuzz_compound": seeds_compound,
     "fuzz_nfs4_decode": seeds_nfs4_decode,
+    "fuzz_rpc_rdma_hdr": seeds_rpc_rdma_hdr,
 }
 
 
