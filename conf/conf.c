@@ -122,6 +122,13 @@ static const struct key_desc core_keys[] = {
 		 "behind when it stops); without one daxnfsd logs `rpcbind: none runs here` once "
 		 "and goes on. A registration of 100003/4 already there (another server's, or one "
 		 "a server that died left) is replaced, as rpc.nfsd does." },
+	{ .name = "Enable_RDMA", .type = KT_BOOL, CFG(enable_rdma), .min = 0, .max = 0,
+	  .doc = "also serve NFS over RPC-over-RDMA (RFC 8166, `mount -o proto=rdma`) with the "
+		 "RDMA connection manager on `Bind_Addr` port `NFS_RDMA_Port`, on whichever RDMA "
+		 "device serves that address. Off by default, as knfsd's. When the host has no "
+		 "RDMA device for that address daxnfsd says so once and serves TCP alone." },
+	{ .name = "NFS_RDMA_Port", .type = KT_UINT, CFG(nfs_rdma_port), .min = 1, .max = 65535,
+	  .doc = "RPC-over-RDMA port (RFC 8267 assigns 20049 to NFS)." },
 	{ .name = NULL },
 };
 static const struct key_desc nfsv4_keys[] = {
@@ -618,6 +625,7 @@ static void set_defaults(struct daxnfs_config *cfg)
 	cfg->max_record_size = (1u << 20) + (64u << 10);  /* 1 MiB payloads plus headers */
 	conn_limits_defaults(&cfg->conn);
 	cfg->rpcbind_register = true;
+	cfg->nfs_rdma_port = 20049;
 	cfg->lease_lifetime = 90;
 	cfg->grace_period = 90;
 	cfg->state.max_clients = 4096;

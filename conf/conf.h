@@ -69,6 +69,8 @@ struct daxnfs_config {
 	uint32_t max_record_size;     /* largest RPC record accepted, bytes */
 	struct conf_conn_limits conn;
 	bool rpcbind_register;        /* register with the local rpcbind (default on) */
+	bool enable_rdma;             /* listen for RPC-over-RDMA too (default off) */
+	uint16_t nfs_rdma_port;
 	/* NFSV4 */
 	uint32_t lease_lifetime;      /* seconds */
 	uint32_t grace_period;        /* seconds */

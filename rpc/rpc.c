@@ -49,6 +49,16 @@ void rpc_xprt_get(struct rpc_xprt *x)
 	atomic_fetch_add(&x->refs, 1);
 }
 
+bool rpc_xprt_tryget(struct rpc_xprt *x)
+{
+	int n = atomic_load(&x->refs);
+
+	while (n > 0)
+		if (atomic_compare_exchange_weak(&x->refs, &n, n + 1))
+			return true;
+	return false;
+}
+
 void rpc_xprt_put(struct rpc_xprt *x)
 {
 	if (atomic_fetch_sub(&x->refs, 1) != 1)

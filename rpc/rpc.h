@@ -138,6 +138,9 @@ struct rpc_xprt {
 };
 
 void rpc_xprt_get(struct rpc_xprt *x);
+/* A reference unless the last one is already gone (x is being freed):
+ * for a transport that finds x through something that outlives it. */
+bool rpc_xprt_tryget(struct rpc_xprt *x);
 void rpc_xprt_put(struct rpc_xprt *x);
 /* Called by a transport once a connection is set up / is gone. */
 void rpc_xprt_init(struct rpc_xprt *x, const struct rpc_xprt_ops *ops);

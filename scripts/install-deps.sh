@@ -4,6 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake python3 pkg-config libcmocka-dev libsodium-dev libcap-dev
+  libibverbs-dev librdmacm-dev
   libsystemd-dev libmicrohttpd-dev libtirpc-dev)
 test_pkgs=(xfsprogs util-linux attr valgrind clang libclang-rt-dev systemd prometheus curl
   groff-base man-db dpkg-dev lintian file rpcbind)

@@ -37,6 +37,7 @@
 #include "conf/conf.h"
 #include "conf/log.h"
 #include "pmem/lease.h"
+#include "rdma/rdma_xprt.h"
 #include "rpc/rpc.h"
 #include "rpc/rpcbind/rpcb.h"
 #include "rpc/svc.h"
@@ -359,12 +360,37 @@ static void log_start(const struct daxnfs_config *cfg, uint16_t port)
 		 cfg->grace_period, cfg->threads, cfg->max_record_size, cfg->source);
 }
 
+/* The RPC-over-RDMA listener, when Enable_RDMA asks for one. A host
+ * without RDMA, or an address no RDMA device serves, leaves TCP alone
+ * serving: said once, not an error. */
+static struct rdma_listener *rdma_start(const struct daxnfs_config *cfg, struct rpc_svc *svc)
+{
+	struct rdma_listener *l = NULL;
+	int rc;
+
+	rc = rdma_listener_start(svc, cfg->bind_addr, cfg->nfs_rdma_port, cfg->max_record_size, &l);
+	if (rc == -ENODEV) {
+		log_warn("main", "Enable_RDMA: no RDMA device serves %s here: serving TCP only",
+			 cfg->bind_addr);
+		return NULL;
+	}
+	if (rc < 0) {
+		log_err("main", "Enable_RDMA: cannot listen on %s RDMA port %u: %s: serving TCP only",
+			cfg->bind_addr, cfg->nfs_rdma_port, strerror(-rc));
+		return NULL;
+	}
+	log_info("main", "listening on %s RDMA port %u (RPC-over-RDMA version 1)", cfg->bind_addr,
+		 cfg->nfs_rdma_port);
+	return l;
+}
+
 int main(int argc, char **argv)
 {
 	static struct daxnfs_config cfg;   /* large: keep it off the stack */
 	const char *conf_path = NULL, *level = NULL;
 	char base[PATH_MAX], err[1024];
 	struct rpc_tcp_listener *tcp = NULL;
+	struct rdma_listener *rdma = NULL;
 	struct rpc_rpcb_reg rpcb = { 0 };
 	struct metrics *mx = NULL;
 	struct metrics_http *mx_http = NULL;
@@ -489,6 +515,8 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	log_start(&cfg, rpc_tcp_listener_port(tcp));
+	if (cfg.enable_rdma)
+		rdma = rdma_start(&cfg, m.svc);
 	if (cfg.rpcbind_register)
 		rpcbind_register(tcp, &rpcb);
 	rc = metrics_serve(&cfg, mx, &snapshot, m.srv, tcp, &mx_http);
@@ -497,8 +525,9 @@ int main(int argc, char **argv)
 	if (m.notify.enabled) {
 		char line[STATUS_LINE_MAX];
 
-		snprintf(m.serving, sizeof(m.serving), "serving NFSv4.1/4.2 on tcp %s port %u",
-			 cfg.bind_addr, rpc_tcp_listener_port(tcp));
+		snprintf(m.serving, sizeof(m.serving), "serving NFSv4.1/4.2 on tcp %s port %u%s",
+			 cfg.bind_addr, rpc_tcp_listener_port(tcp),
+			 rdma ? " and rdma" : "");
 		status_line(&m, line, sizeof(line));
 		service_notify_ready(&m.notify, line);
 	}
@@ -512,6 +541,7 @@ out:
 	rpc_rpcb_unregister(&rpcb);   /* first: no client is sent to a closing port */
 	metrics_http_stop(mx_http);   /* its collector reads the listener */
 	rpc_tcp_listener_close(tcp);
+	rdma_listener_close(rdma);   /* waits for its calls in service: workers still run */
 	if (m.svc)
 		rpc_svc_destroy(m.svc);
 	if (server_up)

@@ -24,6 +24,7 @@
 
 #include "conf/log.h"
 #include "server/metrics.h"
+#include "server/nfs4_attr.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_instance.h"
 
@@ -181,7 +182,15 @@ static nfsstat4 run_op(struct nfs4_compound_run *run, struct xdr_stream *args)
 		return encode_error(run, opnum, st);
 	memset(res, 0, sizeof(*res));
 	res->resop = (nfs_opnum4)opnum;
+	log_trace("nfs4", "xid 0x%08x op %u/%u %s", c->req ? c->req->xid : 0, c->opindex + 1,
+		  c->numops, d->name);
 	st = d->handler(c, a, res);
+	if (st != NFS4_OK && log_get_level() >= LOG_LVL_TRACE) {
+		char sn[32];
+
+		log_trace("nfs4", "xid 0x%08x %s: %s", c->req ? c->req->xid : 0, d->name,
+			  nfs4_status_name(st, sn, sizeof(sn)));
+	}
 	run->cur_res = res;
 	if (run->replay)
 		return NFS4_OK;   /* the caller sends the cached reply instead */
@@ -330,7 +339,12 @@ static void count_op(struct nfs4_compound_run *run, nfsstat4 st, uint64_t t0)
 	default:
 		return;
 	}
-	metrics_count_bytes(run->metrics, METRICS_TCP, write, bytes);
+	metrics_count_bytes(run->metrics,
+			    run->c.req && run->c.req->xprt &&
+					    strcmp(run->c.req->xprt->ops->netid, "rdma") == 0
+				    ? METRICS_RDMA
+				    : METRICS_TCP,
+			    write, bytes);
 }
 
 static int compound(struct rpc_request *req, struct nfs4_server *srv)

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # tests/vm/run-vm.sh: runs one VM test bed scenario and turns it into an exit code.
 #
-# Usage: run-vm.sh --build DIR [--daxnfsd PATH] [--vmtool PATH] [--daxtest PATH]
+# Usage: run-vm.sh --build DIR [--daxnfsd PATH] [--vmtool PATH] [--rdmatool PATH] [--daxtest PATH]
 #                  [--recall-bench PATH] [--xattrtest PATH] [--timeout SECS] [--kernel SERIES]
 #                  [--nfsv4 'KEY = V; ...'] SCENARIO
 #   SCENARIO  rxe      soft-RoCE smoke: rxe0 up, rping, ibv_rc_pingpong (no daxnfsd)
+#             rdma     daxnfsd in the guest (DAX XFS on /dev/pmem0) with Enable_RDMA on
+#                      rxe0; vers=4.1 and 4.2 mounts with proto=rdma: workload,
+#                      xprt rdma, back channel up, RDMA figures, no registration left
 #             tcp41    kernel client, vers=4.1 over TCP, daxnfsd on the host
 #             tcp42    the same with vers=4.2
 #             pmem     daxnfsd in the guest exporting a DAX XFS on /dev/pmem0
@@ -23,6 +26,9 @@
 #             copybench  a 1 GiB file copied by cp --reflink, COPY and read-and-write
 #                      through an NFSv4.2 mount, against daxnfsd and the guest's
 #                      knfsd (a benchmark: scripts/bench-copy-vm.sh)
+#             rdmabench  1 MiB sequential and 4 KiB random O_DIRECT I/O through a vers=4.2
+#                      mount: daxnfsd over RDMA and TCP, then the guest's knfsd over RDMA
+#                      and TCP (a benchmark: scripts/bench-rdma-vm.sh)
 #             recallbench  recall_bench against the guest's knfsd, then against
 #                      daxnfsd in the guest (a benchmark: scripts/bench-recall-vm.sh;
 #                      RECALL_BENCH_ARGS in the environment are its -n/-c)
@@ -48,12 +54,13 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-build= daxnfsd= vmtool= daxtest= recallbench= xattrtest= tmo=600 kernel= nfsv4_extra=
+build= daxnfsd= vmtool= daxtest= recallbench= xattrtest= rdmatool= tmo=600 kernel= nfsv4_extra=
 while [ $# -gt 1 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
     --daxnfsd) daxnfsd=$2; shift 2 ;;
     --vmtool) vmtool=$2; shift 2 ;;
+    --rdmatool) rdmatool=$2; shift 2 ;;   # tests/vm/rdma_hostile, run by guest/rdma.sh
     --daxtest) daxtest=$2; shift 2 ;;   # tests/unit/test_pmem_dax, run by guest/pmem.sh
     --xattrtest) xattrtest=$2; shift 2 ;;   # tests/proto/test_xattr, run by guest/pmem.sh
     --recall-bench) recallbench=$2; shift 2 ;;   # tests/bench/recall_bench, run by guest/recallbench.sh
@@ -99,12 +106,14 @@ case "$scenario" in
   rxe) script=guest/rxe.sh; host_server=0; pmem=0 ;;
   tcp41|tcp42) script=guest/workload-host.sh; host_server=1; pmem=0 ;;
   pmem) script=guest/pmem.sh; host_server=0; pmem=1 ;;
+  rdma) script=guest/rdma.sh; host_server=0; pmem=1 ;;
   restart) script=guest/restart.sh; host_server=1; pmem=0 ;;
   backchannel) script=guest/backchannel.sh; host_server=1; pmem=0 ;;
   knfsd) script=guest/knfsd.sh; host_server=0; pmem=0 ;;
   recallbench) script=guest/recallbench.sh; host_server=0; pmem=0 ;;
   v42ops) script=guest/v42ops.sh; host_server=1; pmem=0 ;;
   copybench) script=guest/copybench.sh; host_server=0; pmem=0 ;;
+  rdmabench) script=guest/rdmabench.sh; host_server=0; pmem=0 ;;
   *) say "unknown scenario '$scenario'"; exit 2 ;;
 esac
 
@@ -137,6 +146,7 @@ mkdir -p "$share/bin" "$share/guest" "$share/out" "$share/ctl" "$cache"
 bins=()
 [ -n "$daxnfsd" ] && bins+=("$daxnfsd")
 [ -n "$vmtool" ] && bins+=("$vmtool")
+[ -n "$rdmatool" ] && bins+=("$rdmatool")
 [ -n "$daxtest" ] && bins+=("$daxtest")
 [ -n "$xattrtest" ] && bins+=("$xattrtest")
 [ -n "$recallbench" ] && bins+=("$recallbench")
@@ -157,13 +167,14 @@ say "host: $(uname -r), $(qemu-system-x86_64 --version | head -1)"
 cp "$here"/guest/*.sh "$share/guest/"
 [ -n "$daxnfsd" ] && cp "$daxnfsd" "$share/bin/daxnfsd"
 [ -n "$vmtool" ] && cp "$vmtool" "$share/bin/vmtool"
+[ -n "$rdmatool" ] && cp "$rdmatool" "$share/bin/rdma_hostile"
 [ -n "$daxtest" ] && cp "$daxtest" "$share/bin/test_pmem_dax"
 [ -n "$xattrtest" ] && cp "$xattrtest" "$share/bin/proto_test_xattr"
 [ -n "$recallbench" ] && cp "$recallbench" "$share/bin/recall_bench"
 case "$scenario" in tcp41) vers=4.1 ;; tcp42) vers=4.2 ;; *) vers=4.1 ;; esac
 # The 1,000-file tree costs ~65 s per scenario under TCG (~150 s on a loaded
 # host): tcp41 (and knfsd) copy 1,000 files, tcp42 and pmem 100 (same checks).
-case "$scenario" in tcp42|pmem) tree_files=100 ;; *) tree_files=1000 ;; esac
+case "$scenario" in tcp42|pmem|rdma) tree_files=100 ;; *) tree_files=1000 ;; esac
 
 port=
 srv_log="$work/daxnfsd.log"
@@ -238,6 +249,9 @@ WL_TREE_FILES=$tree_files
 GUEST_BUDGET=$((tmo - 25))
 RECALL_BENCH_ARGS="${RECALL_BENCH_ARGS:-}"
 COPYBENCH_MIB="${COPYBENCH_MIB:-1024}"
+RDMABENCH_MIB="${RDMABENCH_MIB:-256}"
+RDMABENCH_SECS="${RDMABENCH_SECS:-15}"
+DAXNFS_VM_LOG_LEVEL=${DAXNFS_VM_LOG_LEVEL:-info}
 EOF
 
 # --- Boot ---

@@ -9,6 +9,8 @@
  *   vmtool mmap-write FILE OFFSET LEN BYTE   file must be >= OFFSET+LEN bytes
  *   vmtool lock-hold FILE SECONDS            F_SETLKW write lock, "held" on stdout
  *   vmtool lock-try FILE                     exit 0 locked, 1 conflict, 2 error
+ *   vmtool randio read|write FILE SECS       QD1 4 KiB O_DIRECT I/O at random offsets
+ *                                            for SECS: "ops N secs S iops X" (benchmarks)
  *   vmtool mktree DIR SEED [N]               10 dirs x (N/2 files + sub/ with N/2
  *                                            files); N = 100 (1,000 files) by default
  *
@@ -19,12 +21,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int vmtool_mmap_write(const char *path, long off, long len, int byte)
@@ -154,8 +158,58 @@ static int vmtool_mktree(const char *dir, uint64_t seed, int per_dir)
 	return 0;
 }
 
+/* QD1 4 KiB O_DIRECT preads or pwrites at random aligned offsets of FILE
+ * for SECONDS; prints the count and the rate (a benchmark's figure). */
+static int vmtool_randio(const char *mode, const char *path, int seconds)
+{
+	bool wr = strcmp(mode, "write") == 0;
+	struct timespec t0, t;
+	uint64_t rnd = 88172645463325252ull, ops = 0, blocks;
+	double el = 0;
+	void *buf = NULL;
+	struct stat st;
+	int fd, rc = 1;
+
+	fd = open(path, (wr ? O_RDWR : O_RDONLY) | O_DIRECT);
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < 4096 ||
+	    posix_memalign(&buf, 4096, 4096)) {
+		perror("vmtool: randio");
+		goto out;
+	}
+	memset(buf, 0x5a, 4096);
+	blocks = (uint64_t)st.st_size / 4096;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		off_t off;
+		ssize_t n;
+
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		off = (off_t)(rnd % blocks) * 4096;
+		n = wr ? pwrite(fd, buf, 4096, off) : pread(fd, buf, 4096, off);
+		if (n != 4096) {
+			perror("vmtool: randio: I/O");
+			goto out;
+		}
+		ops++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+	} while (el < seconds);
+	printf("ops %llu secs %.3f iops %.0f\n", (unsigned long long)ops, el, (double)ops / el);
+	rc = 0;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "randio") == 0 &&
+	    (strcmp(argv[2], "read") == 0 || strcmp(argv[2], "write") == 0))
+		return vmtool_randio(argv[2], argv[3], atoi(argv[4]));
 	if ((argc == 4 || argc == 5) && strcmp(argv[1], "mktree") == 0) {
 		int n = argc == 5 ? atoi(argv[4]) : 100;
 
@@ -171,6 +225,7 @@ int main(int argc, char **argv)
 		return vmtool_lock(argv[2], 1, atoi(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "lock-try") == 0)
 		return vmtool_lock(argv[2], 0, 0);
-	fprintf(stderr, "usage: vmtool mmap-write FILE OFF LEN BYTE | lock-hold FILE SECS | lock-try FILE | mktree DIR SEED [N]\n");
+	fprintf(stderr, "usage: vmtool mmap-write FILE OFF LEN BYTE | lock-hold FILE SECS | lock-try FILE | "
+		"mktree DIR SEED [N] | randio read|write FILE SECS\n");
 	return 2;
 }

@@ -166,3 +166,67 @@ start_knfsd() {
 	must "rpc.mountd" rpc.mountd -N 2 -N 3
 	must "knfsd listens on 127.0.0.1:2049" wait_listen 2049 30
 }
+
+# rxe_up: soft-RoCE (rdma_rxe) on eth0 as rxe0, port ACTIVE (checks through must).
+rxe_up() {
+	must "modprobe rdma_rxe" modprobe rdma_rxe
+	must "modprobe ib_uverbs rdma_ucm" eval 'modprobe ib_uverbs && modprobe rdma_ucm'
+	must "rdma link add rxe0 type rxe netdev eth0" rdma link add rxe0 type rxe netdev eth0
+	rdma link show
+	must "rxe0 state ACTIVE" eval 'rdma link show rxe0/1 | grep -q "state ACTIVE"'
+}
+
+# pmem_xfs_up: an XFS with reflink on the emulated NVDIMM (/dev/pmem0,
+# namespace in fsdax mode) mounted -o dax=always on /pmem, with
+# /pmem/export and /pmem/state (checks through must).
+pmem_xfs_up() {
+	must "modprobe nfit nd_pmem" eval "modprobe nfit && modprobe nd_pmem"
+	_px_i=0
+	while [ ! -b /dev/pmem0 ] && [ $_px_i -lt 50 ]; do sleep 0.2; _px_i=$((_px_i + 1)); done
+	ndctl list -N
+	if ! ndctl list -N | grep -q '"mode":"fsdax"'; then
+		must "ndctl create-namespace fsdax" ndctl create-namespace -f -e namespace0.0 -m fsdax
+	fi
+	must "/dev/pmem0 exists" test -b /dev/pmem0
+	must "mkfs.xfs -m reflink=1" mkfs.xfs -q -f -m reflink=1 /dev/pmem0
+	must "mount -o dax=always" mount -o dax=always /dev/pmem0 /pmem
+	grep /pmem /proc/mounts
+	dmesg | grep -i dax | tail -3
+	mkdir -p /pmem/export /pmem/state
+}
+
+# rping_pair: an RDMA CM ping, -C 3, between a server and a client on 10.0.2.15.
+rping_pair() {
+	rping -s -a 10.0.2.15 -C 3 >/tmp/rping-s.log 2>&1 &
+	spid=$!
+	sleep 1
+	timeout 60 rping -c -a 10.0.2.15 -C 3 -v >/tmp/rping-c.log 2>&1
+	crc=$?
+	wait $spid
+	src=$?
+	cat /tmp/rping-c.log
+	[ $crc -eq 0 ] && [ $src -eq 0 ] && [ "$(grep -c 'ping data' /tmp/rping-c.log)" -eq 3 ]
+}
+
+# pingpong: a verbs RC ping-pong over RoCE GID 1, 100 iterations.
+pingpong() {
+	ibv_rc_pingpong -d rxe0 -g 1 -n 100 >/tmp/pp-s.log 2>&1 &
+	spid=$!
+	sleep 1
+	timeout 60 ibv_rc_pingpong -d rxe0 -g 1 -n 100 10.0.2.15 >/tmp/pp-c.log 2>&1
+	crc=$?
+	wait $spid
+	src=$?
+	cat /tmp/pp-c.log
+	[ $crc -eq 0 ] && [ $src -eq 0 ] && grep -q 'iters in' /tmp/pp-c.log
+}
+
+# rxe_smoke: the RDMA bed works before anything of ours runs on it: the
+# device is listed, rping_pair and pingpong pass.
+rxe_smoke() {
+	ibv_devices
+	ck "ibv_devices lists rxe0" eval 'ibv_devices | grep -q rxe0'
+	ck "ibv_devinfo rxe0 PORT_ACTIVE" eval 'ibv_devinfo -d rxe0 | grep -q PORT_ACTIVE'
+	ck "rping -C 3 over 10.0.2.15" rping_pair
+	ck "ibv_rc_pingpong -g 1" pingpong
+}

@@ -16,19 +16,7 @@ is_dax() {
 	return 1
 }
 
-must "modprobe nfit nd_pmem" eval "modprobe nfit && modprobe nd_pmem"
-i=0
-while [ ! -b /dev/pmem0 ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
-ndctl list -N
-if ! ndctl list -N | grep -q '"mode":"fsdax"'; then
-	must "ndctl create-namespace fsdax" ndctl create-namespace -f -e namespace0.0 -m fsdax
-fi
-must "/dev/pmem0 exists" test -b /dev/pmem0
-must "mkfs.xfs -m reflink=1" mkfs.xfs -q -f -m reflink=1 /dev/pmem0
-must "mount -o dax=always" mount -o dax=always /dev/pmem0 /pmem
-grep /pmem /proc/mounts
-dmesg | grep -i dax | tail -3
-mkdir -p /pmem/export /pmem/state
+pmem_xfs_up
 echo probe > /pmem/export/.daxprobe
 ckv "a file on the XFS is DAX (statx)" is_dax /pmem/export/.daxprobe
 rm -f /pmem/export/.daxprobe

@@ -18,7 +18,7 @@ MNT=/mnt
 OPTS=
 
 nfs_mount() {
-	mount -t nfs -o "vers=$WL_VERS,proto=tcp,port=$WL_PORT$OPTS" "$WL_SERVER:/" $MNT
+	mount -t nfs -o "vers=$WL_VERS,proto=${WL_PROTO:-tcp},port=$WL_PORT$OPTS" "$WL_SERVER:/" $MNT
 }
 
 # sums DIR: "sha256  ./path" of every file under DIR, sorted.
