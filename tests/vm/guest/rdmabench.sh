@@ -20,6 +20,8 @@ MNT=/mnt
 now_ns() { date +%s%N; }
 
 rxe_up
+must "modprobe nfsd nfsv4" eval 'modprobe nfsd && modprobe nfsv4'
+must "modprobe loop xfs" eval 'modprobe loop && modprobe xfs'
 must "modprobe rpcrdma (svcrdma too)" eval 'modprobe rpcrdma; modprobe svcrdma 2>/dev/null; true'
 
 make_xfs() {    # make_xfs NAME: /srv/NAME/export
@@ -36,25 +38,25 @@ src_sum=$(sha256sum < /tmp/src | cut -d' ' -f1)
 
 # measure NAME PROTO PORT: one row of figures in /tmp/rows (MiB/s, IOPS)
 measure() {
-	name=$1 proto=$2 port=$3
-	must "$name: mount vers=4.2 proto=$proto" \
+	srvname=$1 proto=$2 port=$3
+	must "$srvname: mount vers=4.2 proto=$proto" \
 		mount -t nfs -o vers=4.2,proto=$proto,port=$port $ADDR:/ $MNT
 	xprt=$(awk -v m=$MNT '$1 == "device" { show = ($5 == m) } show && $1 == "xprt:" { print $2; exit }' \
 		/proc/self/mountstats)
-	ck "$name: the mount's transport is $proto" eq "xprt" "$xprt" "$proto"
+	ck "$srvname: the mount's transport is $proto" eq "xprt" "$xprt" "$proto"
 	t0=$(now_ns)
 	dd if=/tmp/src of=$MNT/seq bs=1M oflag=direct status=none
 	t1=$(now_ns)
 	got=$(dd if=$MNT/seq bs=1M iflag=direct status=none | sha256sum | cut -d' ' -f1)
 	t2=$(now_ns)
-	ck "$name: the file read back is the one written" eq "sha256" "$got" "$src_sum"
+	ck "$srvname: the file read back is the one written" eq "sha256" "$got" "$src_sum"
 	wr=$((MIB * 1000000000 / (t1 - t0 + 1)))
 	rd=$((MIB * 1000000000 / (t2 - t1 + 1)))
 	rr=$(vmtool randio read $MNT/seq $SECS | sed -n 's/.* iops \([0-9]*\).*/\1/p')
 	rw=$(vmtool randio write $MNT/seq $SECS | sed -n 's/.* iops \([0-9]*\).*/\1/p')
 	umount $MNT
-	echo "$name $wr $rd ${rr:-0} ${rw:-0}" >> /tmp/rows
-	echo "$name: seq write $wr MiB/s, seq read $rd MiB/s, 4k rand read ${rr:-?} IOPS, 4k rand write ${rw:-?} IOPS"
+	echo "$srvname $wr $rd ${rr:-0} ${rw:-0}" >> /tmp/rows
+	echo "$srvname: seq write $wr MiB/s, seq read $rd MiB/s, 4k rand read ${rr:-?} IOPS, 4k rand write ${rw:-?} IOPS"
 }
 
 : > /tmp/rows
