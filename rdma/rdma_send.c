@@ -129,14 +129,16 @@ static void send_queue(struct rdma_conn *c, struct rdma_send *s)
 {
 	struct rdma_listener *l = c->l;
 
-	pthread_mutex_unlock(&c->lock);
 	if (rdma_on_owner(l)) {
+		pthread_mutex_unlock(&c->lock);
 		rdma_send_post(s);
 		return;
 	}
-	s->qnext = NULL;
-	/* held until posted: a send without a call holds nothing else */
+	/* held until posted (taken while s still pins the connection's
+	 * accounting): a send without a call holds nothing else */
 	rpc_xprt_get(&c->xprt);
+	pthread_mutex_unlock(&c->lock);
+	s->qnext = NULL;
 	pthread_mutex_lock(&l->q_lock);
 	if (l->post_tail)
 		l->post_tail->qnext = s;
