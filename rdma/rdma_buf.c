@@ -94,7 +94,7 @@ out:
 	return d;
 }
 
-static void buf_free(struct rdma_buf *b)
+void rdma_buf_free(struct rdma_buf *b)
 {
 	if (b->mr)
 		rdma_dereg(b->dev->l, b->mr);
@@ -129,7 +129,7 @@ void rdma_device_put(struct rdma_device *d)
 	/* every buffer in use was given back with its call: all are free */
 	while ((b = d->pool_free) != NULL) {
 		d->pool_free = b->next;
-		buf_free(b);
+		rdma_buf_free(b);
 	}
 	if (ibv_dealloc_pd(d->pd))
 		log_warn("rdma", "freeing a protection domain: %s", strerror(errno));
@@ -190,11 +190,6 @@ bool rdma_buf_ready(struct rdma_buf *b)
 	return b->mr != NULL;
 }
 
-void rdma_buf_free(struct rdma_buf *b)
-{
-	buf_free(b);
-}
-
 void rdma_buf_put(struct rdma_buf *b)
 {
 	struct rdma_listener *l;
@@ -213,7 +208,7 @@ void rdma_buf_put(struct rdma_buf *b)
 		return;
 	}
 	if (!b->mr || rdma_on_owner(l)) {
-		buf_free(b);
+		rdma_buf_free(b);
 		return;
 	}
 	pthread_mutex_lock(&l->q_lock);

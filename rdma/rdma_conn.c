@@ -27,6 +27,7 @@
 
 #include "conf/log.h"
 #include "rdma/rdma_internal.h"
+#include "rpc/netaddr.h"
 
 static void rdma_conn_shutdown(struct rpc_xprt *x);
 static void rdma_conn_destroy(struct rpc_xprt *x);
@@ -50,22 +51,6 @@ static const char *state_name(enum rdma_conn_state s)
 	case RDMA_CONN_CLOSED: return "closed";
 	}
 	return "?";
-}
-
-static void addr_str(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	if (sa && sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(((const struct sockaddr_in *)sa)->sin_port));
-	} else if (sa && sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a,
-			 ntohs(((const struct sockaddr_in6 *)sa)->sin6_port));
-	} else {
-		snprintf(buf, len, "?");
-	}
 }
 
 static void set_state(struct rdma_conn *c, enum rdma_conn_state s)
@@ -218,7 +203,7 @@ struct rdma_cm_id *rdma_conn_accept(struct rdma_listener *l, struct rdma_cm_even
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	c->state = RDMA_CONN_ACCEPTING;
-	addr_str(rdma_get_peer_addr(id), c->peer_str, sizeof(c->peer_str));
+	rpc_addr_format(rdma_get_peer_addr(id), c->peer_str, sizeof(c->peer_str));
 	have_priv = rpc_rdma_cm_priv_decode(ev->param.conn.private_data,
 					    ev->param.conn.private_data_len, &theirs);
 	/* what the client sends inline is what our receives must hold */
@@ -226,7 +211,6 @@ struct rdma_cm_id *rdma_conn_accept(struct rdma_listener *l, struct rdma_cm_even
 				      RPC_RDMA_INLINE_THRESHOLD, RDMA_MAX_INLINE);
 	c->inline_send = clamp_inline(theirs.recv_size, RPC_RDMA_CM_MIN_INLINE,
 				      RDMA_MAX_INLINE);
-	c->remote_inv = have_priv && theirs.remote_inv;
 	/* receives for the credits granted, and for the client's replies to
 	 * our callbacks, which arrive on them too (RFC 8167) */
 	c->nrecv = RDMA_CREDITS + RDMA_BC_RECVS;

@@ -140,7 +140,6 @@ struct rdma_conn {
 	bool fd_watched;
 	/* negotiated (RFC 8797), fixed once accepted */
 	uint32_t inline_recv, inline_send;
-	bool remote_inv;
 	uint8_t ord;                    /* RDMA Reads we may have outstanding; 0: none */
 	/* receives */
 	unsigned nrecv;

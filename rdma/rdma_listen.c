@@ -28,6 +28,7 @@
 #include "conf/conf.h"
 #include "conf/log.h"
 #include "rdma/rdma_internal.h"
+#include "rpc/netaddr.h"
 
 #define RDMA_BACKLOG 128
 #define CM_EVENTS_PER_WAKE 64
@@ -237,22 +238,6 @@ static void on_timer(void *ctx, int fd, uint32_t events)
 	}
 }
 
-static int parse_addr(const char *addr, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 int rdma_listener_start(struct rpc_svc *s, const char *addr, uint16_t port, uint32_t max_record,
 		struct rdma_listener **out)
 {
@@ -260,9 +245,10 @@ int rdma_listener_start(struct rpc_svc *s, const char *addr, uint16_t port, uint
 	struct conf_conn_limits limits;
 	struct rdma_listener *l;
 	struct sockaddr_storage ss;
+	socklen_t sl;
 	int fl, rc;
 
-	if (parse_addr(addr, port, &ss) < 0) {
+	if (rpc_addr_parse(addr, port, &ss, &sl) < 0) {
 		log_err("rdma", "'%s' is not an IPv4 or IPv6 address", addr);
 		return -EINVAL;
 	}

@@ -279,11 +279,6 @@ nomem:
 	rdma_conn_close(c, "out of memory");
 }
 
-static bool is_rpc_reply(const uint8_t *msg, uint32_t len)
-{
-	return len >= 8 && msg[4] == 0 && msg[5] == 0 && msg[6] == 0 && msg[7] == RPC_REPLY;
-}
-
 static void on_receive(struct rdma_conn *c, struct rdma_recv *r, uint32_t len)
 {
 	struct rpc_rdma_hdr_error err;
@@ -333,7 +328,7 @@ static void on_receive(struct rdma_conn *c, struct rdma_recv *r, uint32_t len)
 		  call->hdr.inline_len, call->hdr.nreads,
 		  call->hdr.has_call_chunk ? " (the call)" : "", call->hdr.nwrites,
 		  call->hdr.has_reply ? "a" : "no");
-	if (call->hdr.proc == RPC_RDMA_MSG && is_rpc_reply(msg, call->hdr.inline_len)) {
+	if (call->hdr.proc == RPC_RDMA_MSG && rpc_record_is_reply(msg, call->hdr.inline_len)) {
 		/* a reply to our callback (RFC 8167): straight to its caller */
 		rec = malloc(call->hdr.inline_len);
 		if (rec) {

@@ -319,15 +319,15 @@ int rdma_send_reply(struct rpc_xprt *x, void *ctx, const struct rpc_reply_msg *m
 	struct iovec iov[4];
 	unsigned nw = 0, nr = 0;
 	struct rdma_send *s;
-	size_t hlen, len, off;
+	size_t len, off;
 	int niov, i, rc;
 
 	memset(&rr, 0, sizeof(rr));
-	hlen = rpc_rdma_reply_hdr_len(h, false);
 	/* the payload by RDMA Write into Write chunk 0 (RFC 8267 §4.3) when the
 	 * rest then fits inline */
 	reduced.payload = (struct rpc_payload){ .pos = RPC_PAYLOAD_UNPLACED };
-	if (m->payload.data && m->payload.len && h->nwrites > 0 && hlen + m->len <= c->inline_send) {
+	if (m->payload.data && m->payload.len && h->nwrites > 0 &&
+	    rpc_rdma_reply_fits_inline(h, (uint32_t)m->len, c->inline_send)) {
 		if (chunk_wrs(h, &h->writes[0], m->payload.len, &nw) < 0)
 			goto too_big;
 		if (call->payload_buf && (const uint8_t *)m->payload.data >= call->payload_buf->mem &&
@@ -347,7 +347,7 @@ int rdma_send_reply(struct rpc_xprt *x, void *ctx, const struct rpc_reply_msg *m
 	niov = rpc_reply_msg_iov(msg, iov);
 	for (len = 0, i = 0; i < niov; i++)
 		len += iov[i].iov_len;
-	if (hlen + len > c->inline_send) {
+	if (!rpc_rdma_reply_fits_inline(h, (uint32_t)len, c->inline_send)) {
 		if (!h->has_reply || chunk_wrs(h, &h->reply, len, &nr) < 0 ||
 		    rpc_rdma_reply_hdr_len(h, true) > c->inline_send)
 			goto too_big;

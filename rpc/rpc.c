@@ -322,7 +322,8 @@ void *rpc_request_payload_buffer(struct rpc_request *req, size_t len)
 }
 
 /* Sends a reply with no payload, or one whose payload is placed (an
- * unplaced one goes at the end, where the program stopped encoding). */
+ * unplaced one goes at the end, where the program stopped encoding:
+ * rpc_reply_msg_iov). */
 static void send_reply(struct rpc_xprt *x, void *xprt_ctx, uint32_t xid, const uint8_t *buf,
 		       size_t len, const struct rpc_payload *payload)
 {
@@ -330,16 +331,12 @@ static void send_reply(struct rpc_xprt *x, void *xprt_ctx, uint32_t xid, const u
 	struct iovec iov[4];
 	int rc;
 
-	if (payload && payload->data) {
+	if (payload && payload->data)
 		m.payload = *payload;
-		if (m.payload.pos > len)
-			m.payload.pos = len;
-	}
-	if (x->ops->send_reply) {
+	if (x->ops->send_reply)
 		rc = x->ops->send_reply(x, xprt_ctx, &m);
-	} else {
+	else
 		rc = x->ops->send(x, iov, rpc_reply_msg_iov(&m, iov));
-	}
 	if (rc == -EMSGSIZE)
 		log_warn("rpc", "xprt %llu: reply to xid 0x%08x larger than the record limit, not sent",
 			 (unsigned long long)x->id, xid);
@@ -474,12 +471,17 @@ out:
 		free(record);
 }
 
+bool rpc_record_is_reply(const uint8_t *rec, size_t len)
+{
+	/* msg_type is the second word */
+	return len >= 8 && rec[4] == 0 && rec[5] == 0 && rec[6] == 0 && rec[7] == RPC_REPLY;
+}
+
 bool rpc_route_reply(struct rpc_xprt *x, uint8_t *record, size_t len)
 {
-	/* msg_type is the second word; a record too short for it is the
-	 * worker's to drop (and log) like any other malformed one */
-	if (len < 8 || record[4] != 0 || record[5] != 0 || record[6] != 0 ||
-	    record[7] != RPC_REPLY)
+	/* a record too short for a msg_type is the worker's to drop (and
+	 * log) like any other malformed one */
+	if (!rpc_record_is_reply(record, len))
 		return false;
 	rpc_serve_record(x, record, len, NULL, NULL, 0);
 	return true;

@@ -214,6 +214,8 @@ void rpc_serve_record(struct rpc_xprt *x, uint8_t *record, size_t len, void *xpr
  * the transport to queue to a worker and rpc_serve_record.
  */
 bool rpc_route_reply(struct rpc_xprt *x, uint8_t *record, size_t len);
+/* True when the RPC message rec[0..len) is a REPLY (its msg_type word). */
+bool rpc_record_is_reply(const uint8_t *rec, size_t len);
 
 /* ---- calls in the reverse direction (backchannel), rpc/rpc_clnt.c ---- */
 

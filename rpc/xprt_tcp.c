@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conf/log.h"
+#include "rpc/netaddr.h"
 #include "rpc/record.h"
 #include "rpc/rpc.h"
 #include "rpc/xprt_tcp_internal.h"
@@ -62,22 +63,6 @@ static const struct rpc_xprt_ops tcp_ops = {
 	.shutdown = tcp_shutdown,
 	.destroy = tcp_destroy,
 };
-
-static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (ss->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof(a));
-		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
-		snprintf(buf, len, "%s:%u", a, port);
-	} else {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof(a));
-		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-		snprintf(buf, len, "[%s]:%u", a, port);
-	}
-}
 
 /* ---- sending (any thread) ---- */
 
@@ -341,7 +326,7 @@ static bool accept_one(struct rpc_tcp_listener *l, int fd)
 	getpeername(fd, (struct sockaddr *)&c->xprt.peer, &c->xprt.peer_len);
 	c->xprt.local_len = sizeof(c->xprt.local);
 	getsockname(fd, (struct sockaddr *)&c->xprt.local, &c->xprt.local_len);
-	addr_str(&c->xprt.peer, c->peer_str, sizeof(c->peer_str));
+	rpc_addr_format((const struct sockaddr *)&c->xprt.peer, c->peer_str, sizeof(c->peer_str));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	pthread_mutex_lock(&l->lock);
@@ -392,16 +377,7 @@ int rpc_tcp_listen(struct rpc_svc *s, const char *addr, uint16_t port, uint32_t 
 	socklen_t sl;
 	int one = 1, rc;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		sl = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		sl = sizeof(struct sockaddr_in6);
-	} else {
+	if (rpc_addr_parse(addr, port, &ss, &sl) < 0) {
 		log_err("tcp", "'%s' is not an IPv4 or IPv6 address", addr);
 		return -EINVAL;
 	}

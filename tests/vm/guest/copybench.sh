@@ -24,16 +24,6 @@ ratio() {       # ratio A_NS B_NS: A/B with one decimal
 	printf '%d.%d' $((_r / 10)) $((_r % 10))
 }
 
-# An XFS with reflink on a loop image in the guest's memory.
-make_xfs() {    # make_xfs NAME: /srv/NAME/export
-	mkdir -p /srv/$1
-	mount -t tmpfs -o size=3500M tmpfs /srv/$1 || return 1
-	truncate -s 3400M /srv/$1/xfs.img &&
-		mkfs.xfs -q -m reflink=1 /srv/$1/xfs.img >/dev/null 2>&1 &&
-		mkdir -p /srv/$1/export /srv/$1/state &&
-		mount -o loop /srv/$1/xfs.img /srv/$1/export
-}
-
 # run_copies NAME MNT EXPORT_DIR: the three copies through MNT; one table row.
 run_copies() {
 	srvname=$1 mnt=$2 exp=$3
@@ -68,8 +58,8 @@ run_copies() {
 must "modprobe nfsd" modprobe nfsd
 must "modprobe nfsv4" modprobe nfsv4
 must "modprobe loop xfs" eval "modprobe loop && modprobe xfs"
-must "XFS for knfsd" make_xfs knfsd
-must "XFS for daxnfsd" make_xfs dax
+must "XFS for knfsd" loop_xfs knfsd 3400
+must "XFS for daxnfsd" loop_xfs dax 3400
 mkdir -p /mnt/knfsd /mnt/dax
 start_knfsd /srv/knfsd/export
 

@@ -230,3 +230,15 @@ rxe_smoke() {
 	ck "rping -C 3 over 10.0.2.15" rping_pair
 	ck "ibv_rc_pingpong -g 1" pingpong
 }
+
+# loop_xfs NAME MIB: an XFS with reflink on a loop image of MIB MiB in a
+# tmpfs of its own (the guest's memory), mounted on /srv/NAME/export, with
+# /srv/NAME/state beside it (benchmark scenarios).
+loop_xfs() {
+	mkdir -p /srv/$1
+	mount -t tmpfs -o size=$(($2 + 100))M tmpfs /srv/$1 || return 1
+	truncate -s $2M /srv/$1/xfs.img &&
+		mkfs.xfs -q -m reflink=1 /srv/$1/xfs.img >/dev/null 2>&1 &&
+		mkdir -p /srv/$1/export /srv/$1/state &&
+		mount -o loop /srv/$1/xfs.img /srv/$1/export
+}

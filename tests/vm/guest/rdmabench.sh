@@ -24,15 +24,6 @@ must "modprobe nfsd nfsv4" eval 'modprobe nfsd && modprobe nfsv4'
 must "modprobe loop xfs" eval 'modprobe loop && modprobe xfs'
 must "modprobe rpcrdma (svcrdma too)" eval 'modprobe rpcrdma; modprobe svcrdma 2>/dev/null; true'
 
-make_xfs() {    # make_xfs NAME: /srv/NAME/export
-	mkdir -p /srv/$1
-	mount -t tmpfs -o size=$((MIB * 2 + 400))M tmpfs /srv/$1 || return 1
-	truncate -s $((MIB * 2 + 300))M /srv/$1/xfs.img &&
-		mkfs.xfs -q /srv/$1/xfs.img >/dev/null 2>&1 &&
-		mkdir -p /srv/$1/export /srv/$1/state &&
-		mount -o loop /srv/$1/xfs.img /srv/$1/export
-}
-
 head -c $((MIB * 1048576)) /dev/urandom > /tmp/src
 src_sum=$(sha256sum < /tmp/src | cut -d' ' -f1)
 
@@ -60,7 +51,7 @@ measure() {
 }
 
 : > /tmp/rows
-must "XFS for daxnfsd" make_xfs dax
+must "XFS for daxnfsd" loop_xfs dax $((MIB * 2 + 300))
 cat > /tmp/daxnfsd.conf <<CONF
 NFS_CORE_PARAM { Bind_Addr = $ADDR; NFS_Port = 2049; Enable_RDMA = true; NFS_RDMA_Port = 20049; }
 NFSV4 { Lease_Lifetime = 15; Grace_Period = 15; Recovery_Dir = "/srv/dax/state"; }
@@ -76,7 +67,7 @@ kill -TERM $srv
 wait $srv
 grep -a 'rdma: at exit' /host/out/daxnfsd.log
 
-must "XFS for knfsd" make_xfs knfsd
+must "XFS for knfsd" loop_xfs knfsd $((MIB * 2 + 300))
 start_knfsd /srv/knfsd/export
 must "knfsd listens on RDMA 20049" eval 'echo "rdma 20049" > /proc/fs/nfsd/portlist'
 measure knfsd-rdma rdma 20049
