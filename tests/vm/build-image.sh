@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/vm/build-image.sh: builds the VM test bed's guest image from Debian packages.
 #
-# Usage: build-image.sh [--kernel SERIES] CACHE_DIR [HOST_BINARY...]
+# Usage: build-image.sh [--kernel SERIES] [--packages 'PKG...'] CACHE_DIR [HOST_BINARY...]
 #
 # Job: resolve the package closure of the guest's tools (pkg-closure.py), fetch
 # the .debs with apt-get download into CACHE_DIR/debs, unpack them with dpkg -x,
@@ -25,17 +25,28 @@
 # host kernel's. When that kernel cannot be had (apt-get update of the suite
 # fails, no such kernel), it exits 77 with "SKIP: reason" on the last line.
 #
+# --packages adds Debian packages (and their closure) to the guest's userland
+# for one purpose, e.g. fio for a benchmark: fio alone pulls in the ceph and
+# gluster client libraries (~45 MB), which every test boot would otherwise
+# unpack. Such an image lives in its own directory (CACHE_DIR[/kSERIES]/with-
+# PKG+PKG/), so building it neither evicts nor replaces the tests' image.
+#
 # Calls: apt-cache, apt-get download, dpkg -x, depmod, modprobe, ldconfig, cpio,
 # zstd, xz. Called by: tests/vm/run-vm.sh (under a lock), or by hand.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+usage="usage: build-image.sh [--kernel SERIES] [--packages 'PKG...'] CACHE_DIR [HOST_BINARY...]"
 kseries=
-if [ "${1:-}" = --kernel ]; then
-  kseries=${2:?usage: build-image.sh [--kernel SERIES] CACHE_DIR [HOST_BINARY...]}
-  shift 2
-fi
-cache=${1:?usage: build-image.sh [--kernel SERIES] CACHE_DIR [HOST_BINARY...]}
+xpkgs=()       # --packages: more guest packages, for a separate image
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kernel) kseries=${2:?$usage}; shift 2 ;;
+    --packages) read -r -a xpkgs <<< "${2:?$usage}"; shift 2 ;;
+    *) break ;;
+  esac
+done
+cache=${1:?$usage}
 shift
 mkdir -p "$cache/debs"
 cache=$(cd "$cache" && pwd)
@@ -50,12 +61,16 @@ for t in apt-get apt-cache dpkg dpkg-deb depmod cpio zstd python3; do
   command -v "$t" >/dev/null || die "$t not found (scripts/install-deps.sh all installs it)"
 done
 case "$kseries" in ''|[0-9]*.[0-9]*) ;; *) die "--kernel wants a major.minor series such as 7.3, not '$kseries'" ;; esac
+for p in ${xpkgs[@]+"${xpkgs[@]}"}; do
+  [[ "$p" =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || die "--packages: '$p' is not a Debian package name"
+done
 
 # The guest's userland. The kernel comes through linux-image-amd64, whose
 # versioned dependency changes with every security update.
 guest_pkgs=(rdma-core ibverbs-providers rdmacm-utils perftest ibverbs-utils iproute2
   nfs-common nfs-kernel-server xfsprogs ndctl dash coreutils util-linux mount
-  busybox-static findutils procps kmod grep sed tar diffutils gawk attr dosfstools)
+  busybox-static findutils procps kmod grep sed tar diffutils gawk attr dosfstools
+  ${xpkgs[@]+"${xpkgs[@]}"})
 
 # Kernel modules the scenarios load; modprobe adds their dependencies. Some
 # are only request_module()d at run time (crypto drivers, pNFS layout drivers),
@@ -140,10 +155,13 @@ bp_update() {
   fi
 }
 [ -z "$bp" ] || bp_update
+if [ ${#xpkgs[@]} -gt 0 ]; then
+  out=$out/with-$(printf '%s\n' "${xpkgs[@]}" | sort -u | paste -sd+)
+fi
 
 # Fast path: the same apt lists, builder and host binaries' libraries as a
 # previous run give the same image; skip the package resolution (~6 s).
-quick=$( (echo "kernel ${kseries:-host}"; ls -l --time-style=full-iso /var/lib/apt/lists/ 2>/dev/null
+quick=$( (echo "kernel ${kseries:-host} packages ${xpkgs[*]:-}"; ls -l --time-style=full-iso /var/lib/apt/lists/ 2>/dev/null
   [ -z "$bp" ] || ls -l --time-style=full-iso "$bp_dir/lists/"
   cat "$0" "$here/pkg-closure.py" "$here/init"
   for b in "$@"; do { ldd "$b" 2>/dev/null || true; } | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p'; done) | sha256sum | cut -c1-16)

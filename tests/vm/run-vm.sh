@@ -3,7 +3,7 @@
 #
 # Usage: run-vm.sh --build DIR [--daxnfsd PATH] [--vmtool PATH] [--rdmatool PATH] [--daxtest PATH]
 #                  [--recall-bench PATH] [--xattrtest PATH] [--timeout SECS] [--kernel SERIES]
-#                  [--nfsv4 'KEY = V; ...'] SCENARIO
+#                  [--nfsv4 'KEY = V; ...'] [--packages 'PKG...'] SCENARIO
 #   SCENARIO  rxe      soft-RoCE smoke: rxe0 up, rping, ibv_rc_pingpong (no daxnfsd)
 #             rdma     daxnfsd in the guest (DAX XFS on /dev/pmem0) with Enable_RDMA on
 #                      rxe0; vers=4.1 and 4.2 mounts with proto=rdma: workload,
@@ -37,6 +37,8 @@
 #             that cannot be had makes the scenario SKIPPED (77)
 #   --nfsv4   more keys for the host daxnfsd's NFSV4 block (e.g.
 #             'Delegated_Timestamps = true;'); the work dir gets a suffix
+#   --packages  more Debian packages in the guest: a separate image, built
+#             and cached beside the tests' (build-image.sh); rdmabench adds fio
 #
 # Job: build or reuse the guest image (build-image.sh, cached in DIR/vm-cache),
 # fill a 9p share (binaries, guest scripts, env.sh, out/), start daxnfsd on the
@@ -54,7 +56,7 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-build= daxnfsd= vmtool= daxtest= recallbench= xattrtest= rdmatool= tmo=600 kernel= nfsv4_extra=
+build= daxnfsd= vmtool= daxtest= recallbench= xattrtest= rdmatool= tmo=600 kernel= nfsv4_extra= packages=
 while [ $# -gt 1 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -67,6 +69,7 @@ while [ $# -gt 1 ]; do
     --timeout) tmo=$2; shift 2 ;;
     --kernel) kernel=$2; shift 2 ;;     # 6.1 (the host's own), 7.3 (trixie-backports)
     --nfsv4) nfsv4_extra=$2; shift 2 ;;
+    --packages) packages=$2; shift 2 ;;   # e.g. fio, for a benchmark scenario
     *) break ;;
   esac
 done
@@ -113,7 +116,8 @@ case "$scenario" in
   recallbench) script=guest/recallbench.sh; host_server=0; pmem=0 ;;
   v42ops) script=guest/v42ops.sh; host_server=1; pmem=0 ;;
   copybench) script=guest/copybench.sh; host_server=0; pmem=0 ;;
-  rdmabench) script=guest/rdmabench.sh; host_server=0; pmem=0 ;;
+  # fio is the benchmark's load; only this scenario's image carries it.
+  rdmabench) script=guest/rdmabench.sh; host_server=0; pmem=0; packages="fio${packages:+ $packages}" ;;
   *) say "unknown scenario '$scenario'"; exit 2 ;;
 esac
 
@@ -153,7 +157,8 @@ bins=()
 
 # --- Image (one builder at a time: ctest may run scenarios in parallel). ---
 t0=$(date +%s)
-img=$(flock "$cache/.lock" "$here/build-image.sh" ${kernel:+--kernel "$kernel"} "$cache" ${bins[@]+"${bins[@]}"})
+img=$(flock "$cache/.lock" "$here/build-image.sh" ${kernel:+--kernel "$kernel"} \
+  ${packages:+--packages "$packages"} "$cache" ${bins[@]+"${bins[@]}"})
 brc=$?
 img=$(echo "$img" | tail -1)
 [ $brc -ne 77 ] || skip "kernel ${kernel:-of the host} not available: ${img#SKIP: }"
