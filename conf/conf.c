@@ -192,6 +192,14 @@ static const struct key_desc nfsv4_keys[] = {
 		 "gets no open stateid, only the delegation. Off by default: knfsd dropped it "
 		 "after Linux clients, holding no open stateid, had to OPEN again after each "
 		 "DELEGRETURN (a slowdown reported on fsmark; docs/decisions/0005)." },
+	{ .name = "Enable_pNFS", .type = KT_BOOL, CFG(enable_pnfs), .min = 0, .max = 0,
+	  .doc = "pNFS (RFC 8881 section 12): the server tells clients it is a metadata server and its "
+		 "own data server (EXCHANGE_ID), offers the flexible file layout (RFC 8435) in "
+		 "fs_layout_type, and hands out layouts whose data server is this daxnfsd at the "
+		 "address the client reached it on (NFS_Port, and NFS_RDMA_Port with "
+		 "Enable_RDMA). Off by default. Layouts are not yet recalled when a local "
+		 "process truncates a file (issue 12); every data-server READ and WRITE passes "
+		 "the same stateid and permission checks as any other." },
 	{ .name = "Max_Async_Copies", .type = KT_UINT, CFG(max_async_copies),
 	  .min = 0, .max = 1024,
 	  .doc = "asynchronous COPYs (RFC 7862 section 15.2.3) running at once in the server, one thread "

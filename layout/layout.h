@@ -91,15 +91,33 @@ struct layout_get_args {
 	uint32_t owner_uid, owner_gid;  /* the file's owner */
 };
 
+/* A data server address as GETDEVICEINFO hands it out (RFC 5665: netid
+ * "tcp", "tcp6", "rdma", "rdma6"; a universal address). */
+#define LAYOUT_NETID_MAX 8u
+#define LAYOUT_UADDR_MAX 64u
+struct layout_netaddr {
+	char netid[LAYOUT_NETID_MAX];
+	char uaddr[LAYOUT_UADDR_MAX];
+};
+#define LAYOUT_NETADDRS_MAX 4u
+
+/* What GETDEVICEINFO hands a type: the addresses at which this server
+ * serves data, as the client that asks reaches it (the local address of
+ * its connection, per transport; the first is the transport it came on). */
+struct layout_devinfo_args {
+	struct layout_netaddr addrs[LAYOUT_NETADDRS_MAX];
+	unsigned naddrs;
+};
+
 /* One layout type (flex files now, the direct RDMA layout later). Every op
  * runs under the file's lock; bodies are built in the request's arena.
  *  layoutget      the loc_body of a layout over *seg, which the type may
  *                 widen (flex files hands out the whole file) or shrink:
  *                 NFS4_OK, or the status LAYOUTGET answers
  *                 (LAYOUTUNAVAILABLE, LAYOUTTRYLATER...)
- *  getdeviceinfo  the da_addr_body of a device id: NFS4_OK, NFS4ERR_NOENT
- *                 for an id this type never gave out (server/ holds it
- *                 against gdia_maxcount)
+ *  getdeviceinfo  the da_addr_body of a device id, reached at a->addrs:
+ *                 NFS4_OK, NFS4ERR_NOENT for an id this type never gave
+ *                 out (server/ holds it against gdia_maxcount)
  *  layoutreturn   the type's part of LAYOUTRETURN's lrf_body (flex files:
  *                 error and statistics reports); NFS4_OK or NFS4ERR_BADXDR
  *  fence          h lost its layout (revoked, or its client went away):
@@ -113,7 +131,8 @@ struct layout_type_ops {
 	nfsstat4 (*layoutget)(void *type_ctx, const struct layout_get_args *a,
 			      struct layout_seg *seg, struct arena *arena, void **body,
 			      uint32_t *body_len);
-	nfsstat4 (*getdeviceinfo)(void *type_ctx, const deviceid4 devid, struct arena *arena,
+	nfsstat4 (*getdeviceinfo)(void *type_ctx, const deviceid4 devid,
+				  const struct layout_devinfo_args *a, struct arena *arena,
 				  void **body, uint32_t *body_len);
 	nfsstat4 (*layoutreturn)(void *type_ctx, struct layout_holder *h,
 				 const struct layout_range *range, const void *body,
@@ -208,6 +227,7 @@ struct layout_file {
 	enum layout_recall_state state;    /* NONE or RECALLING */
 	struct layout_seg recall;          /* the range being recalled */
 	int64_t deadline_ms;               /* monotonic ms, while RECALLING */
+	int64_t break_limit_ms;            /* the earliest lease break − margin, 0: none */
 	unsigned outstanding;              /* holders still RECALLING */
 };
 
@@ -218,7 +238,8 @@ int layout_holder_attach(struct layout_file *lf, struct layout_holder *h, layout
  * complete then. Calls the type's fence when h still held segments. */
 void layout_holder_detach(struct layout_domain *d, struct layout_holder *h);
 
-/* Whether h may have seg now: NFS4_OK and seg added to h;
+/* Whether h may have seg now (seg's iomode READ or RW, else
+ * NFS4ERR_BADIOMODE): NFS4_OK and seg added to h;
  * NFS4ERR_RECALLCONFLICT when the file is recalling a range seg meets (in
  * seg's iomode), whoever asks (RFC 8881 §12.5.5.2); NFS4ERR_LAYOUTTRYLATER
  * when h has too many segments; NFS4ERR_BAD_STATEID for a revoked holder;
@@ -229,16 +250,20 @@ nfsstat4 layout_grant(struct layout_domain *d, struct layout_holder *h, const st
  * segment there becomes RECALLING and gets recall_send. The deadline is
  * min(now + Recall_Timeout, break_deadline − Revoke_Margin), the second
  * only when break_deadline_ms is not 0 (a lease break's; conflicting
- * operations pass 0). A recall already running keeps the earlier deadline
- * and takes in the new holders. Returns how many holders are outstanding
- * (0: nothing to wait for, and recall_complete was not called). */
+ * operations pass 0). A recall already running takes in the new holders
+ * (or a wider range): those get their full Recall_Timeout too, unless a
+ * lease break of this recall forbids it (the deadline never passes the
+ * earliest break − margin). Returns how many holders are outstanding (0:
+ * nothing to wait for, and recall_complete was not called). */
 unsigned layout_recall_start(struct layout_domain *d, struct layout_file *lf,
 			     const struct layout_seg *range, bool changed, int64_t now_ms,
 			     int64_t break_deadline_ms);
 
 /* LAYOUTRETURN of range in iomode by h (the type's body already handled):
  * the segments go; a RECALLING holder with nothing left in its recalled
- * range becomes RETURNED, and the last one completes the file's recall.
+ * range, or whose return covers the whole recalled range (also when its
+ * segment record had to keep more, layout_seg_set_remove), becomes
+ * RETURNED, and the last one completes the file's recall.
  * NFS4ERR_BAD_STATEID for a revoked holder, else NFS4_OK. */
 nfsstat4 layout_return(struct layout_domain *d, struct layout_holder *h,
 		       const struct layout_range *range, layoutiomode4 iomode);

@@ -42,20 +42,6 @@ int layout_ff_init(struct layout_ff *ff, uint32_t rsize, uint32_t wsize, uint32_
 	return 0;
 }
 
-int layout_ff_add_addr(struct layout_ff *ff, const char *netid, const char *uaddr)
-{
-	size_t nl = strlen(netid), ul = strlen(uaddr);
-
-	if (nl == 0 || ul == 0 || nl >= LAYOUT_FF_NETID_MAX || ul >= LAYOUT_FF_UADDR_MAX)
-		return -EINVAL;
-	if (ff->naddrs == LAYOUT_FF_ADDRS_MAX)
-		return -ENOSPC;
-	memcpy(ff->addrs[ff->naddrs].netid, netid, nl + 1);
-	memcpy(ff->addrs[ff->naddrs].uaddr, uaddr, ul + 1);
-	ff->naddrs++;
-	return 0;
-}
-
 /* Encodes into a fresh arena buffer of cap bytes; the body on success. */
 static nfsstat4 ff_encode(struct arena *arena, size_t cap, bool (*enc)(struct xdr_stream *, const void *),
 			  const void *v, void **body, uint32_t *body_len)
@@ -128,26 +114,29 @@ static nfsstat4 ff_layoutget(void *type_ctx, const struct layout_get_args *a,
 	return ff_encode(arena, cap, ff_enc_layout, &lo, body, body_len);
 }
 
-static nfsstat4 ff_getdeviceinfo(void *type_ctx, const deviceid4 devid, struct arena *arena,
+static nfsstat4 ff_getdeviceinfo(void *type_ctx, const deviceid4 devid,
+				 const struct layout_devinfo_args *a, struct arena *arena,
 				 void **body, uint32_t *body_len)
 {
 	struct layout_ff *ff = type_ctx;
 	ff_device_versions4 vers[2];
-	netaddr4 na[LAYOUT_FF_ADDRS_MAX];
+	netaddr4 na[LAYOUT_NETADDRS_MAX];
 	ff_device_addr4 da;
 	deviceid4 ours;
 	unsigned i, nv = 0;
 	size_t cap = 16;
 
 	layout_ff_deviceid(0, ours);
-	if (memcmp(devid, ours, NFS4_DEVICEID4_SIZE) != 0 || ff->naddrs == 0)
+	if (memcmp(devid, ours, NFS4_DEVICEID4_SIZE) != 0)
 		return NFS4ERR_NOENT;
-	for (i = 0; i < ff->naddrs; i++) {
-		na[i].na_r_netid.len = (uint32_t)strlen(ff->addrs[i].netid);
-		na[i].na_r_netid.val = (uint8_t *)ff->addrs[i].netid;
-		na[i].na_r_addr.len = (uint32_t)strlen(ff->addrs[i].uaddr);
-		na[i].na_r_addr.val = (uint8_t *)ff->addrs[i].uaddr;
-		cap += 8 + LAYOUT_FF_NETID_MAX + LAYOUT_FF_UADDR_MAX;
+	if (a->naddrs == 0 || a->naddrs > LAYOUT_NETADDRS_MAX)
+		return NFS4ERR_SERVERFAULT;   /* server/ always knows one */
+	for (i = 0; i < a->naddrs; i++) {
+		na[i].na_r_netid.len = (uint32_t)strnlen(a->addrs[i].netid, LAYOUT_NETID_MAX);
+		na[i].na_r_netid.val = (uint8_t *)a->addrs[i].netid;
+		na[i].na_r_addr.len = (uint32_t)strnlen(a->addrs[i].uaddr, LAYOUT_UADDR_MAX);
+		na[i].na_r_addr.val = (uint8_t *)a->addrs[i].uaddr;
+		cap += 8 + LAYOUT_NETID_MAX + LAYOUT_UADDR_MAX;
 	}
 	for (i = 1; i <= 2; i++) {
 		if (!(ff->minor_versions & (1u << i)))
@@ -160,7 +149,7 @@ static nfsstat4 ff_getdeviceinfo(void *type_ctx, const deviceid4 devid, struct a
 		nv++;
 		cap += 20;
 	}
-	da.ffda_netaddrs.len = ff->naddrs;
+	da.ffda_netaddrs.len = a->naddrs;
 	da.ffda_netaddrs.val = na;
 	da.ffda_versions.len = nv;
 	da.ffda_versions.val = vers;

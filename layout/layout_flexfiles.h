@@ -6,8 +6,9 @@
  * mirror, one data server: the file's own handle and the layout stateid,
  * which the data server checks on every READ, WRITE and COMMIT), and
  * ff_device_addr4 for GETDEVICEINFO (a netaddr per transport the server
- * listens on: "tcp", and "rdma" with the RDMA transport, so that a client
- * can do pNFS over RDMA; NFSv4.1 and 4.2, tightly coupled); and the reports
+ * listens on, as server/ finds them for the asking client: "tcp", and
+ * "rdma" with the RDMA transport, so that a client can do pNFS over RDMA;
+ * NFSv4.1 and 4.2, tightly coupled); and the reports
  * of a LAYOUTRETURN's lrf_body (ff_layoutreturn4), checked and counted.
  * Its ops go into a layout_domain's type table (layout.h).
  * Calls: the generated RFC 8435 codecs (rpc/nfs4_xdr_gen.h), libc.
@@ -20,18 +21,9 @@
 
 #include "layout/layout.h"
 
-#define LAYOUT_FF_ADDRS_MAX 8u
-#define LAYOUT_FF_NETID_MAX 8u      /* "tcp", "tcp6", "rdma", "rdma6" */
-#define LAYOUT_FF_UADDR_MAX 64u     /* an IPv6 universal address with its port */
-
-/* The flex files type of one server: the one data server's addresses and
- * what it accepts, and the counts of what clients reported. */
+/* The flex files type of one server: what its data server accepts, and
+ * the counts of what clients reported. */
 struct layout_ff {
-	struct {
-		char netid[LAYOUT_FF_NETID_MAX];
-		char uaddr[LAYOUT_FF_UADDR_MAX];
-	} addrs[LAYOUT_FF_ADDRS_MAX];
-	unsigned naddrs;
 	uint32_t rsize, wsize;          /* the data server's transfer sizes */
 	uint32_t minor_versions;        /* bit n: NFSv4.n (1 and 2) */
 	uint64_t returns_with_reports;  /* LAYOUTRETURNs whose body had reports */
@@ -44,10 +36,6 @@ extern const struct layout_type_ops layout_ff_ops;
 /* Sets ff up for a data server of rsize/wsize speaking the minor versions
  * in minor_mask (bits 1 and 2). 0 or -EINVAL. */
 int layout_ff_init(struct layout_ff *ff, uint32_t rsize, uint32_t wsize, uint32_t minor_mask);
-/* Adds an address of the data server ("tcp", "h1.h2.h3.h4.p1.p2"). 0,
- * -ENOSPC (LAYOUT_FF_ADDRS_MAX), -EINVAL (too long, empty). */
-int layout_ff_add_addr(struct layout_ff *ff, const char *netid, const char *uaddr);
-
 /* The device id of the data server (one today: index 0). */
 void layout_ff_deviceid(unsigned index, deviceid4 out);
 

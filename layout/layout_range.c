@@ -22,15 +22,10 @@ nfsstat4 layout_range_from_wire(uint64_t offset, uint64_t length, struct layout_
 		out->end = LAYOUT_END;
 		return NFS4_OK;
 	}
-	/* offset + length may be 2^64 exactly (the last byte is 2^64 − 1),
-	 * which only LAYOUT_END can say. */
-	if (length > NFS4_UINT64_MAX - offset) {
-		if (length - 1 == NFS4_UINT64_MAX - offset) {
-			out->end = LAYOUT_END;
-			return NFS4_OK;
-		}
+	/* §18.43.3: a sum past NFS4_UINT64_MAX is invalid (2^64 too, as
+	 * knfsd has it). */
+	if (length > NFS4_UINT64_MAX - offset)
 		return NFS4ERR_INVAL;
-	}
 	out->end = offset + length;
 	return NFS4_OK;
 }

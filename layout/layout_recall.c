@@ -43,6 +43,7 @@ static void recall_complete(struct layout_domain *d, struct layout_file *lf)
 	lf->state = LAYOUT_RECALL_NONE;
 	lf->outstanding = 0;
 	lf->deadline_ms = 0;
+	lf->break_limit_ms = 0;
 	for (i = 0; i < lf->nholders; i++)
 		if (lf->holders[i]->state == LAYOUT_RECALL_RETURNED)
 			lf->holders[i]->state = LAYOUT_RECALL_NONE;
@@ -108,7 +109,9 @@ nfsstat4 layout_grant(struct layout_domain *d, struct layout_holder *h, const st
 	int rc;
 
 	(void)d;
-	if (h->state == LAYOUT_RECALL_REVOKED)
+	if (seg->iomode != LAYOUTIOMODE4_READ && seg->iomode != LAYOUTIOMODE4_RW)
+		return NFS4ERR_BADIOMODE;
+	if (!h->file || h->state == LAYOUT_RECALL_REVOKED)
 		return NFS4ERR_BAD_STATEID;
 	/* Every holder, recalled or not: a layout handed out now over the
 	 * range would outlive the lease the recall is freeing (ARCHITECTURE.md,
@@ -148,17 +151,20 @@ unsigned layout_recall_start(struct layout_domain *d, struct layout_file *lf,
 			     int64_t break_deadline_ms)
 {
 	int64_t deadline = now_ms + d->recall_timeout_ms;
+	bool running = lf->state == LAYOUT_RECALL_RECALLING, asked = false;
 	unsigned i;
 
-	if (break_deadline_ms != 0 && break_deadline_ms - d->revoke_margin_ms < deadline)
-		deadline = break_deadline_ms - d->revoke_margin_ms;
-	if (lf->state == LAYOUT_RECALL_RECALLING) {
-		if (deadline > lf->deadline_ms)
-			deadline = lf->deadline_ms;
-		lf->recall = seg_cover(&lf->recall, range);
-	} else {
-		lf->recall = *range;
+	/* The lease breaks of this recall bound every deadline in it. */
+	if (break_deadline_ms != 0) {
+		int64_t limit = break_deadline_ms - d->revoke_margin_ms;
+
+		if (lf->break_limit_ms == 0 || limit < lf->break_limit_ms)
+			lf->break_limit_ms = limit;
 	}
+	if (running)
+		lf->recall = seg_cover(&lf->recall, range);
+	else
+		lf->recall = *range;
 	for (i = 0; i < lf->nholders; i++) {
 		struct layout_holder *h = lf->holders[i];
 
@@ -177,22 +183,33 @@ unsigned layout_recall_start(struct layout_domain *d, struct layout_file *lf,
 			lf->outstanding++;
 		}
 		lf->state = LAYOUT_RECALL_RECALLING;
+		asked = true;
 		if (d->up && d->up->recall_send)
 			d->up->recall_send(d->up_ctx, lf, h, changed);
 	}
-	if (lf->state == LAYOUT_RECALL_RECALLING)
+	if (lf->state == LAYOUT_RECALL_RECALLING) {
+		/* A holder asked now gets its full time; nobody new asked
+		 * keeps the running deadline. */
+		if (running && (!asked || lf->deadline_ms > deadline))
+			deadline = lf->deadline_ms;
+		if (lf->break_limit_ms != 0 && lf->break_limit_ms < deadline)
+			deadline = lf->break_limit_ms;
 		lf->deadline_ms = deadline;
+	}
 	return lf->outstanding;
 }
 
 nfsstat4 layout_return(struct layout_domain *d, struct layout_holder *h,
 		       const struct layout_range *range, layoutiomode4 iomode)
 {
-	if (h->state == LAYOUT_RECALL_REVOKED)
+	struct layout_seg returned = { *range, iomode };
+
+	if (!h->file || h->state == LAYOUT_RECALL_REVOKED)
 		return NFS4ERR_BAD_STATEID;
 	layout_seg_set_remove(&h->segs, range, iomode);
 	if (h->state == LAYOUT_RECALL_RECALLING &&
-	    !layout_seg_set_overlaps(&h->segs, &h->recall.range, h->recall.iomode)) {
+	    (seg_covers(&returned, &h->recall) ||
+	     !layout_seg_set_overlaps(&h->segs, &h->recall.range, h->recall.iomode))) {
 		h->state = LAYOUT_RECALL_RETURNED;
 		recall_holder_settled(d, h->file);
 	}

@@ -45,3 +45,37 @@ void rpc_addr_format(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "?");
 	}
 }
+
+int rpc_addr_uaddr(const struct sockaddr *sa, uint16_t port, char *buf, size_t len, bool *v6)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct in_addr mapped;
+	int n;
+
+	if (!sa)
+		return -EAFNOSUPPORT;
+	if (sa->sa_family == AF_INET) {
+		if (!inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof(a)))
+			return -EINVAL;
+		*v6 = false;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *in6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		/* A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; they
+		 * reach us on IPv4. */
+		if (IN6_IS_ADDR_V4MAPPED(in6)) {
+			memcpy(&mapped, &in6->s6_addr[12], sizeof(mapped));
+			if (!inet_ntop(AF_INET, &mapped, a, sizeof(a)))
+				return -EINVAL;
+			*v6 = false;
+		} else {
+			if (!inet_ntop(AF_INET6, in6, a, sizeof(a)))
+				return -EINVAL;
+			*v6 = true;
+		}
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	n = snprintf(buf, len, "%s.%u.%u", a, port >> 8, port & 0xffu);
+	return n > 0 && (size_t)n < len ? 0 : -ENOSPC;
+}

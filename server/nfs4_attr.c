@@ -327,7 +327,15 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 	case FATTR4_TIME_MODIFY:
 	case FATTR4_TIME_DELEG_MODIFY: put_time(x, &a->mtime); break;
 	case FATTR4_MOUNTED_ON_FILEID: xdr_put_u64(x, s->mounted_on); break;
-	case FATTR4_FS_LAYOUT_TYPES:  xdr_put_u32(x, 0); break;   /* no layout types yet */
+	case FATTR4_FS_LAYOUT_TYPES:
+		/* Files in an export, when pNFS is on: flexible file layouts. */
+		if (c->srv->pnfs.enabled && s->fh && s->fh->obj) {
+			xdr_put_u32(x, 1);
+			xdr_put_u32(x, LAYOUT4_FLEX_FILES);
+		} else {
+			xdr_put_u32(x, 0);
+		}
+		break;
 	case FATTR4_SUPPATTR_EXCLCREAT:
 		put_bitmap_words(x, exclcreat_words, ATTR_WORDS);
 		break;

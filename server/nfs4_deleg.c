@@ -954,22 +954,6 @@ void nfs4_deleg_open_xor(struct nfs4_compound *c, const OPEN4args *a,
 
 /* ---- WANT_DELEGATION (RFC 8881 §18.49) ---- */
 
-/* The access clp's opens of fp have (NFS4_SHARE_* bits). */
-static uint32_t client_open_access(const struct nfs4_file *fp, const struct nfs4_client *clp)
-{
-	const struct list_node *pos;
-	uint32_t access = 0;
-
-	list_for_each(pos, &fp->shares) {
-		const struct nfs4_share *sh = container_of(pos, struct nfs4_share, node);
-		const struct nfs4_open_state *o = container_of(sh, struct nfs4_open_state, share);
-
-		if (o->stid.client == clp)
-			access |= sh->access;
-	}
-	return access;
-}
-
 /* clp's delegation on fp, if it holds one. */
 static struct nfs4_deleg *client_deleg(const struct nfs4_file *fp, const struct nfs4_client *clp)
 {
@@ -1047,7 +1031,7 @@ nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *c, nfs_argop4 *args, nfs_
 		st = NFS4ERR_SERVERFAULT;
 		goto out;
 	}
-	access = client_open_access(fp, c->client);
+	access = nfs4_file_client_open_access(fp, c->client);
 	dp = client_deleg(fp, c->client);
 	if (dp && reclaim_type == OPEN_DELEGATE_NONE &&
 	    (want == OPEN4_SHARE_ACCESS_WANT_READ_DELEG || want == OPEN4_SHARE_ACCESS_WANT_ANY_DELEG ||

@@ -35,6 +35,7 @@
 #include "server/nfs4_file.h"
 #include "server/nfs4_grace.h"
 #include "server/nfs4_htable.h"
+#include "server/nfs4_layout.h"
 #include "server/nfs4_recovery.h"
 #include "server/nfs4_state.h"
 
@@ -103,6 +104,7 @@ struct nfs4_server {
 	struct nfs4_readdir_issued readdir_issued;
 	struct nfs4_grace grace;
 	struct nfs4_recovery recovery;
+	struct nfs4_pnfs pnfs;                     /* nfs4_layout.c; off unless Enable_pNFS */
 };
 
 #endif

@@ -78,8 +78,9 @@ static nfsstat4 check_client_stateid(struct nfs4_compound *c, struct pmem_obj *o
 	nfsstat4 st;
 
 	pthread_mutex_lock(&clp->lock);
-	st = nfs4_stid_lookup_client(c, sid, NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG,
-				     true, &stid);
+	/* A layout stateid is the data server's (pNFS, nfs4_layout.c). */
+	st = nfs4_stid_lookup_client(c, sid, NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG |
+				     NFS4_STID_LAYOUT, true, &stid);
 	if (st != NFS4_OK || !stid)
 		goto out;
 	fp = nfs4_stid_file(stid);

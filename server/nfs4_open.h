@@ -68,6 +68,8 @@ struct nfs4_lockowner *nfs4_lockowner_find(struct nfs4_client *clp, const struct
 
 /* Share access of the open behind an open or lock stateid (0 when none). */
 uint32_t nfs4_stid_share_access(const struct nfs4_stid *stid);
+/* The share access (NFS4_SHARE_*) of clp's opens of fp. State lock held. */
+uint32_t nfs4_file_client_open_access(const struct nfs4_file *fp, const struct nfs4_client *clp);
 /* The per-file record behind an open or lock stateid (NULL otherwise). */
 struct nfs4_file *nfs4_stid_file(const struct nfs4_stid *stid);
 /* True when stid is a lock stateid that still holds byte-range locks, or an

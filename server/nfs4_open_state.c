@@ -16,6 +16,7 @@
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_instance.h"
+#include "server/nfs4_layout.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
@@ -252,6 +253,8 @@ uint32_t nfs4_stid_share_access(const struct nfs4_stid *stid)
 
 		return ls->open ? ls->open->share.access : 0;
 	}
+	if (stid->type == NFS4_STID_LAYOUT)
+		return nfs4_layout_access(stid);
 	return nfs4_deleg_share_access(stid);
 }
 
@@ -261,7 +264,24 @@ struct nfs4_file *nfs4_stid_file(const struct nfs4_stid *stid)
 		return ((const struct nfs4_open_state *)stid)->fp;
 	if (stid->type == NFS4_STID_LOCK)
 		return ((const struct nfs4_lock_state *)stid)->fp;
+	if (stid->type == NFS4_STID_LAYOUT)
+		return nfs4_layout_file(stid);
 	return nfs4_deleg_file(stid);
+}
+
+uint32_t nfs4_file_client_open_access(const struct nfs4_file *fp, const struct nfs4_client *clp)
+{
+	const struct list_node *pos;
+	uint32_t access = 0;
+
+	list_for_each(pos, &fp->shares) {
+		const struct nfs4_share *sh = container_of(pos, struct nfs4_share, node);
+		const struct nfs4_open_state *o = container_of(sh, struct nfs4_open_state, share);
+
+		if (o->stid.client == clp)
+			access |= sh->access;
+	}
+	return access;
 }
 
 bool nfs4_stid_holds_locks(const struct nfs4_stid *stid)

@@ -23,6 +23,12 @@ nfsstat4 nfs4_op_backchannel_ctl(struct nfs4_compound *c, nfs_argop4 *args, nfs_
 /* nfs4_stateid.c */
 nfsstat4 nfs4_op_test_stateid(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
 nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
+/* nfs4_layout.c: pNFS (RFC 8881 §18.40-18.44) */
+nfsstat4 nfs4_op_getdeviceinfo(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
+nfsstat4 nfs4_op_getdevicelist(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
+nfsstat4 nfs4_op_layoutcommit(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
+nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
+nfsstat4 nfs4_op_layoutreturn(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
 /* nfs4_fh.c: filehandles */
 nfsstat4 nfs4_op_putfh(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
 nfsstat4 nfs4_op_putrootfh(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);

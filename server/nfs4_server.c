@@ -158,6 +158,11 @@ int nfs4_server_init(const struct daxnfs_config *cfg, struct metrics *m,
 	rc = nfs4_file_lease_start(srv, cfg->recall_timeout);
 	if (rc < 0)
 		goto fail;
+	rc = nfs4_pnfs_init(srv, cfg);
+	if (rc < 0) {
+		nfs4_file_lease_stop();
+		goto fail;
+	}
 	rc = nfs4_cb_init(srv);
 	if (rc < 0) {
 		log_err("nfs4", "cannot start the callback engine: %s", strerror(-rc));

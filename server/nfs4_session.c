@@ -187,7 +187,10 @@ static void exid_fill(struct nfs4_compound *c, struct nfs4_client *clp, EXCHANGE
 
 	ok->eir_clientid = clp->clientid;
 	ok->eir_sequenceid = clp->create_session_seq;
-	ok->eir_flags = EXCHGID4_FLAG_USE_NON_PNFS | (clp->confirmed ? EXCHGID4_FLAG_CONFIRMED_R : 0);
+	/* A pNFS server is its own data server (RFC 8881 §13.1). */
+	ok->eir_flags = (c->srv->pnfs.enabled ? EXCHGID4_FLAG_USE_PNFS_MDS | EXCHGID4_FLAG_USE_PNFS_DS
+					      : EXCHGID4_FLAG_USE_NON_PNFS) |
+			(clp->confirmed ? EXCHGID4_FLAG_CONFIRMED_R : 0);
 	ok->eir_state_protect.spr_how = SP4_NONE;
 	ok->eir_server_owner.so_minor_id = 0;
 	ok->eir_server_owner.so_major_id.val = (uint8_t *)owner;

@@ -269,6 +269,74 @@ static void test_partial_return_and_detach_settle(void **state)
 	layout_file_free(&lf);
 }
 
+/* A holder drawn into a recall that is nearly over gets its own
+ * Recall_Timeout, except past the earliest lease break − margin. */
+static void test_late_holder_gets_its_full_time(void **state)
+{
+	struct layout_file lf = { 0 };
+	struct layout_holder a, b;
+	struct layout_seg first = seg(0, 4096, LAYOUTIOMODE4_RW), second = seg(8192, 12288, LAYOUTIOMODE4_RW);
+
+	(void)state;
+	assert_int_equal(layout_holder_attach(&lf, &a, LAYOUT4_FLEX_FILES), 0);
+	assert_int_equal(layout_holder_attach(&lf, &b, LAYOUT4_FLEX_FILES), 0);
+	assert_int_equal(layout_grant(&d, &a, &first), NFS4_OK);
+	assert_int_equal(layout_grant(&d, &b, &second), NFS4_OK);
+	assert_int_equal(layout_recall_start(&d, &lf, &first, false, 0, 0), 1);
+	assert_true(lf.deadline_ms == 30000);
+	/* b is asked 29 s in: everyone's deadline moves to 59 s. */
+	assert_int_equal(layout_recall_start(&d, &lf, &second, false, 29000, 0), 2);
+	assert_true(lf.deadline_ms == 59000);
+	assert_int_equal(seen.sends, 2);
+	/* Asking again for what was asked changes nothing. */
+	assert_int_equal(layout_recall_start(&d, &lf, &second, false, 40000, 0), 2);
+	assert_true(lf.deadline_ms == 59000);
+	/* A lease break due at 50 s caps it at 45 s, for good. */
+	assert_int_equal(layout_recall_start(&d, &lf, &first, false, 41000, 50000), 2);
+	assert_true(lf.deadline_ms == 45000);
+	assert_int_equal(layout_recall_expire(&d, &lf, 45000), 2);
+	assert_int_equal(lf.state, LAYOUT_RECALL_NONE);
+	assert_true(lf.break_limit_ms == 0);
+	layout_holder_detach(&d, &a);
+	layout_holder_detach(&d, &b);
+	layout_file_free(&lf);
+}
+
+/* A holder whose segment set is full returns exactly the recalled hole:
+ * the set keeps the segment whole (layout_range.c), but the return covers
+ * the recall, so the holder is settled, not revoked. */
+static void test_return_of_the_recalled_range_settles_a_full_set(void **state)
+{
+	struct layout_file lf = { 0 };
+	struct layout_holder h;
+	struct layout_seg s, hole = seg(400, 600, LAYOUTIOMODE4_RW);
+	struct layout_range hole_range = { 400, 600 };
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(layout_holder_attach(&lf, &h, LAYOUT4_FLEX_FILES), 0);
+	s = seg(0, 1000, LAYOUTIOMODE4_RW);
+	assert_int_equal(layout_grant(&d, &h, &s), NFS4_OK);
+	for (i = 1; i < LAYOUT_SEGS_MAX; i++) {
+		s = seg(i * 10000, i * 10000 + 10, LAYOUTIOMODE4_READ);
+		assert_int_equal(layout_grant(&d, &h, &s), NFS4_OK);
+	}
+	assert_int_equal(h.segs.count, LAYOUT_SEGS_MAX);
+	s = seg(LAYOUT_SEGS_MAX * 10000, LAYOUT_SEGS_MAX * 10000 + 10, LAYOUTIOMODE4_READ);
+	assert_int_equal(layout_grant(&d, &h, &s), NFS4ERR_LAYOUTTRYLATER);
+	assert_int_equal(layout_recall_start(&d, &lf, &hole, false, 0, 0), 1);
+	assert_int_equal(layout_return(&d, &h, &hole_range, LAYOUTIOMODE4_RW), NFS4_OK);
+	assert_int_equal(h.segs.count, LAYOUT_SEGS_MAX);   /* kept whole */
+	assert_int_equal(seen.completes, 1);
+	assert_int_equal(layout_recall_expire(&d, &lf, 1000000), 0);
+	assert_int_equal(seen.revoked, 0);
+	/* iomode ANY is for returns and recalls, never for a segment. */
+	s = seg(0, 10, LAYOUTIOMODE4_ANY);
+	assert_int_equal(layout_grant(&d, &h, &s), NFS4ERR_BADIOMODE);
+	layout_holder_detach(&d, &h);
+	layout_file_free(&lf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +346,8 @@ int main(void)
 		cmocka_unit_test_setup(test_ignoring_holder_is_revoked_at_the_deadline, setup),
 		cmocka_unit_test_setup(test_recall_of_a_range_nobody_holds, setup),
 		cmocka_unit_test_setup(test_partial_return_and_detach_settle, setup),
+		cmocka_unit_test_setup(test_late_holder_gets_its_full_time, setup),
+		cmocka_unit_test_setup(test_return_of_the_recalled_range_settles_a_full_set, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
