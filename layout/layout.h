@@ -103,10 +103,12 @@ struct layout_netaddr {
 
 /* What GETDEVICEINFO hands a type: the addresses at which this server
  * serves data, as the client that asks reaches it (the local address of
- * its connection, per transport; the first is the transport it came on). */
+ * its connection, per transport; the first is the transport it came on),
+ * and the minor version of the asking session. */
 struct layout_devinfo_args {
 	struct layout_netaddr addrs[LAYOUT_NETADDRS_MAX];
 	unsigned naddrs;
+	uint32_t minorversion;
 };
 
 /* One layout type (flex files now, the direct RDMA layout later). Every op

@@ -138,11 +138,18 @@ static nfsstat4 ff_getdeviceinfo(void *type_ctx, const deviceid4 devid,
 		na[i].na_r_addr.val = (uint8_t *)a->addrs[i].uaddr;
 		cap += 8 + LAYOUT_NETID_MAX + LAYOUT_UADDR_MAX;
 	}
-	for (i = 1; i <= 2; i++) {
-		if (!(ff->minor_versions & (1u << i)))
+	/* The asking session's minor version first: the Linux client takes
+	 * the first it supports, and with the metadata server's own version
+	 * it reaches the data server as the same client (same nfs_client, same
+	 * clientid here), whose layout stateids the data server then knows. */
+	for (i = 0; i <= 2; i++) {
+		uint32_t minor = i == 0 ? a->minorversion : i;
+
+		if (minor > 2 || !(ff->minor_versions & (1u << minor)) ||
+		    (i != 0 && minor == a->minorversion))
 			continue;
 		vers[nv].ffdv_version = 4;
-		vers[nv].ffdv_minorversion = i;
+		vers[nv].ffdv_minorversion = minor;
 		vers[nv].ffdv_rsize = ff->rsize;
 		vers[nv].ffdv_wsize = ff->wsize;
 		vers[nv].ffdv_tightly_coupled = true;

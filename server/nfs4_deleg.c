@@ -38,6 +38,7 @@
 #include "server/nfs4_file_lease.h"
 #include "server/nfs4_grace.h"
 #include "server/nfs4_instance.h"
+#include "server/nfs4_layout.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_open_priv.h"
 #include "server/nfs4_ops.h"
@@ -968,6 +969,15 @@ static struct nfs4_deleg *client_deleg(const struct nfs4_file *fp, const struct 
 	return NULL;
 }
 
+uint32_t nfs4_deleg_client_access(const struct nfs4_file *fp, const struct nfs4_client *clp)
+{
+	const struct nfs4_deleg *dp = client_deleg(fp, clp);
+
+	if (!dp || dp->state == NFS4_DELEG_REVOKED)
+		return 0;
+	return dp->type == OPEN_DELEGATE_WRITE ? NFS4_SHARE_BOTH : NFS4_SHARE_READ;
+}
+
 /*
  * A delegation on the current file without an OPEN. The file need not be
  * open: a read delegation needs read permission, a write delegation one of
@@ -1176,12 +1186,16 @@ nfsstat4 nfs4_op_delegreturn(struct nfs4_compound *c, nfs_argop4 *args, nfs_reso
 		st = NFS4ERR_BAD_STATEID;   /* not the current file's delegation */
 	if (st == NFS4_OK) {
 		const struct nfs4_deleg *dp = deleg_of(stid);
+		struct nfs4_file *fp = dp->fp;
 
 		d->stats.returned++;
 		if (dp->state == NFS4_DELEG_RECALLING && dp->recall_start_ns)
 			metrics_histogram_observe(&d->stats.recall_latency,
 						  metrics_now_ns() - dp->recall_start_ns);
+		fp->refs++;   /* past the delegation's end, for the client's layouts */
 		nfs4_stid_destroy(stid);
+		nfs4_layout_opens_changed(fp, c->client);
+		nfs4_file_put(fp);
 	}
 	nfs4_state_unlock();
 	return st;

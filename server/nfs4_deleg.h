@@ -70,6 +70,11 @@ struct nfs4_deleg {
 	uint8_t fh[NFS4_FHSIZE];
 };
 
+/* The share access (NFS4_SHARE_*) clp's delegation on fp stands for: a
+ * write delegation both, a read one reading, none or a revoked one 0.
+ * State lock held. */
+uint32_t nfs4_deleg_client_access(const struct nfs4_file *fp, const struct nfs4_client *clp);
+
 /* What a request is about to do to a file, for the conflict rules. */
 enum nfs4_deleg_access {
 	NFS4_DELEG_READ_DATA,     /* READ: conflicts with other clients' write delegations */

@@ -69,7 +69,7 @@ bool nfs4_stateid_is_bypass(const stateid4 *sid)
  * the state lock (docs/decisions/0007): the client's own stateids cannot
  * change or go while it is held. */
 static nfsstat4 check_client_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
-				     const stateid4 *sid, bool write, bool *special)
+				     const stateid4 *sid, bool write, uint32_t types, bool *special)
 {
 	struct nfs4_client *clp = c->client;
 	struct nfs4_stid *stid = NULL;
@@ -78,9 +78,7 @@ static nfsstat4 check_client_stateid(struct nfs4_compound *c, struct pmem_obj *o
 	nfsstat4 st;
 
 	pthread_mutex_lock(&clp->lock);
-	/* A layout stateid is the data server's (pNFS, nfs4_layout.c). */
-	st = nfs4_stid_lookup_client(c, sid, NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG |
-				     NFS4_STID_LAYOUT, true, &stid);
+	st = nfs4_stid_lookup_client(c, sid, types, true, &stid);
 	if (st != NFS4_OK || !stid)
 		goto out;
 	fp = nfs4_stid_file(stid);
@@ -89,6 +87,8 @@ static nfsstat4 check_client_stateid(struct nfs4_compound *c, struct pmem_obj *o
 		st = NFS4ERR_BAD_STATEID;
 	else if (write && !(access & NFS4_SHARE_WRITE))
 		st = NFS4ERR_OPENMODE;
+	else if (stid->type == NFS4_STID_LAYOUT)
+		nfs4_pnfs_count_ds_io(&c->srv->pnfs, write);
 out:
 	pthread_mutex_unlock(&clp->lock);
 	*special = st == NFS4_OK && !stid;
@@ -114,15 +114,15 @@ static nfsstat4 check_special_stateid(struct nfs4_compound *c, struct pmem_obj *
 	return st;
 }
 
-nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
-			       const stateid4 *sid, bool write)
+static nfsstat4 io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
+				 const stateid4 *sid, bool write, uint32_t types)
 {
 	bool special;
 	nfsstat4 st;
 
 	if (!c->client)
 		return NFS4ERR_OP_NOT_IN_SESSION;   /* the op table lets none through */
-	st = check_client_stateid(c, obj, sid, write, &special);
+	st = check_client_stateid(c, obj, sid, write, types, &special);
 	if (st == NFS4_OK && special)
 		st = check_special_stateid(c, obj, sid, write);
 	/* Another client's delegation (or, for a write, any read delegation)
@@ -136,6 +136,22 @@ nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
 		/* no OPEN vouched for this I/O: check as OPEN would */
 		st = nfs4_open_permission(c, obj, write ? NFS4_SHARE_WRITE : NFS4_SHARE_READ);
 	return st;
+}
+
+nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
+			       const stateid4 *sid, bool write)
+{
+	return io_check_stateid(c, obj, sid, write,
+				NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG);
+}
+
+nfsstat4 nfs4_io_check_ds_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
+				  const stateid4 *sid, bool write)
+{
+	/* A layout stateid is what the data server's I/O carries (pNFS,
+	 * nfs4_layout.c); only READ, WRITE and READ_PLUS take it. */
+	return io_check_stateid(c, obj, sid, write,
+				NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG | NFS4_STID_LAYOUT);
 }
 
 /* Nothing is encoded after the last op, so its data can stay where it was
@@ -171,7 +187,7 @@ nfsstat4 nfs4_op_read(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res
 	if (st != NFS4_OK)
 		return st;
 	obj = c->cur.obj;
-	st = nfs4_io_check_stateid(c, obj, &a->stateid, false);
+	st = nfs4_io_check_ds_stateid(c, obj, &a->stateid, false);
 	if (st != NFS4_OK)
 		return st;
 	/* Shorten to what the server and this reply can carry. */
@@ -237,7 +253,7 @@ nfsstat4 nfs4_op_write(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *re
 	if (a->stable > FILE_SYNC4)
 		return NFS4ERR_INVAL;
 	obj = c->cur.obj;
-	st = nfs4_io_check_stateid(c, obj, &a->stateid, true);
+	st = nfs4_io_check_ds_stateid(c, obj, &a->stateid, true);
 	if (st != NFS4_OK)
 		return st;
 	if (a->offset > MAX_FILE_OFFSET || a->data.len > MAX_FILE_OFFSET - a->offset)

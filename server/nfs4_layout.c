@@ -75,6 +75,22 @@ int nfs4_pnfs_init(struct nfs4_server *srv, const struct daxnfs_config *cfg)
 	return 0;
 }
 
+void nfs4_pnfs_log(struct nfs4_server *srv)
+{
+	struct nfs4_pnfs *p = &srv->pnfs;
+
+	if (!p->enabled)
+		return;
+	log_info("nfs4", "pNFS: %llu LAYOUTGETs granted, %llu LAYOUTRETURNs; data server I/O with a "
+		 "layout stateid: %llu READs, %llu WRITEs; flex files reports: %llu I/O errors, "
+		 "%llu I/O statistics",
+		 (unsigned long long)atomic_load(&p->layoutgets),
+		 (unsigned long long)atomic_load(&p->layoutreturns),
+		 (unsigned long long)atomic_load(&p->ds_reads),
+		 (unsigned long long)atomic_load(&p->ds_writes),
+		 (unsigned long long)p->ff.ioerrs_reported, (unsigned long long)p->ff.iostats_reported);
+}
+
 /* ---- the layout stateid ---- */
 
 static struct nfs4_layout *layout_of(struct nfs4_stid *stid)
@@ -190,6 +206,33 @@ static void layout_stid_advance(struct nfs4_layout *ls, bool created)
 		nfs4_stid_bump(&ls->stid);
 }
 
+/* The stateid of a layout operation. A layout stateid may carry an older
+ * seqid than the current one: a client sends LAYOUTGETs in parallel with
+ * the seqid it has and learns the newer ones from the replies (knfsd
+ * accepts them too); only a seqid the server never gave is refused
+ * (BAD_STATEID). Open, lock and delegation stateids follow §8.2 as
+ * everywhere. State lock held. */
+static nfsstat4 layout_op_stid_lookup(struct nfs4_compound *c, const stateid4 *sid,
+				      uint32_t types, struct nfs4_stid **out)
+{
+	static const uint8_t zero[NFS4_OTHER_SIZE];
+	stateid4 any = *sid;
+	nfsstat4 st;
+
+	/* The current stateid (other 0) goes the usual way. */
+	if (memcmp(sid->other, zero, sizeof(zero)) == 0)
+		return nfs4_stid_lookup(c, sid, types, false, out);
+	any.seqid = 0;
+	st = nfs4_stid_lookup(c, &any, types, false, out);
+	if (st != NFS4_OK || sid->seqid == 0)
+		return st;
+	if ((int32_t)(sid->seqid - (*out)->sid.seqid) > 0)
+		return NFS4ERR_BAD_STATEID;
+	if ((*out)->type != NFS4_STID_LAYOUT && sid->seqid != (*out)->sid.seqid)
+		return NFS4ERR_OLD_STATEID;
+	return NFS4_OK;
+}
+
 /* ---- LAYOUTGET (§18.43) ---- */
 
 /* Bytes of a LAYOUTGET4resok with one layout of body_len (§18.43.3:
@@ -242,9 +285,9 @@ nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4
 	seg.iomode = a->loga_iomode;
 
 	nfs4_state_lock();
-	st = nfs4_stid_lookup(c, &a->loga_stateid,
-			      NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG | NFS4_STID_LAYOUT,
-			      false, &stid);
+	st = layout_op_stid_lookup(c, &a->loga_stateid,
+				   NFS4_STID_OPEN | NFS4_STID_LOCK | NFS4_STID_DELEG | NFS4_STID_LAYOUT,
+				   &stid);
 	if (st != NFS4_OK)
 		goto out;
 	fp = nfs4_file_find(&c->srv->files, c->cur.obj);
@@ -258,7 +301,9 @@ nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4
 	}
 	/* An RW layout lets its holder write through the data server: only
 	 * for a client that opened the file for writing. */
-	if (seg.iomode == LAYOUTIOMODE4_RW && !(nfs4_file_client_open_access(fp, c->client) & NFS4_SHARE_WRITE)) {
+	if (seg.iomode == LAYOUTIOMODE4_RW &&
+	    !((nfs4_file_client_open_access(fp, c->client) |
+	       nfs4_deleg_client_access(fp, c->client)) & NFS4_SHARE_WRITE)) {
 		st = NFS4ERR_OPENMODE;
 		goto out;
 	}
@@ -288,6 +333,10 @@ nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4
 	st = ops->layoutget(tctx, &ga, &seg, c->arena, &body, &body_len);
 	if (st == NFS4_OK && layoutget_reply_size(body_len) > a->loga_maxcount)
 		st = NFS4ERR_TOOSMALL;
+	/* Everything the reply needs before anything changes. */
+	lo = st == NFS4_OK ? arena_alloc(c->arena, sizeof(*lo)) : NULL;
+	if (st == NFS4_OK && !lo)
+		st = NFS4ERR_DELAY;
 	if (st == NFS4_OK)
 		st = layout_grant(&p->domain, &ls->holder, &seg);
 	if (st != NFS4_OK) {
@@ -297,11 +346,6 @@ nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4
 	}
 	layout_access_update_locked(ls);
 	layout_stid_advance(ls, created);
-	lo = arena_alloc(c->arena, sizeof(*lo));
-	if (!lo) {
-		st = NFS4ERR_DELAY;   /* the layout stays granted; the client asks again */
-		goto out;
-	}
 	lo->lo_offset = seg.range.start;
 	lo->lo_length = layout_range_wire_length(&seg.range);
 	lo->lo_iomode = seg.iomode;
@@ -314,6 +358,7 @@ nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4
 	ok->logr_stateid = ls->stid.sid;
 	ok->logr_layout.len = 1;
 	ok->logr_layout.val = lo;
+	atomic_fetch_add_explicit(&p->layoutgets, 1, memory_order_relaxed);
 out:
 	nfs4_file_put(fp);
 	nfs4_state_unlock();
@@ -325,9 +370,11 @@ out:
 /* ---- LAYOUTRETURN (§18.44) ---- */
 
 /* Returns range in iomode from ls; the stateid goes when nothing is left.
- * True when it went. State lock held. */
+ * bump: a LAYOUTRETURN of this stateid, whose reply carries the next seqid
+ * (a bulk return names no stateid and changes none, as knfsd's). True when
+ * the stateid went. State lock held. */
 static bool layout_give_back(struct nfs4_server *srv, struct nfs4_layout *ls,
-			     const struct layout_range *range, layoutiomode4 iomode)
+			     const struct layout_range *range, layoutiomode4 iomode, bool bump)
 {
 	if (layout_return(&srv->pnfs.domain, &ls->holder, range, iomode) != NFS4_OK)
 		return false;   /* revoked: it stays until FREE_STATEID */
@@ -336,8 +383,42 @@ static bool layout_give_back(struct nfs4_server *srv, struct nfs4_layout *ls,
 		return true;
 	}
 	layout_access_update_locked(ls);
-	nfs4_stid_bump(&ls->stid);
+	if (bump)
+		nfs4_stid_bump(&ls->stid);
 	return false;
+}
+
+/* ---- layouts follow the opens ---- */
+
+void nfs4_layout_opens_changed(struct nfs4_file *fp, struct nfs4_client *clp)
+{
+	struct layout_file *lf = fp->layout_state;
+	const struct layout_range all = { 0, LAYOUT_END };
+	uint32_t access;
+	unsigned i = 0;
+
+	if (!lf)
+		return;
+	access = nfs4_file_client_open_access(fp, clp) | nfs4_deleg_client_access(fp, clp);
+	while ((lf = fp->layout_state) != NULL && i < lf->nholders) {
+		struct nfs4_layout *ls = layout_of_holder(lf->holders[i]);
+
+		if (ls->stid.client != clp || ls->stid.state != NFS4_STID_ACTIVE ||
+		    (access & NFS4_SHARE_WRITE)) {
+			i++;
+			continue;
+		}
+		if (access == 0) {
+			/* The last open went: so do the layouts (knfsd's
+			 * return of all of a client's layouts on the file). */
+			nfs4_stid_destroy(&ls->stid);   /* the array moved: same i */
+			continue;
+		}
+		/* A downgrade to reading: no more writing through the data
+		 * server. */
+		if (!layout_give_back(clp->srv, ls, &all, LAYOUTIOMODE4_RW, false))
+			i++;
+	}
 }
 
 static nfsstat4 layoutreturn_file(struct nfs4_compound *c, const LAYOUTRETURN4args *a,
@@ -356,7 +437,7 @@ static nfsstat4 layoutreturn_file(struct nfs4_compound *c, const LAYOUTRETURN4ar
 	if (st != NFS4_OK)
 		return st;
 	nfs4_state_lock();
-	st = nfs4_stid_lookup(c, &rf->lrf_stateid, NFS4_STID_LAYOUT, false, &stid);
+	st = layout_op_stid_lookup(c, &rf->lrf_stateid, NFS4_STID_LAYOUT, &stid);
 	if (st != NFS4_OK)
 		goto out;
 	ls = layout_of(stid);
@@ -374,7 +455,7 @@ static nfsstat4 layoutreturn_file(struct nfs4_compound *c, const LAYOUTRETURN4ar
 		st = NFS4ERR_BAD_STATEID;
 		goto out;
 	}
-	out->lrs_present = !layout_give_back(c->srv, ls, &range, a->lora_iomode);
+	out->lrs_present = !layout_give_back(c->srv, ls, &range, a->lora_iomode, true);
 	if (out->lrs_present)
 		out->u.lrs_stateid = ls->stid.sid;
 out:
@@ -410,7 +491,7 @@ static nfsstat4 layoutreturn_bulk(struct nfs4_compound *c, const LAYOUTRETURN4ar
 			continue;
 		if (by_fsid && (ls->fsid_major != at.fsid_major || ls->fsid_minor != at.fsid_minor))
 			continue;
-		layout_give_back(c->srv, ls, &all, a->lora_iomode);
+		layout_give_back(c->srv, ls, &all, a->lora_iomode, false);
 	}
 	nfs4_state_unlock();
 	return NFS4_OK;
@@ -450,6 +531,8 @@ nfsstat4 nfs4_op_layoutreturn(struct nfs4_compound *c, nfs_argop4 *args, nfs_res
 		st = NFS4ERR_INVAL;
 		break;
 	}
+	if (st == NFS4_OK)
+		atomic_fetch_add_explicit(&p->layoutreturns, 1, memory_order_relaxed);
 	return st;
 }
 
@@ -481,7 +564,7 @@ nfsstat4 nfs4_op_layoutcommit(struct nfs4_compound *c, nfs_argop4 *args, nfs_res
 		return nfs4_in_grace(c->srv) ? NFS4_OK : NFS4ERR_NO_GRACE;
 	}
 	nfs4_state_lock();
-	st = nfs4_stid_lookup(c, &a->loca_stateid, NFS4_STID_LAYOUT, false, &stid);
+	st = layout_op_stid_lookup(c, &a->loca_stateid, NFS4_STID_LAYOUT, &stid);
 	if (st == NFS4_OK) {
 		ls = layout_of(stid);
 		if (!ls->fp || ls->fp->obj != c->cur.obj)
@@ -554,9 +637,9 @@ nfsstat4 nfs4_op_getdeviceinfo(struct nfs4_compound *c, nfs_argop4 *args, nfs_re
 	struct nfs4_pnfs *p = &c->srv->pnfs;
 	const struct layout_type_ops *ops;
 	struct layout_devinfo_args da;
-	const struct rpc_xprt *x = c->req->xprt;
-	const struct sockaddr *local = (const struct sockaddr *)&x->local;
-	bool came_rdma = x->ops->netid && strcmp(x->ops->netid, "rdma") == 0;
+	const struct rpc_xprt *x = c->req ? c->req->xprt : NULL;
+	const struct sockaddr *local = x ? (const struct sockaddr *)&x->local : NULL;
+	bool came_rdma = x && x->ops->netid && strcmp(x->ops->netid, "rdma") == 0;
 	void *tctx = NULL, *body = NULL;
 	uint32_t body_len = 0, needed;
 	nfsstat4 st;
@@ -567,6 +650,7 @@ nfsstat4 nfs4_op_getdeviceinfo(struct nfs4_compound *c, nfs_argop4 *args, nfs_re
 	/* The data server is reached where the client reached us: the
 	 * transport it came on first, the other one after it. */
 	memset(&da, 0, sizeof(da));
+	da.minorversion = c->minorversion;
 	if (came_rdma) {
 		devinfo_add(&da, "rdma", local, p->rdma_port);
 		devinfo_add(&da, "tcp", local, p->tcp_port);
@@ -609,6 +693,8 @@ nfsstat4 nfs4_op_getdevicelist(struct nfs4_compound *c, nfs_argop4 *args, nfs_re
 	memset(ok, 0, sizeof(*ok));
 	/* One data server: the whole list at cookie 0, nothing after it. */
 	if (a->gdla_cookie != 0) {
+		if (a->gdla_cookie != 1)
+			return NFS4ERR_BAD_COOKIE;
 		if (memcmp(a->gdla_cookieverf, c->srv->write_verf, NFS4_VERIFIER_SIZE) != 0)
 			return NFS4ERR_NOT_SAME;
 		memcpy(ok->gdlr_cookieverf, c->srv->write_verf, NFS4_VERIFIER_SIZE);

@@ -17,6 +17,7 @@
 #ifndef DAXNFS_SERVER_NFS4_LAYOUT_H
 #define DAXNFS_SERVER_NFS4_LAYOUT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -41,6 +42,9 @@ struct nfs4_pnfs {
 	uint16_t rdma_port;              /* 0 without Enable_RDMA */
 	struct layout_domain domain;
 	struct layout_ff ff;
+	/* What clients did with layouts, logged at exit (nfs4_pnfs_log). */
+	atomic_uint_fast64_t layoutgets, layoutreturns;
+	atomic_uint_fast64_t ds_reads, ds_writes;   /* I/O with a layout stateid */
 };
 
 struct nfs4_server;
@@ -50,8 +54,24 @@ struct daxnfs_config;
  * Enable_RDMA, NFS_RDMA_Port, Recall_Timeout). 0 or -errno (logged). */
 int nfs4_pnfs_init(struct nfs4_server *srv, const struct daxnfs_config *cfg);
 
+/* Logs what the counters say (at exit). */
+void nfs4_pnfs_log(struct nfs4_server *srv);
+
+/* A READ (write false) or WRITE with a layout stateid passed its check. */
+static inline void nfs4_pnfs_count_ds_io(struct nfs4_pnfs *p, bool write)
+{
+	atomic_fetch_add_explicit(write ? &p->ds_writes : &p->ds_reads, 1, memory_order_relaxed);
+}
+
 /* The share access a layout stateid gives its holder on the data server
  * (NFS4_SHARE_READ, | NFS4_SHARE_WRITE for an RW segment); clp->lock held. */
+/* clp's opens or delegation of fp changed (CLOSE, OPEN_DOWNGRADE,
+ * DELEGRETURN): with neither left its layouts on fp go (knfsd counts both
+ * the same way), without write access their RW segments. A client that
+ * returns on close (logr_return_on_close) finds nothing left to do; one that
+ * does not cannot keep writing through the data server. State lock held. */
+void nfs4_layout_opens_changed(struct nfs4_file *fp, struct nfs4_client *clp);
+
 static inline uint32_t nfs4_layout_access(const struct nfs4_stid *stid)
 {
 	return ((const struct nfs4_layout *)stid)->access;

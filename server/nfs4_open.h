@@ -90,6 +90,10 @@ void nfs4_open_state_close(struct nfs4_open_state *os);
 struct nfs4_compound;
 nfsstat4 nfs4_io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
 			       const stateid4 *sid, bool write);
+/* The same for READ, WRITE and READ_PLUS, which also take a layout stateid
+ * (daxnfsd as a pNFS data server), with the access its segments give. */
+nfsstat4 nfs4_io_check_ds_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
+				  const stateid4 *sid, bool write);
 /* Bytes the reply being built can still take after overhead more (the
  * buffer and the session's ca_maxresponsesize): what READ, READ_PLUS and
  * LISTXATTRS may put in (nfs4_io.c). */

@@ -373,6 +373,7 @@ nfsstat4 nfs4_op_open_downgrade(struct nfs4_compound *c, nfs_argop4 *args, nfs_r
 	nfs4_stid_bump_locked(&os->stid);
 	pthread_mutex_unlock(&c->client->lock);
 	r->u.resok4.open_stateid = os->stid.sid;
+	nfs4_layout_opens_changed(os->fp, c->client);
 out:
 	nfs4_state_unlock();
 	return st;
@@ -383,6 +384,7 @@ nfsstat4 nfs4_op_close(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *re
 	CLOSE4args *a = &args->u.opclose;
 	CLOSE4res *r = &res->u.opclose;
 	struct nfs4_open_state *os = NULL;
+	struct nfs4_file *fp;
 	nfsstat4 st;
 
 	nfs4_state_lock();
@@ -393,7 +395,11 @@ nfsstat4 nfs4_op_close(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *re
 		st = NFS4ERR_LOCKS_HELD;
 		goto out;
 	}
+	fp = os->fp;
+	fp->refs++;   /* past the open's end, for its layouts */
 	nfs4_open_state_close(os);
+	nfs4_layout_opens_changed(fp, c->client);
+	nfs4_file_put(fp);
 	/* RFC 8881 §18.2.4: the returned stateid is useless; a 4.1 server SHOULD
 	 * return the invalid special stateid (other 0, seqid all ones). */
 	memset(&r->u.open_stateid, 0, sizeof(r->u.open_stateid));

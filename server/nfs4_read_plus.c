@@ -78,7 +78,7 @@ nfsstat4 nfs4_op_read_plus(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4
 	if (st != NFS4_OK)
 		return st;
 	obj = c->cur.obj;
-	st = nfs4_io_check_stateid(c, obj, &a->rpa_stateid, false);
+	st = nfs4_io_check_ds_stateid(c, obj, &a->rpa_stateid, false);
 	if (st != NFS4_OK)
 		return st;
 	if (count > nfs4_export_max_io())

@@ -227,6 +227,7 @@ void nfs4_server_shutdown(struct nfs4_server *srv)
 		 (unsigned long long)ds.recalls, (unsigned long long)ds.revoked,
 		 (unsigned long long)ds.granted_timestamps, (unsigned long long)ds.times_set,
 		 (unsigned long long)ds.open_xor);
+	nfs4_pnfs_log(srv);
 	nfs4_clients_shutdown(srv);
 	copy_workers_left = nfs4_copy_shutdown(srv);
 	nfs4_copy_stats(srv, &cs);

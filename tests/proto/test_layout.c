@@ -5,10 +5,13 @@
  * RFC 8435 decoders: the file's handle, the layout stateid, the device)
  * and GETDEVICEINFO (this server's address and port, NFSv4.1 and 4.2,
  * tightly coupled); the data server taking the layout stateid for READ and
- * WRITE and refusing it after the last LAYOUTRETURN; the layout stateid's
- * seqid rules (§12.5.3); LAYOUTRETURN of a range, of a file, of all;
- * LAYOUTCOMMIT; and the errors of each for bad input. Also a server
- * without Enable_pNFS: no pNFS role and no layouts.
+ * WRITE (and nothing else: not SETATTR) and refusing it after the last
+ * LAYOUTRETURN; the layout stateid's seqid rules (§12.5.3: an older seqid
+ * is taken, as parallel LAYOUTGETs need, a newer one is not); LAYOUTRETURN
+ * of a range, of a file, of all; layouts following the opens (a downgrade
+ * takes the RW layout, the last CLOSE all); LAYOUTCOMMIT; and the errors of
+ * each for bad input. Also a server without Enable_pNFS: no pNFS role and
+ * no layouts.
  */
 #include "tests/proto/test_open_util.h"
 
@@ -162,6 +165,36 @@ static nfsstat4 getdeviceinfo(struct nfs4_cl *cl, const deviceid4 dev, uint32_t 
 
 static const stateid4 anon_sid;
 
+static nfsstat4 setattr_size(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *sid,
+			     uint64_t size)
+{
+	struct nfs4_cl_compound cp;
+	SETATTR4args *a;
+	uint32_t *mask;
+	uint8_t *vals;
+	nfsstat4 st;
+	int i;
+
+	nfs4_cl_compound_init(&cp, cl);
+	ot_putfh(&cp, fh);
+	a = &nfs4_cl_add(&cp, OP_SETATTR)->u.opsetattr;
+	mask = arena_alloc(&cp.arena, sizeof(*mask));
+	vals = arena_alloc(&cp.arena, 8);
+	assert_non_null(mask);
+	assert_non_null(vals);
+	*mask = 1u << FATTR4_SIZE;
+	for (i = 0; i < 8; i++)
+		vals[i] = (uint8_t)(size >> (56 - 8 * i));
+	a->stateid = *sid;
+	a->obj_attributes.attrmask.len = 1;
+	a->obj_attributes.attrmask.val = mask;
+	a->obj_attributes.attr_vals.len = 8;
+	a->obj_attributes.attr_vals.val = vals;
+	st = nfs4_cl_send(&cp) < 0 ? NFS4ERR_SERVERFAULT : cp.status;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
 static void test_roles_and_fs_layout_type(void **st)
 {
 	struct nfs4_cl *cl = ot_client(&srv, "lo-roles");
@@ -272,16 +305,20 @@ static void test_layout_round_trip(void **st)
 				   NFS4_UINT64_MAX, 0, 4096, &lg3), NFS4_OK);
 	assert_int_equal(lg3.sid.seqid, 3);
 	assert_memory_equal(lg3.sid.other, lg.sid.other, sizeof(lg.sid.other));
-	/* An older seqid is OLD_STATEID. */
-	assert_int_equal(layoutreturn(cl, &r.fh, LAYOUTRETURN4_FILE, &lg.sid, LAYOUTIOMODE4_ANY, 0,
-				      NFS4_UINT64_MAX, NULL, NULL), NFS4ERR_OLD_STATEID);
-
-	/* Returning the READ layout leaves the RW one: the stateid stays, 4. */
-	assert_int_equal(layoutreturn(cl, &r.fh, LAYOUTRETURN4_FILE, &lg3.sid, LAYOUTIOMODE4_READ,
+	/* A seqid the server never gave is refused ... */
+	back_sid = lg3.sid;
+	back_sid.seqid = 9;
+	assert_int_equal(layoutreturn(cl, &r.fh, LAYOUTRETURN4_FILE, &back_sid, LAYOUTIOMODE4_ANY, 0,
+				      NFS4_UINT64_MAX, NULL, NULL), NFS4ERR_BAD_STATEID);
+	/* ... an older one is taken (replies to parallel LAYOUTGETs cross):
+	 * returning the READ layout leaves the RW one, the stateid stays, 4. */
+	assert_int_equal(layoutreturn(cl, &r.fh, LAYOUTRETURN4_FILE, &lg.sid, LAYOUTIOMODE4_READ,
 				      0, NFS4_UINT64_MAX, &present, &back_sid), NFS4_OK);
 	assert_true(present);
 	assert_int_equal(back_sid.seqid, 4);
 	assert_int_equal(ot_write(cl, &r.fh, &ds_sid, 100, data, 100, FILE_SYNC4, NULL), NFS4_OK);
+	/* Only READ and WRITE take it: not SETATTR of the size. */
+	assert_int_equal(setattr_size(cl, &r.fh, &ds_sid, 0), NFS4ERR_BAD_STATEID);
 	/* Returning everything: no stateid back, and the data server no
 	 * longer takes it. */
 	assert_int_equal(layoutreturn(cl, &r.fh, LAYOUTRETURN4_FILE, &back_sid, LAYOUTIOMODE4_ANY, 0,
@@ -506,33 +543,46 @@ static void test_layoutcommit(void **st)
 	nfs4_cl_close(cl, true);
 }
 
-/* A client that goes away with a layout: its layout stateid goes with it,
- * and the file's layout record too (the next client starts at seqid 1). */
-static void test_layout_dies_with_its_client(void **st)
+/* Layouts follow the opens: a downgrade to reading takes the RW layout
+ * (no more writing through the data server), the last CLOSE takes them
+ * all, whether or not the client returned them. */
+static void test_layouts_follow_the_opens(void **st)
 {
-	struct nfs4_cl *cl = ot_client(&srv, "lo-dies");
-	struct nfs4_cl *next;
+	struct nfs4_cl *cl = ot_client(&srv, "lo-opens");
 	struct ot_open_res r;
-	struct lg_res lg;
+	struct lg_res rd, rw;
+	stateid4 ds_sid, open_sid;
+	uint8_t buf[64] = { 7 };
+	uint32_t n;
+	bool eof, present;
 
 	(void)st;
-	assert_int_equal(ot_open_simple(cl, "dies", true, OPEN4_SHARE_ACCESS_BOTH,
+	/* Opened for reading, then for both: a downgrade may go back to
+	 * reading (§18.18.3). */
+	assert_int_equal(ot_open_simple(cl, "opens", true, OPEN4_SHARE_ACCESS_READ,
 					OPEN4_SHARE_DENY_NONE, &r), NFS4_OK);
-	assert_int_equal(layoutget(cl, &r.fh, &r.sid, LAYOUT4_FLEX_FILES, LAYOUTIOMODE4_RW, 0,
-				   NFS4_UINT64_MAX, 0, 4096, &lg), NFS4_OK);
-	lg_free(&lg);
 	ot_fh_free(&r.fh);
-	nfs4_cl_close(cl, true);   /* DESTROY_SESSION, DESTROY_CLIENTID */
-	next = ot_client(&srv, "lo-dies-next");
-	assert_int_equal(ot_open_simple(next, "dies", false, OPEN4_SHARE_ACCESS_BOTH,
+	assert_int_equal(ot_open_simple(cl, "opens", false, OPEN4_SHARE_ACCESS_BOTH,
 					OPEN4_SHARE_DENY_NONE, &r), NFS4_OK);
-	assert_int_equal(layoutget(next, &r.fh, &r.sid, LAYOUT4_FLEX_FILES, LAYOUTIOMODE4_RW, 0,
-				   NFS4_UINT64_MAX, 0, 4096, &lg), NFS4_OK);
-	assert_int_equal(lg.sid.seqid, 1);
-	lg_free(&lg);
-	assert_int_equal(ot_close(next, &r.fh, &r.sid, NULL), NFS4_OK);
+	assert_int_equal(ot_write(cl, &r.fh, &r.sid, 0, buf, sizeof(buf), FILE_SYNC4, NULL), NFS4_OK);
+	assert_int_equal(layoutget(cl, &r.fh, &r.sid, LAYOUT4_FLEX_FILES, LAYOUTIOMODE4_READ, 0,
+				   NFS4_UINT64_MAX, 0, 4096, &rd), NFS4_OK);
+	assert_int_equal(layoutget(cl, &r.fh, &rd.sid, LAYOUT4_FLEX_FILES, LAYOUTIOMODE4_RW, 0,
+				   NFS4_UINT64_MAX, 0, 4096, &rw), NFS4_OK);
+	ds_sid = rw.ff.ffl_mirrors.val[0].ffm_data_servers.val[0].ffds_stateid;
+	assert_int_equal(ot_write(cl, &r.fh, &ds_sid, 0, buf, 8, FILE_SYNC4, NULL), NFS4_OK);
+	assert_int_equal(ot_downgrade(cl, &r.fh, &r.sid, OPEN4_SHARE_ACCESS_READ,
+				      OPEN4_SHARE_DENY_NONE, &open_sid), NFS4_OK);
+	assert_int_equal(ot_write(cl, &r.fh, &ds_sid, 0, buf, 8, FILE_SYNC4, NULL), NFS4ERR_OPENMODE);
+	assert_int_equal(ot_read(cl, &r.fh, &ds_sid, 0, 8, buf, &n, &eof), NFS4_OK);
+	assert_int_equal(ot_close(cl, &r.fh, &open_sid, NULL), NFS4_OK);
+	assert_int_equal(ot_read(cl, &r.fh, &ds_sid, 0, 8, buf, &n, &eof), NFS4ERR_BAD_STATEID);
+	assert_int_equal(layoutreturn(cl, &r.fh, LAYOUTRETURN4_FILE, &rw.sid, LAYOUTIOMODE4_ANY, 0,
+				      NFS4_UINT64_MAX, &present, NULL), NFS4ERR_BAD_STATEID);
+	lg_free(&rd);
+	lg_free(&rw);
 	ot_fh_free(&r.fh);
-	nfs4_cl_close(next, true);
+	nfs4_cl_close(cl, true);
 }
 
 /* Without Enable_pNFS: a plain NFSv4.1 server. */
@@ -568,7 +618,7 @@ int main(void)
 		cmocka_unit_test(test_layoutget_errors),
 		cmocka_unit_test(test_getdeviceinfo_sizes_and_ids),
 		cmocka_unit_test(test_layoutcommit),
-		cmocka_unit_test(test_layout_dies_with_its_client),
+		cmocka_unit_test(test_layouts_follow_the_opens),
 		cmocka_unit_test(test_pnfs_off_by_default),
 	};
 

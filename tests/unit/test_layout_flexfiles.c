@@ -116,6 +116,19 @@ static void test_device_address_reads_back(void **state)
 		assert_int_equal(da.ffda_versions.val[i].ffdv_rsize, 1 << 20);
 		assert_true(da.ffda_versions.val[i].ffdv_tightly_coupled);
 	}
+	/* Asked from an NFSv4.2 session: 4.2 first (the client then reaches
+	 * the data server with the metadata server's version). */
+	{
+		struct layout_devinfo_args w42 = where;
+
+		w42.minorversion = 2;
+		assert_int_equal(layout_ff_ops.getdeviceinfo(&ff, dev0, &w42, &arena, &body, &len), NFS4_OK);
+		xdr_init_decode(&x, body, len, &arena);
+		assert_true(xdr_dec_ff_device_addr4(&x, &da));
+		assert_int_equal(da.ffda_versions.len, 2);
+		assert_int_equal(da.ffda_versions.val[0].ffdv_minorversion, 2);
+		assert_int_equal(da.ffda_versions.val[1].ffdv_minorversion, 1);
+	}
 	/* An id this server never gave out, or another index. */
 	memset(other, 0x5a, sizeof(other));
 	assert_int_equal(layout_ff_ops.getdeviceinfo(&ff, other, &where, &arena, &body, &len), NFS4ERR_NOENT);

@@ -17,6 +17,8 @@
 #                      daxnfsd's log shows each back channel up after 1 probe (host)
 #             knfsd    the workload against the guest kernel's own nfsd (checks the
 #                      workload itself; not a ctest)
+#             pnfs     daxnfsd in the guest with Enable_pNFS: vers=4.1 and 4.2 mounts
+#                      take flex files layouts (mountstats), I/O through them, workload
 #             v42ops   vers=4.2: cp --reflink, fallocate -l/-p, SEEK_DATA/HOLE,
 #                      user.* xattrs, against a host daxnfsd exporting an XFS
 #                      with reflink (a loop image; needs root, mkfs.xfs, a loop
@@ -113,6 +115,7 @@ case "$scenario" in
   restart) script=guest/restart.sh; host_server=1; pmem=0 ;;
   backchannel) script=guest/backchannel.sh; host_server=1; pmem=0 ;;
   knfsd) script=guest/knfsd.sh; host_server=0; pmem=0 ;;
+  pnfs) script=guest/pnfs.sh; host_server=0; pmem=0 ;;
   recallbench) script=guest/recallbench.sh; host_server=0; pmem=0 ;;
   v42ops) script=guest/v42ops.sh; host_server=1; pmem=0 ;;
   copybench) script=guest/copybench.sh; host_server=0; pmem=0 ;;
