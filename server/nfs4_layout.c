@@ -82,12 +82,13 @@ void nfs4_pnfs_log(struct nfs4_server *srv)
 	if (!p->enabled)
 		return;
 	log_info("nfs4", "pNFS: %llu LAYOUTGETs granted, %llu LAYOUTRETURNs; data server I/O with a "
-		 "layout stateid: %llu READs, %llu WRITEs; flex files reports: %llu I/O errors, "
-		 "%llu I/O statistics",
+		 "layout stateid: %llu READs, %llu WRITEs; flex files reports in %llu LAYOUTRETURNs: "
+		 "%llu I/O errors, %llu I/O statistics",
 		 (unsigned long long)atomic_load(&p->layoutgets),
 		 (unsigned long long)atomic_load(&p->layoutreturns),
 		 (unsigned long long)atomic_load(&p->ds_reads),
 		 (unsigned long long)atomic_load(&p->ds_writes),
+		 (unsigned long long)p->ff.returns_with_reports,
 		 (unsigned long long)p->ff.ioerrs_reported, (unsigned long long)p->ff.iostats_reported);
 }
 
@@ -100,7 +101,7 @@ static struct nfs4_layout *layout_of(struct nfs4_stid *stid)
 
 static struct nfs4_layout *layout_of_holder(struct layout_holder *h)
 {
-	return (struct nfs4_layout *)((char *)h - offsetof(struct nfs4_layout, holder));
+	return container_of(h, struct nfs4_layout, holder);
 }
 
 /* What ls's segments let its holder do on the data server; clp->lock held. */
@@ -195,15 +196,6 @@ fail:
 		fp->layout_state = NULL;
 	}
 	return NULL;
-}
-
-/* Bumps the layout stateid's seqid (§12.5.3) and publishes a new one. */
-static void layout_stid_advance(struct nfs4_layout *ls, bool created)
-{
-	if (created)
-		nfs4_stid_publish(&ls->stid);
-	else
-		nfs4_stid_bump(&ls->stid);
 }
 
 /* The stateid of a layout operation. A layout stateid may carry an older
@@ -345,7 +337,11 @@ nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4
 		goto out;
 	}
 	layout_access_update_locked(ls);
-	layout_stid_advance(ls, created);
+	/* A new stateid is published at seqid 1; a known one moves on (§12.5.3). */
+	if (created)
+		nfs4_stid_publish(&ls->stid);
+	else
+		nfs4_stid_bump(&ls->stid);
 	lo->lo_offset = seg.range.start;
 	lo->lo_length = layout_range_wire_length(&seg.range);
 	lo->lo_iomode = seg.iomode;
