@@ -164,8 +164,8 @@ static const struct key_desc nfsv4_keys[] = {
 		 "it)." },
 	{ .name = "Recall_Timeout", .type = KT_UINT, CFG(recall_timeout), .min = 1, .max = 3600,
 	  .unit = "s", .default_doc = "30, or less to fit in the lease-break time",
-	  .doc = "how long a client has to return a delegation after CB_RECALL (later: a layout "
-		 "after CB_LAYOUTRECALL) before it is revoked. It must fit in the kernel's "
+	  .doc = "how long a client has to return a delegation after CB_RECALL, or a layout "
+		 "after CB_LAYOUTRECALL, before it is revoked. It must fit in the kernel's "
 		 "`/proc/sys/fs/lease-break-time` less the lease manager's margin (a quarter of "
 		 "it, at most 5 s: 40 s of the default 45 s), so that a recall caused by a local "
 		 "process always ends before the kernel breaks the lease itself; a larger value "
@@ -197,9 +197,20 @@ static const struct key_desc nfsv4_keys[] = {
 		 "own data server (EXCHANGE_ID), offers the flexible file layout (RFC 8435) in "
 		 "fs_layout_type, and hands out layouts whose data server is this daxnfsd at the "
 		 "address the client reached it on (NFS_Port, and NFS_RDMA_Port with "
-		 "Enable_RDMA). Off by default. Layouts are not yet recalled when a local "
-		 "process truncates a file (issue 12); every data-server READ and WRITE passes "
-		 "the same stateid and permission checks as any other." },
+		 "Enable_RDMA). Off by default. Each file with layouts is covered by a local lease "
+		 "(a write lease while any client has an RW layout): a local truncate, reflink or "
+		 "open breaks it, every holder gets CB_LAYOUTRECALL, and a holder that has not "
+		 "returned by the deadline (`Recall_Timeout`, but always `Revoke_Margin` before the "
+		 "kernel's lease-break-time ends) is revoked. Every data-server READ and WRITE "
+		 "passes the same stateid and permission checks as any other." },
+	{ .name = "Revoke_Margin", .type = KT_UINT, CFG(revoke_margin_ms), .min = 1, .max = 60000,
+	  .unit = "ms",
+	  .doc = "how long before the kernel's lease-break deadline the layouts a client has not "
+		 "returned are revoked, so that revoking them (and, for layouts that reach the file "
+		 "directly, tearing down their registrations) is done before the kernel releases "
+		 "the lease. With the lease manager's own margin it must leave time in "
+		 "`/proc/sys/fs/lease-break-time` (40 s of the default 45 s): a value that does not "
+		 "stops the daemon at start with a message naming this key." },
 	{ .name = "Max_Async_Copies", .type = KT_UINT, CFG(max_async_copies),
 	  .min = 0, .max = 1024,
 	  .doc = "asynchronous COPYs (RFC 7862 section 15.2.3) running at once in the server, one thread "
@@ -539,7 +550,7 @@ static int set_value(struct parser *ps, const struct key_desc *k, void *base)
 static int parse_block(struct parser *ps, const struct block_desc *b, void *base,
 		       unsigned block_line)
 {
-	bool seen[16] = { false };
+	bool seen[32] = { false };   /* per key of the block; no block has more */
 	const struct key_desc *k;
 	char key[128];
 	unsigned i, kline;
@@ -564,6 +575,8 @@ static int parse_block(struct parser *ps, const struct block_desc *b, void *base
 				break;
 		if (!k->name)
 			return fail(ps, kline, "key", key, "unknown in block %s", b->name);
+		if (i >= sizeof(seen) / sizeof(seen[0]))
+			return fail(ps, kline, "key", k->name, "past the parser's keys per block");
 		if (seen[i])
 			return fail(ps, kline, "key", k->name, "given twice in block %s", b->name);
 		seen[i] = true;
@@ -588,7 +601,7 @@ static int parse_block(struct parser *ps, const struct block_desc *b, void *base
 		if (ps->tt != TOK_SEMI)
 			return fail(ps, kline, "key", k->name, "expected ';' after the value");
 	}
-	for (i = 0, k = b->keys; k->name; k++, i++)
+	for (i = 0, k = b->keys; k->name && i < sizeof(seen) / sizeof(seen[0]); k++, i++)
 		if (k->required && !seen[i])
 			return fail(ps, block_line, "key", k->name, "required in block %s", b->name);
 	return 0;
@@ -642,6 +655,7 @@ static void set_defaults(struct daxnfs_config *cfg)
 	cfg->state.max_stateids_per_client = 65536;
 	cfg->state.max_delegations = 100000;
 	cfg->max_async_copies = 16;
+	cfg->revoke_margin_ms = 1000;
 	strcpy(cfg->metrics_addr, "127.0.0.1");
 	cfg->metrics_port = 9740;
 	cfg->max_async_copies_per_client = 4;

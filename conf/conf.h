@@ -81,6 +81,7 @@ struct daxnfs_config {
 	bool deleg_timestamps;        /* offer RFC 9754 delegated timestamps (default off) */
 	bool open_xor_delegation;     /* honour RFC 9754 OPEN_XOR_DELEGATION (default off) */
 	bool enable_pnfs;             /* pNFS metadata and data server, flex files (default off) */
+	uint32_t revoke_margin_ms;    /* layouts revoked this long before a lease break ends */
 	uint32_t max_async_copies;    /* asynchronous COPYs running at once (0: none) */
 	uint32_t max_async_copies_per_client;
 	uint32_t async_copy_max_rate; /* MiB/s of one asynchronous copy, 0 = unlimited */

@@ -134,8 +134,7 @@ static void deleg_leave_file(struct nfs4_deleg *dp)
 	dp->stid.client->ndelegs--;
 	d->stats.outstanding--;
 	atomic_store(&d->outstanding_hint, d->stats.outstanding);
-	if (list_empty(&fp->delegs))
-		nfs4_file_lease_drop(fp);
+	nfs4_file_lease_drop_unused(fp);
 	nfs4_file_put(fp);
 }
 
@@ -889,8 +888,7 @@ static void deleg_grant(struct nfs4_compound *c, struct nfs4_file *fp,
 	dp = (struct nfs4_deleg *)nfs4_stid_new(clp, NFS4_STID_DELEG, sizeof(*dp),
 						deleg_stid_release);
 	if (!dp) {
-		if (list_empty(&fp->delegs))
-			nfs4_file_lease_drop(fp);
+		nfs4_file_lease_drop_unused(fp);
 		why = WND4_RESOURCE;
 		goto none;
 	}

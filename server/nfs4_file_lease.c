@@ -1,8 +1,8 @@
 /*
  * server/nfs4_file_lease.c: a file's local lease and the lease event
  * dispatcher (see nfs4_file_lease.h).
- * Calls: pmem/lease.h, backend lease ops, nfs4_deleg.h, conf/log.h.
- * Called by: nfs4_deleg.c, nfs4_server.c.
+ * Calls: pmem/lease.h, backend lease ops, nfs4_deleg.h, nfs4_layout.h,
+ * conf/log.h. Called by: nfs4_deleg.c, nfs4_layout.c, nfs4_server.c.
  */
 #include "server/nfs4_file_lease.h"
 
@@ -14,6 +14,7 @@
 #include "pmem/lease.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_instance.h"
+#include "server/nfs4_layout.h"
 #include "server/nfs4_state.h"
 
 int nfs4_file_lease_take(struct nfs4_file *fp, enum pmem_lease_kind kind)
@@ -22,7 +23,9 @@ int nfs4_file_lease_take(struct nfs4_file *fp, enum pmem_lease_kind kind)
 	uintptr_t gen;
 	int rc;
 
-	if (fp->lease == kind)
+	/* A write lease already covers what a read lease would: the file's
+	 * other state (a write delegation, RW layouts) may still need it. */
+	if (fp->lease == kind || (fp->lease == PMEM_LEASE_WRITE && kind == PMEM_LEASE_READ))
 		return 0;
 	if (!obj->ops->lease_acquire)
 		return -EOPNOTSUPP;
@@ -50,6 +53,12 @@ void nfs4_file_lease_drop(struct nfs4_file *fp)
 	fp->obj->ops->lease_release(fp->obj);
 }
 
+void nfs4_file_lease_drop_unused(struct nfs4_file *fp)
+{
+	if (list_empty(&fp->delegs) && nfs4_layout_lease_need(fp) == 0)
+		nfs4_file_lease_drop(fp);
+}
+
 /* The file whose current lease the event is about, or NULL (stale event). */
 static struct nfs4_file *event_file(struct nfs4_server *srv, struct pmem_obj *obj, void *cookie)
 {
@@ -75,10 +84,18 @@ static void on_lease_breaking(void *ctx, struct pmem_obj *obj, void *cookie,
 	nfs4_state_lock();
 	fp = event_file(ctx, obj, cookie);
 	if (fp) {
+		unsigned layouts;
+
 		log_info("nfs4", "local lease on fileid %llu breaking: recalling its delegations "
-			 "(deadline in %lld ms)", (unsigned long long)obj->fileid,
+			 "and layouts (deadline in %lld ms)", (unsigned long long)obj->fileid,
 			 (long long)(dl - nfs4_cb_now_ms()));
 		nfs4_deleg_recall_file(fp, dl);
+		/* Layouts count from the kernel's own deadline: layout/ keeps
+		 * Revoke_Margin before it for the revoke. */
+		layouts = nfs4_layout_lease_breaking(fp, kernel_ms);
+		/* Nothing outstanding on either side: the lease can go now. */
+		if (layouts == 0 && fp->lease)
+			nfs4_file_lease_drop_unused(fp);
 		nfs4_file_put(fp);
 	}
 	nfs4_state_unlock();
@@ -96,6 +113,7 @@ static void on_lease_gone(void *ctx, struct pmem_obj *obj, void *cookie)
 		fp->lease = 0;
 		fp->lease_gen = 0;
 		nfs4_deleg_revoke_file(fp, "the local lease was broken by the kernel");
+		nfs4_layout_revoke_file(fp, "the local lease was broken by the kernel");
 		nfs4_file_put(fp);
 	}
 	nfs4_state_unlock();

@@ -12,6 +12,7 @@
 
 #include "server/nfs4_attr.h"
 #include "server/nfs4_deleg.h"
+#include "server/nfs4_layout.h"
 #include "server/nfs4_fh.h"
 #include "server/nfs4_ops.h"
 #include "server/nfs4_state.h"
@@ -132,6 +133,10 @@ nfsstat4 nfs4_op_setattr(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *
 		st = nfs4_deleg_conflict_unlocked(c->srv, c->client, c->cur.obj,
 						  (sa.valid & PMEM_SET_SIZE) ? NFS4_DELEG_WRITE_DATA
 									     : NFS4_DELEG_CHANGE_META);
+		/* A size change writes through the file's descriptor, which
+		 * READ layouts' read lease would keep read-only. */
+		if (st == NFS4_OK && (sa.valid & PMEM_SET_SIZE))
+			st = nfs4_layout_write_conflict(c->srv, c->cur.obj);
 		if (st != NFS4_OK)
 			return st;
 	}

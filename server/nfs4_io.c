@@ -132,6 +132,9 @@ static nfsstat4 io_check_stateid(struct nfs4_compound *c, struct pmem_obj *obj,
 		st = nfs4_deleg_conflict_unlocked(c->srv, c->client, obj,
 						  write ? NFS4_DELEG_WRITE_DATA
 							: NFS4_DELEG_READ_DATA);
+	/* A write through a file whose READ layouts hold a read lease. */
+	if (st == NFS4_OK && write)
+		st = nfs4_layout_write_conflict(c->srv, obj);
 	if (st == NFS4_OK && special)
 		/* no OPEN vouched for this I/O: check as OPEN would */
 		st = nfs4_open_permission(c, obj, write ? NFS4_SHARE_WRITE : NFS4_SHARE_READ);

@@ -1,15 +1,20 @@
 /*
  * server/nfs4_layout.c: LAYOUTGET, LAYOUTRETURN, LAYOUTCOMMIT,
- * GETDEVICEINFO and GETDEVICELIST (RFC 8881 §18.40-18.44) and the layout
- * stateid, over layout/ (decision 0008; nfs4_layout.h).
+ * GETDEVICEINFO and GETDEVICELIST (RFC 8881 §18.40-18.44), the layout
+ * stateid, the lease behind a file's layouts and CB_LAYOUTRECALL, over
+ * layout/ (decision 0008; nfs4_layout.h).
  *
- * What this increment does not do yet (issue 12): the lease behind a file
- * with layouts and CB_LAYOUTRECALL. Flex files with daxnfsd as its own data
- * server needs neither for the file's bytes (every data-server I/O passes
- * the same stateid and permission checks as any other), but a local
- * truncate does not recall the layouts yet.
- * Calls: layout/, nfs4_state.h, nfs4_file.h, nfs4_open.h, rpc/netaddr.h.
- * Called by: the op table, nfs4_server.c.
+ * The timeline (ARCHITECTURE.md's invariant): a layout is granted only
+ * under a local lease on the file (write while any RW segment exists, read
+ * for READ ones); a lease break recalls every holder (layout/ sets the
+ * deadline), a LAYOUTRETURN from the last one releases the lease, and at
+ * the deadline the callback engine's -ETIME has layout/ revoke whoever is
+ * left (its stateid answers NFS4ERR_BAD_STATEID, its client sees
+ * SEQ4_STATUS_RECALLABLE_STATE_REVOKED until FREE_STATEID) before the lease
+ * goes.
+ * Calls: layout/, nfs4_state.h, nfs4_file.h, nfs4_file_lease.h,
+ * nfs4_callback.h, nfs4_open.h, rpc/netaddr.h.
+ * Called by: the op table, nfs4_server.c, nfs4_file_lease.c, nfs4_io.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,22 +29,21 @@
 #include "server/nfs4_callback.h"
 #include "server/nfs4_deleg.h"
 #include "server/nfs4_export.h"
+#include "server/nfs4_file_lease.h"
 #include "server/nfs4_grace.h"
 #include "server/nfs4_instance.h"
 #include "server/nfs4_layout.h"
 #include "server/nfs4_open.h"
 #include "server/nfs4_ops.h"
 
-/* No recall is started yet (see the header); layout/ calls none of these
- * until one is. */
-static const struct layout_upcalls pnfs_upcalls = { 0 };
+static const struct layout_upcalls pnfs_upcalls;
 
 int nfs4_pnfs_init(struct nfs4_server *srv, const struct daxnfs_config *cfg)
 {
 	struct nfs4_pnfs *p = &srv->pnfs;
 	const char *bad = NULL;
 	unsigned bt = 45;
-	int64_t margin;
+	int64_t budget;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -47,16 +51,19 @@ int nfs4_pnfs_init(struct nfs4_server *srv, const struct daxnfs_config *cfg)
 		return 0;
 	if (pmem_lease_break_time(&bt) < 0)
 		bt = 45;
-	/* The lease manager's margin (nfs4_file_lease.c): a quarter of the
-	 * break time, at most 5 s. */
-	margin = (int64_t)bt * 1000 / 4;
-	if (margin > 5000)
-		margin = 5000;
-	rc = layout_domain_init(&p->domain, &pnfs_upcalls, srv, nfs4_recall_timeout_ms(srv), margin,
-				(int64_t)bt * 1000, &bad);
+	/* What the lease manager hands a breaking lease's holder (it keeps a
+	 * quarter of the break time, at most 5 s, for the release itself;
+	 * nfs4_file_lease.c): Revoke_Margin comes off that. */
+	budget = (int64_t)bt * 1000 - ((int64_t)bt * 1000 / 4 < 5000 ? (int64_t)bt * 1000 / 4 : 5000);
+	rc = layout_domain_init(&p->domain, &pnfs_upcalls, srv, nfs4_recall_timeout_ms(srv),
+				cfg->revoke_margin_ms, budget, &bad);
 	if (rc < 0) {
-		log_err("nfs4", "pNFS: NFSV4 %s does not leave a recall time before the kernel's "
-			"lease-break-time of %u s", bad ? bad : "?", bt);
+		log_err("nfs4", "pNFS: NFSV4 %s = %lld ms does not leave a recall time before the "
+			"kernel's lease-break-time of %u s (%lld ms of it for the holders); lower it "
+			"or raise fs.lease-break-time", bad ? bad : "?",
+			bad && strcmp(bad, "Revoke_Margin") == 0 ? (long long)cfg->revoke_margin_ms
+								 : (long long)nfs4_recall_timeout_ms(srv),
+			bt, (long long)budget);
 		return rc;
 	}
 	rc = layout_ff_init(&p->ff, nfs4_export_max_io(), nfs4_export_max_io(), (1u << 1) | (1u << 2));
@@ -70,8 +77,10 @@ int nfs4_pnfs_init(struct nfs4_server *srv, const struct daxnfs_config *cfg)
 	p->rdma_port = cfg->enable_rdma ? cfg->nfs_rdma_port : 0;
 	p->enabled = true;
 	log_info("nfs4", "pNFS: metadata and data server, flexible file layouts (tightly coupled), "
-		 "data server at the client's server address, port %u%s", p->tcp_port,
-		 p->rdma_port ? " (and RDMA)" : "");
+		 "data server at the client's server address, port %u%s; layouts recalled within "
+		 "Recall_Timeout %lld ms, revoked at least Revoke_Margin %u ms before a lease break "
+		 "ends", p->tcp_port, p->rdma_port ? " (and RDMA)" : "",
+		 (long long)nfs4_recall_timeout_ms(srv), cfg->revoke_margin_ms);
 	return 0;
 }
 
@@ -90,6 +99,11 @@ void nfs4_pnfs_log(struct nfs4_server *srv)
 		 (unsigned long long)atomic_load(&p->ds_writes),
 		 (unsigned long long)p->ff.returns_with_reports,
 		 (unsigned long long)p->ff.ioerrs_reported, (unsigned long long)p->ff.iostats_reported);
+	log_info("nfs4", "pNFS recalls: %llu started, %llu holders asked, %llu returned, %llu "
+		 "revoked, %llu completed (slowest %lld ms)", (unsigned long long)p->recalls,
+		 (unsigned long long)p->recalled_holders, (unsigned long long)p->recall_returns,
+		 (unsigned long long)p->domain.revocations,
+		 (unsigned long long)p->recalls_completed, (long long)p->recall_max_ms);
 }
 
 /* ---- the layout stateid ---- */
@@ -125,25 +139,60 @@ static void layout_access_update_locked(struct nfs4_layout *ls)
 	pthread_mutex_unlock(&clp->lock);
 }
 
+/* fp's layout record, or NULL. */
+static struct layout_file *file_layouts(const struct nfs4_file *fp)
+{
+	struct nfs4_layout_file *nlf = fp->layout_state;
+
+	return nlf ? &nlf->lf : NULL;
+}
+
+static struct nfs4_layout_file *nlf_of(struct layout_file *lf)
+{
+	return container_of(lf, struct nfs4_layout_file, lf);
+}
+
+/* The record goes with its last holder. State lock held. */
+static void layout_file_release_if_empty(struct nfs4_server *srv, struct nfs4_file *fp)
+{
+	struct nfs4_layout_file *nlf = fp->layout_state;
+
+	if (!nlf || nlf->lf.nholders > 0)
+		return;
+	layout_file_free(&nlf->lf);
+	free(nlf);
+	fp->layout_state = NULL;
+	atomic_fetch_sub(&srv->pnfs.files_with_layouts, 1);
+}
+
 /* The stateid goes (LAYOUTRETURN of the last segment, FREE_STATEID, the
  * client's end): its holder leaves the file, the file's record with it
- * when it was the last. State lock held. */
+ * when it was the last, and the lease when nothing else needs it. The
+ * record itself waits for its CB_LAYOUTRECALL to leave the engine. State
+ * lock held. */
 static void layout_stid_release(struct nfs4_stid *stid)
 {
 	struct nfs4_layout *ls = layout_of(stid);
+	struct nfs4_server *srv = stid->client->srv;
 	struct nfs4_file *fp = ls->fp;
-	struct layout_file *lf = fp ? fp->layout_state : NULL;
 
-	if (lf) {
-		layout_holder_detach(&stid->client->srv->pnfs.domain, &ls->holder);
-		if (lf->nholders == 0) {
-			layout_file_free(lf);
-			free(lf);
-			fp->layout_state = NULL;
-		}
+	if (fp && fp->layout_state) {
+		/* Gone while recalled (its client closed the file, or freed
+		 * it): as good as a return. */
+		if (ls->holder.state == LAYOUT_RECALL_RECALLING)
+			srv->pnfs.recall_returns++;
+		layout_holder_detach(&srv->pnfs.domain, &ls->holder);
+		layout_file_release_if_empty(srv, fp);
+		nfs4_file_lease_drop_unused(fp);
 	}
+	ls->fp = NULL;
 	if (fp)
 		nfs4_file_put(fp);
+	if (ls->recall.phase != NFS4_CB_IDLE) {
+		ls->stid_gone = true;
+		nfs4_cb_cancel(&ls->recall);
+		return;
+	}
 	free(ls);
 }
 
@@ -162,39 +211,45 @@ static struct nfs4_layout *client_layout(struct layout_file *lf, const struct nf
 	return NULL;
 }
 
-/* A new layout stateid of type for clp on fp; NULL on ENOMEM or past the
- * client's stateid limit. State lock held. */
+static const struct nfs4_cb_ops layout_recall_ops;
+
+/* A new layout stateid of type for clp on fp (whose handle is fh); NULL on
+ * ENOMEM or past the client's stateid limit. State lock held. */
 static struct nfs4_layout *layout_new(struct nfs4_client *clp, struct nfs4_file *fp,
-				      layouttype4 type, const struct pmem_attr *at)
+				      layouttype4 type, const struct pmem_attr *at,
+				      const uint8_t *fh, uint32_t fh_len)
 {
-	struct layout_file *lf = fp->layout_state;
+	struct nfs4_layout_file *nlf = fp->layout_state;
 	struct nfs4_layout *ls;
 
-	if (!lf) {
-		lf = calloc(1, sizeof(*lf));
-		if (!lf)
+	if (fh_len > NFS4_FHSIZE)
+		return NULL;
+	if (!nlf) {
+		nlf = calloc(1, sizeof(*nlf));
+		if (!nlf)
 			return NULL;
-		fp->layout_state = lf;
+		nlf->fp = fp;
+		fp->layout_state = nlf;
+		atomic_fetch_add(&clp->srv->pnfs.files_with_layouts, 1);
 	}
 	ls = (struct nfs4_layout *)nfs4_stid_new(clp, NFS4_STID_LAYOUT, sizeof(*ls),
 						 layout_stid_release);
 	if (!ls)
 		goto fail;
-	if (layout_holder_attach(lf, &ls->holder, type) < 0) {
-		nfs4_stid_destroy(&ls->stid);   /* fp not yet taken: release leaves lf alone */
+	if (layout_holder_attach(&nlf->lf, &ls->holder, type) < 0) {
+		nfs4_stid_destroy(&ls->stid);   /* fp not yet taken: release leaves it alone */
 		goto fail;
 	}
+	nfs4_cb_setup(&ls->recall, &layout_recall_ops);
+	memcpy(ls->fh, fh, fh_len);
+	ls->fh_len = fh_len;
 	ls->fp = fp;
 	fp->refs++;
 	ls->fsid_major = at->fsid_major;
 	ls->fsid_minor = at->fsid_minor;
 	return ls;
 fail:
-	if (lf->nholders == 0) {
-		layout_file_free(lf);
-		free(lf);
-		fp->layout_state = NULL;
-	}
+	layout_file_release_if_empty(clp->srv, fp);
 	return NULL;
 }
 
@@ -223,6 +278,348 @@ static nfsstat4 layout_op_stid_lookup(struct nfs4_compound *c, const stateid4 *s
 	if ((*out)->type != NFS4_STID_LAYOUT && sid->seqid != (*out)->sid.seqid)
 		return NFS4ERR_OLD_STATEID;
 	return NFS4_OK;
+}
+
+/* ---- the lease behind the layouts ---- */
+
+enum pmem_lease_kind nfs4_layout_lease_need(const struct nfs4_file *fp)
+{
+	const struct nfs4_layout_file *nlf = fp->layout_state;
+	enum pmem_lease_kind need = 0;
+	unsigned i, j;
+
+	for (i = 0; nlf && i < nlf->lf.nholders; i++) {
+		const struct layout_seg_set *set = &nlf->lf.holders[i]->segs;
+
+		for (j = 0; j < set->count; j++) {
+			if (set->segs[j].iomode == LAYOUTIOMODE4_RW)
+				return PMEM_LEASE_WRITE;
+			need = PMEM_LEASE_READ;
+		}
+	}
+	return need;
+}
+
+/* Whether a client has fp open for writing: the server then writes through
+ * the file's descriptor, which a read lease would make read-only. */
+static bool file_open_for_write(const struct nfs4_file *fp)
+{
+	const struct list_node *pos;
+
+	list_for_each(pos, &fp->shares) {
+		if (container_of(pos, struct nfs4_share, node)->access & NFS4_SHARE_WRITE)
+			return true;
+	}
+	return false;
+}
+
+/* The lease a layout of iomode needs on fp: a write lease for RW, and for
+ * READ when a client writes the file through the server (a read lease
+ * would take the writable descriptor away from under it); else a read
+ * lease. A write lease held stays (nfs4_file_lease_take), so the lease only
+ * changes from none, or from read to write. State lock held. */
+static nfsstat4 layout_lease_take(struct nfs4_file *fp, layoutiomode4 iomode)
+{
+	enum pmem_lease_kind old = fp->lease;
+	enum pmem_lease_kind want = iomode == LAYOUTIOMODE4_RW || file_open_for_write(fp)
+				    ? PMEM_LEASE_WRITE : PMEM_LEASE_READ;
+	int rc = nfs4_file_lease_take(fp, want);
+
+	if (rc == 0)
+		return NFS4_OK;
+	/* A refused upgrade left the file without the read lease that its
+	 * other layouts and delegations rely on: take it back, or they go. */
+	if (old && !fp->lease && nfs4_file_lease_take(fp, old) < 0) {
+		nfs4_deleg_revoke_file(fp, "the local lease could not be taken back");
+		nfs4_layout_revoke_file(fp, "the local lease could not be taken back");
+	}
+	log_debug("nfs4", "LAYOUTGET: no %s lease on fileid %llu: %s",
+		  want == PMEM_LEASE_WRITE ? "write" : "read", (unsigned long long)fp->obj->fileid,
+		  strerror(-rc));
+	/* A local open that conflicts goes away in time; no lease at all
+	 * (the backend cannot) does not. */
+	return rc == -EAGAIN || rc == -EBUSY ? NFS4ERR_LAYOUTTRYLATER : NFS4ERR_LAYOUTUNAVAILABLE;
+}
+
+/* ---- CB_LAYOUTRECALL through the callback engine ---- */
+
+static bool layout_recall_prepare(struct nfs4_cb *cb, struct arena *arena, nfs_cb_argop4 **ops,
+				  uint32_t *nops)
+{
+	struct nfs4_layout *ls = container_of(cb, struct nfs4_layout, recall);
+	CB_LAYOUTRECALL4args *a;
+	layoutrecall_file4 *rf;
+	nfs_cb_argop4 *op;
+	uint8_t *fh;
+
+	if (ls->stid_gone || ls->holder.state != LAYOUT_RECALL_RECALLING)
+		return false;
+	op = arena_alloc(arena, sizeof(*op));
+	fh = arena_alloc(arena, ls->fh_len ? ls->fh_len : 1);
+	if (!op || !fh)
+		return false;
+	memset(op, 0, sizeof(*op));
+	memcpy(fh, ls->fh, ls->fh_len);
+	op->argop = OP_CB_LAYOUTRECALL;
+	a = &op->u.opcblayoutrecall;
+	a->clora_type = ls->holder.type;
+	a->clora_iomode = ls->holder.recall.iomode;
+	a->clora_changed = ls->recall_changed;
+	a->clora_recall.lor_recalltype = LAYOUTRECALL4_FILE;
+	rf = &a->clora_recall.u.lor_layout;
+	rf->lor_fh.len = ls->fh_len;
+	rf->lor_fh.val = fh;
+	rf->lor_offset = ls->holder.recall.range.start;
+	rf->lor_length = layout_range_wire_length(&ls->holder.recall.range);
+	/* The stateid as it is now: the client orders the recall after the
+	 * LAYOUTGETs it has seen (RFC 8881 §12.5.5.2.1.3). */
+	rf->lor_stateid = ls->stid.sid;
+	ls->recall_sent = ls->recall_seq;
+	*ops = op;
+	*nops = 1;
+	return true;
+}
+
+/* Takes the whole recalled range back from ls as if the holder had sent
+ * LAYOUTRETURN (it answered that it has none of it). State lock held. */
+static bool layout_give_back(struct nfs4_server *srv, struct nfs4_layout *ls,
+			     const struct layout_range *range, layoutiomode4 iomode, bool bump);
+
+static int64_t layout_recall_done(struct nfs4_cb *cb, int err, nfsstat4 status,
+				  const CB_COMPOUND4res *res)
+{
+	struct nfs4_layout *ls = container_of(cb, struct nfs4_layout, recall);
+	struct nfs4_server *srv = ls->stid.client->srv;
+	struct layout_file *lf = ls->holder.file;
+	int64_t now = nfs4_cb_now_ms();
+	nfsstat4 st = status;
+
+	if (ls->stid_gone || ls->holder.state != LAYOUT_RECALL_RECALLING || !lf)
+		return -1;
+	if (err == -ETIME) {
+		/* The file's deadline: whoever still holds the recalled range
+		 * loses it (this holder and any other one late on the file). */
+		layout_recall_expire(&srv->pnfs.domain, lf, now);
+		return -1;
+	}
+	if (res && res->resarray.len > 1 && res->resarray.val[1].resop == OP_CB_LAYOUTRECALL)
+		st = res->resarray.val[1].u.opcblayoutrecall.clorr_status;
+	if (st == NFS4ERR_NOMATCHING_LAYOUT) {
+		/* It holds none of it (returned already, or forgot it): as
+		 * returned (RFC 8881 §20.3.3; knfsd does the same). */
+		struct layout_range r = ls->holder.recall.range;
+
+		layout_give_back(srv, ls, &r, ls->holder.recall.iomode, false);
+		return -1;
+	}
+	if (st == NFS4ERR_DELAY)
+		return 1000;
+	/* Recalled again since this one went out (it returned, took a new
+	 * layout, and that is recalled now): ask again at once. */
+	if (ls->recall_sent != ls->recall_seq)
+		return 0;
+	/* Asked (NFS4_OK), or an answer that is no return (the callback
+	 * cannot decide for the client): LAYOUTRETURN by the deadline, when
+	 * the engine calls done again with -ETIME. */
+	return lf->deadline_ms > now ? lf->deadline_ms - now : 0;
+}
+
+static void layout_recall_release(struct nfs4_cb *cb)
+{
+	struct nfs4_layout *ls = container_of(cb, struct nfs4_layout, recall);
+
+	if (ls->stid_gone)
+		free(ls);
+}
+
+static const struct nfs4_cb_ops layout_recall_ops = {
+	.name = "CB_LAYOUTRECALL",
+	.prepare = layout_recall_prepare,
+	.done = layout_recall_done,
+	.release = layout_recall_release,
+};
+
+/* ---- the up-calls layout/ makes (decision 0008) ---- */
+
+static void pnfs_recall_send(void *ctx, struct layout_file *lf, struct layout_holder *h,
+			     bool changed)
+{
+	struct nfs4_server *srv = ctx;
+	struct nfs4_layout *ls = layout_of_holder(h);
+
+	(void)lf;
+	/* The callback starts once layout/ has set the file's deadline
+	 * (layout_file_recall): here only what it will carry. The stateid
+	 * moves on with each recall (RFC 8881 §12.5.5.2.1.3): the client
+	 * orders the recall after the LAYOUTGET replies it has by that seqid
+	 * and refuses one that is not newer (the Linux client answers
+	 * NFS4ERR_BAD_STATEID); its LAYOUTRETURN then carries it. */
+	ls->recall_changed = changed;
+	ls->recall_seq++;
+	nfs4_stid_bump(&ls->stid);
+	srv->pnfs.recalled_holders++;
+}
+
+static void pnfs_holder_revoked(void *ctx, struct layout_file *lf, struct layout_holder *h)
+{
+	struct nfs4_server *srv = ctx;
+	struct nfs4_layout *ls = layout_of_holder(h);
+	struct nfs4_client *clp = ls->stid.client;
+
+	(void)lf;
+	/* The data server's check and SEQUENCE read these under the
+	 * client's lock: from here on its I/O with this stateid fails. */
+	pthread_mutex_lock(&clp->lock);
+	layout_access_update(ls);
+	if (ls->stid.state == NFS4_STID_ACTIVE) {
+		ls->stid.state = NFS4_STID_REVOKED;
+		clp->nrevoked_stids++;
+		clp->seq4_flags |= SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
+	}
+	pthread_mutex_unlock(&clp->lock);
+	nfs4_cb_cancel(&ls->recall);
+	log_warn("nfs4", "layout revoked: clientid %016llx fileid %llu: not returned by the recall's "
+		 "deadline; %llu revoked since start", (unsigned long long)clp->clientid,
+		 ls->fp ? (unsigned long long)ls->fp->obj->fileid : 0ULL,
+		 (unsigned long long)srv->pnfs.domain.revocations);
+}
+
+static void pnfs_recall_complete(void *ctx, struct layout_file *lf)
+{
+	struct nfs4_server *srv = ctx;
+	struct nfs4_layout_file *nlf = nlf_of(lf);
+	int64_t took = nfs4_cb_now_ms() - nlf->recall_start_ms;
+
+	srv->pnfs.recalls_completed++;
+	if (took > srv->pnfs.recall_max_ms)
+		srv->pnfs.recall_max_ms = took;
+	log_debug("nfs4", "layout recall of fileid %llu complete after %lld ms",
+		  (unsigned long long)nlf->fp->obj->fileid, (long long)took);
+	/* The truncate, reflink or open waiting in the kernel proceeds. */
+	nfs4_file_lease_drop_unused(nlf->fp);
+}
+
+static const struct layout_upcalls pnfs_upcalls = {
+	.recall_send = pnfs_recall_send,
+	.holder_revoked = pnfs_holder_revoked,
+	.recall_complete = pnfs_recall_complete,
+};
+
+/* Recalls range of fp's layouts and starts (or re-times) each recalled
+ * holder's CB_LAYOUTRECALL to the file's deadline. Returns how many holders
+ * are outstanding. State lock held. */
+static unsigned layout_file_recall(struct nfs4_server *srv, struct nfs4_file *fp,
+				   const struct layout_seg *range, int64_t break_deadline_ms)
+{
+	struct nfs4_layout_file *nlf = fp->layout_state;
+	struct nfs4_pnfs *p = &srv->pnfs;
+	int64_t now = nfs4_cb_now_ms();
+	unsigned i, outstanding;
+	bool running;
+
+	if (!nlf)
+		return 0;
+	running = nlf->lf.state == LAYOUT_RECALL_RECALLING;
+	outstanding = layout_recall_start(&p->domain, &nlf->lf, range, true, now, break_deadline_ms);
+	if (outstanding == 0)
+		return 0;
+	if (!running) {
+		nlf->recall_start_ms = now;
+		p->recalls++;
+	}
+	for (i = 0; i < nlf->lf.nholders; i++) {
+		struct nfs4_layout *ls = layout_of_holder(nlf->lf.holders[i]);
+		int rc;
+
+		if (ls->holder.state != LAYOUT_RECALL_RECALLING)
+			continue;
+		if (ls->recall.phase != NFS4_CB_IDLE) {
+			ls->recall.deadline_ms = nlf->lf.deadline_ms;   /* the file's, maybe moved */
+			/* An earlier recall's callback waiting for its deadline:
+			 * this recall goes out now (the engine reads these
+			 * under the state lock). One in flight goes again when
+			 * answered (layout_recall_done). */
+			if (ls->recall.phase == NFS4_CB_WAITING && ls->recall_sent != ls->recall_seq)
+				ls->recall.not_before_ms = 0;
+			continue;
+		}
+		rc = nfs4_cb_start(&ls->recall, ls->stid.client, nlf->lf.deadline_ms);
+		if (rc < 0)
+			/* The lease's own end still comes: the kernel's break
+			 * revokes it then (on_lease_gone). */
+			log_warn("nfs4", "layout recall: clientid %016llx: the callback engine "
+				 "refused (%s)", (unsigned long long)ls->stid.client->clientid,
+				 strerror(-rc));
+	}
+	nfs4_cb_kick(srv);
+	return outstanding;
+}
+
+unsigned nfs4_layout_lease_breaking(struct nfs4_file *fp, int64_t break_deadline_ms)
+{
+	const struct layout_seg all = { { 0, LAYOUT_END }, LAYOUTIOMODE4_ANY };
+	struct nfs4_layout_file *nlf = fp->layout_state;
+	unsigned n;
+
+	if (!nlf || !nlf->lf.nholders)
+		return 0;
+	n = layout_file_recall(layout_of_holder(nlf->lf.holders[0])->stid.client->srv, fp, &all,
+			       break_deadline_ms);
+	if (n)
+		log_info("nfs4", "layouts of fileid %llu recalled from %u holder(s): the lease is "
+			 "breaking; revoked in %lld ms if not returned",
+			 (unsigned long long)fp->obj->fileid, n,
+			 (long long)(nlf->lf.deadline_ms - nfs4_cb_now_ms()));
+	return n;
+}
+
+void nfs4_layout_revoke_file(struct nfs4_file *fp, const char *why)
+{
+	const struct layout_seg all = { { 0, LAYOUT_END }, LAYOUTIOMODE4_ANY };
+	struct nfs4_layout_file *nlf = fp->layout_state;
+	struct nfs4_server *srv;
+	bool running;
+	unsigned n;
+
+	if (!nlf || !nlf->lf.nholders)
+		return;
+	srv = layout_of_holder(nlf->lf.holders[0])->stid.client->srv;
+	running = nlf->lf.state == LAYOUT_RECALL_RECALLING;
+	/* A recall with no time: every holder of anything is revoked now
+	 * (no callback is started: layout_file_recall is not used). */
+	if (layout_recall_start(&srv->pnfs.domain, &nlf->lf, &all, true, nfs4_cb_now_ms(), 0) == 0)
+		return;
+	if (!running) {
+		nlf->recall_start_ms = nfs4_cb_now_ms();
+		srv->pnfs.recalls++;
+	}
+	n = layout_recall_expire(&srv->pnfs.domain, &nlf->lf, INT64_MAX);
+	log_warn("nfs4", "layouts of fileid %llu: %u holder(s) revoked: %s",
+		 (unsigned long long)fp->obj->fileid, n, why);
+}
+
+nfsstat4 nfs4_layout_write_conflict(struct nfs4_server *srv, struct pmem_obj *obj)
+{
+	const struct layout_seg reads = { { 0, LAYOUT_END }, LAYOUTIOMODE4_READ };
+	struct nfs4_file *fp;
+	nfsstat4 st = NFS4_OK;
+
+	if (!srv->pnfs.enabled || atomic_load(&srv->pnfs.files_with_layouts) == 0)
+		return NFS4_OK;
+	nfs4_state_lock();
+	fp = nfs4_file_find(&srv->files, obj);
+	if (fp && fp->layout_state && fp->lease == PMEM_LEASE_READ &&
+	    nfs4_layout_lease_need(fp) == PMEM_LEASE_READ) {
+		/* Only READ layouts hold the lease: a write lease serves them
+		 * and the write alike, unless a local reader forbids it; then
+		 * the READ layouts come back first. */
+		if (layout_lease_take(fp, LAYOUTIOMODE4_RW) != NFS4_OK &&
+		    layout_file_recall(srv, fp, &reads, 0) > 0)
+			st = NFS4ERR_DELAY;
+	}
+	nfs4_file_put(fp);
+	nfs4_state_unlock();
+	return st;
 }
 
 /* ---- LAYOUTGET (§18.43) ---- */
@@ -302,10 +699,10 @@ nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4
 	/* One layout stateid per client, file and type: an open, lock or
 	 * delegation stateid finds the one the client already has (§12.5.3). */
 	ls = stid->type == NFS4_STID_LAYOUT ? layout_of(stid)
-					    : client_layout(fp->layout_state, c->client,
+					    : client_layout(file_layouts(fp), c->client,
 							    a->loga_layout_type);
 	if (!ls) {
-		ls = layout_new(c->client, fp, a->loga_layout_type, &at);
+		ls = layout_new(c->client, fp, a->loga_layout_type, &at, c->cur.data, c->cur.len);
 		if (!ls) {
 			st = NFS4ERR_DELAY;
 			goto out;
@@ -331,6 +728,16 @@ nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4
 		st = NFS4ERR_DELAY;
 	if (st == NFS4_OK)
 		st = layout_grant(&p->domain, &ls->holder, &seg);
+	/* No layout without the lease that keeps the file's blocks where they
+	 * are (ARCHITECTURE.md): a local process holding the file open keeps
+	 * the server from taking it. What the grant added goes again (the
+	 * lease changes only when the holder had no segment of seg's iomode,
+	 * see layout_lease_take, so the removal takes exactly that). */
+	if (st == NFS4_OK) {
+		st = layout_lease_take(fp, seg.iomode);
+		if (st != NFS4_OK)
+			layout_seg_set_remove(&ls->holder.segs, &seg.range, seg.iomode);
+	}
 	if (st != NFS4_OK) {
 		if (created)
 			nfs4_stid_destroy(&ls->stid);
@@ -372,8 +779,12 @@ out:
 static bool layout_give_back(struct nfs4_server *srv, struct nfs4_layout *ls,
 			     const struct layout_range *range, layoutiomode4 iomode, bool bump)
 {
+	bool recalled = ls->holder.state == LAYOUT_RECALL_RECALLING;
+
 	if (layout_return(&srv->pnfs.domain, &ls->holder, range, iomode) != NFS4_OK)
 		return false;   /* revoked: it stays until FREE_STATEID */
+	if (recalled && ls->holder.state != LAYOUT_RECALL_RECALLING)
+		srv->pnfs.recall_returns++;
 	if (ls->holder.segs.count == 0) {
 		nfs4_stid_destroy(&ls->stid);
 		return true;
@@ -388,7 +799,7 @@ static bool layout_give_back(struct nfs4_server *srv, struct nfs4_layout *ls,
 
 void nfs4_layout_opens_changed(struct nfs4_file *fp, struct nfs4_client *clp)
 {
-	struct layout_file *lf = fp->layout_state;
+	struct layout_file *lf = file_layouts(fp);
 	const struct layout_range all = { 0, LAYOUT_END };
 	uint32_t access;
 	unsigned i = 0;
@@ -396,7 +807,7 @@ void nfs4_layout_opens_changed(struct nfs4_file *fp, struct nfs4_client *clp)
 	if (!lf)
 		return;
 	access = nfs4_file_client_open_access(fp, clp) | nfs4_deleg_client_access(fp, clp);
-	while ((lf = fp->layout_state) != NULL && i < lf->nholders) {
+	while ((lf = file_layouts(fp)) != NULL && i < lf->nholders) {
 		struct nfs4_layout *ls = layout_of_holder(lf->holders[i]);
 
 		if (ls->stid.client != clp || ls->stid.state != NFS4_STID_ACTIVE ||

@@ -190,8 +190,11 @@ static nfsstat4 stid_check(struct nfs4_server *srv, struct nfs4_client *clp, con
 		return NFS4ERR_BAD_STATEID;
 	if (st->client->expired || st->state == NFS4_STID_EXPIRED)
 		return NFS4ERR_EXPIRED;
+	/* A layout revoked at its recall's deadline is BAD_STATEID (RFC 8881
+	 * §12.5.5.2), also on the data server; FREE_STATEID still finds it. */
 	if (st->state == NFS4_STID_REVOKED)
-		return st->type == NFS4_STID_DELEG ? NFS4ERR_DELEG_REVOKED : NFS4ERR_ADMIN_REVOKED;
+		return st->type == NFS4_STID_DELEG ? NFS4ERR_DELEG_REVOKED
+		       : st->type == NFS4_STID_LAYOUT ? NFS4ERR_BAD_STATEID : NFS4ERR_ADMIN_REVOKED;
 	if (sid->seqid != 0 && sid->seqid != st->sid.seqid)
 		return (int32_t)(sid->seqid - st->sid.seqid) < 0 ? NFS4ERR_OLD_STATEID
 								 : NFS4ERR_BAD_STATEID;

@@ -40,6 +40,7 @@ struct ot_open_res {
 	uint32_t attrset[3];
 	change_info4 cinfo;
 	open_delegation_type4 deleg;
+	stateid4 deleg_sid;          /* when deleg is READ or WRITE */
 };
 
 static inline void ot_fh_free(nfs_fh4 *fh)
@@ -161,6 +162,10 @@ static inline nfsstat4 ot_open(struct nfs4_cl *cl, const char *name, const struc
 		out->rflags = ok->rflags;
 		out->cinfo = ok->cinfo;
 		out->deleg = ok->delegation.delegation_type;
+		if (out->deleg == OPEN_DELEGATE_READ)
+			out->deleg_sid = ok->delegation.u.read.stateid;
+		else if (out->deleg == OPEN_DELEGATE_WRITE)
+			out->deleg_sid = ok->delegation.u.write.stateid;
 		for (i = 0; i < ok->attrset.len && i < 3; i++)
 			out->attrset[i] = ok->attrset.val[i];
 	}

@@ -73,6 +73,39 @@ v42_files() {
 ck "vers=4.2: the 4.1 workload's files match through layouts" v42_files
 ck "vers=4.2: flex files layouts taken and used (mountstats)" pnfs_used 4.2
 
+# truncate_recall: the guest holds a file open and writes it through its
+# layout (O_DIRECT, acknowledged); a process on the server's side truncates
+# it (dd's open for writing and ftruncate): the lease breaks, the client is sent CB_LAYOUTRECALL and returns, the
+# truncate goes on; the client writes on past the cut (a new LAYOUTGET).
+# The file must then be exactly: the first write up to the cut, zeros, the
+# second write.
+truncate_recall() {
+	mount -t nfs -o vers=4.2,proto=tcp,port=2049 $ADDR:/ $MNT || return 1
+	_f=$MNT/trunc-recall
+	_e=/srv/dax/export/trunc-recall
+	: > $_f
+	exec 7<>$_f   # held open: the client keeps its layout while a file is open
+	timeout 120 dd if=/tmp/pnfs.src of=$_f bs=1M count=1 conv=notrunc,fsync oflag=direct \
+		status=none
+	_w1=$?
+	_t0=$(date +%s%N)
+	# (dd, not truncate(1): coreutils' truncate opens with O_NONBLOCK and
+	# gets EAGAIN from a lease break instead of waiting for it)
+	timeout 60 dd if=/dev/null of=$_e bs=1 seek=524288 status=none; _tr=$?
+	_t1=$(date +%s%N)
+	echo "server-side truncate under a layout: $(( (_t1 - _t0) / 1000000 )) ms (exit $_tr)"
+	timeout 120 dd if=/tmp/pnfs.src of=$_f bs=1M skip=1 seek=1 count=1 conv=notrunc,fsync \
+		oflag=direct status=none; _w2=$?
+	exec 7>&-
+	umount $MNT
+	[ $_w1 -eq 0 ] && [ $_tr -eq 0 ] && [ $_w2 -eq 0 ] ||
+		{ echo "write 1: $_w1, truncate: $_tr, write 2: $_w2"; return 1; }
+	{ head -c 524288 /tmp/pnfs.src; head -c 524288 /dev/zero;
+	  tail -c +1048577 /tmp/pnfs.src | head -c 1048576; } > /tmp/trunc.expect
+	cmp /tmp/trunc.expect $_e || { ls -l $_e; return 1; }
+}
+ck "a server-side truncate recalls the layout of a file the client writes; no acknowledged write lost" truncate_recall
+
 kill -TERM $srv
 wait $srv
 ck "daxnfsd exits 0" eq "daxnfsd's exit status" "$?" 0
@@ -90,4 +123,15 @@ at_least() {
 ck "daxnfsd granted layouts (2 or more)" at_least "LAYOUTGETs granted" 2
 ck "WRITEs came to the data server with a layout stateid (8 or more)" at_least WRITEs 8
 ck "READs came to the data server with a layout stateid (8 or more)" at_least READs 8
+grep -a "pNFS recalls" /host/out/daxnfsd.log
+# recall_figure WORD: the number before WORD in daxnfsd's recall exit line
+recall_figure() {
+	grep -a 'pNFS recalls: ' /host/out/daxnfsd.log | tail -1 | sed -n "s/.* \([0-9][0-9]*\) $1.*/\1/p"
+}
+recalls_returned() {
+	_s=$(recall_figure started); _r=$(recall_figure returned); _v=$(recall_figure revoked)
+	[ "${_s:-0}" -ge 1 ] && [ "${_r:-0}" -ge 1 ] && [ "${_v:-x}" = 0 ] ||
+		{ echo "recalls started ${_s:-none}, returned ${_r:-none}, revoked ${_v:-none}"; return 1; }
+}
+ck "daxnfsd recalled layouts and every holder returned (none revoked)" recalls_returned
 finish

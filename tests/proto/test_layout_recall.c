@@ -1,0 +1,641 @@
+/*
+ * tests/proto/test_layout_recall.c: the recall timeline of pNFS layouts
+ * (ARCHITECTURE.md's invariant; RFC 8881 §12.5.5, §20.3) against a real
+ * daxnfsd with Enable_pNFS, with real local leases on the export's file
+ * system and processes on the server that truncate, open or reflink a
+ * file while protocol clients (with a back channel) hold RW layouts on it:
+ *  - a cooperating holder gets CB_LAYOUTRECALL (its file, its stateid,
+ *    the whole file), nobody gets a layout of the file meanwhile
+ *    (NFS4ERR_RECALLCONFLICT), the process stays blocked until the
+ *    LAYOUTRETURN and then proceeds; the bytes are what the client wrote
+ *    through the data server plus what the process did;
+ *  - a holder that answers the recall but never returns is revoked at the
+ *    deadline (Recall_Timeout 2 s here; measured), its data-server WRITE
+ *    with the layout stateid then fails NFS4ERR_BAD_STATEID, its SEQUENCE
+ *    carries SEQ4_STATUS_RECALLABLE_STATE_REVOKED until FREE_STATEID;
+ *    another holder's recall on another file completes meanwhile;
+ *  - a delegation and a layout on one file share the lease: both are
+ *    recalled, and the process waits for both;
+ *  - no layout while a local process holds the file open
+ *    (NFS4ERR_LAYOUTTRYLATER), and a client's WRITE through the server to
+ *    a file with READ layouts still goes through;
+ *  - a reflink of the file on XFS (skipped, saying so, without root, XFS
+ *    or a loop device);
+ *  - a Revoke_Margin that leaves no time before lease-break-time stops the
+ *    daemon at start, naming the key.
+ */
+#include "tests/proto/test_layout_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/proto/lib/proto_proc.h"
+
+#define RECALL_TIMEOUT_MS 2000
+
+static struct proto_server srv;
+static struct proto_server *cur = &srv;
+
+static int group_setup(void **st)
+{
+	struct proto_server_opts o = { .nfsv4_conf = "Enable_pNFS = true; Recall_Timeout = 2;" };
+
+	(void)st;
+	return proto_server_start(&srv, "layout-recall", &o) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **st)
+{
+	(void)st;
+	return proto_server_stop_checked(&srv);
+}
+
+/* What a client saw of its callbacks, and how it answers them. */
+struct cb_log {
+	unsigned lr_n;                 /* CB_LAYOUTRECALLs */
+	CB_LAYOUTRECALL4args lr;       /* the last one (its handle copied below) */
+	uint8_t lr_fh[NFS4_FHSIZE];
+	uint32_t lr_fh_len;
+	int64_t lr_when_ms;
+	nfsstat4 lr_answer;            /* NFS4_OK unless told */
+	unsigned recall_n;             /* CB_RECALLs (delegations) */
+	stateid4 recall_sid;
+};
+
+static nfsstat4 cb_handler(struct nfs4_cl *cl, const nfs_cb_argop4 *op, nfs_cb_resop4 *res,
+			   struct arena *arena, void *ctx)
+{
+	struct cb_log *l = ctx;
+
+	(void)cl;
+	(void)arena;
+	if (op->argop == OP_CB_RECALL) {
+		l->recall_n++;
+		l->recall_sid = op->u.opcbrecall.stateid;
+		res->u.opcbrecall.status = NFS4_OK;
+		return NFS4_OK;
+	}
+	if (op->argop != OP_CB_LAYOUTRECALL) {
+		res->u.opcbrecall.status = NFS4ERR_NOTSUPP;
+		return NFS4ERR_NOTSUPP;
+	}
+	l->lr_n++;
+	l->lr = op->u.opcblayoutrecall;
+	if (l->lr.clora_recall.lor_recalltype == LAYOUTRECALL4_FILE) {
+		const nfs_fh4 *fh = &l->lr.clora_recall.u.lor_layout.lor_fh;
+
+		l->lr_fh_len = fh->len <= NFS4_FHSIZE ? fh->len : 0;
+		memcpy(l->lr_fh, fh->val, l->lr_fh_len);
+		l->lr.clora_recall.u.lor_layout.lor_fh.val = NULL;   /* the call's memory */
+	}
+	l->lr_when_ms = proto_now_ms();
+	res->u.opcblayoutrecall.clorr_status = l->lr_answer;
+	return l->lr_answer;
+}
+
+/* A client with a working back channel (the probe answered). */
+static struct nfs4_cl *client_cb(const char *owner, struct cb_log *log)
+{
+	struct nfs4_cl *cl = NULL;
+
+	memset(log, 0, sizeof(*log));
+	assert_int_equal(nfs4_cl_connect(&cl, cur->host, cur->port), 0);
+	nfs4_cl_set_owner(cl, owner, (uint64_t)proto_now_ms());
+	cl->cb_op = cb_handler;
+	cl->cb_op_ctx = log;
+	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
+	assert_int_equal(nfs4_cl_create_session(cl, true), NFS4_OK);
+	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
+	for (int ms = 0; cl->cb_sequence_count == 0 && ms < 10000; ms += 100)
+		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
+	assert_int_equal(cl->cb_sequence_count, 1);
+	for (int i = 0; i < 10; i++) {
+		usleep(50000);
+		assert_int_equal(nfs4_cl_sequence(cl), NFS4_OK);
+	}
+	return cl;
+}
+
+/* Polls cl (answering callbacks) until it has seen n layout recalls. */
+static void wait_layout_recall(struct nfs4_cl *cl, struct cb_log *l, unsigned n, int ms)
+{
+	int64_t end = proto_now_ms() + ms;
+
+	while (l->lr_n < n && proto_now_ms() < end)
+		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
+	assert_int_equal(l->lr_n, n);
+}
+
+/* One holder: its open, its RW layout, the data server's stateid. */
+struct holder {
+	struct nfs4_cl *cl;
+	struct cb_log log;
+	struct ot_open_res open;
+	struct lg_res lg;
+	stateid4 ds_sid;
+};
+
+/* cl opens name (created) for reading and writing, without a delegation
+ * unless want_deleg, takes an RW layout and writes data through the data
+ * server. */
+static void hold(struct holder *h, const char *owner, const char *name, bool want_deleg,
+		 const void *data, uint32_t len)
+{
+	uint32_t access = OPEN4_SHARE_ACCESS_BOTH |
+			  (want_deleg ? OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG
+				      : OPEN4_SHARE_ACCESS_WANT_NO_DELEG);
+
+	h->cl = client_cb(owner, &h->log);
+	assert_int_equal(ot_open_simple(h->cl, name, true, access, OPEN4_SHARE_DENY_NONE, &h->open),
+			 NFS4_OK);
+	if (want_deleg)
+		assert_int_equal(h->open.deleg, OPEN_DELEGATE_WRITE);
+	assert_int_equal(layoutget(h->cl, &h->open.fh, &h->open.sid, LAYOUT4_FLEX_FILES,
+				   LAYOUTIOMODE4_RW, 0, NFS4_UINT64_MAX, 0, 4096, &h->lg), NFS4_OK);
+	h->ds_sid = h->lg.ff.ffl_mirrors.val[0].ffm_data_servers.val[0].ffds_stateid;
+	if (len)
+		assert_int_equal(ot_write(h->cl, &h->open.fh, &h->ds_sid, 0, data, len, FILE_SYNC4,
+					  NULL), NFS4_OK);
+}
+
+static void unhold(struct holder *h)
+{
+	assert_int_equal(ot_close(h->cl, &h->open.fh, &h->open.sid, NULL), NFS4_OK);
+	ot_fh_free(&h->open.fh);
+	lg_free(&h->lg);
+	nfs4_cl_close(h->cl, true);
+}
+
+/* ---- processes on the server ---- */
+
+enum local_act { LOCAL_TRUNCATE, LOCAL_WRITE, LOCAL_READ, LOCAL_REFLINK };
+
+struct local_job {
+	char path[PATH_MAX + 64];
+	char dst[PATH_MAX + 64];       /* LOCAL_REFLINK: the clone */
+	enum local_act act;
+	off_t size;                    /* LOCAL_TRUNCATE */
+	const char *data;              /* LOCAL_WRITE: written at 0 */
+	int rc;
+	int64_t start_ms, end_ms;
+};
+
+static void *local_thread(void *arg)
+{
+	struct local_job *j = arg;
+	int fd = -1, dfd = -1;
+
+	j->start_ms = proto_now_ms();
+	switch (j->act) {
+	case LOCAL_TRUNCATE:
+		j->rc = truncate(j->path, j->size) < 0 ? -errno : 0;
+		break;
+	case LOCAL_WRITE:
+		fd = open(j->path, O_WRONLY);
+		j->rc = fd < 0 ? -errno : 0;
+		if (fd >= 0 && pwrite(fd, j->data, strlen(j->data), 0) != (ssize_t)strlen(j->data))
+			j->rc = -EIO;
+		break;
+	case LOCAL_READ:
+		fd = open(j->path, O_RDONLY);
+		j->rc = fd < 0 ? -errno : 0;
+		break;
+	case LOCAL_REFLINK:
+		fd = open(j->path, O_RDONLY);
+		j->rc = fd < 0 ? -errno : 0;
+		if (fd < 0)
+			break;
+		dfd = open(j->dst, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		if (dfd < 0 || ioctl(dfd, FICLONE, fd) < 0)
+			j->rc = -errno;
+		break;
+	}
+	__atomic_store_n(&j->end_ms, proto_now_ms(), __ATOMIC_SEQ_CST);
+	if (dfd >= 0)
+		close(dfd);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void local_start(struct local_job *j, pthread_t *th, const char *name, enum local_act act,
+			off_t size, const char *data)
+{
+	memset(j, 0, sizeof(*j));
+	j->size = size;
+	j->data = data;
+	snprintf(j->path, sizeof(j->path), "%s/%s", cur->export_dir, name);
+	snprintf(j->dst, sizeof(j->dst), "%s/%s.clone", cur->export_dir, name);
+	j->act = act;
+	assert_int_equal(pthread_create(th, NULL, local_thread, j), 0);
+}
+
+static bool local_done(struct local_job *j)
+{
+	return __atomic_load_n(&j->end_ms, __ATOMIC_SEQ_CST) != 0;
+}
+
+/* The file's bytes as the server's file system has them. */
+static ssize_t local_read(const char *name, void *buf, size_t len)
+{
+	char path[PATH_MAX + 64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", cur->export_dir, name);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = pread(fd, buf, len, 0);
+	close(fd);
+	return n;
+}
+
+static nfsstat4 free_stateid(struct nfs4_cl *cl, const stateid4 *sid)
+{
+	struct nfs4_cl_compound cp;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	nfs4_cl_add(&cp, OP_FREE_STATEID)->u.opfree_stateid.fsa_stateid = *sid;
+	st = nfs4_cl_send(&cp) < 0 ? NFS4ERR_SERVERFAULT : cp.status;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
+static void fill(uint8_t *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 31 + seed);
+}
+
+/* ---- the tests ---- */
+
+/* A local truncate while a client holds an RW layout: CB_LAYOUTRECALL of
+ * the whole file with the layout stateid; RECALLCONFLICT for anyone's
+ * LAYOUTGET meanwhile; the truncate waits for the LAYOUTRETURN. */
+static void test_truncate_recalls_cooperating_holder(void **st)
+{
+	struct holder h;
+	struct nfs4_cl *other = ot_client(cur, "lr-trunc-other");
+	struct ot_open_res oo;
+	struct lg_res lg;
+	struct local_job job;
+	pthread_t th;
+	uint8_t data[8192], back[8192];
+	uint32_t n;
+	bool eof;
+	int64_t t_return;
+
+	(void)st;
+	fill(data, sizeof(data), 7);
+	hold(&h, "lr-trunc", "tr1", false, data, sizeof(data));
+	assert_int_equal(ot_open_simple(other, "tr1", false, OPEN4_SHARE_ACCESS_READ,
+					OPEN4_SHARE_DENY_NONE, &oo), NFS4_OK);
+
+	local_start(&job, &th, "tr1", LOCAL_TRUNCATE, 5000, NULL);
+	wait_layout_recall(h.cl, &h.log, 1, 5000);
+	assert_int_equal(h.log.lr.clora_type, LAYOUT4_FLEX_FILES);
+	assert_int_equal(h.log.lr.clora_iomode, LAYOUTIOMODE4_ANY);
+	assert_true(h.log.lr.clora_changed);
+	assert_int_equal(h.log.lr.clora_recall.lor_recalltype, LAYOUTRECALL4_FILE);
+	assert_int_equal(h.log.lr_fh_len, h.open.fh.len);
+	assert_memory_equal(h.log.lr_fh, h.open.fh.val, h.open.fh.len);
+	assert_true(h.log.lr.clora_recall.u.lor_layout.lor_offset == 0);
+	assert_true(h.log.lr.clora_recall.u.lor_layout.lor_length == NFS4_UINT64_MAX);
+	assert_memory_equal(h.log.lr.clora_recall.u.lor_layout.lor_stateid.other, h.lg.sid.other,
+			    sizeof(h.lg.sid.other));
+	/* The recall moves the stateid on (§12.5.5.2.1.3; the Linux client
+	 * refuses one that is not newer than what it has). */
+	assert_int_equal(h.log.lr.clora_recall.u.lor_layout.lor_stateid.seqid, h.lg.sid.seqid + 1);
+	/* Nobody gets the file's layouts while the recall runs. */
+	assert_int_equal(layoutget(other, &oo.fh, &oo.sid, LAYOUT4_FLEX_FILES, LAYOUTIOMODE4_READ, 0,
+				   NFS4_UINT64_MAX, 0, 4096, &lg), NFS4ERR_RECALLCONFLICT);
+	lg_free(&lg);
+	assert_int_equal(layoutget(h.cl, &h.open.fh, &h.lg.sid, LAYOUT4_FLEX_FILES,
+				   LAYOUTIOMODE4_RW, 0, NFS4_UINT64_MAX, 0, 4096, &lg),
+			 NFS4ERR_RECALLCONFLICT);
+	lg_free(&lg);
+	usleep(100000);
+	assert_false(local_done(&job));   /* the truncate waits in the kernel */
+
+	t_return = proto_now_ms();
+	/* Returned with the recall's stateid, as the Linux client does. */
+	assert_int_equal(layoutreturn(h.cl, &h.open.fh, LAYOUTRETURN4_FILE,
+				      &h.log.lr.clora_recall.u.lor_layout.lor_stateid,
+				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(job.rc, 0);
+	print_message("local truncate: CB_LAYOUTRECALL %lld ms after it began; it went on %lld ms "
+		      "after the LAYOUTRETURN\n", (long long)(h.log.lr_when_ms - job.start_ms),
+		      (long long)(job.end_ms - t_return));
+	/* What the client wrote through the data server, cut by the truncate. */
+	assert_int_equal(local_read("tr1", back, sizeof(back)), 5000);
+	assert_memory_equal(back, data, 5000);
+	assert_int_equal(ot_read(other, &oo.fh, &oo.sid, 0, sizeof(back), back, &n, &eof), NFS4_OK);
+	assert_int_equal(n, 5000);
+	/* The returned layout stateid is gone from the data server; a new
+	 * LAYOUTGET works again. */
+	assert_int_equal(ot_write(h.cl, &h.open.fh, &h.ds_sid, 0, data, 10, FILE_SYNC4, NULL),
+			 NFS4ERR_BAD_STATEID);
+	assert_int_equal(layoutget(h.cl, &h.open.fh, &h.open.sid, LAYOUT4_FLEX_FILES,
+				   LAYOUTIOMODE4_RW, 0, NFS4_UINT64_MAX, 0, 4096, &lg), NFS4_OK);
+	/* A second truncate soon after: the holder is asked again at once
+	 * (the first recall's callback may still be in the engine, waiting
+	 * for its deadline), not when that first deadline comes. */
+	local_start(&job, &th, "tr1", LOCAL_TRUNCATE, 100, NULL);
+	wait_layout_recall(h.cl, &h.log, 2, 5000);
+	print_message("second truncate: CB_LAYOUTRECALL %lld ms after it began\n",
+		      (long long)(h.log.lr_when_ms - job.start_ms));
+	assert_true(h.log.lr_when_ms - job.start_ms < RECALL_TIMEOUT_MS / 2);
+	assert_memory_equal(h.log.lr.clora_recall.u.lor_layout.lor_stateid.other, lg.sid.other,
+			    sizeof(lg.sid.other));
+	assert_int_equal(layoutreturn(h.cl, &h.open.fh, LAYOUTRETURN4_FILE, &lg.sid,
+				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(job.rc, 0);
+	assert_int_equal(local_read("tr1", back, sizeof(back)), 100);
+	lg_free(&lg);
+	assert_int_equal(ot_close(other, &oo.fh, &oo.sid, NULL), NFS4_OK);
+	ot_fh_free(&oo.fh);
+	nfs4_cl_close(other, true);
+	unhold(&h);
+}
+
+/* A holder that answers CB_LAYOUTRECALL and never returns: revoked at the
+ * deadline; meanwhile another holder's recall of another file completes at
+ * once. */
+static void test_ignoring_holder_revoked_at_deadline(void **st)
+{
+	struct holder a, b;
+	struct local_job ja, jb;
+	pthread_t ta, tb;
+	uint8_t data[4096], back[4096];
+	uint32_t n;
+	bool eof, present;
+	stateid4 recalled;
+	int64_t late;
+
+	(void)st;
+	fill(data, sizeof(data), 3);
+	hold(&a, "lr-ignore", "ig1", false, data, sizeof(data));
+	hold(&b, "lr-coop", "ig2", false, data, sizeof(data));
+
+	local_start(&ja, &ta, "ig1", LOCAL_WRITE, 0, "LOCAL");
+	local_start(&jb, &tb, "ig2", LOCAL_WRITE, 0, "local");
+	/* b returns as soon as it is asked. */
+	wait_layout_recall(b.cl, &b.log, 1, 5000);
+	assert_int_equal(layoutreturn(b.cl, &b.open.fh, LAYOUTRETURN4_FILE, &b.lg.sid,
+				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	assert_int_equal(pthread_join(tb, NULL), 0);
+	assert_int_equal(jb.rc, 0);
+	/* a is asked, answers, keeps its lease up and returns nothing. */
+	wait_layout_recall(a.cl, &a.log, 1, 5000);
+	assert_false(local_done(&ja));
+	while (!local_done(&ja) && proto_now_ms() - ja.start_ms < 3 * RECALL_TIMEOUT_MS) {
+		assert_true(nfs4_cl_poll(a.cl, 100, true) >= 0);
+		assert_int_equal(nfs4_cl_sequence(a.cl), NFS4_OK);
+	}
+	assert_int_equal(pthread_join(ta, NULL), 0);
+	assert_int_equal(ja.rc, 0);
+	/* The lease went at the revoke: Recall_Timeout after the break (the
+	 * process's open), never before it. */
+	late = ja.end_ms - ja.start_ms - RECALL_TIMEOUT_MS;
+	print_message("revoked holder: the local open went on %lld ms after it began "
+		      "(Recall_Timeout %d ms: %+lld ms); the other file's open after %lld ms\n",
+		      (long long)(ja.end_ms - ja.start_ms), RECALL_TIMEOUT_MS, (long long)late,
+		      (long long)(jb.end_ms - jb.start_ms));
+	assert_true(late >= -100);
+	assert_true(late <= 1000);   /* ±100 ms on an idle machine; sanitizers slow it */
+	assert_true(jb.end_ms < ja.end_ms);
+
+	/* The revoked layout stateid: BAD_STATEID on the data server and for
+	 * LAYOUTRETURN; the client is told until it frees it. */
+	assert_int_equal(ot_write(a.cl, &a.open.fh, &a.ds_sid, 0, data, 10, FILE_SYNC4, NULL),
+			 NFS4ERR_BAD_STATEID);
+	assert_int_equal(nfs4_cl_sequence(a.cl), NFS4_OK);
+	assert_true(a.cl->last_status_flags & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
+	recalled = a.log.lr.clora_recall.u.lor_layout.lor_stateid;
+	assert_int_equal(layoutreturn(a.cl, &a.open.fh, LAYOUTRETURN4_FILE, &recalled,
+				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, &present, NULL),
+			 NFS4ERR_BAD_STATEID);
+	assert_int_equal(free_stateid(a.cl, &recalled), NFS4_OK);
+	assert_int_equal(nfs4_cl_sequence(a.cl), NFS4_OK);
+	assert_false(a.cl->last_status_flags & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
+
+	/* Each file: what its client wrote, then what the process wrote. */
+	assert_int_equal(ot_read(a.cl, &a.open.fh, &a.open.sid, 0, sizeof(back), back, &n, &eof),
+			 NFS4_OK);
+	assert_int_equal(n, sizeof(data));
+	assert_memory_equal(back, "LOCAL", 5);
+	assert_memory_equal(back + 5, data + 5, sizeof(data) - 5);
+	assert_int_equal(local_read("ig2", back, sizeof(back)), (ssize_t)sizeof(data));
+	assert_memory_equal(back, "local", 5);
+	assert_memory_equal(back + 5, data + 5, sizeof(data) - 5);
+	/* A client that comes back gets a layout only by a new LAYOUTGET. */
+	lg_free(&a.lg);
+	assert_int_equal(layoutget(a.cl, &a.open.fh, &a.open.sid, LAYOUT4_FLEX_FILES,
+				   LAYOUTIOMODE4_RW, 0, NFS4_UINT64_MAX, 0, 4096, &a.lg), NFS4_OK);
+	assert_memory_not_equal(a.lg.sid.other,
+				a.ds_sid.other, sizeof(a.ds_sid.other));
+	unhold(&a);
+	unhold(&b);
+}
+
+/* A write delegation and an RW layout of one client on one file: a local
+ * reader breaks the one lease behind both; it waits for both returns. */
+static void test_delegation_and_layout_share_the_lease(void **st)
+{
+	struct holder h;
+	struct local_job job;
+	pthread_t th;
+	uint8_t data[1000];
+
+	(void)st;
+	fill(data, sizeof(data), 11);
+	hold(&h, "lr-both", "both1", true, data, sizeof(data));
+	local_start(&job, &th, "both1", LOCAL_READ, 0, NULL);
+	wait_layout_recall(h.cl, &h.log, 1, 5000);
+	for (int ms = 0; h.log.recall_n == 0 && ms < 5000; ms += 100)
+		assert_true(nfs4_cl_poll(h.cl, 100, true) >= 0);
+	assert_int_equal(h.log.recall_n, 1);
+	assert_memory_equal(h.log.recall_sid.other, h.open.deleg_sid.other,
+			    sizeof(h.open.deleg_sid.other));
+	assert_int_equal(layoutreturn(h.cl, &h.open.fh, LAYOUTRETURN4_FILE, &h.lg.sid,
+				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	usleep(200000);
+	assert_false(local_done(&job));   /* the delegation still holds the lease */
+	assert_int_equal(nfs4_cl_delegreturn(h.cl, &h.open.fh, &h.open.deleg_sid), NFS4_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(job.rc, 0);
+	unhold(&h);
+}
+
+/* No layout while a local process has the file open (no write lease can
+ * be taken); READ layouts do not keep other clients from writing through
+ * the server. */
+static void test_local_open_and_read_layouts(void **st)
+{
+	struct nfs4_cl *cl = ot_client(cur, "lr-local-open");
+	struct nfs4_cl *rd = ot_client(cur, "lr-reader");
+	struct ot_open_res r, rr;
+	struct lg_res lg;
+	char path[PATH_MAX + 64];
+	uint8_t data[100], back[100];
+	uint32_t n;
+	bool eof;
+	int fd;
+
+	(void)st;
+	fill(data, sizeof(data), 5);
+	assert_int_equal(ot_open_simple(cl, "lo1", true, OPEN4_SHARE_ACCESS_BOTH,
+					OPEN4_SHARE_DENY_NONE, &r), NFS4_OK);
+	snprintf(path, sizeof(path), "%s/lo1", cur->export_dir);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(layoutget(cl, &r.fh, &r.sid, LAYOUT4_FLEX_FILES, LAYOUTIOMODE4_RW, 0,
+				   NFS4_UINT64_MAX, 0, 4096, &lg), NFS4ERR_LAYOUTTRYLATER);
+	lg_free(&lg);
+	close(fd);
+	assert_int_equal(layoutget(cl, &r.fh, &r.sid, LAYOUT4_FLEX_FILES, LAYOUTIOMODE4_RW, 0,
+				   NFS4_UINT64_MAX, 0, 4096, &lg), NFS4_OK);
+	assert_int_equal(layoutreturn(cl, &r.fh, LAYOUTRETURN4_FILE, &lg.sid, LAYOUTIOMODE4_ANY, 0,
+				      NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	lg_free(&lg);
+	assert_int_equal(ot_close(cl, &r.fh, &r.sid, NULL), NFS4_OK);
+
+	/* A reader's READ layout (a read lease), then a writer through the
+	 * server: the write goes through, the reader's layout stays. */
+	assert_int_equal(ot_open_simple(rd, "lo1", false, OPEN4_SHARE_ACCESS_READ,
+					OPEN4_SHARE_DENY_NONE, &rr), NFS4_OK);
+	assert_int_equal(layoutget(rd, &rr.fh, &rr.sid, LAYOUT4_FLEX_FILES, LAYOUTIOMODE4_READ, 0,
+				   NFS4_UINT64_MAX, 0, 4096, &lg), NFS4_OK);
+	ot_fh_free(&r.fh);
+	assert_int_equal(ot_open_simple(cl, "lo1", false, OPEN4_SHARE_ACCESS_BOTH,
+					OPEN4_SHARE_DENY_NONE, &r), NFS4_OK);
+	assert_int_equal(ot_write(cl, &r.fh, &r.sid, 0, data, sizeof(data), FILE_SYNC4, NULL),
+			 NFS4_OK);
+	/* (read through the server: a local open now would break the lease
+	 * and recall the reader's layout) */
+	assert_int_equal(ot_read(rd, &rr.fh, &rr.sid, 0, sizeof(back), back, &n, &eof), NFS4_OK);
+	assert_int_equal(n, sizeof(data));
+	assert_memory_equal(back, data, sizeof(data));
+	assert_int_equal(layoutreturn(rd, &rr.fh, LAYOUTRETURN4_FILE, &lg.sid, LAYOUTIOMODE4_ANY, 0,
+				      NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	lg_free(&lg);
+	assert_int_equal(ot_close(rd, &rr.fh, &rr.sid, NULL), NFS4_OK);
+	assert_int_equal(ot_close(cl, &r.fh, &r.sid, NULL), NFS4_OK);
+	ot_fh_free(&r.fh);
+	ot_fh_free(&rr.fh);
+	nfs4_cl_close(cl, true);
+	nfs4_cl_close(rd, true);
+}
+
+/* cp --reflink of a file with an RW layout on XFS: recalled, returned, the
+ * clone holds what the client wrote through the data server. */
+static void test_reflink_recalls_on_xfs(void **st)
+{
+	struct proto_server_opts o = { .nfsv4_conf = "Enable_pNFS = true; Recall_Timeout = 2;" };
+	struct proto_server xsrv;
+	char img[1024], mnt[1024], cmd[8192], exports[1200];
+	const char *tmp = getenv("DAXNFS_TEST_TMP");
+	struct holder h;
+	struct local_job job;
+	pthread_t th;
+	uint8_t data[6000], back[6000];
+
+	(void)st;
+	snprintf(img, sizeof(img), "%.900s/layout-xfs-%d.img", tmp && *tmp ? tmp : "/tmp",
+		 (int)getpid());
+	snprintf(mnt, sizeof(mnt), "%.900s/layout-xfs-%d", tmp && *tmp ? tmp : "/tmp",
+		 (int)getpid());
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && truncate -s 300M '%s' && "
+		 "mkfs.xfs -q -m reflink=1 '%s' >/dev/null 2>&1 && mount -o loop '%s' '%s' 2>/dev/null",
+		 mnt, img, img, img, mnt);
+	if (geteuid() != 0 || system(cmd) != 0) {
+		print_message("SKIPPED: no XFS with reflink here (root, mkfs.xfs, a loop device)\n");
+		unlink(img);
+		rmdir(mnt);
+		skip();
+	}
+	snprintf(exports, sizeof(exports), "EXPORT { Export_Id = 1; Path = \"%s\"; Pseudo = /; "
+		 "Access_Type = RW; Squash = none; }\n", mnt);
+	o.exports_conf = exports;
+	memset(&xsrv, 0, sizeof(xsrv));
+	assert_int_equal(proto_server_start(&xsrv, "layout-xfs", &o), 0);
+	snprintf(xsrv.export_dir, sizeof(xsrv.export_dir), "%s", mnt);
+	cur = &xsrv;
+
+	fill(data, sizeof(data), 9);
+	hold(&h, "lr-reflink", "x1", false, data, sizeof(data));
+	local_start(&job, &th, "x1", LOCAL_REFLINK, 0, NULL);
+	wait_layout_recall(h.cl, &h.log, 1, 5000);
+	usleep(100000);
+	assert_false(local_done(&job));
+	assert_int_equal(layoutreturn(h.cl, &h.open.fh, LAYOUTRETURN4_FILE, &h.lg.sid,
+				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(job.rc, 0);
+	assert_int_equal(local_read("x1.clone", back, sizeof(back)), (ssize_t)sizeof(back));
+	assert_memory_equal(back, data, sizeof(data));
+	unhold(&h);
+
+	cur = &srv;
+	assert_int_equal(proto_server_stop_checked(&xsrv), 0);
+	proto_server_cleanup(&xsrv);
+	snprintf(cmd, sizeof(cmd), "umount '%s' && rmdir '%s'", mnt, mnt);
+	assert_int_equal(system(cmd), 0);
+	unlink(img);
+}
+
+/* A Revoke_Margin that leaves no recall time before the kernel's
+ * lease-break-time stops the daemon at start, naming the key. */
+static void test_revoke_margin_must_fit_lease_break_time(void **st)
+{
+	struct proto_server_opts o = { .nfsv4_conf = "Enable_pNFS = true; Revoke_Margin = 60000;" };
+	struct proto_server bad;
+	char line[1024];
+	bool named = false;
+	unsigned bt = 0;
+	FILE *f;
+
+	(void)st;
+	f = fopen("/proc/sys/fs/lease-break-time", "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%u", &bt), 1);
+	fclose(f);
+	if (bt > 60) {
+		print_message("lease-break-time %u s: a margin of 60 s fits; nothing to check\n", bt);
+		return;
+	}
+	memset(&bad, 0, sizeof(bad));
+	assert_true(proto_server_start(&bad, "layout-badmargin", &o) < 0);
+	f = fopen(bad.log_path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "Revoke_Margin = 60000 ms does not leave") &&
+		    strstr(line, "lease-break-time"))
+			named = true;
+	fclose(f);
+	assert_true(named);
+	proto_server_cleanup(&bad);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_truncate_recalls_cooperating_holder),
+		cmocka_unit_test(test_ignoring_holder_revoked_at_deadline),
+		cmocka_unit_test(test_delegation_and_layout_share_the_lease),
+		cmocka_unit_test(test_local_open_and_read_layouts),
+		cmocka_unit_test(test_reflink_recalls_on_xfs),
+		cmocka_unit_test(test_revoke_margin_must_fit_lease_break_time),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
