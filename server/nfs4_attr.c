@@ -47,7 +47,8 @@ static const uint32_t supported_words[ATTR_WORDS] = {
 	W1(FATTR4_TIME_DELTA) |
 	W1(FATTR4_TIME_METADATA) | W1(FATTR4_TIME_MODIFY) | W1(FATTR4_TIME_MODIFY_SET) |
 	W1(FATTR4_MOUNTED_ON_FILEID) | W1(FATTR4_FS_LAYOUT_TYPES),
-	W2(FATTR4_LAYOUT_BLKSIZE) | W2(FATTR4_SUPPATTR_EXCLCREAT),
+	W2(FATTR4_LAYOUT_TYPES) | W2(FATTR4_LAYOUT_BLKSIZE) | W2(FATTR4_LAYOUT_ALIGNMENT) |
+	W2(FATTR4_SUPPATTR_EXCLCREAT),
 };
 /* NFSv4.2 (RFC 7862) attributes, offered to minor version 2 only. */
 static const uint32_t supported_words_v42[ATTR_WORDS] = {
@@ -279,6 +280,7 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 	case FATTR4_SPACE_FREE:
 	case FATTR4_SPACE_TOTAL:
 	case FATTR4_LAYOUT_BLKSIZE:
+	case FATTR4_LAYOUT_ALIGNMENT:
 	case FATTR4_CLONE_BLKSIZE:
 	case FATTR4_XATTR_SUPPORT:
 		err = load_fsstat(s);
@@ -294,6 +296,9 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 		case FATTR4_SPACE_FREE:      xdr_put_u64(x, s->fs.bytes_free); break;
 		case FATTR4_SPACE_TOTAL:     xdr_put_u64(x, s->fs.bytes_total); break;
 		case FATTR4_LAYOUT_BLKSIZE:  xdr_put_u32(x, s->fs.block_size); break;
+		/* flex files takes any offset; the data server works best
+		 * on whole blocks */
+		case FATTR4_LAYOUT_ALIGNMENT: xdr_put_u32(x, s->fs.block_size); break;
 		case FATTR4_CLONE_BLKSIZE:   xdr_put_u32(x, s->fs.block_size); break;
 		case FATTR4_XATTR_SUPPORT:   xdr_put_bool(x, s->fs.xattr_user); break;
 		}
@@ -330,6 +335,15 @@ static int put_attr(struct xdr_stream *x, struct attr_src *s, unsigned n)
 	case FATTR4_FS_LAYOUT_TYPES:
 		/* Files in an export, when pNFS is on: flexible file layouts. */
 		if (c->srv->pnfs.enabled && s->fh && s->fh->obj) {
+			xdr_put_u32(x, 1);
+			xdr_put_u32(x, LAYOUT4_FLEX_FILES);
+		} else {
+			xdr_put_u32(x, 0);
+		}
+		break;
+	case FATTR4_LAYOUT_TYPES:
+		/* The layouts a regular file of an export has, when pNFS is on. */
+		if (c->srv->pnfs.enabled && s->fh && s->fh->obj && a->type == PMEM_TYPE_REG) {
 			xdr_put_u32(x, 1);
 			xdr_put_u32(x, LAYOUT4_FLEX_FILES);
 		} else {

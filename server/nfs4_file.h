@@ -57,6 +57,9 @@ struct nfs4_file {
 	 * kind (0 = none) and generation, which lease events carry back. */
 	enum pmem_lease_kind lease;
 	uintptr_t lease_gen;
+	/* The kernel said the lease is breaking: nothing new may rely on it
+	 * (no delegation, no layout, no change of kind) until it is dropped. */
+	bool lease_breaking;
 	int64_t recalled_ms;       /* monotonic ms of the last recall (no re-grant soon) */
 	/* Asynchronous copies reading or writing the file (nfs4_copy.c): no
 	 * new delegation meanwhile, whose holder would cache what the copy

@@ -19,10 +19,16 @@
 
 int nfs4_file_lease_take(struct nfs4_file *fp, enum pmem_lease_kind kind)
 {
+	enum pmem_lease_kind old = fp->lease;
 	struct pmem_obj *obj = fp->obj;
 	uintptr_t gen;
 	int rc;
 
+	/* A lease the kernel is breaking serves nobody new: the break came
+	 * once, and what is granted now would never be recalled. Changing
+	 * its kind would release it under the process that waits for it. */
+	if (fp->lease_breaking)
+		return -EAGAIN;
 	/* A write lease already covers what a read lease would: the file's
 	 * other state (a write delegation, RW layouts) may still need it. */
 	if (fp->lease == kind || (fp->lease == PMEM_LEASE_WRITE && kind == PMEM_LEASE_READ))
@@ -34,9 +40,15 @@ int nfs4_file_lease_take(struct nfs4_file *fp, enum pmem_lease_kind kind)
 		gen = ++fp->table->lease_generation;
 	rc = obj->ops->lease_acquire(obj, kind, (void *)gen);
 	if (rc < 0) {
-		/* A failed change of kind dropped the old lease quietly. */
+		/* A failed change of kind dropped the old lease quietly: the
+		 * delegations and layouts that relied on it need it back, or
+		 * they go (a local open got in between). */
 		fp->lease = 0;
 		fp->lease_gen = 0;
+		if (old && nfs4_file_lease_take(fp, old) < 0) {
+			nfs4_deleg_revoke_file(fp, "the local lease could not be taken back");
+			nfs4_layout_revoke_file(fp, "the local lease could not be taken back");
+		}
 		return rc;
 	}
 	fp->lease = kind;
@@ -50,6 +62,7 @@ void nfs4_file_lease_drop(struct nfs4_file *fp)
 		return;
 	fp->lease = 0;
 	fp->lease_gen = 0;   /* the "gone" event of this release is then stale */
+	fp->lease_breaking = false;
 	fp->obj->ops->lease_release(fp->obj);
 }
 
@@ -86,6 +99,7 @@ static void on_lease_breaking(void *ctx, struct pmem_obj *obj, void *cookie,
 	if (fp) {
 		unsigned layouts;
 
+		fp->lease_breaking = true;
 		log_info("nfs4", "local lease on fileid %llu breaking: recalling its delegations "
 			 "and layouts (deadline in %lld ms)", (unsigned long long)obj->fileid,
 			 (long long)(dl - nfs4_cb_now_ms()));
@@ -112,6 +126,7 @@ static void on_lease_gone(void *ctx, struct pmem_obj *obj, void *cookie)
 		 * on relying on it. */
 		fp->lease = 0;
 		fp->lease_gen = 0;
+		fp->lease_breaking = false;
 		nfs4_deleg_revoke_file(fp, "the local lease was broken by the kernel");
 		nfs4_layout_revoke_file(fp, "the local lease was broken by the kernel");
 		nfs4_file_put(fp);

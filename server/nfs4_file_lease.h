@@ -22,8 +22,9 @@
 
 /* Takes (or changes to) a lease of kind on fp's file; a write lease held
  * already stays (it covers a read lease's needs). 0, -EAGAIN when a local
- * open conflicts, -ENOTCONN without the lease manager, -errno. A failed
- * change of kind leaves fp without a lease. */
+ * open conflicts or the lease is breaking, -ENOTCONN without the lease
+ * manager, -errno. A failed change of kind takes the old kind back, and
+ * when even that fails revokes the file's delegations and layouts. */
 int nfs4_file_lease_take(struct nfs4_file *fp, enum pmem_lease_kind kind);
 /* Releases fp's lease, if it holds one. */
 void nfs4_file_lease_drop(struct nfs4_file *fp);

@@ -99,6 +99,9 @@ void nfs4_pnfs_log(struct nfs4_server *srv)
 		 (unsigned long long)atomic_load(&p->ds_writes),
 		 (unsigned long long)p->ff.returns_with_reports,
 		 (unsigned long long)p->ff.ioerrs_reported, (unsigned long long)p->ff.iostats_reported);
+	log_info("nfs4", "pNFS reports: %llu LAYOUTERROR errors, %llu LAYOUTSTATS",
+		 (unsigned long long)atomic_load(&p->layout_errors),
+		 (unsigned long long)atomic_load(&p->layoutstats));
 	log_info("nfs4", "pNFS recalls: %llu started, %llu holders asked, %llu returned, %llu "
 		 "revoked, %llu completed (slowest %lld ms)", (unsigned long long)p->recalls,
 		 (unsigned long long)p->recalled_holders, (unsigned long long)p->recall_returns,
@@ -205,7 +208,10 @@ static struct nfs4_layout *client_layout(struct layout_file *lf, const struct nf
 	for (i = 0; lf && i < lf->nholders; i++) {
 		struct nfs4_layout *ls = layout_of_holder(lf->holders[i]);
 
-		if (ls->stid.client == clp && ls->holder.type == type)
+		/* A revoked one stays until FREE_STATEID; a new LAYOUTGET gets
+		 * a new stateid meanwhile. */
+		if (ls->stid.client == clp && ls->holder.type == type &&
+		    ls->stid.state == NFS4_STID_ACTIVE)
 			return ls;
 	}
 	return NULL;
@@ -313,26 +319,24 @@ static bool file_open_for_write(const struct nfs4_file *fp)
 	return false;
 }
 
-/* The lease a layout of iomode needs on fp: a write lease for RW, and for
- * READ when a client writes the file through the server (a read lease
- * would take the writable descriptor away from under it); else a read
- * lease. A write lease held stays (nfs4_file_lease_take), so the lease only
- * changes from none, or from read to write. State lock held. */
+/* The lease a layout of iomode needs on fp, taken before the layout is
+ * granted: a write lease for RW, and for READ when a client writes the
+ * file through the server (a read lease would take the writable
+ * descriptor away from under it); else a read lease. A write lease held
+ * stays (nfs4_file_lease_take). State lock held. */
 static nfsstat4 layout_lease_take(struct nfs4_file *fp, layoutiomode4 iomode)
 {
-	enum pmem_lease_kind old = fp->lease;
 	enum pmem_lease_kind want = iomode == LAYOUTIOMODE4_RW || file_open_for_write(fp)
 				    ? PMEM_LEASE_WRITE : PMEM_LEASE_READ;
-	int rc = nfs4_file_lease_take(fp, want);
+	int rc;
 
+	/* The kernel is taking it back: a layout now would never be
+	 * recalled (RFC 8881 §12.5.5.2: the answer while a recall is pending). */
+	if (fp->lease_breaking)
+		return NFS4ERR_RECALLCONFLICT;
+	rc = nfs4_file_lease_take(fp, want);
 	if (rc == 0)
 		return NFS4_OK;
-	/* A refused upgrade left the file without the read lease that its
-	 * other layouts and delegations rely on: take it back, or they go. */
-	if (old && !fp->lease && nfs4_file_lease_take(fp, old) < 0) {
-		nfs4_deleg_revoke_file(fp, "the local lease could not be taken back");
-		nfs4_layout_revoke_file(fp, "the local lease could not be taken back");
-	}
 	log_debug("nfs4", "LAYOUTGET: no %s lease on fileid %llu: %s",
 		  want == PMEM_LEASE_WRITE ? "write" : "read", (unsigned long long)fp->obj->fileid,
 		  strerror(-rc));
@@ -371,9 +375,10 @@ static bool layout_recall_prepare(struct nfs4_cb *cb, struct arena *arena, nfs_c
 	rf->lor_fh.val = fh;
 	rf->lor_offset = ls->holder.recall.range.start;
 	rf->lor_length = layout_range_wire_length(&ls->holder.recall.range);
-	/* The stateid as it is now: the client orders the recall after the
-	 * LAYOUTGETs it has seen (RFC 8881 §12.5.5.2.1.3). */
-	rf->lor_stateid = ls->stid.sid;
+	/* The stateid as this recall made it (pnfs_recall_send): the client
+	 * orders the recall after the LAYOUTGETs it has seen (RFC 8881
+	 * §12.5.5.2.1.3). */
+	rf->lor_stateid = ls->recall_sid;
 	ls->recall_sent = ls->recall_seq;
 	*ops = op;
 	*nops = 1;
@@ -402,6 +407,11 @@ static int64_t layout_recall_done(struct nfs4_cb *cb, int err, nfsstat4 status,
 		layout_recall_expire(&srv->pnfs.domain, lf, now);
 		return -1;
 	}
+	/* Recalled again since this one went out (it returned, took a new
+	 * layout, and that is recalled now; or a wider recall came): the
+	 * answer is about the older recall. Ask again at once. */
+	if (ls->recall_sent != ls->recall_seq)
+		return 0;
 	if (res && res->resarray.len > 1 && res->resarray.val[1].resop == OP_CB_LAYOUTRECALL)
 		st = res->resarray.val[1].u.opcblayoutrecall.clorr_status;
 	if (st == NFS4ERR_NOMATCHING_LAYOUT) {
@@ -414,10 +424,6 @@ static int64_t layout_recall_done(struct nfs4_cb *cb, int err, nfsstat4 status,
 	}
 	if (st == NFS4ERR_DELAY)
 		return 1000;
-	/* Recalled again since this one went out (it returned, took a new
-	 * layout, and that is recalled now): ask again at once. */
-	if (ls->recall_sent != ls->recall_seq)
-		return 0;
 	/* Asked (NFS4_OK), or an answer that is no return (the callback
 	 * cannot decide for the client): LAYOUTRETURN by the deadline, when
 	 * the engine calls done again with -ETIME. */
@@ -457,6 +463,7 @@ static void pnfs_recall_send(void *ctx, struct layout_file *lf, struct layout_ho
 	ls->recall_changed = changed;
 	ls->recall_seq++;
 	nfs4_stid_bump(&ls->stid);
+	ls->recall_sid = ls->stid.sid;
 	srv->pnfs.recalled_holders++;
 }
 
@@ -610,11 +617,21 @@ nfsstat4 nfs4_layout_write_conflict(struct nfs4_server *srv, struct pmem_obj *ob
 	fp = nfs4_file_find(&srv->files, obj);
 	if (fp && fp->layout_state && fp->lease == PMEM_LEASE_READ &&
 	    nfs4_layout_lease_need(fp) == PMEM_LEASE_READ) {
+		struct nfs4_layout_file *nlf = fp->layout_state;
+
+		/* A recall of these layouts already runs (this one, or a lease
+		 * break's): the write waits, and the lease is not touched. A
+		 * recall whose callbacks could not go out ends here at its
+		 * deadline. */
+		if (nlf->lf.state == LAYOUT_RECALL_RECALLING)
+			layout_recall_expire(&srv->pnfs.domain, &nlf->lf, nfs4_cb_now_ms());
+		if (fp->lease_breaking || nlf->lf.state == LAYOUT_RECALL_RECALLING)
+			st = NFS4ERR_DELAY;
 		/* Only READ layouts hold the lease: a write lease serves them
 		 * and the write alike, unless a local reader forbids it; then
 		 * the READ layouts come back first. */
-		if (layout_lease_take(fp, LAYOUTIOMODE4_RW) != NFS4_OK &&
-		    layout_file_recall(srv, fp, &reads, 0) > 0)
+		else if (layout_lease_take(fp, LAYOUTIOMODE4_RW) != NFS4_OK &&
+			 layout_file_recall(srv, fp, &reads, 0) > 0)
 			st = NFS4ERR_DELAY;
 	}
 	nfs4_file_put(fp);
@@ -726,21 +743,20 @@ nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4
 	lo = st == NFS4_OK ? arena_alloc(c->arena, sizeof(*lo)) : NULL;
 	if (st == NFS4_OK && !lo)
 		st = NFS4ERR_DELAY;
-	if (st == NFS4_OK)
-		st = layout_grant(&p->domain, &ls->holder, &seg);
 	/* No layout without the lease that keeps the file's blocks where they
 	 * are (ARCHITECTURE.md): a local process holding the file open keeps
-	 * the server from taking it. What the grant added goes again (the
-	 * lease changes only when the holder had no segment of seg's iomode,
-	 * see layout_lease_take, so the removal takes exactly that). */
-	if (st == NFS4_OK) {
+	 * the server from taking it. Taken first, so that a refusal changes
+	 * no segment; a lease taken for a grant refused after it goes again
+	 * when nothing else needs it. */
+	if (st == NFS4_OK)
 		st = layout_lease_take(fp, seg.iomode);
-		if (st != NFS4_OK)
-			layout_seg_set_remove(&ls->holder.segs, &seg.range, seg.iomode);
-	}
+	if (st == NFS4_OK)
+		st = layout_grant(&p->domain, &ls->holder, &seg);
 	if (st != NFS4_OK) {
 		if (created)
-			nfs4_stid_destroy(&ls->stid);
+			nfs4_stid_destroy(&ls->stid);   /* drops an unused lease too */
+		else
+			nfs4_file_lease_drop_unused(fp);
 		goto out;
 	}
 	layout_access_update_locked(ls);
@@ -1015,6 +1031,89 @@ nfsstat4 nfs4_op_layoutcommit(struct nfs4_compound *c, nfs_argop4 *args, nfs_res
 		ok->locr_newsize.ns_sizechanged = true;
 		ok->locr_newsize.u.ns_size = sa.size;
 	}
+	return NFS4_OK;
+}
+
+/* ---- LAYOUTERROR, LAYOUTSTATS (RFC 7862 §15.6, §15.7) ---- */
+
+/* The layout stateid of a LAYOUTERROR or LAYOUTSTATS on the current file,
+ * for a range in which its holder has a segment. */
+static nfsstat4 layout_report_check(struct nfs4_compound *c, const stateid4 *sid,
+				    uint64_t offset, uint64_t length, const deviceid4 *dev)
+{
+	struct layout_range range;
+	struct nfs4_stid *stid = NULL;
+	deviceid4 ours;
+	nfsstat4 st;
+
+	if (!c->srv->pnfs.enabled)
+		return NFS4ERR_LAYOUTUNAVAILABLE;
+	if (!c->cur.obj)
+		return NFS4ERR_WRONG_TYPE;
+	st = layout_range_from_wire(offset, length, &range);
+	if (st != NFS4_OK)
+		return st;
+	/* One data server: the flexible file layout's device 0. */
+	layout_ff_deviceid(0, ours);
+	if (dev && memcmp(*dev, ours, sizeof(ours)) != 0)
+		return NFS4ERR_NOENT;
+	nfs4_state_lock();
+	st = layout_op_stid_lookup(c, sid, NFS4_STID_LAYOUT, &stid);
+	if (st == NFS4_OK) {
+		struct nfs4_layout *ls = layout_of(stid);
+
+		if (!ls->fp || ls->fp->obj != c->cur.obj)
+			st = NFS4ERR_BAD_STATEID;
+		else if (!layout_seg_set_overlaps(&ls->holder.segs, &range, LAYOUTIOMODE4_ANY))
+			st = NFS4ERR_BADLAYOUT;
+	}
+	nfs4_state_unlock();
+	return st;
+}
+
+nfsstat4 nfs4_op_layouterror(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
+{
+	const LAYOUTERROR4args *a = &args->u.oplayouterror;
+	struct nfs4_pnfs *p = &c->srv->pnfs;
+	nfsstat4 st;
+	uint32_t i;
+
+	(void)res;
+	st = layout_report_check(c, &a->lea_stateid, a->lea_offset, a->lea_length, NULL);
+	if (st != NFS4_OK)
+		return st;
+	for (i = 0; i < a->lea_errors.len; i++) {
+		deviceid4 ours;
+
+		layout_ff_deviceid(0, ours);
+		if (memcmp(a->lea_errors.val[i].de_deviceid, ours, sizeof(ours)) != 0)
+			return NFS4ERR_NOENT;
+	}
+	/* What the client saw on the data server (this server): counted and
+	 * logged at debug (a client may send many; the counter tells). */
+	atomic_fetch_add_explicit(&p->layout_errors, a->lea_errors.len, memory_order_relaxed);
+	for (i = 0; i < a->lea_errors.len; i++)
+		log_debug("nfs4", "LAYOUTERROR from clientid %016llx: op %u on the data server: "
+			  "status %d", (unsigned long long)c->client->clientid,
+			  (unsigned)a->lea_errors.val[i].de_opnum, (int)a->lea_errors.val[i].de_status);
+	return NFS4_OK;
+}
+
+nfsstat4 nfs4_op_layoutstats(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res)
+{
+	const LAYOUTSTATS4args *a = &args->u.oplayoutstats;
+	nfsstat4 st;
+
+	(void)res;
+	st = layout_report_check(c, &a->lsa_stateid, a->lsa_offset, a->lsa_length,
+				 &a->lsa_deviceid);
+	if (st != NFS4_OK)
+		return st;
+	/* The type's body (flex files: ff_layoutupdate4) is not kept: this
+	 * server counts the data server's I/O itself. */
+	if (a->lsa_layoutupdate.lou_type != LAYOUT4_FLEX_FILES)
+		return NFS4ERR_UNKNOWN_LAYOUTTYPE;
+	atomic_fetch_add_explicit(&c->srv->pnfs.layoutstats, 1, memory_order_relaxed);
 	return NFS4_OK;
 }
 

@@ -48,6 +48,7 @@ struct nfs4_layout {
 	 * recall_sent is the count the last CB_LAYOUTRECALL carried: a
 	 * callback still in the engine from an earlier recall goes again. */
 	unsigned recall_seq, recall_sent;
+	stateid4 recall_sid;             /* the stateid as the last recall moved it on */
 	bool stid_gone;                  /* the stateid went; free when the callback does */
 	uint32_t fh_len;                 /* the file's handle, for CB_LAYOUTRECALL */
 	uint8_t fh[NFS4_FHSIZE];
@@ -72,6 +73,7 @@ struct nfs4_pnfs {
 	/* What clients did with layouts, logged at exit (nfs4_pnfs_log). */
 	atomic_uint_fast64_t layoutgets, layoutreturns;
 	atomic_uint_fast64_t ds_reads, ds_writes;   /* I/O with a layout stateid */
+	atomic_uint_fast64_t layout_errors, layoutstats;  /* LAYOUTERROR errors, LAYOUTSTATS */
 	/* Files with layouts (read without the state lock by the I/O path,
 	 * which looks further only when it is not 0). */
 	atomic_uint files_with_layouts;

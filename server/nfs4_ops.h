@@ -27,6 +27,8 @@ nfsstat4 nfs4_op_free_stateid(struct nfs4_compound *c, nfs_argop4 *args, nfs_res
 nfsstat4 nfs4_op_getdeviceinfo(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
 nfsstat4 nfs4_op_getdevicelist(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
 nfsstat4 nfs4_op_layoutcommit(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
+nfsstat4 nfs4_op_layouterror(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
+nfsstat4 nfs4_op_layoutstats(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
 nfsstat4 nfs4_op_layoutget(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
 nfsstat4 nfs4_op_layoutreturn(struct nfs4_compound *c, nfs_argop4 *args, nfs_resop4 *res);
 /* nfs4_fh.c: filehandles */

@@ -10,8 +10,9 @@
  * is taken, as parallel LAYOUTGETs need, a newer one is not); LAYOUTRETURN
  * of a range, of a file, of all; layouts following the opens (a downgrade
  * takes the RW layout, the last CLOSE all); LAYOUTCOMMIT; and the errors of
- * each for bad input. Also a server without Enable_pNFS: no pNFS role and
- * no layouts.
+ * each for bad input; LAYOUTERROR and LAYOUTSTATS (NFSv4.2) and the
+ * layout_types and layout_alignment attributes. Also a server without
+ * Enable_pNFS: no pNFS role and no layouts.
  */
 #include "tests/proto/test_layout_util.h"
 
@@ -20,8 +21,14 @@
 #include <sys/stat.h>
 
 #include "rpc/xdr.h"
+#include "tests/proto/lib/proto_proc.h"
 
 static struct proto_server srv;
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 static int group_setup(void **st)
 {
@@ -497,6 +504,102 @@ static void test_layouts_follow_the_opens(void **st)
 }
 
 /* Without Enable_pNFS: a plain NFSv4.1 server. */
+/* LAYOUTERROR (with one error report) and LAYOUTSTATS of a layout the
+ * client holds, NFSv4.2: taken; another stateid, another device, no layout
+ * left: refused. The file's layout_types and layout_alignment attributes. */
+static nfsstat4 report(struct nfs4_cl *cl, const nfs_fh4 *fh, const stateid4 *sid, bool stats,
+		       const uint8_t *dev)
+{
+	struct nfs4_cl_compound cp;
+	nfsstat4 st;
+
+	nfs4_cl_compound_init(&cp, cl);
+	ot_putfh(&cp, fh);
+	if (stats) {
+		LAYOUTSTATS4args *a = &nfs4_cl_add(&cp, OP_LAYOUTSTATS)->u.oplayoutstats;
+
+		a->lsa_length = 4096;
+		a->lsa_stateid = *sid;
+		a->lsa_read.ii_count = 3;
+		a->lsa_read.ii_bytes = 12288;
+		memcpy(a->lsa_deviceid, dev, NFS4_DEVICEID4_SIZE);
+		a->lsa_layoutupdate.lou_type = LAYOUT4_FLEX_FILES;
+	} else {
+		LAYOUTERROR4args *a = &nfs4_cl_add(&cp, OP_LAYOUTERROR)->u.oplayouterror;
+		device_error4 *e = arena_alloc(&cp.arena, sizeof(*e));
+
+		assert_non_null(e);
+		memset(e, 0, sizeof(*e));
+		memcpy(e->de_deviceid, dev, NFS4_DEVICEID4_SIZE);
+		e->de_status = NFS4ERR_IO;
+		e->de_opnum = OP_WRITE;
+		a->lea_length = NFS4_UINT64_MAX;
+		a->lea_stateid = *sid;
+		a->lea_errors.len = 1;
+		a->lea_errors.val = e;
+	}
+	st = nfs4_cl_send(&cp) < 0 ? NFS4ERR_SERVERFAULT : cp.status;
+	nfs4_cl_compound_free(&cp);
+	return st;
+}
+
+static void test_layouterror_layoutstats_and_attributes(void **st)
+{
+	static const uint8_t other_dev[NFS4_DEVICEID4_SIZE] = { 0xee, 0xee };
+	struct nfs4_cl *cl = NULL;
+	struct nfs4_cl_compound cp;
+	struct ot_open_res r;
+	struct lg_res lg;
+	uint32_t *mask;
+	uint8_t dev[NFS4_DEVICEID4_SIZE];
+	const fattr4 *fa;
+
+	(void)st;
+	assert_int_equal(nfs4_cl_connect(&cl, srv.host, srv.port), 0);
+	cl->minorversion = 2;
+	nfs4_cl_set_owner(cl, "lo-reports", (uint64_t)proto_now_ms());
+	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
+	assert_int_equal(nfs4_cl_create_session(cl, false), NFS4_OK);
+	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
+	assert_int_equal(ot_open_simple(cl, "reports", true, OPEN4_SHARE_ACCESS_BOTH,
+					OPEN4_SHARE_DENY_NONE, &r), NFS4_OK);
+	assert_int_equal(layoutget(cl, &r.fh, &r.sid, LAYOUT4_FLEX_FILES, LAYOUTIOMODE4_RW, 0,
+				   NFS4_UINT64_MAX, 0, 4096, &lg), NFS4_OK);
+	memcpy(dev, lg.ff.ffl_mirrors.val[0].ffm_data_servers.val[0].ffds_deviceid, sizeof(dev));
+	assert_int_equal(report(cl, &r.fh, &lg.sid, false, dev), NFS4_OK);
+	assert_int_equal(report(cl, &r.fh, &lg.sid, true, dev), NFS4_OK);
+	assert_int_equal(report(cl, &r.fh, &r.sid, false, dev), NFS4ERR_BAD_STATEID);
+	assert_int_equal(report(cl, &r.fh, &lg.sid, false, other_dev), NFS4ERR_NOENT);
+	assert_int_equal(report(cl, &r.fh, &lg.sid, true, other_dev), NFS4ERR_NOENT);
+
+	/* layout_types (64) and layout_alignment (66) of the file */
+	nfs4_cl_compound_init(&cp, cl);
+	ot_putfh(&cp, &r.fh);
+	mask = arena_alloc(&cp.arena, 3 * sizeof(*mask));
+	assert_non_null(mask);
+	mask[0] = mask[1] = 0;
+	mask[2] = (1u << (FATTR4_LAYOUT_TYPES - 64)) | (1u << (FATTR4_LAYOUT_ALIGNMENT - 64));
+	nfs4_cl_add(&cp, OP_GETATTR)->u.opgetattr.attr_request = (bitmap4){ .len = 3, .val = mask };
+	assert_int_equal(nfs4_cl_send(&cp), 0);
+	assert_int_equal(cp.status, NFS4_OK);
+	fa = &nfs4_cl_res(&cp, OP_GETATTR)->u.opgetattr.u.resok4.obj_attributes;
+	assert_true(fa->attrmask.len >= 3);
+	assert_int_equal(fa->attrmask.val[2], mask[2]);
+	assert_int_equal(fa->attr_vals.len, 12);   /* count 1, FLEX_FILES, alignment */
+	assert_int_equal(get_be32(fa->attr_vals.val), 1);
+	assert_int_equal(get_be32(fa->attr_vals.val + 4), LAYOUT4_FLEX_FILES);
+	assert_true(get_be32(fa->attr_vals.val + 8) >= 512);
+	nfs4_cl_compound_free(&cp);
+
+	assert_int_equal(layoutreturn(cl, &r.fh, LAYOUTRETURN4_FILE, &lg.sid, LAYOUTIOMODE4_ANY, 0,
+				      NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	assert_int_equal(report(cl, &r.fh, &lg.sid, true, dev), NFS4ERR_BAD_STATEID);
+	lg_free(&lg);
+	assert_int_equal(ot_close(cl, &r.fh, &r.sid, NULL), NFS4_OK);
+	ot_fh_free(&r.fh);
+	nfs4_cl_close(cl, true);
+}
+
 static void test_pnfs_off_by_default(void **st)
 {
 	struct proto_server plain;
@@ -530,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_getdeviceinfo_sizes_and_ids),
 		cmocka_unit_test(test_layoutcommit),
 		cmocka_unit_test(test_layouts_follow_the_opens),
+		cmocka_unit_test(test_layouterror_layoutstats_and_attributes),
 		cmocka_unit_test(test_pnfs_off_by_default),
 	};
 

@@ -17,8 +17,14 @@
  *  - a delegation and a layout on one file share the lease: both are
  *    recalled, and the process waits for both;
  *  - no layout while a local process holds the file open
- *    (NFS4ERR_LAYOUTTRYLATER), and a client's WRITE through the server to
- *    a file with READ layouts still goes through;
+ *    (NFS4ERR_LAYOUTTRYLATER), nor on a lease that is breaking
+ *    (NFS4ERR_RECALLCONFLICT); a client's WRITE through the server to a
+ *    file with READ layouts goes through, recalling them first when a
+ *    local reader keeps the lease from becoming a write lease;
+ *  - CB_LAYOUTRECALL answered NFS4ERR_NOMATCHING_LAYOUT counts as a
+ *    return, NFS4ERR_DELAY is asked again;
+ *  - a revoked holder gets a new layout stateid by LAYOUTGET before it
+ *    frees the old one;
  *  - a reflink of the file on XFS (skipped, saying so, without root, XFS
  *    or a loop device);
  *  - a Revoke_Margin that leaves no time before lease-break-time stops the
@@ -64,6 +70,7 @@ struct cb_log {
 	uint32_t lr_fh_len;
 	int64_t lr_when_ms;
 	nfsstat4 lr_answer;            /* NFS4_OK unless told */
+	nfsstat4 lr_script[4];         /* answers to the first recalls (0: lr_answer) */
 	unsigned recall_n;             /* CB_RECALLs (delegations) */
 	stateid4 recall_sid;
 };
@@ -95,8 +102,13 @@ static nfsstat4 cb_handler(struct nfs4_cl *cl, const nfs_cb_argop4 *op, nfs_cb_r
 		l->lr.clora_recall.u.lor_layout.lor_fh.val = NULL;   /* the call's memory */
 	}
 	l->lr_when_ms = proto_now_ms();
-	res->u.opcblayoutrecall.clorr_status = l->lr_answer;
-	return l->lr_answer;
+	{
+		nfsstat4 answer = l->lr_n <= 4 && l->lr_script[l->lr_n - 1] ? l->lr_script[l->lr_n - 1]
+									 : l->lr_answer;
+
+		res->u.opcblayoutrecall.clorr_status = answer;
+		return answer;
+	}
 }
 
 /* A client with a working back channel (the probe answered). */
@@ -191,7 +203,6 @@ static void *local_thread(void *arg)
 	struct local_job *j = arg;
 	int fd = -1, dfd = -1;
 
-	j->start_ms = proto_now_ms();
 	switch (j->act) {
 	case LOCAL_TRUNCATE:
 		j->rc = truncate(j->path, j->size) < 0 ? -errno : 0;
@@ -233,6 +244,8 @@ static void local_start(struct local_job *j, pthread_t *th, const char *name, en
 	snprintf(j->path, sizeof(j->path), "%s/%s", cur->export_dir, name);
 	snprintf(j->dst, sizeof(j->dst), "%s/%s.clone", cur->export_dir, name);
 	j->act = act;
+	/* (here, not in the thread: the test reads it while the thread runs) */
+	j->start_ms = proto_now_ms();
 	assert_int_equal(pthread_create(th, NULL, local_thread, j), 0);
 }
 
@@ -379,6 +392,7 @@ static void test_ignoring_holder_revoked_at_deadline(void **st)
 	uint32_t n;
 	bool eof, present;
 	stateid4 recalled;
+	struct lg_res again;
 	int64_t late;
 
 	(void)st;
@@ -424,9 +438,17 @@ static void test_ignoring_holder_revoked_at_deadline(void **st)
 	assert_int_equal(layoutreturn(a.cl, &a.open.fh, LAYOUTRETURN4_FILE, &recalled,
 				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, &present, NULL),
 			 NFS4ERR_BAD_STATEID);
+	/* A client that comes back gets a layout only by a new LAYOUTGET,
+	 * with a new stateid, also before it frees the revoked one. */
+	assert_int_equal(layoutget(a.cl, &a.open.fh, &a.open.sid, LAYOUT4_FLEX_FILES,
+				   LAYOUTIOMODE4_RW, 0, NFS4_UINT64_MAX, 0, 4096, &again), NFS4_OK);
+	assert_memory_not_equal(again.sid.other, recalled.other, sizeof(recalled.other));
 	assert_int_equal(free_stateid(a.cl, &recalled), NFS4_OK);
 	assert_int_equal(nfs4_cl_sequence(a.cl), NFS4_OK);
 	assert_false(a.cl->last_status_flags & SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
+	assert_int_equal(layoutreturn(a.cl, &a.open.fh, LAYOUTRETURN4_FILE, &again.sid,
+				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	lg_free(&again);
 
 	/* Each file: what its client wrote, then what the process wrote. */
 	assert_int_equal(ot_read(a.cl, &a.open.fh, &a.open.sid, 0, sizeof(back), back, &n, &eof),
@@ -437,12 +459,6 @@ static void test_ignoring_holder_revoked_at_deadline(void **st)
 	assert_int_equal(local_read("ig2", back, sizeof(back)), (ssize_t)sizeof(data));
 	assert_memory_equal(back, "local", 5);
 	assert_memory_equal(back + 5, data + 5, sizeof(data) - 5);
-	/* A client that comes back gets a layout only by a new LAYOUTGET. */
-	lg_free(&a.lg);
-	assert_int_equal(layoutget(a.cl, &a.open.fh, &a.open.sid, LAYOUT4_FLEX_FILES,
-				   LAYOUTIOMODE4_RW, 0, NFS4_UINT64_MAX, 0, 4096, &a.lg), NFS4_OK);
-	assert_memory_not_equal(a.lg.sid.other,
-				a.ds_sid.other, sizeof(a.ds_sid.other));
 	unhold(&a);
 	unhold(&b);
 }
@@ -452,6 +468,7 @@ static void test_ignoring_holder_revoked_at_deadline(void **st)
 static void test_delegation_and_layout_share_the_lease(void **st)
 {
 	struct holder h;
+	struct lg_res lg;
 	struct local_job job;
 	pthread_t th;
 	uint8_t data[1000];
@@ -470,6 +487,12 @@ static void test_delegation_and_layout_share_the_lease(void **st)
 				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
 	usleep(200000);
 	assert_false(local_done(&job));   /* the delegation still holds the lease */
+	/* The layouts' recall is over but the lease is still breaking: no
+	 * new layout on it (nothing would recall it). */
+	assert_int_equal(layoutget(h.cl, &h.open.fh, &h.open.sid, LAYOUT4_FLEX_FILES,
+				   LAYOUTIOMODE4_RW, 0, NFS4_UINT64_MAX, 0, 4096, &lg),
+			 NFS4ERR_RECALLCONFLICT);
+	lg_free(&lg);
 	assert_int_equal(nfs4_cl_delegreturn(h.cl, &h.open.fh, &h.open.deleg_sid), NFS4_OK);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(job.rc, 0);
@@ -534,6 +557,105 @@ static void test_local_open_and_read_layouts(void **st)
 	ot_fh_free(&rr.fh);
 	nfs4_cl_close(cl, true);
 	nfs4_cl_close(rd, true);
+}
+
+/* The holder's other answers to CB_LAYOUTRECALL: NFS4ERR_NOMATCHING_LAYOUT
+ * counts as a return (the process goes on without a LAYOUTRETURN, the
+ * stateid is gone); NFS4ERR_DELAY is asked again (about a second later),
+ * and the holder returns then. */
+static void test_recall_answers_nomatching_and_delay(void **st)
+{
+	struct holder h, d;
+	struct local_job job;
+	pthread_t th;
+	uint8_t data[512];
+
+	(void)st;
+	fill(data, sizeof(data), 13);
+	hold(&h, "lr-nomatch", "nm1", false, data, sizeof(data));
+	h.log.lr_answer = NFS4ERR_NOMATCHING_LAYOUT;
+	local_start(&job, &th, "nm1", LOCAL_TRUNCATE, 10, NULL);
+	wait_layout_recall(h.cl, &h.log, 1, 5000);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(job.rc, 0);
+	assert_int_equal(ot_write(h.cl, &h.open.fh, &h.ds_sid, 0, data, 10, FILE_SYNC4, NULL),
+			 NFS4ERR_BAD_STATEID);
+	unhold(&h);
+
+	hold(&d, "lr-delay", "dl1", false, data, sizeof(data));
+	d.log.lr_script[0] = NFS4ERR_DELAY;
+	local_start(&job, &th, "dl1", LOCAL_TRUNCATE, 10, NULL);
+	wait_layout_recall(d.cl, &d.log, 1, 5000);
+	assert_false(local_done(&job));
+	wait_layout_recall(d.cl, &d.log, 2, 5000);
+	print_message("CB_LAYOUTRECALL answered NFS4ERR_DELAY: asked again %lld ms after the "
+		      "process began\n", (long long)(d.log.lr_when_ms - job.start_ms));
+	assert_int_equal(layoutreturn(d.cl, &d.open.fh, LAYOUTRETURN4_FILE,
+				      &d.log.lr.clora_recall.u.lor_layout.lor_stateid,
+				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(job.rc, 0);
+	unhold(&d);
+}
+
+/* A READ layout holds a read lease; a local process has the file open for
+ * reading, so no write lease can be had: another client's WRITE through the
+ * server recalls the READ layout (NFS4ERR_DELAY meanwhile) and goes through
+ * once it is returned. */
+static void test_write_under_local_reader_recalls_read_layouts(void **st)
+{
+	struct nfs4_cl *wr = ot_client(cur, "lr-writer");
+	struct cb_log rlog;
+	struct nfs4_cl *rd;
+	struct ot_open_res rr, w;
+	struct lg_res lg;
+	char path[PATH_MAX + 64];
+	uint8_t data[100], back[100];
+	uint32_t n;
+	bool eof;
+	nfsstat4 st_w;
+	int fd;
+
+	(void)st;
+	fill(data, sizeof(data), 17);
+	assert_int_equal(ot_open_simple(wr, "rl1", true, OPEN4_SHARE_ACCESS_READ,
+					OPEN4_SHARE_DENY_NONE, &w), NFS4_OK);
+	assert_int_equal(ot_close(wr, &w.fh, &w.sid, NULL), NFS4_OK);
+	ot_fh_free(&w.fh);
+	rd = client_cb("lr-reader-cb", &rlog);
+	assert_int_equal(ot_open_simple(rd, "rl1", false,
+					OPEN4_SHARE_ACCESS_READ | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+					OPEN4_SHARE_DENY_NONE, &rr), NFS4_OK);
+	assert_int_equal(layoutget(rd, &rr.fh, &rr.sid, LAYOUT4_FLEX_FILES, LAYOUTIOMODE4_READ, 0,
+				   NFS4_UINT64_MAX, 0, 4096, &lg), NFS4_OK);
+	snprintf(path, sizeof(path), "%s/rl1", cur->export_dir);
+	fd = open(path, O_RDONLY);   /* a read lease allows it; a write lease would not */
+	assert_true(fd >= 0);
+	assert_int_equal(ot_open_simple(wr, "rl1", false, OPEN4_SHARE_ACCESS_BOTH,
+					OPEN4_SHARE_DENY_NONE, &w), NFS4_OK);
+	st_w = ot_write(wr, &w.fh, &w.sid, 0, data, sizeof(data), FILE_SYNC4, NULL);
+	assert_int_equal(st_w, NFS4ERR_DELAY);
+	wait_layout_recall(rd, &rlog, 1, 5000);
+	assert_int_equal(rlog.lr.clora_iomode, LAYOUTIOMODE4_READ);
+	assert_int_equal(ot_write(wr, &w.fh, &w.sid, 0, data, sizeof(data), FILE_SYNC4, NULL),
+			 NFS4ERR_DELAY);
+	assert_int_equal(layoutreturn(rd, &rr.fh, LAYOUTRETURN4_FILE,
+				      &rlog.lr.clora_recall.u.lor_layout.lor_stateid,
+				      LAYOUTIOMODE4_ANY, 0, NFS4_UINT64_MAX, NULL, NULL), NFS4_OK);
+	assert_int_equal(ot_write(wr, &w.fh, &w.sid, 0, data, sizeof(data), FILE_SYNC4, NULL),
+			 NFS4_OK);
+	assert_int_equal(pread(fd, back, sizeof(back), 0), (ssize_t)sizeof(back));
+	assert_memory_equal(back, data, sizeof(data));
+	close(fd);
+	assert_int_equal(ot_read(rd, &rr.fh, &rr.sid, 0, sizeof(back), back, &n, &eof), NFS4_OK);
+	assert_int_equal(n, sizeof(data));
+	lg_free(&lg);
+	assert_int_equal(ot_close(rd, &rr.fh, &rr.sid, NULL), NFS4_OK);
+	assert_int_equal(ot_close(wr, &w.fh, &w.sid, NULL), NFS4_OK);
+	ot_fh_free(&rr.fh);
+	ot_fh_free(&w.fh);
+	nfs4_cl_close(rd, true);
+	nfs4_cl_close(wr, true);
 }
 
 /* cp --reflink of a file with an RW layout on XFS: recalled, returned, the
@@ -633,6 +755,8 @@ int main(void)
 		cmocka_unit_test(test_ignoring_holder_revoked_at_deadline),
 		cmocka_unit_test(test_delegation_and_layout_share_the_lease),
 		cmocka_unit_test(test_local_open_and_read_layouts),
+		cmocka_unit_test(test_recall_answers_nomatching_and_delay),
+		cmocka_unit_test(test_write_under_local_reader_recalls_read_layouts),
 		cmocka_unit_test(test_reflink_recalls_on_xfs),
 		cmocka_unit_test(test_revoke_margin_must_fit_lease_break_time),
 	};

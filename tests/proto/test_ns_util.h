@@ -254,6 +254,7 @@ struct ns_attrs {
 	bool link_support, symlink_support, named_attr, unique_handles, cansettime,
 	     case_insensitive, case_preserving, chown_restricted, homogeneous, no_trunc;
 	uint32_t mode, numlinks, rawdev1, rawdev2, layout_blksize, clone_blksize, nlayouts;
+	uint32_t nfile_layouts, layout_alignment;   /* layout_types, layout_alignment */
 	char owner[256], owner_group[256];
 	uint8_t fh[NFS4_FHSIZE];
 	uint32_t fhlen;
@@ -384,7 +385,15 @@ static inline void ns_attrs_parse(const fattr4 *f, struct ns_attrs *a)
 			for (uint32_t i = 0; i < a->nlayouts; i++)
 				assert_true(xdr_get_u32(&x, &b32));
 			break;
+		case FATTR4_LAYOUT_TYPES:
+			assert_true(xdr_get_u32(&x, &a->nfile_layouts));
+			for (uint32_t i = 0; i < a->nfile_layouts; i++)
+				assert_true(xdr_get_u32(&x, &b32));
+			break;
 		case FATTR4_LAYOUT_BLKSIZE: assert_true(xdr_get_u32(&x, &a->layout_blksize)); break;
+		case FATTR4_LAYOUT_ALIGNMENT:
+			assert_true(xdr_get_u32(&x, &a->layout_alignment));
+			break;
 		case FATTR4_SUPPATTR_EXCLCREAT: ns_get_bitmap(&x, a->exclcreat); break;
 		case FATTR4_CLONE_BLKSIZE: assert_true(xdr_get_u32(&x, &a->clone_blksize)); break;
 		default:

@@ -31,6 +31,9 @@
 #             rdmabench  1 MiB sequential and 4 KiB random O_DIRECT I/O through a vers=4.2
 #                      mount: daxnfsd over RDMA and TCP, then the guest's knfsd over RDMA
 #                      and TCP (a benchmark: scripts/bench-rdma-vm.sh)
+#             pnfsbench  the same fio loads through a vers=4.2 TCP mount of daxnfsd with
+#                      pNFS (flex files), without, and of the guest's knfsd (a
+#                      benchmark: scripts/bench-pnfs-vm.sh)
 #             recallbench  recall_bench against the guest's knfsd, then against
 #                      daxnfsd in the guest (a benchmark: scripts/bench-recall-vm.sh;
 #                      RECALL_BENCH_ARGS in the environment are its -n/-c)
@@ -40,7 +43,8 @@
 #   --nfsv4   more keys for the host daxnfsd's NFSV4 block (e.g.
 #             'Delegated_Timestamps = true;'); the work dir gets a suffix
 #   --packages  more Debian packages in the guest: a separate image, built
-#             and cached beside the tests' (build-image.sh); rdmabench adds fio
+#             and cached beside the tests' (build-image.sh); rdmabench and
+#             pnfsbench add fio
 #
 # Job: build or reuse the guest image (build-image.sh, cached in DIR/vm-cache),
 # fill a 9p share (binaries, guest scripts, env.sh, out/), start daxnfsd on the
@@ -121,6 +125,7 @@ case "$scenario" in
   copybench) script=guest/copybench.sh; host_server=0; pmem=0 ;;
   # fio is the benchmark's load; only this scenario's image carries it.
   rdmabench) script=guest/rdmabench.sh; host_server=0; pmem=0; packages="fio${packages:+ $packages}" ;;
+  pnfsbench) script=guest/pnfsbench.sh; host_server=0; pmem=0; packages="fio${packages:+ $packages}" ;;
   *) say "unknown scenario '$scenario'"; exit 2 ;;
 esac
 
@@ -259,6 +264,8 @@ RECALL_BENCH_ARGS="${RECALL_BENCH_ARGS:-}"
 COPYBENCH_MIB="${COPYBENCH_MIB:-1024}"
 RDMABENCH_MIB="${RDMABENCH_MIB:-256}"
 RDMABENCH_SECS="${RDMABENCH_SECS:-15}"
+PNFSBENCH_MIB="${PNFSBENCH_MIB:-256}"
+PNFSBENCH_SECS="${PNFSBENCH_SECS:-15}"
 DAXNFS_VM_LOG_LEVEL=${DAXNFS_VM_LOG_LEVEL:-info}
 EOF
 
