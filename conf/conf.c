@@ -129,6 +129,13 @@ static const struct key_desc core_keys[] = {
 		 "RDMA device for that address daxnfsd says so once and serves TCP alone." },
 	{ .name = "NFS_RDMA_Port", .type = KT_UINT, CFG(nfs_rdma_port), .min = 1, .max = 65535,
 	  .doc = "RPC-over-RDMA port (RFC 8267 assigns 20049 to NFS)." },
+	{ .name = "Admin_Socket", .type = KT_ABSPATH, CFG(admin_socket), .min = 0, .max = 0,
+	  .doc = "the administration socket `daxnfsctl` talks to (a UNIX stream socket, mode "
+		 "0600, root only; its directory is made 0700 if missing): clients, delegations "
+		 "and layouts per file, recalls in flight, a forced recall or revoke of a file's "
+		 "or a client's layouts, `Recall_Timeout` changed without a restart. At most 107 "
+		 "bytes. When it cannot be made (another daxnfsd has it) the daemon logs why and "
+		 "runs without it." },
 	{ .name = NULL },
 };
 static const struct key_desc nfsv4_keys[] = {
@@ -646,6 +653,7 @@ static void set_defaults(struct daxnfs_config *cfg)
 	cfg->max_record_size = (1u << 20) + (64u << 10);  /* 1 MiB payloads plus headers */
 	conn_limits_defaults(&cfg->conn);
 	cfg->rpcbind_register = true;
+	strcpy(cfg->admin_socket, "/run/daxnfsd/admin.sock");
 	cfg->nfs_rdma_port = 20049;
 	cfg->lease_lifetime = 90;
 	cfg->grace_period = 90;

@@ -70,6 +70,7 @@ struct daxnfs_config {
 	struct conf_conn_limits conn;
 	bool rpcbind_register;        /* register with the local rpcbind (default on) */
 	bool enable_rdma;             /* listen for RPC-over-RDMA too (default off) */
+	char admin_socket[256];       /* daxnfsctl's socket (server/nfs4_admin.h) */
 	uint16_t nfs_rdma_port;
 	/* NFSV4 */
 	uint32_t lease_lifetime;      /* seconds */

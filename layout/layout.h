@@ -261,6 +261,18 @@ unsigned layout_recall_start(struct layout_domain *d, struct layout_file *lf,
 			     const struct layout_seg *range, bool changed, int64_t now_ms,
 			     int64_t break_deadline_ms);
 
+/* The same for one holder only (an administrator's recall of a client):
+ * the file recalls (and refuses new layouts over range) until h returned
+ * or was revoked; no lease break bounds it. */
+unsigned layout_recall_start_holder(struct layout_domain *d, struct layout_holder *h,
+				    const struct layout_seg *range, bool changed, int64_t now_ms);
+
+/* h is revoked now, whatever its recall state (an administrator's revoke,
+ * a lease lost): its segments go, the type's fence runs, holder_revoked
+ * is called, and a recall that waited for h only is complete. False when
+ * h was revoked already or is not attached. */
+bool layout_holder_revoke(struct layout_domain *d, struct layout_holder *h);
+
 /* LAYOUTRETURN of range in iomode by h (the type's body already handled):
  * the segments go; a RECALLING holder with nothing left in its recalled
  * range, or whose return covers the whole recalled range (also when its

@@ -146,9 +146,10 @@ static bool seg_covers(const struct layout_seg *outer, const struct layout_seg *
 	       (outer->iomode == LAYOUTIOMODE4_ANY || outer->iomode == inner->iomode);
 }
 
-unsigned layout_recall_start(struct layout_domain *d, struct layout_file *lf,
-			     const struct layout_seg *range, bool changed, int64_t now_ms,
-			     int64_t break_deadline_ms)
+/* layout_recall_start, for every holder or (only not NULL) for one. */
+static unsigned recall_start(struct layout_domain *d, struct layout_file *lf,
+			     struct layout_holder *only, const struct layout_seg *range,
+			     bool changed, int64_t now_ms, int64_t break_deadline_ms)
 {
 	int64_t deadline = now_ms + d->recall_timeout_ms;
 	bool running = lf->state == LAYOUT_RECALL_RECALLING, asked = false;
@@ -168,7 +169,7 @@ unsigned layout_recall_start(struct layout_domain *d, struct layout_file *lf,
 	for (i = 0; i < lf->nholders; i++) {
 		struct layout_holder *h = lf->holders[i];
 
-		if (h->state == LAYOUT_RECALL_REVOKED)
+		if (h->state == LAYOUT_RECALL_REVOKED || (only && h != only))
 			continue;
 		if (!layout_seg_set_overlaps(&h->segs, &range->range, range->iomode))
 			continue;
@@ -197,6 +198,21 @@ unsigned layout_recall_start(struct layout_domain *d, struct layout_file *lf,
 		lf->deadline_ms = deadline;
 	}
 	return lf->outstanding;
+}
+
+unsigned layout_recall_start(struct layout_domain *d, struct layout_file *lf,
+			     const struct layout_seg *range, bool changed, int64_t now_ms,
+			     int64_t break_deadline_ms)
+{
+	return recall_start(d, lf, NULL, range, changed, now_ms, break_deadline_ms);
+}
+
+unsigned layout_recall_start_holder(struct layout_domain *d, struct layout_holder *h,
+				    const struct layout_seg *range, bool changed, int64_t now_ms)
+{
+	if (!h->file)
+		return 0;
+	return recall_start(d, h->file, h, range, changed, now_ms, 0);
 }
 
 nfsstat4 layout_return(struct layout_domain *d, struct layout_holder *h,
@@ -239,6 +255,24 @@ unsigned layout_recall_expire(struct layout_domain *d, struct layout_file *lf, i
 	}
 	recall_complete(d, lf);
 	return revoked;
+}
+
+bool layout_holder_revoke(struct layout_domain *d, struct layout_holder *h)
+{
+	struct layout_file *lf = h->file;
+	bool owed = h->state == LAYOUT_RECALL_RECALLING;
+
+	if (!lf || h->state == LAYOUT_RECALL_REVOKED)
+		return false;
+	layout_seg_set_clear(&h->segs);
+	h->state = LAYOUT_RECALL_REVOKED;
+	holder_fence(d, h);
+	d->revocations++;
+	if (d->up && d->up->holder_revoked)
+		d->up->holder_revoked(d->up_ctx, lf, h);
+	if (owed)
+		recall_holder_settled(d, lf);
+	return true;
 }
 
 void layout_file_free(struct layout_file *lf)

@@ -44,6 +44,7 @@
 #include "rpc/xprt_tcp.h"
 #include "server/metrics.h"
 #include "server/metrics_http.h"
+#include "server/nfs4_admin.h"
 #include "server/nfs4_attr.h"
 #include "server/nfs4_compound.h"
 #include "server/nfs4_metrics.h"
@@ -394,6 +395,7 @@ int main(int argc, char **argv)
 	struct rpc_rpcb_reg rpcb = { 0 };
 	struct metrics *mx = NULL;
 	struct metrics_http *mx_http = NULL;
+	struct nfs4_admin *admin = NULL;
 	struct nfs4_metrics_snapshot snapshot;
 	struct main_ctx m = { .svc = NULL, .sigfd = -1 };
 	bool exports_up = false, server_up = false, have_base = false;
@@ -501,6 +503,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	server_up = true;
+	nfs4_admin_start(m.srv, cfg.admin_socket, &admin);   /* logged; optional */
 	rc = rpc_svc_create(cfg.threads, cfg.max_record_size, &m.svc);
 	if (rc < 0)
 		goto out;
@@ -538,7 +541,8 @@ int main(int argc, char **argv)
 out:
 	/* reverse order: connections (their close hooks reach the server), then
 	 * the workers (in-flight requests finish), then the server and exports */
-	rpc_rpcb_unregister(&rpcb);   /* first: no client is sent to a closing port */
+	nfs4_admin_stop(admin);   /* first: no forced recall starts while the rest stops */
+	rpc_rpcb_unregister(&rpcb);   /* no client is sent to a closing port */
 	metrics_http_stop(mx_http);   /* its collector reads the listener */
 	rpc_tcp_listener_close(tcp);
 	rdma_listener_close(rdma);   /* waits for its calls in service: workers still run */

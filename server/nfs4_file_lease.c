@@ -88,13 +88,15 @@ static void on_lease_breaking(void *ctx, struct pmem_obj *obj, void *cookie,
 			      struct timespec deadline)
 {
 	int64_t kernel_ms = (int64_t)deadline.tv_sec * 1000 + deadline.tv_nsec / 1000000;
-	int64_t dl = nfs4_cb_now_ms() + nfs4_recall_timeout_ms(ctx);
 	struct nfs4_file *fp;
+	int64_t dl;
 
-	/* The deadline counts from the break, not from when a callback goes out. */
+	nfs4_state_lock();
+	/* The deadline counts from the break, not from when a callback goes
+	 * out; Recall_Timeout is read under the lock daxnfsctl changes it in. */
+	dl = nfs4_cb_now_ms() + nfs4_recall_timeout_ms(ctx);
 	if (kernel_ms < dl)
 		dl = kernel_ms;
-	nfs4_state_lock();
 	fp = event_file(ctx, obj, cookie);
 	if (fp) {
 		unsigned layouts;

@@ -485,8 +485,9 @@ static void pnfs_holder_revoked(void *ctx, struct layout_file *lf, struct layout
 	}
 	pthread_mutex_unlock(&clp->lock);
 	nfs4_cb_cancel(&ls->recall);
-	log_warn("nfs4", "layout revoked: clientid %016llx fileid %llu: not returned by the recall's "
-		 "deadline; %llu revoked since start", (unsigned long long)clp->clientid,
+	log_warn("nfs4", "layout revoked: clientid %016llx fileid %llu (not returned by its "
+		 "recall's deadline, or by order); %llu revoked since start",
+		 (unsigned long long)clp->clientid,
 		 ls->fp ? (unsigned long long)ls->fp->obj->fileid : 0ULL,
 		 (unsigned long long)srv->pnfs.domain.revocations);
 }
@@ -512,28 +513,12 @@ static const struct layout_upcalls pnfs_upcalls = {
 	.recall_complete = pnfs_recall_complete,
 };
 
-/* Recalls range of fp's layouts and starts (or re-times) each recalled
- * holder's CB_LAYOUTRECALL to the file's deadline. Returns how many holders
- * are outstanding. State lock held. */
-static unsigned layout_file_recall(struct nfs4_server *srv, struct nfs4_file *fp,
-				   const struct layout_seg *range, int64_t break_deadline_ms)
+/* Starts (or re-times) the CB_LAYOUTRECALL of every recalled holder of nlf
+ * to the file's deadline. State lock held. */
+static void layout_file_start_callbacks(struct nfs4_server *srv, struct nfs4_layout_file *nlf)
 {
-	struct nfs4_layout_file *nlf = fp->layout_state;
-	struct nfs4_pnfs *p = &srv->pnfs;
-	int64_t now = nfs4_cb_now_ms();
-	unsigned i, outstanding;
-	bool running;
+	unsigned i;
 
-	if (!nlf)
-		return 0;
-	running = nlf->lf.state == LAYOUT_RECALL_RECALLING;
-	outstanding = layout_recall_start(&p->domain, &nlf->lf, range, true, now, break_deadline_ms);
-	if (outstanding == 0)
-		return 0;
-	if (!running) {
-		nlf->recall_start_ms = now;
-		p->recalls++;
-	}
 	for (i = 0; i < nlf->lf.nholders; i++) {
 		struct nfs4_layout *ls = layout_of_holder(nlf->lf.holders[i]);
 		int rc;
@@ -559,6 +544,34 @@ static unsigned layout_file_recall(struct nfs4_server *srv, struct nfs4_file *fp
 				 strerror(-rc));
 	}
 	nfs4_cb_kick(srv);
+}
+
+/* Recalls range of fp's layouts (of one holder only, when only is not
+ * NULL) and starts each recalled holder's CB_LAYOUTRECALL. Returns how
+ * many holders are outstanding. State lock held. */
+static unsigned layout_file_recall(struct nfs4_server *srv, struct nfs4_file *fp,
+				   struct nfs4_layout *only, const struct layout_seg *range,
+				   int64_t break_deadline_ms)
+{
+	struct nfs4_layout_file *nlf = fp->layout_state;
+	struct nfs4_pnfs *p = &srv->pnfs;
+	int64_t now = nfs4_cb_now_ms();
+	unsigned outstanding;
+	bool running;
+
+	if (!nlf)
+		return 0;
+	running = nlf->lf.state == LAYOUT_RECALL_RECALLING;
+	outstanding = only ? layout_recall_start_holder(&p->domain, &only->holder, range, true, now)
+			   : layout_recall_start(&p->domain, &nlf->lf, range, true, now,
+						 break_deadline_ms);
+	if (outstanding == 0)
+		return 0;
+	if (!running) {
+		nlf->recall_start_ms = now;
+		p->recalls++;
+	}
+	layout_file_start_callbacks(srv, nlf);
 	return outstanding;
 }
 
@@ -570,8 +583,8 @@ unsigned nfs4_layout_lease_breaking(struct nfs4_file *fp, int64_t break_deadline
 
 	if (!nlf || !nlf->lf.nholders)
 		return 0;
-	n = layout_file_recall(layout_of_holder(nlf->lf.holders[0])->stid.client->srv, fp, &all,
-			       break_deadline_ms);
+	n = layout_file_recall(layout_of_holder(nlf->lf.holders[0])->stid.client->srv, fp, NULL,
+			       &all, break_deadline_ms);
 	if (n)
 		log_info("nfs4", "layouts of fileid %llu recalled from %u holder(s): the lease is "
 			 "breaking; revoked in %lld ms if not returned",
@@ -605,6 +618,51 @@ void nfs4_layout_revoke_file(struct nfs4_file *fp, const char *why)
 		 (unsigned long long)fp->obj->fileid, n, why);
 }
 
+unsigned nfs4_layout_admin_recall(struct nfs4_server *srv, struct nfs4_file *fp,
+				  struct nfs4_client *clp)
+{
+	const struct layout_seg all = { { 0, LAYOUT_END }, LAYOUTIOMODE4_ANY };
+	struct nfs4_layout *ls = NULL;
+	uint64_t asked;
+
+	if (!fp->layout_state)
+		return 0;
+	if (clp) {
+		ls = client_layout(file_layouts(fp), clp, LAYOUT4_FLEX_FILES);
+		if (!ls)
+			return 0;
+	}
+	asked = srv->pnfs.recalled_holders;
+	log_info("nfs4", "layouts of fileid %llu%s recalled by the administrator",
+		 (unsigned long long)fp->obj->fileid, clp ? " (one client's)" : "");
+	layout_file_recall(srv, fp, ls, &all, 0);
+	/* the holders asked now (one already recalled over the range is not) */
+	return (unsigned)(srv->pnfs.recalled_holders - asked);
+}
+
+unsigned nfs4_layout_admin_revoke(struct nfs4_server *srv, struct nfs4_file *fp,
+				  struct nfs4_client *clp)
+{
+	struct nfs4_layout_file *nlf = fp->layout_state;
+	unsigned i, n = 0;
+
+	/* Each holder on its own: the up-calls neither attach nor detach, so
+	 * the array stays as it is during the walk. */
+	for (i = 0; nlf && i < nlf->lf.nholders; i++) {
+		struct nfs4_layout *ls = layout_of_holder(nlf->lf.holders[i]);
+
+		if (clp && ls->stid.client != clp)
+			continue;
+		n += layout_holder_revoke(&srv->pnfs.domain, &ls->holder);
+	}
+	if (n) {
+		log_warn("nfs4", "layouts of fileid %llu: %u holder(s) revoked by the administrator",
+			 (unsigned long long)fp->obj->fileid, n);
+		nfs4_file_lease_drop_unused(fp);
+	}
+	return n;
+}
+
 nfsstat4 nfs4_layout_write_conflict(struct nfs4_server *srv, struct pmem_obj *obj)
 {
 	const struct layout_seg reads = { { 0, LAYOUT_END }, LAYOUTIOMODE4_READ };
@@ -631,7 +689,7 @@ nfsstat4 nfs4_layout_write_conflict(struct nfs4_server *srv, struct pmem_obj *ob
 		 * and the write alike, unless a local reader forbids it; then
 		 * the READ layouts come back first. */
 		else if (layout_lease_take(fp, LAYOUTIOMODE4_RW) != NFS4_OK &&
-			 layout_file_recall(srv, fp, &reads, 0) > 0)
+			 layout_file_recall(srv, fp, NULL, &reads, 0) > 0)
 			st = NFS4ERR_DELAY;
 	}
 	nfs4_file_put(fp);

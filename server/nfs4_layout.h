@@ -124,6 +124,15 @@ unsigned nfs4_layout_lease_breaking(struct nfs4_file *fp, int64_t break_deadline
  * administrator asked): why is logged. State lock held. */
 void nfs4_layout_revoke_file(struct nfs4_file *fp, const char *why);
 
+/* daxnfsctl's recall and revoke of fp's layouts, of every holder or
+ * (clp not NULL) of one client's. How many holders were asked now (one
+ * recalled already over the range is not asked again) or revoked. State
+ * lock held. */
+unsigned nfs4_layout_admin_recall(struct nfs4_server *srv, struct nfs4_file *fp,
+				  struct nfs4_client *clp);
+unsigned nfs4_layout_admin_revoke(struct nfs4_server *srv, struct nfs4_file *fp,
+				  struct nfs4_client *clp);
+
 /* A WRITE (or a size change) through this server on obj, by clp: a file
  * whose layouts hold only a read lease needs a write lease first; when a
  * local open forbids that, its READ layouts are recalled and the answer is

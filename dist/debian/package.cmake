@@ -2,7 +2,7 @@
 # CPack's DEB generator (scripts/package.sh: a Release tree configured with
 # -DDAXNFS_PACKAGE=ON -DCMAKE_INSTALL_PREFIX=/usr, then `cpack -G DEB`).
 #
-# What it carries besides /usr/sbin/daxnfsd: the systemd unit in
+# What it carries besides /usr/sbin/daxnfsd and /usr/sbin/daxnfsctl: the systemd unit in
 # /lib/systemd/system (Debian 12's place), the man pages compressed, the
 # sample configuration as /etc/daxnfs/daxnfs.conf (a conffile, the path the
 # unit passes), the state directory /var/lib/daxnfs (mode 0700: client
@@ -21,18 +21,22 @@ find_program(GZIP_EXECUTABLE gzip REQUIRED)
 
 # gzip -9n (no name, no time stamp): reproducible, as Debian policy asks.
 add_custom_command(
-  OUTPUT ${pkg_build}/daxnfsd.8.gz ${pkg_build}/daxnfs.conf.5.gz ${pkg_build}/changelog.Debian.gz
+  OUTPUT ${pkg_build}/daxnfsd.8.gz ${pkg_build}/daxnfsctl.8.gz ${pkg_build}/daxnfs.conf.5.gz
+          ${pkg_build}/changelog.Debian.gz
   COMMAND ${GZIP_EXECUTABLE} -9nc ${CMAKE_BINARY_DIR}/man/man8/daxnfsd.8 > ${pkg_build}/daxnfsd.8.gz
+  COMMAND ${GZIP_EXECUTABLE} -9nc ${CMAKE_BINARY_DIR}/man/man8/daxnfsctl.8 > ${pkg_build}/daxnfsctl.8.gz
   COMMAND ${GZIP_EXECUTABLE} -9nc ${CMAKE_BINARY_DIR}/man/man5/daxnfs.conf.5 > ${pkg_build}/daxnfs.conf.5.gz
   COMMAND ${GZIP_EXECUTABLE} -9nc ${pkg_build}/changelog > ${pkg_build}/changelog.Debian.gz
-  DEPENDS man ${CMAKE_BINARY_DIR}/man/man8/daxnfsd.8 ${CMAKE_BINARY_DIR}/man/man5/daxnfs.conf.5
+  DEPENDS man ${CMAKE_BINARY_DIR}/man/man8/daxnfsd.8 ${CMAKE_BINARY_DIR}/man/man8/daxnfsctl.8
+          ${CMAKE_BINARY_DIR}/man/man5/daxnfs.conf.5
           ${pkg_build}/changelog
   COMMENT "compressed man pages and changelog for the package")
-add_custom_target(package_files ALL DEPENDS ${pkg_build}/daxnfsd.8.gz
+add_custom_target(package_files ALL DEPENDS ${pkg_build}/daxnfsd.8.gz ${pkg_build}/daxnfsctl.8.gz
   ${pkg_build}/daxnfs.conf.5.gz ${pkg_build}/changelog.Debian.gz)
 
 install(FILES dist/systemd/daxnfsd.service DESTINATION /lib/systemd/system)
-install(FILES ${pkg_build}/daxnfsd.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+install(FILES ${pkg_build}/daxnfsd.8.gz ${pkg_build}/daxnfsctl.8.gz
+  DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${pkg_build}/daxnfs.conf.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 install(FILES conf/sample/daxnfsd.conf DESTINATION /etc/daxnfs RENAME daxnfs.conf)
 install(DIRECTORY DESTINATION /var/lib/daxnfs

@@ -62,128 +62,6 @@ static int group_teardown(void **st)
 	return proto_server_stop_checked(&srv);
 }
 
-/* What a client saw of its callbacks, and how it answers them. */
-struct cb_log {
-	unsigned lr_n;                 /* CB_LAYOUTRECALLs */
-	CB_LAYOUTRECALL4args lr;       /* the last one (its handle copied below) */
-	uint8_t lr_fh[NFS4_FHSIZE];
-	uint32_t lr_fh_len;
-	int64_t lr_when_ms;
-	nfsstat4 lr_answer;            /* NFS4_OK unless told */
-	nfsstat4 lr_script[4];         /* answers to the first recalls (0: lr_answer) */
-	unsigned recall_n;             /* CB_RECALLs (delegations) */
-	stateid4 recall_sid;
-};
-
-static nfsstat4 cb_handler(struct nfs4_cl *cl, const nfs_cb_argop4 *op, nfs_cb_resop4 *res,
-			   struct arena *arena, void *ctx)
-{
-	struct cb_log *l = ctx;
-
-	(void)cl;
-	(void)arena;
-	if (op->argop == OP_CB_RECALL) {
-		l->recall_n++;
-		l->recall_sid = op->u.opcbrecall.stateid;
-		res->u.opcbrecall.status = NFS4_OK;
-		return NFS4_OK;
-	}
-	if (op->argop != OP_CB_LAYOUTRECALL) {
-		res->u.opcbrecall.status = NFS4ERR_NOTSUPP;
-		return NFS4ERR_NOTSUPP;
-	}
-	l->lr_n++;
-	l->lr = op->u.opcblayoutrecall;
-	if (l->lr.clora_recall.lor_recalltype == LAYOUTRECALL4_FILE) {
-		const nfs_fh4 *fh = &l->lr.clora_recall.u.lor_layout.lor_fh;
-
-		l->lr_fh_len = fh->len <= NFS4_FHSIZE ? fh->len : 0;
-		memcpy(l->lr_fh, fh->val, l->lr_fh_len);
-		l->lr.clora_recall.u.lor_layout.lor_fh.val = NULL;   /* the call's memory */
-	}
-	l->lr_when_ms = proto_now_ms();
-	{
-		nfsstat4 answer = l->lr_n <= 4 && l->lr_script[l->lr_n - 1] ? l->lr_script[l->lr_n - 1]
-									 : l->lr_answer;
-
-		res->u.opcblayoutrecall.clorr_status = answer;
-		return answer;
-	}
-}
-
-/* A client with a working back channel (the probe answered). */
-static struct nfs4_cl *client_cb(const char *owner, struct cb_log *log)
-{
-	struct nfs4_cl *cl = NULL;
-
-	memset(log, 0, sizeof(*log));
-	assert_int_equal(nfs4_cl_connect(&cl, cur->host, cur->port), 0);
-	nfs4_cl_set_owner(cl, owner, (uint64_t)proto_now_ms());
-	cl->cb_op = cb_handler;
-	cl->cb_op_ctx = log;
-	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
-	assert_int_equal(nfs4_cl_create_session(cl, true), NFS4_OK);
-	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
-	for (int ms = 0; cl->cb_sequence_count == 0 && ms < 10000; ms += 100)
-		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
-	assert_int_equal(cl->cb_sequence_count, 1);
-	for (int i = 0; i < 10; i++) {
-		usleep(50000);
-		assert_int_equal(nfs4_cl_sequence(cl), NFS4_OK);
-	}
-	return cl;
-}
-
-/* Polls cl (answering callbacks) until it has seen n layout recalls. */
-static void wait_layout_recall(struct nfs4_cl *cl, struct cb_log *l, unsigned n, int ms)
-{
-	int64_t end = proto_now_ms() + ms;
-
-	while (l->lr_n < n && proto_now_ms() < end)
-		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
-	assert_int_equal(l->lr_n, n);
-}
-
-/* One holder: its open, its RW layout, the data server's stateid. */
-struct holder {
-	struct nfs4_cl *cl;
-	struct cb_log log;
-	struct ot_open_res open;
-	struct lg_res lg;
-	stateid4 ds_sid;
-};
-
-/* cl opens name (created) for reading and writing, without a delegation
- * unless want_deleg, takes an RW layout and writes data through the data
- * server. */
-static void hold(struct holder *h, const char *owner, const char *name, bool want_deleg,
-		 const void *data, uint32_t len)
-{
-	uint32_t access = OPEN4_SHARE_ACCESS_BOTH |
-			  (want_deleg ? OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG
-				      : OPEN4_SHARE_ACCESS_WANT_NO_DELEG);
-
-	h->cl = client_cb(owner, &h->log);
-	assert_int_equal(ot_open_simple(h->cl, name, true, access, OPEN4_SHARE_DENY_NONE, &h->open),
-			 NFS4_OK);
-	if (want_deleg)
-		assert_int_equal(h->open.deleg, OPEN_DELEGATE_WRITE);
-	assert_int_equal(layoutget(h->cl, &h->open.fh, &h->open.sid, LAYOUT4_FLEX_FILES,
-				   LAYOUTIOMODE4_RW, 0, NFS4_UINT64_MAX, 0, 4096, &h->lg), NFS4_OK);
-	h->ds_sid = h->lg.ff.ffl_mirrors.val[0].ffm_data_servers.val[0].ffds_stateid;
-	if (len)
-		assert_int_equal(ot_write(h->cl, &h->open.fh, &h->ds_sid, 0, data, len, FILE_SYNC4,
-					  NULL), NFS4_OK);
-}
-
-static void unhold(struct holder *h)
-{
-	assert_int_equal(ot_close(h->cl, &h->open.fh, &h->open.sid, NULL), NFS4_OK);
-	ot_fh_free(&h->open.fh);
-	lg_free(&h->lg);
-	nfs4_cl_close(h->cl, true);
-}
-
 /* ---- processes on the server ---- */
 
 enum local_act { LOCAL_TRUNCATE, LOCAL_WRITE, LOCAL_READ, LOCAL_REFLINK };
@@ -307,7 +185,7 @@ static void test_truncate_recalls_cooperating_holder(void **st)
 
 	(void)st;
 	fill(data, sizeof(data), 7);
-	hold(&h, "lr-trunc", "tr1", false, data, sizeof(data));
+	hold(cur, &h, "lr-trunc", "tr1", false, data, sizeof(data));
 	assert_int_equal(ot_open_simple(other, "tr1", false, OPEN4_SHARE_ACCESS_READ,
 					OPEN4_SHARE_DENY_NONE, &oo), NFS4_OK);
 
@@ -397,8 +275,8 @@ static void test_ignoring_holder_revoked_at_deadline(void **st)
 
 	(void)st;
 	fill(data, sizeof(data), 3);
-	hold(&a, "lr-ignore", "ig1", false, data, sizeof(data));
-	hold(&b, "lr-coop", "ig2", false, data, sizeof(data));
+	hold(cur, &a, "lr-ignore", "ig1", false, data, sizeof(data));
+	hold(cur, &b, "lr-coop", "ig2", false, data, sizeof(data));
 
 	local_start(&ja, &ta, "ig1", LOCAL_WRITE, 0, "LOCAL");
 	local_start(&jb, &tb, "ig2", LOCAL_WRITE, 0, "local");
@@ -475,7 +353,7 @@ static void test_delegation_and_layout_share_the_lease(void **st)
 
 	(void)st;
 	fill(data, sizeof(data), 11);
-	hold(&h, "lr-both", "both1", true, data, sizeof(data));
+	hold(cur, &h, "lr-both", "both1", true, data, sizeof(data));
 	local_start(&job, &th, "both1", LOCAL_READ, 0, NULL);
 	wait_layout_recall(h.cl, &h.log, 1, 5000);
 	for (int ms = 0; h.log.recall_n == 0 && ms < 5000; ms += 100)
@@ -572,7 +450,7 @@ static void test_recall_answers_nomatching_and_delay(void **st)
 
 	(void)st;
 	fill(data, sizeof(data), 13);
-	hold(&h, "lr-nomatch", "nm1", false, data, sizeof(data));
+	hold(cur, &h, "lr-nomatch", "nm1", false, data, sizeof(data));
 	h.log.lr_answer = NFS4ERR_NOMATCHING_LAYOUT;
 	local_start(&job, &th, "nm1", LOCAL_TRUNCATE, 10, NULL);
 	wait_layout_recall(h.cl, &h.log, 1, 5000);
@@ -582,7 +460,7 @@ static void test_recall_answers_nomatching_and_delay(void **st)
 			 NFS4ERR_BAD_STATEID);
 	unhold(&h);
 
-	hold(&d, "lr-delay", "dl1", false, data, sizeof(data));
+	hold(cur, &d, "lr-delay", "dl1", false, data, sizeof(data));
 	d.log.lr_script[0] = NFS4ERR_DELAY;
 	local_start(&job, &th, "dl1", LOCAL_TRUNCATE, 10, NULL);
 	wait_layout_recall(d.cl, &d.log, 1, 5000);
@@ -622,7 +500,7 @@ static void test_write_under_local_reader_recalls_read_layouts(void **st)
 					OPEN4_SHARE_DENY_NONE, &w), NFS4_OK);
 	assert_int_equal(ot_close(wr, &w.fh, &w.sid, NULL), NFS4_OK);
 	ot_fh_free(&w.fh);
-	rd = client_cb("lr-reader-cb", &rlog);
+	rd = lo_client_cb(cur, "lr-reader-cb", &rlog);
 	assert_int_equal(ot_open_simple(rd, "rl1", false,
 					OPEN4_SHARE_ACCESS_READ | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
 					OPEN4_SHARE_DENY_NONE, &rr), NFS4_OK);
@@ -694,7 +572,7 @@ static void test_reflink_recalls_on_xfs(void **st)
 	cur = &xsrv;
 
 	fill(data, sizeof(data), 9);
-	hold(&h, "lr-reflink", "x1", false, data, sizeof(data));
+	hold(cur, &h, "lr-reflink", "x1", false, data, sizeof(data));
 	local_start(&job, &th, "x1", LOCAL_REFLINK, 0, NULL);
 	wait_layout_recall(h.cl, &h.log, 1, 5000);
 	usleep(100000);

@@ -113,11 +113,15 @@ static int write_conf(const struct proto_server *s, const struct proto_server_op
 		return -errno;
 	fprintf(f, "# written by tests/proto/lib/proto_server.c\n"
 		   "NFS_CORE_PARAM {\n  Bind_Addr = %s;\n  NFS_Port = %u;\n  Threads = %u;\n"
-		   "  Max_Record_Size = %u;\n%s%s\n}\n",
+		   "  Max_Record_Size = %u;\n%s%s\n",
 		s->host, s->port, o && o->threads ? o->threads : 4,
 		o && o->max_record_size ? o->max_record_size : 1048576,
 		(o && o->rpcbind) || (no_core && *no_core) ? "" : "  Rpcbind_Register = false;\n",
 		o && o->core_conf && !(no_core && *no_core) ? o->core_conf : "");
+	/* each server its own administration socket (daxnfsctl), beside its state */
+	if (!(no_core && *no_core))
+		fprintf(f, "  Admin_Socket = \"%s/admin.sock\";\n", s->state_dir);
+	fprintf(f, "}\n");
 	fprintf(f, "NFSV4 {\n  Lease_Lifetime = %u;\n  Grace_Period = %u;\n"
 		   "  Recovery_Dir = \"%s\";\n%s\n}\n",
 		o && o->lease_lifetime ? o->lease_lifetime : 10,
