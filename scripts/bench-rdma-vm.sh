@@ -12,26 +12,4 @@
 #
 # usage: scripts/bench-rdma-vm.sh [--mib N] [--secs S] [--kernel SERIES]
 #        (defaults: 256 MiB, 15 s per random run; the host suite's kernel)
-set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-build="$top/build-bench"
-mib=256 secs=15 kernel=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--mib) mib=$2; shift 2 ;;
-	--secs) secs=$2; shift 2 ;;
-	--kernel) kernel=$2; shift 2 ;;
-	*) echo "usage: $0 [--mib N] [--secs S] [--kernel SERIES]" >&2; exit 2 ;;
-	esac
-done
-echo "== building daxnfsd (Release) in $build"
-cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDAXNFS_TESTS=ON \
-      -DDAXNFS_SANITIZE=OFF >/dev/null
-cmake --build "$build" -j2 --target daxnfsd >/dev/null
-echo "== $(git -C "$top" describe --always --dirty 2>/dev/null), Release, in a TCG guest on $(nproc) host cores, ${mib} MiB, ${secs} s"
-RDMABENCH_MIB=$mib RDMABENCH_SECS=$secs "$top/tests/vm/run-vm.sh" --build "$build" \
-	--daxnfsd "$build/server/daxnfsd" --timeout 2400 \
-	${kernel:+--kernel "$kernel"} rdmabench
-out="$build/vm-work/rdmabench${kernel:+-$kernel}/share/out"
-echo
-cat "$out/rdmabench.md"
+exec "$(dirname "$0")/bench-fio-vm.sh" rdmabench RDMABENCH "$@"

@@ -101,24 +101,7 @@ static nfsstat4 cb_handler(struct nfs4_cl *cl, const nfs_cb_argop4 *op, nfs_cb_r
 static int pool_cl_setup(struct pool_cl *p, const char *owner)
 {
 	memset(p, 0, sizeof(*p));
-	if (nfs4_cl_connect(&p->cl, host, port) < 0)
-		return -1;
-	nfs4_cl_set_owner(p->cl, owner, (uint64_t)now_ms());
-	p->cl->cb_op = cb_handler;
-	p->cl->cb_op_ctx = p;
-	if (nfs4_cl_exchange_id(p->cl) != NFS4_OK || nfs4_cl_create_session(p->cl, true) != NFS4_OK ||
-	    nfs4_cl_reclaim_complete(p->cl) != NFS4_OK)
-		return -1;
-	for (int ms = 0; p->cl->cb_sequence_count == 0 && ms < 10000; ms += 100)
-		if (nfs4_cl_poll(p->cl, 100, true) < 0)
-			return -1;
-	/* the server has the probe's answer after a round trip or two */
-	for (int i = 0; i < 4; i++) {
-		usleep(50000);
-		if (nfs4_cl_sequence(p->cl) != NFS4_OK)
-			return -1;
-	}
-	return p->cl->cb_sequence_count ? 0 : -1;
+	return nfs4_cl_open_session_cb(&p->cl, host, port, owner, 1, cb_handler, p);
 }
 
 static void *pool_cl_setup_thread(void *arg)

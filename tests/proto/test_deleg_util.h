@@ -134,26 +134,9 @@ static inline struct nfs4_cl *client_cb_minor(const char *owner, struct recall_l
 {
 	struct nfs4_cl *cl = NULL;
 
-	assert_int_equal(nfs4_cl_connect(&cl, cur->host, cur->port), 0);
-	cl->minorversion = minor;
-	nfs4_cl_set_owner(cl, owner, (uint64_t)proto_now_ms());
-	cl->cb_op = cb_op_recall;
-	cl->cb_op_ctx = log;
 	log->answer = NFS4_OK;
-	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
-	assert_int_equal(nfs4_cl_create_session(cl, true), NFS4_OK);
-	/* The session's first SEQUENCE starts the probe (RECLAIM_COMPLETE,
-	 * as the Linux client sends it). The path is up once the server has
-	 * the probe's answer: after the client answered CB_SEQUENCE, a few
-	 * round trips give it the time. */
-	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
-	for (int ms = 0; cl->cb_sequence_count == 0 && ms < 10000; ms += 100)
-		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
-	assert_int_equal(cl->cb_sequence_count, 1);
-	for (int i = 0; i < 10; i++) {   /* 0.5 s: enough under valgrind too */
-		usleep(50000);
-		assert_int_equal(nfs4_cl_sequence(cl), NFS4_OK);
-	}
+	assert_int_equal(nfs4_cl_open_session_cb(&cl, cur->host, cur->port, owner, minor,
+						 cb_op_recall, log), 0);
 	assert_int_equal(cl->last_status_flags & PATH_DOWN, 0);
 	return cl;
 }

@@ -161,20 +161,8 @@ static inline struct nfs4_cl *lo_client_cb(struct proto_server *s, const char *o
 	struct nfs4_cl *cl = NULL;
 
 	memset(log, 0, sizeof(*log));
-	assert_int_equal(nfs4_cl_connect(&cl, s->host, s->port), 0);
-	nfs4_cl_set_owner(cl, owner, (uint64_t)proto_now_ms());
-	cl->cb_op = lo_cb_handler;
-	cl->cb_op_ctx = log;
-	assert_int_equal(nfs4_cl_exchange_id(cl), NFS4_OK);
-	assert_int_equal(nfs4_cl_create_session(cl, true), NFS4_OK);
-	assert_int_equal(nfs4_cl_reclaim_complete(cl), NFS4_OK);
-	for (int ms = 0; cl->cb_sequence_count == 0 && ms < 10000; ms += 100)
-		assert_true(nfs4_cl_poll(cl, 100, true) >= 0);
-	assert_int_equal(cl->cb_sequence_count, 1);
-	for (int i = 0; i < 10; i++) {
-		usleep(50000);
-		assert_int_equal(nfs4_cl_sequence(cl), NFS4_OK);
-	}
+	assert_int_equal(nfs4_cl_open_session_cb(&cl, s->host, s->port, owner, 1, lo_cb_handler,
+						 log), 0);
 	return cl;
 }
 

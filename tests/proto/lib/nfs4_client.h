@@ -137,6 +137,13 @@ nfsstat4 nfs4_cl_create_session(struct nfs4_cl *cl, bool back);
  * Returns 0, -errno (connection), or a positive nfsstat4 on a protocol error. */
 int nfs4_cl_open_session(struct nfs4_cl **out, const char *host, uint16_t port,
 			 const char *owner, uint32_t flags);
+/* A client of minor version minor whose session has a working back
+ * channel: EXCHANGE_ID, CREATE_SESSION with the back channel on this
+ * connection, RECLAIM_COMPLETE, the server's probe answered (CB_SEQUENCE)
+ * and a few SEQUENCEs for the server to take the path as up; callback
+ * operations go to cb_op with ctx. 0, or -errno. */
+int nfs4_cl_open_session_cb(struct nfs4_cl **out, const char *host, uint16_t port,
+			    const char *owner, uint32_t minor, nfs4_cl_cb_op_fn cb_op, void *ctx);
 /* co_ownerid = owner, co_verifier derived from verf. */
 void nfs4_cl_set_owner(struct nfs4_cl *cl, const char *owner, uint64_t verf);
 nfsstat4 nfs4_cl_destroy_session(struct nfs4_cl *cl);

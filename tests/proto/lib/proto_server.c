@@ -385,6 +385,43 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path);
 }
 
+bool proto_server_refuses_start(const char *name, const struct proto_server_opts *opts,
+				const char *needle, const char *needle2)
+{
+	struct proto_server bad;
+	char line[1024];
+	bool named = false;
+	FILE *f;
+
+	memset(&bad, 0, sizeof(bad));
+	if (proto_server_start(&bad, name, opts) == 0) {
+		proto_server_stop(&bad);
+		proto_server_cleanup(&bad);
+		return false;
+	}
+	f = fopen(bad.log_path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, needle) && (!needle2 || strstr(line, needle2)))
+			named = true;
+	if (f)
+		fclose(f);
+	proto_server_cleanup(&bad);
+	return named;
+}
+
+unsigned proto_lease_break_time(void)
+{
+	FILE *f = fopen("/proc/sys/fs/lease-break-time", "r");
+	unsigned bt = 45;
+
+	if (f) {
+		if (fscanf(f, "%u", &bt) != 1)
+			bt = 45;
+		fclose(f);
+	}
+	return bt;
+}
+
 void proto_server_cleanup(struct proto_server *s)
 {
 	const char *keep = getenv("DAXNFS_TEST_KEEP");

@@ -79,6 +79,12 @@ int proto_server_restart(struct proto_server *s);
 /* Removes the scratch directory (call after a clean stop; failed tests keep
  * theirs for inspection). Does nothing when DAXNFS_TEST_KEEP is set. */
 void proto_server_cleanup(struct proto_server *s);
+/* A configuration the daemon must refuse at start: true when it did not
+ * start and a line of its log holds needle (and needle2, when not NULL). */
+bool proto_server_refuses_start(const char *name, const struct proto_server_opts *opts,
+				const char *needle, const char *needle2);
+/* /proc/sys/fs/lease-break-time in seconds (45 when it cannot be read). */
+unsigned proto_lease_break_time(void);
 /* Prints the last lines of the daemon's log to stderr (for failing tests). */
 void proto_server_dump_log(const struct proto_server *s);
 
