@@ -385,8 +385,8 @@ static bool layout_recall_prepare(struct nfs4_cb *cb, struct arena *arena, nfs_c
 	return true;
 }
 
-/* Takes the whole recalled range back from ls as if the holder had sent
- * LAYOUTRETURN (it answered that it has none of it). State lock held. */
+/* (below, with LAYOUTRETURN: an answer of NFS4ERR_NOMATCHING_LAYOUT gives
+ * the recalled range back through it) */
 static bool layout_give_back(struct nfs4_server *srv, struct nfs4_layout *ls,
 			     const struct layout_range *range, layoutiomode4 iomode, bool bump);
 
