@@ -115,6 +115,11 @@ static int64_t margin_ns(unsigned bt)
 	return m > 5000000000ll ? 5000000000ll : m;
 }
 
+int64_t pmem_lease_holder_ms(unsigned break_s)
+{
+	return ((int64_t)break_s * 1000000000ll - margin_ns(break_s)) / 1000000;
+}
+
 static int epoll_add(int fd)
 {
 	struct epoll_event e = { .events = EPOLLIN, .data.fd = fd };

@@ -16,6 +16,7 @@
 #define DAXNFS_PMEM_LEASE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "pmem/backend.h"
@@ -39,5 +40,9 @@ int pmem_lease_event_fd(void);
 int pmem_lease_dispatch(void);
 /* /proc/sys/fs/lease-break-time, in seconds (read fresh each call). */
 int pmem_lease_break_time(unsigned *seconds);
+/* Of a lease-break-time of break_s seconds, the milliseconds a breaking
+ * lease's holder is given: the "breaking" event's deadline comes this long
+ * after the break (the manager keeps the rest for the release itself). */
+int64_t pmem_lease_holder_ms(unsigned break_s);
 
 #endif

@@ -440,9 +440,8 @@ static void cmd_set(struct admin_out *o, struct nfs4_server *srv, const char *ke
 		answer(o, false, "cannot read /proc/sys/fs/lease-break-time");
 		return;
 	}
-	/* As at start (nfs4_file_lease_start): what the lease manager leaves
-	 * the holders of a breaking lease. */
-	budget = (int64_t)bt * 1000 - ((int64_t)bt * 1000 / 4 < 5000 ? (int64_t)bt * 1000 / 4 : 5000);
+	/* As at start (nfs4_file_lease_start), in whole seconds. */
+	budget = pmem_lease_holder_ms(bt) / 1000 * 1000;
 	if ((int64_t)s * 1000 > budget) {
 		answer(o, false, "recall-timeout %lu s does not fit in lease-break-time %u s (%lld ms "
 		       "for the holders); Recall_Timeout stays %lld ms", s, bt, (long long)budget,

@@ -152,9 +152,8 @@ int nfs4_file_lease_start(struct nfs4_server *srv, unsigned recall_timeout_s)
 		log_err("nfs4", "cannot read /proc/sys/fs/lease-break-time: %s", strerror(-rc));
 		return rc;
 	}
-	/* What the lease manager leaves the holder (pmem/lease.c keeps a
-	 * quarter, at most 5 s, for the release itself). */
-	budget = bt - (bt / 4 < 5 ? bt / 4 : 5);
+	/* What the lease manager leaves the holder, in whole seconds. */
+	budget = (unsigned)(pmem_lease_holder_ms(bt) / 1000);
 	if (recall_timeout_s && recall_timeout_s > budget) {
 		log_err("nfs4", "NFSV4 Recall_Timeout = %u s does not fit in the kernel's "
 			"/proc/sys/fs/lease-break-time of %u s: a recall must end by %u s so that "

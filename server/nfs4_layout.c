@@ -51,10 +51,9 @@ int nfs4_pnfs_init(struct nfs4_server *srv, const struct daxnfs_config *cfg)
 		return 0;
 	if (pmem_lease_break_time(&bt) < 0)
 		bt = 45;
-	/* What the lease manager hands a breaking lease's holder (it keeps a
-	 * quarter of the break time, at most 5 s, for the release itself;
-	 * nfs4_file_lease.c): Revoke_Margin comes off that. */
-	budget = (int64_t)bt * 1000 - ((int64_t)bt * 1000 / 4 < 5000 ? (int64_t)bt * 1000 / 4 : 5000);
+	/* What the lease manager hands a breaking lease's holder:
+	 * Revoke_Margin comes off that. */
+	budget = pmem_lease_holder_ms(bt);
 	rc = layout_domain_init(&p->domain, &pnfs_upcalls, srv, nfs4_recall_timeout_ms(srv),
 				cfg->revoke_margin_ms, budget, &bad);
 	if (rc < 0) {
